@@ -1,0 +1,28 @@
+"""What every subcommand receives: the settings tree, loaded once on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from dialer.settings import Settings, SettingsError, load_settings
+
+
+@dataclass
+class AppContext:
+    config_path: Path | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except SettingsError as exc:
+                raise click.ClickException(str(exc)) from exc
+        return self._settings
+
+
+pass_app = click.make_pass_decorator(AppContext)

@@ -1,0 +1,17 @@
+"""Dialogue settings (the `[dialogue]` table of dialer.toml)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DialogueSettings(BaseModel):
+    """Which dialogue engine conducts calls and where the call scripts are."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engine: str = Field(default="embedded", description="embedded | rasa")
+    scripts_dir: str = Field(default="scripts", description="Rasa-format call script projects")
+    rasa_url: str = Field(default="http://127.0.0.1:5005")
+    rasa_venv: str = Field(default="", description="Rasa 3.6 environment; empty: <data_dir>/rasa-venv")
+    fallback_threshold: float = Field(default=0.45, ge=0, le=1)

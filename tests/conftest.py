@@ -1,0 +1,60 @@
+"""Fixtures every part of the suite shares: isolated settings, real databases, the shared SIP peers."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dialer.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Built-in defaults with the data directory in a temporary folder; no dialer.toml, no DIALER_* leak."""
+    return load_settings(None, environ={"DIALER_DATA_DIR": str(tmp_path / "data")})
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared folder is missing: expected {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The PostgreSQL server the suite may create databases in (tools/postgres.sh prints it)."""
+    url = os.environ.get("DIALER_TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail("DIALER_TEST_POSTGRES_URL is not set: run `make test`, or export the URL tools/postgres.sh prints")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"dialer_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
