@@ -50,7 +50,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     data_dir: Path = Field(default=Path("data"), description="database, recordings, models, caches")
-    operator_timezone: str = Field(default="UTC", description="for display only; rules use each debtor's zone")
+    operator_timezone: str = Field(default="UTC", description="display only; rules use the debtor's zones")
     log_level: str = "INFO"
     database: DatabaseSettings = DatabaseSettings()
     scheduler: SchedulerSettings = SchedulerSettings()

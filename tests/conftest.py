@@ -33,7 +33,7 @@ def postgres_server_url() -> str:
     """The PostgreSQL server the suite may create databases in (tools/postgres.sh prints it)."""
     url = os.environ.get("DIALER_TEST_POSTGRES_URL")
     if not url:
-        pytest.fail("DIALER_TEST_POSTGRES_URL is not set: run `make test`, or export the URL tools/postgres.sh prints")
+        pytest.fail("DIALER_TEST_POSTGRES_URL is not set: run `make test` (tools/postgres.sh prints the URL)")
     return url
 
 

@@ -51,7 +51,8 @@ class LazyGroup(click.Group):
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.startswith(("dialer", "scheduler", "voice", "dialogue", "sip_config")):
                 return _unavailable(cmd_name, f"this build has no {module_name}")
-            return _unavailable(cmd_name, f"missing dependency {exc.name!r}: pip install reminder-dialer[all]")
+            hint = f"missing dependency {exc.name!r}: pip install 'reminder-dialer[all]'"
+            return _unavailable(cmd_name, hint)
         command = getattr(module, attr)
         if not isinstance(command, click.Command):
             raise TypeError(f"{module_name}:{attr} is not a click command")
