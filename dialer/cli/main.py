@@ -32,6 +32,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "script": ("dialer.cli.script_cmds:script", "call scripts: validate, lint, test, parse"),
     "chat": ("dialer.cli.script_cmds:chat", "talk to a call script in the terminal"),
     "rasa": ("dialer.cli.rasa_cmds:rasa", "the optional Rasa server engine: setup, train"),
+    "demo": ("dialer.cli.demo_cmd:demo", "run a demo campaign against local simulated callees"),
+    "web": ("dialer.cli.web_cmds:web", "the operator web console and HTTP API"),
+    "user": ("dialer.cli.web_cmds:user", "console users: add"),
 }
 
 
