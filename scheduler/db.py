@@ -1,0 +1,75 @@
+"""Engines and sessions for the ledger database, SQLite (embedded, one host) or PostgreSQL (scale-out).
+
+SQLite gets WAL (readers never block the writer), foreign keys ON (off by default in SQLite!) and a busy
+timeout so that the supervisor, the workers and an import can share one file. The pysqlite driver's own
+transaction handling is switched off and SQLAlchemy emits BEGIN itself, the recipe from the SQLAlchemy
+docs, so that a transaction really starts where the session says it does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseURLError(ValueError):
+    """The database URL names a backend the ledger does not support."""
+
+
+def normalize_url(url: str | URL) -> URL:
+    """`postgresql://` and `postgres://` mean psycopg 3; SQLite and PostgreSQL are the only backends."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return parsed
+    raise DatabaseURLError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
+
+
+def create_engine(url: str | URL, *, echo: bool = False, sqlite_begin: str = "BEGIN") -> Engine:
+    """An engine configured for the ledger. `sqlite_begin="BEGIN IMMEDIATE"` takes the write lock at
+    the start of each transaction (for read-then-write claims that must not deadlock on lock upgrade)."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo=echo, begin=sqlite_begin)
+    return sa.create_engine(parsed, echo=echo, pool_pre_ping=True, future=True)
+
+
+def _sqlite_engine(url: URL, *, echo: bool, begin: str) -> Engine:
+    memory = url.database in (None, "", ":memory:")
+    engine = sa.create_engine(
+        url,
+        echo=echo,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        **({"poolclass": sa.pool.StaticPool} if memory else {}),
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN below
+        cursor = dbapi_connection.cursor()
+        try:
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (values are plain data once loaded)."""
+    return sessionmaker(engine, expire_on_commit=False)
