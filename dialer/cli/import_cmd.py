@@ -1,0 +1,171 @@
+"""`dialer import FILE --campaign NAME`: load a call list, report rejects, print a summary."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import IO
+
+import click
+
+from dialer.cli.context import AppContext, pass_app
+from scheduler.importing import ImportFileError, ImportOptions, import_file
+from scheduler.importing.values import neutralize
+from scheduler.ledger import CampaignNotFound, CampaignSpec, ImportReject, LedgerError
+from scheduler.sql_ledger import SqlLedger
+
+
+class FileUnusable(click.ClickException):
+    """The call list cannot be imported at all: exit code 2, nothing imported."""
+
+    exit_code = 2
+
+
+def open_ledger(app: AppContext) -> SqlLedger:
+    settings = app.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return SqlLedger.open(settings.database_url)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--campaign", "campaign_name", required=True, help="campaign the accounts belong to")
+@click.option("--region", help="country (ISO 3166 alpha-2) for numbers written without +CC, e.g. US, CN")
+@click.option("--currency", help="ISO 4217 currency when the file has no currency column or symbol")
+@click.option("--dry-run", is_flag=True, help="validate and count; write nothing but the batch record")
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write rejected rows (line, reason, raw) to this CSV file",
+)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object with the counts, nothing else")
+@click.option("--create", is_flag=True, help="create the campaign with default settings if it does not exist")
+@pass_app
+def import_cmd(
+    app: AppContext,
+    file: Path,
+    campaign_name: str,
+    region: str | None,
+    currency: str | None,
+    dry_run: bool,
+    errors_path: Path | None,
+    as_json: bool,
+    create: bool,
+) -> None:
+    """Import a call list (CSV or XLSX) into a campaign."""
+    if region is not None and (len(region) != 2 or not region.isalpha()):
+        raise click.BadParameter("use a two-letter country code such as US or CN", param_hint="--region")
+    ledger = open_ledger(app)
+    try:
+        try:
+            ledger.get_campaign(campaign_name)
+        except CampaignNotFound:
+            if not create:
+                raise click.ClickException(
+                    f"no campaign named {campaign_name!r}: create it with "
+                    f"`dialer campaign create {campaign_name}` or pass --create"
+                ) from None
+            ledger.create_campaign(CampaignSpec(name=campaign_name))
+        options = ImportOptions(
+            campaign_name, region.upper() if region else None, currency.upper() if currency else None, dry_run
+        )
+        _run(ledger, file, options, errors_path, as_json)
+    finally:
+        ledger.close()
+
+
+def _run(
+    ledger: SqlLedger, file: Path, options: ImportOptions, errors_path: Path | None, as_json: bool
+) -> None:
+    shown: list[ImportReject] = []
+    errors_handle: IO[str] | None = None
+    writer = None
+    if errors_path is not None:
+        errors_handle = errors_path.open("w", encoding="utf-8-sig", newline="")
+        writer = csv.writer(errors_handle)
+        writer.writerow(["line", "reason", "raw"])
+
+    def on_reject(reject: ImportReject) -> None:
+        if len(shown) < 10:
+            shown.append(reject)
+        if writer is not None:
+            writer.writerow([reject.line, neutralize(reject.reason), reject.raw])
+
+    show_bar = not as_json and sys.stderr.isatty()
+    try:
+        if show_bar:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            with Progress(
+                TextColumn("importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                transient=True,
+            ) as bar:
+                task = bar.add_task("rows", total=None)
+                result = import_file(
+                    ledger,
+                    file,
+                    options,
+                    on_reject=on_reject,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        else:
+            result = import_file(ledger, file, options, on_reject=on_reject)
+    except ImportFileError as exc:
+        if errors_handle is not None:
+            errors_handle.close()
+            errors_path.unlink(missing_ok=True)  # type: ignore[union-attr]
+        raise FileUnusable(str(exc)) from exc
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        if errors_handle is not None and not errors_handle.closed:
+            errors_handle.close()
+    if as_json:
+        click.echo(json.dumps(result.summary()))
+        return
+    _report(result.summary(), result.quality, shown, errors_path, options.dry_run)
+
+
+def _report(
+    summary: dict[str, int],
+    quality: dict[str, object],
+    shown: list[ImportReject],
+    errors_path: Path | None,
+    dry_run: bool,
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    title = f"import batch {summary['batch']}" + (" (dry run: nothing written)" if dry_run else "")
+    table = Table(title=title, show_header=False)
+    for key in ("rows", "imported", "updated", "rejected", "suppressed", "duplicates"):
+        table.add_row(key, str(summary[key]))
+    table.add_row(
+        "numbers valid / invalid", f"{quality.get('numbers_valid', 0)} / {quality.get('numbers_invalid', 0)}"
+    )
+    line_types = quality.get("line_types")
+    if isinstance(line_types, dict):
+        table.add_row("line types", ", ".join(f"{k} {v}" for k, v in line_types.items()))
+    if quality.get("formula_cells"):
+        table.add_row("formula cells neutralized", str(quality["formula_cells"]))
+    console.print(table)
+    if shown:
+        rejects = Table(title="rejected rows" + (" (first 10)" if summary["rejected"] > len(shown) else ""))
+        rejects.add_column("line", justify="right")
+        rejects.add_column("reason")
+        for reject in shown:
+            rejects.add_row(str(reject.line), Text(reject.reason))  # Text: no rich markup from file content
+        console.print(rejects)
+    if errors_path is not None and summary["rejected"]:
+        console.print(f"all {summary['rejected']} rejected rows: {errors_path}", markup=False)

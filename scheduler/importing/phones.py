@@ -1,0 +1,69 @@
+"""Pre-dial number checks with phonenumbers: E.164, validity, line type, region, candidate time zones.
+
+Parsing is the most expensive step of an import (tens of microseconds per number), so results are cached
+by (text, default region): call lists repeat numbers (household lines, re-imports in one process).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+from phonenumbers import timezone as pn_timezone
+
+from scheduler.vocabulary import LineType
+
+_LINE_TYPES = {
+    PhoneNumberType.MOBILE: LineType.mobile,
+    PhoneNumberType.FIXED_LINE: LineType.fixed_line,
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: LineType.fixed_line_or_mobile,
+    PhoneNumberType.VOIP: LineType.voip,
+    PhoneNumberType.TOLL_FREE: LineType.toll_free,
+    PhoneNumberType.PREMIUM_RATE: LineType.premium,
+}
+_UNKNOWN_ZONE = "Etc/Unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedNumber:
+    e164: str
+    line_type: str
+    region: str | None
+    zones: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BadNumber:
+    reason: str
+
+
+@lru_cache(maxsize=200_000)
+def check_number(text: str, default_region: str | None) -> CheckedNumber | BadNumber:
+    """Validate one number as written in a call list (national form needs `default_region`)."""
+    cleaned = text.strip()
+    if cleaned.endswith(".0") and cleaned[:-2].isdigit():
+        cleaned = cleaned[:-2]  # a number typed into a spreadsheet number cell
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    try:
+        number = phonenumbers.parse(cleaned, default_region)
+    except phonenumbers.NumberParseException as exc:
+        return BadNumber(_parse_reason(exc))
+    # number_type() already matches the number against its region's patterns: UNKNOWN means invalid.
+    kind = phonenumbers.number_type(number)
+    region = phonenumbers.region_code_for_number(number)
+    if kind == PhoneNumberType.UNKNOWN or region is None:
+        return BadNumber("not a valid number" + (f" for region {default_region}" if default_region else ""))
+    zones = tuple(z for z in pn_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return CheckedNumber(e164, _LINE_TYPES.get(kind, LineType.unknown).value, region, zones)
+
+
+def _parse_reason(exc: phonenumbers.NumberParseException) -> str:
+    if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+        return "no country code (write +CC... or pass --region)"
+    if exc.error_type == phonenumbers.NumberParseException.NOT_A_NUMBER:
+        return "not a phone number"
+    return "too short or too long"

@@ -1,0 +1,353 @@
+"""The Ledger: everything import, campaigns, the scheduler and the call session write or read.
+
+One interface (`Ledger`), two implementations: `scheduler.sql_ledger.SqlLedger` (SQLite, PostgreSQL) and
+`scheduler.memory_ledger.MemoryLedger` (the fake for fast unit tests); the same contract tests run on both.
+Values crossing the seam are small frozen dataclasses, never ORM objects. Times are aware UTC datetimes;
+a naive datetime is refused with `InvalidValue`. Claims, leases and planning live elsewhere
+(scheduler/claims.py, scheduler/planner.py) and read the tables in `scheduler.models` directly.
+
+Exceptions:
+
+    LedgerError
+     ├── NotFound                 (also a KeyError)
+     │    ├── CampaignNotFound
+     │    ├── AttemptNotFound
+     │    └── RecordNotFound      (account, debtor, DNC entry, import batch)
+     ├── Conflict
+     │    ├── CampaignExists
+     │    └── InvalidTransition   (campaign state, attempt state)
+     ├── InvalidValue             (a word outside the vocabulary, a naive datetime; also a ValueError)
+     └── BackendError             (the database failed: locked, gone, constraint; the cause is chained)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+from scheduler.vocabulary import (
+    CallResult,
+    CampaignState,
+    Disposition,
+    DncScope,
+    DncSource,
+    NumberStatus,
+    Speaker,
+    VoicemailPolicy,
+)
+
+
+class LedgerError(Exception):
+    """Base of every ledger failure."""
+
+
+class NotFound(LedgerError, KeyError):
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CampaignNotFound(NotFound):
+    pass
+
+
+class AttemptNotFound(NotFound):
+    pass
+
+
+class RecordNotFound(NotFound):
+    pass
+
+
+class Conflict(LedgerError):
+    pass
+
+
+class CampaignExists(Conflict):
+    pass
+
+
+class InvalidTransition(Conflict):
+    pass
+
+
+class InvalidValue(LedgerError, ValueError):
+    pass
+
+
+class BackendError(LedgerError):
+    pass
+
+
+# ---- campaigns -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CampaignSpec:
+    name: str
+    script: str = "reminder-en"
+    profiles: tuple[str, ...] = ()
+    window_from: str | None = None
+    window_to: str | None = None
+    max_attempts_per_day: int = 1
+    max_attempts_total: int = 7
+    retry_policy: dict[str, Any] = field(default_factory=dict)
+    trunk: str | None = None
+    caller_id_pool: tuple[str, ...] = ()
+    voicemail_policy: str = VoicemailPolicy.message.value
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: int
+    name: str
+    script: str
+    profiles: tuple[str, ...]
+    window_from: str | None
+    window_to: str | None
+    max_attempts_per_day: int
+    max_attempts_total: int
+    retry_policy: dict[str, Any]
+    trunk: str | None
+    caller_id_pool: tuple[str, ...]
+    voicemail_policy: str
+    state: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CampaignStats:
+    accounts: int
+    amount_due: dict[str, Decimal]  # per currency
+    attempts: int
+    attempts_by_state: dict[str, int]
+    dispositions: dict[str, int]
+    promises: int
+
+
+# ---- import ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ImportNumber:
+    e164: str
+    line_type: str
+    region: str | None
+    zones: tuple[str, ...]
+    personal: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    """One valid, normalized call-list row. The importer sends only the last valid row of each account
+    ref (earlier ones are counted as duplicates), so the ledger never sees a ref twice in one batch."""
+
+    line: int
+    account_ref: str
+    debtor_ref: str
+    first_name: str
+    last_name: str
+    language: str
+    country: str | None
+    state: str | None
+    postal_code: str | None
+    amount_due: Decimal
+    currency: str
+    due_date: dt.date | None
+    numbers: tuple[ImportNumber, ...]
+    attorney: bool = False
+    cease_requested: bool = False
+    consent_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReject:
+    line: int
+    reason: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class ImportChunk:
+    rows: Sequence[ImportRow]
+    rejects: Sequence[ImportReject] = ()
+    duplicates: int = 0  # rows of this stretch of the file superseded by a later row
+
+
+@dataclass(frozen=True)
+class ImportHeader:
+    campaign: str
+    filename: str
+    sha256: str
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """`rows` = imported + updated + unchanged + rejected + suppressed + duplicates."""
+
+    batch: int
+    rows: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    suppressed: int = 0
+    duplicates: int = 0
+    numbers_suppressed: int = 0
+
+
+@dataclass(frozen=True)
+class ImportBatchInfo:
+    id: int
+    campaign: str
+    filename: str
+    sha256: str
+    rows: int
+    imported: int
+    updated: int
+    rejected: int
+    suppressed: int
+    duplicates: int
+    quality: dict[str, Any]
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    dry_run: bool
+
+
+# ---- DNC, attempts, call records ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DncEntryInfo:
+    id: int
+    scope: str
+    e164: str | None
+    debtor_id: int | None
+    reason: str
+    source: str
+    created_at: dt.datetime
+    removed_at: dt.datetime | None = None
+    removed_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """What the call session reports when an attempt ends."""
+
+    ended_at: dt.datetime
+    result: CallResult | None
+    disposition: Disposition
+    number_status: NumberStatus | None = None
+    answered_at: dt.datetime | None = None
+    sip_code: int | None = None
+    sip_reason: str | None = None
+    early_media_seconds: float | None = None
+    talk_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    id: int
+    campaign_id: int
+    account_id: int
+    contact_number_id: int
+    debtor_id: int
+    e164: str
+    attempt_no: int
+    state: str
+    scheduled_at: dt.datetime
+    dialing_at: dt.datetime | None
+    answered_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    caller_id: str | None
+    sip_code: int | None
+    result: str | None
+    disposition: str | None
+    number_status: str | None
+    talk_seconds: float | None
+    decision_rule: str | None
+
+
+@dataclass(frozen=True)
+class Turn:
+    seq: int
+    speaker: Speaker
+    text: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    latency_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordingInfo:
+    path: str  # relative to the data directory
+    seconds: float
+    channels: int
+    sample_rate: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    actor: str
+    action: str
+    subject: str = ""
+    rule: str | None = None
+    profile_versions: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+    at: dt.datetime | None = None  # None: now
+
+
+@runtime_checkable
+class Ledger(Protocol):
+    # campaigns
+    def create_campaign(self, spec: CampaignSpec) -> CampaignInfo: ...
+    def get_campaign(self, name: str) -> CampaignInfo: ...
+    def list_campaigns(self) -> list[CampaignInfo]: ...
+    def set_campaign_state(self, name: str, state: CampaignState, *, actor: str) -> CampaignInfo: ...
+    def campaign_stats(self, name: str) -> CampaignStats: ...
+
+    # call-list import: one transaction; a dry run rolls the data back and keeps only the batch record
+    def import_batch(self, header: ImportHeader, chunks: Iterable[ImportChunk]) -> ImportCounts: ...
+    def set_batch_quality(self, batch_id: int, quality: dict[str, Any]) -> None: ...
+    def get_import_batch(self, batch_id: int) -> ImportBatchInfo: ...
+    def list_import_rejects(self, batch_id: int) -> list[ImportReject]: ...
+    def account_id(self, account_ref: str) -> int: ...
+    def contact_numbers(self, account_ref: str) -> list[tuple[int, str]]: ...
+
+    # do-not-call
+    def is_number_blocked(self, e164: str, debtor_id: int | None = None) -> bool: ...
+    def add_dnc(
+        self,
+        scope: DncScope,
+        *,
+        source: DncSource,
+        reason: str = "",
+        e164: str | None = None,
+        debtor_id: int | None = None,
+    ) -> DncEntryInfo: ...
+    def remove_dnc(self, entry_id: int, *, reason: str) -> DncEntryInfo: ...
+    def list_dnc(self, *, active_only: bool = True) -> list[DncEntryInfo]: ...
+
+    # attempts and what happened on the call
+    def create_attempt(
+        self,
+        *,
+        campaign_id: int,
+        account_id: int,
+        contact_number_id: int,
+        scheduled_at: dt.datetime,
+        attempt_no: int = 1,
+        decision_rule: str | None = None,
+    ) -> int: ...
+    def record_attempt_start(self, attempt_id: int, *, at: dt.datetime, caller_id: str | None) -> None: ...
+    def record_attempt_end(self, attempt_id: int, outcome: AttemptOutcome) -> None: ...
+    def get_attempt(self, attempt_id: int) -> AttemptRecord: ...
+    def history(self, debtor_id: int, since: dt.datetime, until: dt.datetime) -> list[AttemptRecord]: ...
+    def add_promise(
+        self, attempt_id: int | None, account_id: int, promised_date: dt.date, amount: Decimal, currency: str
+    ) -> int: ...
+    def add_callback(self, attempt_id: int | None, account_id: int, requested_at: dt.datetime) -> int: ...
+    def add_turns(self, attempt_id: int, turns: Sequence[Turn]) -> None: ...
+    def add_recording(self, attempt_id: int, recording: RecordingInfo) -> int: ...
+    def append_audit(self, record: AuditRecord) -> int: ...
+    def list_audit(self, *, subject: str | None = None, limit: int = 100) -> list[AuditRecord]: ...
