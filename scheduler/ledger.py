@@ -213,6 +213,33 @@ class ImportBatchInfo:
     dry_run: bool
 
 
+@dataclass(frozen=True)
+class DebtorInfo:
+    id: int
+    debtor_ref: str
+    first_name: str
+    last_name: str
+    language: str
+    country: str | None
+    state: str | None
+    postal_code: str | None
+    attorney: bool
+    cease_requested: bool
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: int
+    account_ref: str
+    debtor_id: int
+    campaign_id: int
+    amount_due: Decimal
+    currency: str
+    due_date: dt.date | None
+    status: str
+    promised_until: dt.date | None
+
+
 # ---- DNC, attempts, call records ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DncEntryInfo:
@@ -287,6 +314,28 @@ class RecordingInfo:
 
 
 @dataclass(frozen=True)
+class PromiseInfo:
+    id: int
+    attempt_id: int | None
+    account_id: int
+    promised_date: dt.date
+    amount: Decimal
+    currency: str
+    status: str
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """Everything the ledger holds about one attempt: what a report or the console shows for a call."""
+
+    attempt: AttemptRecord
+    turns: tuple[Turn, ...]
+    recordings: tuple[RecordingInfo, ...]
+    promises: tuple[PromiseInfo, ...]
+    callbacks: tuple[dt.datetime, ...]
+
+
+@dataclass(frozen=True)
 class AuditRecord:
     actor: str
     action: str
@@ -311,7 +360,8 @@ class Ledger(Protocol):
     def set_batch_quality(self, batch_id: int, quality: dict[str, Any]) -> None: ...
     def get_import_batch(self, batch_id: int) -> ImportBatchInfo: ...
     def list_import_rejects(self, batch_id: int) -> list[ImportReject]: ...
-    def account_id(self, account_ref: str) -> int: ...
+    def get_account(self, account_ref: str) -> AccountInfo: ...
+    def get_debtor(self, debtor_id: int) -> DebtorInfo: ...
     def contact_numbers(self, account_ref: str) -> list[tuple[int, str]]: ...
 
     # do-not-call
@@ -342,6 +392,7 @@ class Ledger(Protocol):
     def record_attempt_start(self, attempt_id: int, *, at: dt.datetime, caller_id: str | None) -> None: ...
     def record_attempt_end(self, attempt_id: int, outcome: AttemptOutcome) -> None: ...
     def get_attempt(self, attempt_id: int) -> AttemptRecord: ...
+    def call_record(self, attempt_id: int) -> CallRecord: ...
     def history(self, debtor_id: int, since: dt.datetime, until: dt.datetime) -> list[AttemptRecord]: ...
     def add_promise(
         self, attempt_id: int | None, account_id: int, promised_date: dt.date, amount: Decimal, currency: str

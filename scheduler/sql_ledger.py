@@ -23,6 +23,7 @@ from scheduler.models import (
     CallTurn,
     Campaign,
     ContactNumber,
+    Debtor,
     DncEntry,
     ImportBatch,
     ImportReject,
@@ -37,6 +38,7 @@ from scheduler.vocabulary import (
     CampaignState,
     DncScope,
     DncSource,
+    Speaker,
 )
 
 
@@ -261,12 +263,40 @@ class SqlLedger:
             )
             return [L.ImportReject(r.line, r.reason, r.raw) for r in rows]
 
-    def account_id(self, account_ref: str) -> int:
+    def get_account(self, account_ref: str) -> L.AccountInfo:
         with self._session() as s:
-            found = s.scalar(sa.select(Account.id).where(Account.account_ref == account_ref))
-            if found is None:
+            a = s.scalar(sa.select(Account).where(Account.account_ref == account_ref))
+            if a is None:
                 raise L.RecordNotFound(f"no account {account_ref!r}")
-            return found
+            return L.AccountInfo(
+                a.id,
+                a.account_ref,
+                a.debtor_id,
+                a.campaign_id,
+                a.amount_due,
+                a.currency,
+                a.due_date,
+                a.status,
+                a.promised_until,
+            )
+
+    def get_debtor(self, debtor_id: int) -> L.DebtorInfo:
+        with self._session() as s:
+            d = s.get(Debtor, debtor_id)
+            if d is None:
+                raise L.RecordNotFound(f"no debtor {debtor_id}")
+            return L.DebtorInfo(
+                d.id,
+                d.debtor_ref,
+                d.first_name,
+                d.last_name,
+                d.language,
+                d.country,
+                d.state,
+                d.postal_code,
+                d.attorney,
+                d.cease_requested,
+            )
 
     def contact_numbers(self, account_ref: str) -> list[tuple[int, str]]:
         with self._session() as s:
@@ -403,6 +433,51 @@ class SqlLedger:
             if not found:
                 raise L.AttemptNotFound(f"no attempt {attempt_id}")
             return found[0]
+
+    def call_record(self, attempt_id: int) -> L.CallRecord:
+        attempt = self.get_attempt(attempt_id)
+        with self._session() as s:
+            turns = s.scalars(
+                sa.select(CallTurn).where(CallTurn.attempt_id == attempt_id).order_by(CallTurn.seq)
+            )
+            recordings = s.scalars(
+                sa.select(Recording).where(Recording.attempt_id == attempt_id).order_by(Recording.id)
+            )
+            promises = s.scalars(
+                sa.select(Promise).where(Promise.attempt_id == attempt_id).order_by(Promise.id)
+            )
+            callbacks = s.scalars(
+                sa.select(Callback.requested_at)
+                .where(Callback.attempt_id == attempt_id)
+                .order_by(Callback.id)
+            )
+            return L.CallRecord(
+                attempt,
+                tuple(
+                    L.Turn(
+                        t.seq,
+                        Speaker(t.speaker),
+                        t.text,
+                        t.started_at,
+                        t.ended_at,
+                        t.intent,
+                        t.confidence,
+                        t.latency_ms,
+                    )
+                    for t in turns
+                ),
+                tuple(
+                    L.RecordingInfo(r.path, r.seconds, r.channels, r.sample_rate, r.sha256)
+                    for r in recordings
+                ),
+                tuple(
+                    L.PromiseInfo(
+                        p.id, p.attempt_id, p.account_id, p.promised_date, p.amount, p.currency, p.status
+                    )
+                    for p in promises
+                ),
+                tuple(callbacks),
+            )
 
     def history(self, debtor_id: int, since: dt.datetime, until: dt.datetime) -> list[L.AttemptRecord]:
         check_aware(since, "since")

@@ -99,7 +99,7 @@ def test_numbers_on_the_dnc_list_are_suppressed(dialer: Any, lists: Any, ledger:
     assert (summary["imported"], summary["suppressed"]) == (4, 1)
     assert ledger.contact_numbers("ACC000000") == []
     with pytest.raises(KeyError):
-        ledger.account_id("ACC000000")
+        ledger.get_account("ACC000000")
 
 
 def test_dry_run_writes_only_the_batch_record(dialer: Any, lists: Any, db_url: str, ledger: Any) -> None:
