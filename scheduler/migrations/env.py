@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from alembic import context
 
+import scheduler.operators  # noqa: F401 - registers the console's tables on Base.metadata
 from scheduler.db import create_engine
 from scheduler.models import Base, UTCDateTime
 
