@@ -1,0 +1,56 @@
+"""SIP final codes -> VOCAB dispositions. A trunk's own failure is never counted against the debtor."""
+
+from __future__ import annotations
+
+BUSY = frozenset({486, 600})
+VACANT = frozenset({404, 484, 604})
+TRUNK = frozenset({401, 403, 407, 420, 488, 606})
+
+
+def classify(
+    code: int,
+    *,
+    answered: bool,
+    cancelled_by_us: bool = False,
+    provisional_seen: bool = False,
+    transferred: bool = False,
+) -> str:
+    """The disposition of an ended call.
+
+    `cancelled_by_us`: our ring timeout sent CANCEL. `provisional_seen`: the far end answered 18x, so a 408
+    is the carrier's no-answer timer rather than a dead trunk.
+    """
+    if answered:
+        return "transferred" if transferred else "answered"
+    if cancelled_by_us or code == 487:
+        return "no_answer"
+    if code in BUSY:
+        return "busy"
+    if code == 603:
+        return "rejected"
+    if code in VACANT:
+        return "vacant"
+    if code == 410:
+        return "out_of_service"
+    if code == 480:
+        return "unreachable"
+    if code == 408:
+        return "no_answer" if provisional_seen else "trunk_failure"
+    if code in TRUNK or (code >= 500 and code < 600) or code < 300:
+        return "trunk_failure"
+    return "rejected"
+
+
+# The compliance history's coarser call results (VOCAB "Call results").
+HISTORY = {
+    "answered": "conversation",
+    "transferred": "conversation",
+    "no_answer": "no_answer",
+    "busy": "busy",
+    "rejected": "refused",
+    "vacant": "failed",
+    "out_of_service": "failed",
+    "unreachable": "no_answer",
+    "trunk_failure": "failed",
+    "interrupted": "failed",
+}

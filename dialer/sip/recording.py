@@ -1,0 +1,42 @@
+"""Stereo call recordings: callee on the left, bot on the right, sample-aligned, PCM16 WAV."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+
+def write_stereo(path: str, left: list[bytes], right: list[bytes], rate: int) -> str:
+    a = np.frombuffer(b"".join(left), dtype="<i2")
+    b = np.frombuffer(b"".join(right), dtype="<i2")
+    n = max(len(a), len(b))
+    out = np.zeros((n, 2), dtype="<i2")
+    out[: len(a), 0] = a
+    out[: len(b), 1] = b
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(target), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(out.tobytes())
+    return str(target)
+
+
+def read_mono(path: str | Path, rate: int) -> bytes:
+    """A WAV file as PCM16 mono at `rate` (downmixed and resampled with soxr if needed)."""
+    with wave.open(str(path), "rb") as w:
+        channels, width, src_rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
+        raw = w.readframes(w.getnframes())
+    if width != 2:
+        raise ValueError(f"{path}: only 16-bit PCM WAV is supported (sample width {width})")
+    samples = np.frombuffer(raw, dtype="<i2")
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1).astype("<i2")
+    if src_rate != rate:
+        import soxr
+
+        samples = soxr.resample(samples.astype(np.float32), src_rate, rate).clip(-32768, 32767).astype("<i2")
+    return samples.tobytes()
