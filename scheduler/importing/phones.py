@@ -6,14 +6,22 @@ by (text, default region): call lists repeat numbers (household lines, re-import
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneNumberType
+from phonenumbers import PhoneMetadata, PhoneNumberType
 from phonenumbers import timezone as pn_timezone
+from phonenumbers.tzdata import TIMEZONE_DATA
 
 from scheduler.vocabulary import LineType
+
+_type_helper: Callable[[str, PhoneMetadata], int] | None
+try:  # the helper number_type() itself uses; absent in some future version: fall back to number_type()
+    from phonenumbers.phonenumberutil import _number_type_helper as _type_helper
+except ImportError:  # pragma: no cover
+    _type_helper = None
 
 _LINE_TYPES = {
     PhoneNumberType.MOBILE: LineType.mobile,
@@ -39,7 +47,7 @@ class BadNumber:
     reason: str
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def check_number(text: str, default_region: str | None) -> CheckedNumber | BadNumber:
     """Validate one number as written in a call list (national form needs `default_region`)."""
     cleaned = text.strip()
@@ -51,14 +59,31 @@ def check_number(text: str, default_region: str | None) -> CheckedNumber | BadNu
         number = phonenumbers.parse(cleaned, default_region)
     except phonenumbers.NumberParseException as exc:
         return BadNumber(_parse_reason(exc))
-    # number_type() already matches the number against its region's patterns: UNKNOWN means invalid.
-    kind = phonenumbers.number_type(number)
     region = phonenumbers.region_code_for_number(number)
+    kind = _number_type(number, region)  # UNKNOWN: matches none of the region's patterns, invalid
     if kind == PhoneNumberType.UNKNOWN or region is None:
         return BadNumber("not a valid number" + (f" for region {default_region}" if default_region else ""))
-    zones = tuple(z for z in pn_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE)
+    zones = tuple(z for z in _zones(number, kind) if z != _UNKNOWN_ZONE)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return CheckedNumber(e164, _LINE_TYPES.get(kind, LineType.unknown).value, region, zones)
+
+
+def _number_type(number: phonenumbers.PhoneNumber, region: str | None) -> int:
+    """phonenumbers.number_type() for an already known region: it would look the region up a second time
+    (for +1 numbers that means matching the number against the NANP regions again)."""
+    if _type_helper is None or region is None:
+        return int(phonenumbers.number_type(number))
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code or 0, region)
+    if metadata is None:
+        return int(PhoneNumberType.UNKNOWN)
+    return int(_type_helper(phonenumbers.national_significant_number(number), metadata))
+
+
+def _zones(number: phonenumbers.PhoneNumber, kind: int) -> tuple[str, ...]:
+    """time_zones_for_number() without computing the number type a second time."""
+    if phonenumbers.is_number_type_geographical(kind, number.country_code or 0):
+        return tuple(pn_timezone.time_zones_for_geographical_number(number))
+    return tuple(TIMEZONE_DATA.get(str(number.country_code), ()))
 
 
 def _parse_reason(exc: phonenumbers.NumberParseException) -> str:

@@ -158,7 +158,7 @@ def _write_rows(
     new_people = [people[ref] for ref in dict.fromkeys(r.debtor_ref for r in kept) if ref not in existing]
     if new_people:
         result = conn.execute(
-            sa.insert(D).returning(D.c.id, D.c.debtor_ref, sort_by_parameter_order=True),
+            sa.insert(D).returning(D.c.id, D.c.debtor_ref),  # mapped by ref: order is irrelevant
             [_debtor_values(p, now) | {"created_at": now, "inconvenient_times": []} for p in new_people],
         )
         debtor_ids.update({ref: id_ for id_, ref in result})

@@ -1,0 +1,68 @@
+"""Pre-dial number checks agree with phonenumbers' own public API (the importer takes shortcuts for speed)."""
+
+from __future__ import annotations
+
+import random
+
+import phonenumbers
+import pytest
+from phonenumbers import timezone as pn_timezone
+
+from scheduler.importing.phones import BadNumber, CheckedNumber, check_number
+
+
+def test_shortcuts_match_the_public_api_on_random_numbers() -> None:
+    rng = random.Random(20261205)
+    checked = 0
+    for _ in range(3000):
+        cc = rng.choice(["1", "86", "44", "49", "852", "61", "39", "7"])
+        text = "+" + cc + "".join(str(rng.randrange(10)) for _ in range(rng.randrange(6, 12)))
+        number = phonenumbers.parse(text, None)
+        got = check_number(text, None)
+        if not phonenumbers.is_valid_number(number):
+            assert isinstance(got, BadNumber), text
+            continue
+        checked += 1
+        assert isinstance(got, CheckedNumber)
+        assert got.e164 == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        assert got.region == phonenumbers.region_code_for_number(number)
+        expected_zones = tuple(z for z in pn_timezone.time_zones_for_number(number) if z != "Etc/Unknown")
+        assert got.zones == expected_zones, text
+    assert checked > 100
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "e164", "line_type", "zones"),
+    [
+        ("(617) 555-0100", "US", "+16175550100", "fixed_line_or_mobile", ("America/New_York",)),
+        ("1-808-555-0100", "US", "+18085550100", "fixed_line_or_mobile", ("Pacific/Honolulu",)),
+        ("+1 800 555 0100", None, "+18005550100", "toll_free", None),
+        ("138 0013 8000", "CN", "+8613800138000", "mobile", ("Asia/Shanghai",)),
+        ("010-12345678", "CN", "+861012345678", "fixed_line", ("Asia/Shanghai",)),
+        ("008613800138000", None, "+8613800138000", "mobile", ("Asia/Shanghai",)),
+        ("6175550100.0", "US", "+16175550100", "fixed_line_or_mobile", ("America/New_York",)),
+    ],
+)
+def test_known_numbers(
+    text: str, region: str | None, e164: str, line_type: str, zones: tuple[str, ...] | None
+) -> None:
+    got = check_number(text, region)
+    assert isinstance(got, CheckedNumber)
+    assert (got.e164, got.line_type) == (e164, line_type)
+    if zones is not None:
+        assert got.zones == zones
+    else:
+        assert len(got.zones) > 5  # a toll-free number could be anywhere in the NANP
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "reason"),
+    [
+        ("12", "US", "not a valid number"),
+        ("6175550100", None, "no country code"),
+        ("hello", "US", "not a phone"),
+    ],
+)
+def test_bad_numbers_say_why(text: str, region: str | None, reason: str) -> None:
+    got = check_number(text, region)
+    assert isinstance(got, BadNumber) and reason in got.reason
