@@ -294,6 +294,13 @@ class MemoryLedger:
     def get_import_batch(self, batch_id: int) -> L.ImportBatchInfo:
         return self._batch(batch_id).info
 
+    def list_import_batches(self, campaign: str, *, limit: int = 10) -> list[L.ImportBatchInfo]:
+        self.get_campaign(campaign)
+        found = [
+            b.info for _, b in sorted(self._s.batches.items(), reverse=True) if b.info.campaign == campaign
+        ]
+        return found[:limit]
+
     def list_import_rejects(self, batch_id: int) -> list[L.ImportReject]:
         return sorted(self._batch(batch_id).rejects, key=lambda r: r.line)
 

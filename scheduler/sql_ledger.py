@@ -232,29 +232,44 @@ class SqlLedger:
             batch.quality = quality
 
     def get_import_batch(self, batch_id: int) -> L.ImportBatchInfo:
+        found = self._batches(ImportBatch.id == batch_id, 1)
+        if not found:
+            raise L.RecordNotFound(f"no import batch {batch_id}")
+        return found[0]
+
+    def list_import_batches(self, campaign: str, *, limit: int = 10) -> list[L.ImportBatchInfo]:
+        """Newest first."""
+        self.get_campaign(campaign)
+        return self._batches(Campaign.name == campaign, limit)
+
+    def _batches(self, where: Any, limit: int) -> list[L.ImportBatchInfo]:
         with self._session() as s:
-            row = s.execute(
-                sa.select(ImportBatch, Campaign.name).join(Campaign).where(ImportBatch.id == batch_id)
-            ).first()
-            if row is None:
-                raise L.RecordNotFound(f"no import batch {batch_id}")
-            b, campaign = row
-            return L.ImportBatchInfo(
-                b.id,
-                campaign,
-                b.filename,
-                b.sha256,
-                b.rows,
-                b.imported,
-                b.updated,
-                b.rejected,
-                b.suppressed,
-                b.duplicates,
-                dict(b.quality or {}),
-                b.started_at,
-                b.finished_at,
-                b.dry_run,
-            )
+            rows = s.execute(
+                sa.select(ImportBatch, Campaign.name)
+                .join(Campaign)
+                .where(where)
+                .order_by(ImportBatch.id.desc())
+                .limit(limit)
+            ).all()
+            return [
+                L.ImportBatchInfo(
+                    b.id,
+                    campaign,
+                    b.filename,
+                    b.sha256,
+                    b.rows,
+                    b.imported,
+                    b.updated,
+                    b.rejected,
+                    b.suppressed,
+                    b.duplicates,
+                    dict(b.quality or {}),
+                    b.started_at,
+                    b.finished_at,
+                    b.dry_run,
+                )
+                for b, campaign in rows
+            ]
 
     def list_import_rejects(self, batch_id: int) -> list[L.ImportReject]:
         with self._session() as s:

@@ -238,6 +238,11 @@ def test_rejects_and_quality_are_kept_per_batch(ledger: Any) -> None:
     assert ledger.get_import_batch(counts.batch).quality["line_types"] == {"mobile": 1}
     with pytest.raises(L.RecordNotFound):
         ledger.get_import_batch(9999)
+    second = load(ledger, [row("A2", "+16175550101")])
+    assert [b.id for b in ledger.list_import_batches("c")] == [second.batch, counts.batch]
+    assert [b.id for b in ledger.list_import_batches("c", limit=1)] == [second.batch]
+    with pytest.raises(L.CampaignNotFound):
+        ledger.list_import_batches("nope")
 
 
 def test_the_importer_runs_on_every_ledger(ledger: Any, tmp_path: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import importlib
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,12 +26,25 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(name))
 
 
+def _table_modules() -> None:
+    """Import what env.py imports, so Base.metadata holds every part's tables (as it does in env.py)."""
+    tree = ast.parse((Path(migrations.__file__).parent / "env.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("scheduler."):
+                    importlib.import_module(alias.name)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("scheduler."):
+            importlib.import_module(str(node.module))
+
+
 def test_exactly_one_head() -> None:
     assert len(migrations.heads()) == 1
 
 
 def test_migrated_schema_matches_models(db_url: str) -> None:
     migrations.upgrade(db_url)
+    _table_modules()
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:

@@ -1,0 +1,140 @@
+"""`dialer init` (a commented dialer.toml plus the database) and `dialer db upgrade|current`.
+
+The dialer.toml that init writes is generated from the settings models themselves: every section, every
+key, its default and its Field description as a comment, so the file can never drift from the code.
+Defaults are written commented out (uncomment to change); only `data_dir` is set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import tomli_w
+from pydantic import BaseModel
+
+from dialer.cli.context import AppContext, pass_app
+from dialer.settings import DEFAULT_CONFIG_NAME, Settings, SettingsError, load_settings
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, Path):
+        value = str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return tomli_w.dumps({"v": value}).strip()[len("v = ") :]
+
+
+def _doc(model: type[BaseModel]) -> str:
+    doc = (model.__doc__ or "").strip().splitlines()
+    return doc[0] if doc else ""
+
+
+def render_config(model: BaseModel | None = None, prefix: str = "") -> str:
+    """A commented TOML document for `model` (the built-in defaults when None)."""
+    model = model if model is not None else Settings()
+    lines: list[str] = []
+    tables: list[tuple[str, BaseModel]] = []
+    for name, field in type(model).model_fields.items():
+        if field.exclude:
+            continue
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            tables.append((f"{prefix}{name}", value))
+            continue
+        if field.description:
+            lines.append(f"# {field.description}")
+        if value is None:
+            lines.append(f"# {name} =  (unset)")
+        elif not prefix and name == "data_dir":
+            lines.append(f"{name} = {_toml_value('data')}")
+        else:
+            lines.append(f"# {name} = {_toml_value(value)}")
+    for table, value in tables:
+        lines.append("")
+        doc = _doc(type(value))
+        if doc:
+            lines.append(f"# {doc}")
+        lines.append(f"[{table}]")
+        lines.append(render_config(value, f"{table}.").rstrip("\n"))
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+HEADER = """\
+# reminder-dialer configuration. Values shown commented out are the built-in defaults.
+# Environment variables override this file: DIALER_<SECTION>__<KEY>, e.g. DIALER_DATABASE__URL.
+# Secrets (SIP passwords, database passwords) belong in the environment or a secrets file, not here.
+
+"""
+
+
+@click.command("init")
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="overwrite an existing dialer.toml")
+def init_cmd(directory: Path, force: bool) -> None:
+    """Write a commented DIRECTORY/dialer.toml and create the database."""
+    from scheduler import migrations
+
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / DEFAULT_CONFIG_NAME
+    if config.exists() and not force:
+        raise click.ClickException(f"{config} exists: pass --force to overwrite it")
+    config.write_text(HEADER + render_config(), encoding="utf-8")
+    try:
+        settings = load_settings(config)
+    except SettingsError as exc:  # the environment may hold a bad DIALER_* value
+        raise click.ClickException(str(exc)) from exc
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.database_url)
+    click.echo(f"wrote {config}")
+    click.echo(
+        f"database ready: {_safe_url(settings.database_url)} (revision {', '.join(migrations.heads())})"
+    )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group("db")
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@pass_app
+def db_upgrade(app: AppContext, revision: str) -> None:
+    """Create the tables or bring the database to the newest schema."""
+    from scheduler import migrations
+
+    settings = app.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    before = migrations.current(settings.database_url)
+    try:
+        migrations.upgrade(settings.database_url, revision)
+    except Exception as exc:
+        raise click.ClickException(f"upgrade failed: {exc.__class__.__name__}: {exc}") from exc
+    after = migrations.current(settings.database_url)
+    click.echo(f"{_safe_url(settings.database_url)}: {', '.join(before) or 'empty'} -> {', '.join(after)}")
+
+
+@db.command("current")
+@pass_app
+def db_current(app: AppContext) -> None:
+    """Show the schema revision; exit code 1 when it is not the newest."""
+    from scheduler import migrations
+
+    url = app.settings.database_url
+    try:
+        current = migrations.current(url)
+    except Exception as exc:
+        raise click.ClickException(f"cannot read {_safe_url(url)}: {exc.__class__.__name__}") from exc
+    heads = migrations.heads()
+    state = "(head)" if set(current) == set(heads) else f"(not current: head is {', '.join(heads)})"
+    click.echo(f"{_safe_url(url)}: {', '.join(current) or 'no schema'} {state}")
+    if set(current) != set(heads):
+        raise SystemExit(1)
