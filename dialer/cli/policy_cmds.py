@@ -1,0 +1,77 @@
+"""`dialer policy`: compliance decisions for officers and audits.
+
+`decide` reads one case as JSON and prints one decision as JSON. Case format (extra fields named):
+
+\b
+  {"now": "2026-03-09T13:05:00Z",                 (required, with Z or an offset)
+   "profiles": ["US", "US-MA"],                   (optional; default: derived from the debtor)
+   "debtor": {"country": "US", "state": "MA", "postal_code": "02139",
+              "inconvenient_times": [{"days": "mon-fri", "from": "09:00", "to": "17:00"}],
+              "attorney": false, "cease_requested": false, "employer_forbids_calls": false,
+              "reachable": true, "numbers": ["+1..."]},
+   "contact": {"number": "+16175550100", "line_type": "mobile", "personal": true, "workplace": false,
+               "consent_at": "2025-01-01T00:00:00Z", "opted_out": false,
+               "relation": "debtor|guarantor|emergency_contact|third_party",
+               "reassigned_at": null},
+   "debt": "A-1",
+   "history": [{"at": "...Z", "number": "+1...", "debt": "A-1", "result": "no_answer",
+                "direction": "outbound|inbound", "debts": ["B-2"]}],
+   "campaign": {"window": {"from": "09:00", "to": "20:00"}, "days": "mon-sat",
+                "max_attempts_per_day": 3, "max_attempts_total": 7, "artificial_voice": true,
+                "live_agent": false, "abandoned_rate_24h": 0.01}}
+
+Output: {"allow", "rule", "reason", "next_allowed_at", "profiles"}. Bad input exits 2 with one line naming
+the field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from dialer.cli.context import AppContext, pass_app
+from scheduler.policy import ProfileError, ProfileSet, decide, load_profiles
+from scheduler.policy.caseio import CaseError, parse_case
+
+BAD_INPUT = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(BAD_INPUT)
+
+
+def app_profiles(app: AppContext) -> ProfileSet:
+    try:
+        return load_profiles(app.settings.scheduler.profiles_dir or None)
+    except ProfileError as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+@click.group()
+def policy() -> None:
+    """Compliance decisions: decide a case, explain a ledger entry."""
+
+
+@policy.command(help=__doc__.split("\n\n", 1)[1] if __doc__ else None)
+@click.argument("case_file", type=click.File("r", encoding="utf-8"))
+@pass_app
+def decide_cmd(app: AppContext, case_file: Any) -> None:
+    text = case_file.read()
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"{case_file.name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    profiles = app_profiles(app)
+    try:
+        case = parse_case(raw, profiles)
+    except CaseError as exc:
+        _fail(str(exc))
+    click.echo(json.dumps(decide(case, profiles).as_json(), ensure_ascii=False))
+
+
+decide_cmd.name = "decide"

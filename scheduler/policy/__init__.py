@@ -1,0 +1,28 @@
+"""The compliance policy engine: jurisdiction profiles as data, one pure decision function."""
+
+from scheduler.policy.case import (
+    CampaignLimits,
+    ContactInfo,
+    DebtorInfo,
+    Decision,
+    DecisionCase,
+    HistoryEntry,
+    StatedTime,
+)
+from scheduler.policy.engine import decide
+from scheduler.policy.profiles import Profile, ProfileError, ProfileSet, load_profiles
+
+__all__ = [
+    "CampaignLimits",
+    "ContactInfo",
+    "DebtorInfo",
+    "Decision",
+    "DecisionCase",
+    "HistoryEntry",
+    "Profile",
+    "ProfileError",
+    "ProfileSet",
+    "StatedTime",
+    "decide",
+    "load_profiles",
+]
