@@ -2,8 +2,8 @@
 
 One "pjsip thread" per process creates the library, polls `libHandleEvents` and is the only thread that
 calls pjsua2; other threads post closures to its command queue. Media callbacks run on pjmedia's clock thread
-and only move 20 ms frames in and out of the CallCore queues. Every pjsua2 object (Call, AudioMediaPort, Account) is
-created, dropped and destroyed on the pjsip thread, and all of them before `libDestroy`.
+and only move 20 ms frames in and out of the CallCore queues. Every pjsua2 object (Call, AudioMediaPort,
+Account) is created, dropped and destroyed on the pjsip thread, and all of them before `libDestroy`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,122 @@
+"""The call-worker process: one pjsua2 Endpoint on its own ports, at most `calls_per_worker` calls.
+
+Talks to the supervisor over two one-way pipes (commands in, messages out). A worker killed with SIGKILL
+breaks only its own pipes, which the supervisor discards when it restarts the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from dialer.sip.interfaces import CallHandler, CallRequest, CallResult, SipError
+from sip_config.schema import Profile
+
+log = logging.getLogger(__name__)
+
+RTP_PORTS_PER_WORKER = 20
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    profile: Profile
+    handler: str = "dialer.sip.handlers:PlayAndHangup"
+    calls_per_worker: int = 4
+    base_sip_port: int = 5080
+    base_rtp_port: int = 40000
+    rate: int = 8000
+    bind: str = "127.0.0.1"
+    log_level: int = 1
+    engine: str = "pjsua"  # "fake" runs the loopback engine (tests of the pool's bookkeeping)
+
+    def ports(self, index: int) -> tuple[int, int]:
+        return self.base_sip_port + index, self.base_rtp_port + index * RTP_PORTS_PER_WORKER
+
+
+def failed_result(request: CallRequest, reason: str, result: str = "trunk_failure") -> CallResult:
+    return CallResult(call_id=request.call_id, sip_code=0, reason=reason, result=result, answered=False)
+
+
+def worker_main(index: int, spec: WorkerSpec, commands: Connection, out: Connection) -> None:
+    """Entry point of the spawned process."""
+    send_lock = threading.Lock()
+
+    def send(message: tuple[Any, ...]) -> None:
+        with send_lock:
+            out.send(message)
+
+    sip_port, rtp_port = spec.ports(index)
+    try:
+        engine = _make_engine(spec, sip_port, rtp_port)
+        engine.start()
+        if spec.profile.mode == "register":
+            engine.register()
+        from dialer.sip.handlers import load_handler
+
+        handler = load_handler(spec.handler)
+    except Exception as exc:
+        send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    send(("ready", os.getpid()))
+    threads: list[threading.Thread] = []
+    try:
+        while True:
+            message = commands.recv()
+            if message is None:
+                break
+            kind, request = message
+            if kind == "dial":
+                t = threading.Thread(target=_run_call, args=(engine, handler, request, send), daemon=True)
+                t.start()
+                threads.append(t)
+                threads = [x for x in threads if x.is_alive()]
+    except (EOFError, OSError):
+        pass
+    for t in threads:
+        t.join(timeout=spec.profile.max_call_duration)
+    engine.shutdown()
+
+
+def _make_engine(spec: WorkerSpec, sip_port: int, rtp_port: int) -> Any:
+    if spec.engine == "fake":
+        from dialer.sip.fake_engine import FakeSipEngine, ScriptedCallee
+
+        callees = {
+            "sip:answer@fake": ScriptedCallee(hangup_after=1.0),
+            "sip:busy@fake": ScriptedCallee(final_code=486, reason="Busy Here"),
+            "sip:long@fake": ScriptedCallee(hangup_after=60.0),
+        }
+        return FakeSipEngine(callees, rate=spec.rate, max_calls=spec.calls_per_worker, autorun=True)
+    from dialer.sip.pjsua_engine import PjsuaEngine
+
+    return PjsuaEngine(
+        spec.profile,
+        sip_port=sip_port,
+        rtp_port=rtp_port,
+        rate=spec.rate,
+        max_calls=spec.calls_per_worker,
+        bind=spec.bind,
+        log_level=spec.log_level,
+    )
+
+
+def _run_call(engine: Any, handler: CallHandler, request: CallRequest, send: Any) -> None:
+    try:
+        call = engine.dial(request)
+    except SipError as exc:
+        send(("result", failed_result(request, str(exc))))
+        return
+    try:
+        handler.handle(call, request)
+    except Exception:
+        log.exception("call handler failed")
+    if call.result is None:
+        call.hangup()
+    result = call.wait(request.max_duration + request.ring_timeout + 60)
+    if result is None:
+        result = failed_result(request, "the call did not end", "interrupted")
+    send(("result", result))
