@@ -1,0 +1,182 @@
+"""Admin pages: users, API tokens, webhooks, SIP profiles, the audit log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import Response
+
+from dialer.web.auth import Principal, require
+from dialer.web.console import console_of
+from dialer.web.pages import redirect, render
+from dialer.web.roles import Permission, Role
+from dialer.web.security import API_TOKEN_PREFIX, WeakPassword, digest, hash_password, new_token
+from dialer.web.sip_profiles import profile_files, save_profile, validate_profile
+from scheduler.webhooks import EVENTS
+
+router = APIRouter(prefix="/admin")
+ROLES = [r.value for r in Role]
+
+
+@router.get("/users")
+def users(request: Request, me: Principal = Depends(require(Permission.manage_users))) -> Response:
+    return render(request, "users.html", me, users=console_of(request).store.list_users(), roles=ROLES)
+
+
+@router.post("/users")
+def add_user(
+    request: Request,
+    username: str = Form(..., pattern=r"^[A-Za-z0-9_.@-]{1,64}$"),
+    role: Role = Form(...),
+    password: str = Form(..., max_length=1024),
+    me: Principal = Depends(require(Permission.manage_users)),
+) -> Response:
+    console = console_of(request)
+    try:
+        hashed = hash_password(password)
+    except WeakPassword as exc:
+        raise HTTPException(422, str(exc)) from exc
+    user = console.store.create_user(username, role.value, hashed)
+    console.audit(me.name, "user.add", f"user:{user.name}", role=user.role)
+    return redirect("/admin/users", f"user {user.name} added")
+
+
+@router.post("/users/{name}")
+def change_user(
+    request: Request,
+    name: str,
+    role: Role | None = Form(None),
+    active: bool | None = Form(None),
+    password: str = Form("", max_length=1024),
+    me: Principal = Depends(require(Permission.manage_users)),
+) -> Response:
+    console = console_of(request)
+    target = console.store.get_user(name)
+    demoting = (role is not None and role != Role.admin) or active is False
+    if target.role == Role.admin and demoting and console.store.count_admins() <= 1:
+        raise HTTPException(409, "the last active admin cannot be demoted or disabled")
+    hashed = None
+    if password:
+        try:
+            hashed = hash_password(password)
+        except WeakPassword as exc:
+            raise HTTPException(422, str(exc)) from exc
+    user = console.store.update_user(
+        name, role=role.value if role else None, active=active, password_hash=hashed
+    )
+    changes = {"role": user.role, "active": user.active, "password_changed": hashed is not None}
+    console.audit(me.name, "user.change", f"user:{name}", **changes)
+    return redirect("/admin/users", f"user {name} changed")
+
+
+@router.get("/tokens")
+def tokens(request: Request, me: Principal = Depends(require(Permission.manage_tokens))) -> Response:
+    return render(
+        request, "tokens.html", me, tokens=console_of(request).store.list_tokens(), roles=ROLES, new=""
+    )
+
+
+@router.post("/tokens")
+def create_token(
+    request: Request,
+    name: str = Form(..., min_length=1, max_length=64),
+    role: Role = Form(...),
+    me: Principal = Depends(require(Permission.manage_tokens)),
+) -> Response:
+    console = console_of(request)
+    token = new_token(API_TOKEN_PREFIX)
+    info = console.store.create_token(name, role.value, token[:10], digest(token), me.name)
+    console.audit(me.name, "token.create", f"token:{info.id}", name=name, role=role.value)
+    return render(request, "tokens.html", me, tokens=console.store.list_tokens(), roles=ROLES, new=token)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(
+    request: Request, token_id: int, me: Principal = Depends(require(Permission.manage_tokens))
+) -> Response:
+    console = console_of(request)
+    console.store.revoke_token(token_id)
+    console.audit(me.name, "token.revoke", f"token:{token_id}")
+    return redirect("/admin/tokens", "token revoked")
+
+
+@router.get("/webhooks")
+def webhooks(request: Request, me: Principal = Depends(require(Permission.manage_webhooks))) -> Response:
+    outbox = console_of(request).outbox
+    return render(
+        request,
+        "webhooks.html",
+        me,
+        subscriptions=outbox.subscriptions(),
+        deliveries=outbox.deliveries(50),
+        events=EVENTS,
+        secret="",
+    )
+
+
+@router.post("/webhooks")
+def add_webhook(
+    request: Request,
+    url: str = Form(..., max_length=500),
+    events: list[str] = Form(...),
+    me: Principal = Depends(require(Permission.manage_webhooks)),
+) -> Response:
+    console = console_of(request)
+    info, secret = console.outbox.subscribe(url.strip(), tuple(events), created_by=me.name)
+    console.audit(me.name, "webhook.add", f"webhook:{info.id}", url=info.url, events=list(info.events))
+    return render(
+        request,
+        "webhooks.html",
+        me,
+        subscriptions=console.outbox.subscriptions(),
+        deliveries=console.outbox.deliveries(50),
+        events=EVENTS,
+        secret=secret,
+    )
+
+
+@router.post("/webhooks/{subscription_id}/disable")
+def disable_webhook(
+    request: Request, subscription_id: int, me: Principal = Depends(require(Permission.manage_webhooks))
+) -> Response:
+    console = console_of(request)
+    console.outbox.deactivate(subscription_id)
+    console.audit(me.name, "webhook.disable", f"webhook:{subscription_id}")
+    return redirect("/admin/webhooks", "webhook disabled")
+
+
+@router.get("/sip")
+def sip_profiles(request: Request, me: Principal = Depends(require(Permission.manage_sip))) -> Response:
+    files = profile_files(console_of(request))
+    return render(request, "sip.html", me, files=files)
+
+
+@router.post("/sip")
+async def upload_sip_profile(
+    request: Request,
+    name: str = Form(..., max_length=64),
+    file: UploadFile = File(...),
+    me: Principal = Depends(require(Permission.manage_sip)),
+) -> Response:
+    console = console_of(request)
+    raw = await file.read(256 * 1024 + 1)
+    if len(raw) > 256 * 1024:
+        raise HTTPException(413, "a SIP profile is at most 256 KiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(415, "a SIP profile is a UTF-8 YAML file") from exc
+    problem = validate_profile(text, file.filename or name)
+    if problem:
+        raise HTTPException(422, problem)
+    try:
+        path = save_profile(console, name, text)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    console.audit(me.name, "sip.profile_save", f"sip:{name}", file=path.name)
+    return redirect("/admin/sip", f"profile {name} saved")
+
+
+@router.get("/audit")
+def audit(request: Request, me: Principal = Depends(require(Permission.view_audit))) -> Response:
+    entries = console_of(request).ledger.list_audit(limit=200)
+    return render(request, "audit.html", me, entries=entries)

@@ -1,0 +1,428 @@
+"""The HTTP API under /api: campaigns, accounts (read and push), dispositions, promises, DNC, live calls.
+
+Machines authenticate with `Authorization: Bearer <token>`; the browser may call it with its session
+cookie plus the `X-CSRF-Token` header. Phone numbers are masked unless the role sees full numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from dialer.web.auth import Principal, require
+from dialer.web.console import console_of
+from dialer.web.live import durations
+from dialer.web.masking import display_number, mask_display, mask_free_text
+from dialer.web.roles import Permission
+from dialer.web.routes.campaign_pages import ACTIONS, local_midnight
+from dialer.web.routes.list_pages import parse_number
+from scheduler.importing import ImportFileError, ImportOptions, import_file
+from scheduler.ledger import CampaignInfo, CampaignSpec, ImportReject
+from scheduler.vocabulary import DncScope, DncSource
+
+bearer = HTTPBearer(auto_error=False, description="an API token created by an admin")
+router = APIRouter(prefix="/api", dependencies=[Depends(bearer)], tags=["api"])
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
+
+
+class Campaign(BaseModel):
+    id: int
+    name: str
+    script: str
+    profiles: list[str]
+    window_from: str | None
+    window_to: str | None
+    max_attempts_per_day: int
+    max_attempts_total: int
+    retry_policy: dict[str, Any]
+    trunk: str | None
+    caller_id_pool: list[str]
+    voicemail_policy: str
+    state: str
+    created_at: dt.datetime
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    script: str = Field("reminder-en", min_length=1, max_length=100)
+    profiles: list[Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]] = Field(
+        default=[], max_length=10
+    )
+    window_from: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    window_to: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    max_attempts_per_day: int = Field(1, ge=1, le=50)
+    max_attempts_total: int = Field(7, ge=1, le=500)
+    retry_policy: dict[str, Annotated[float, Field(ge=0, le=1e6)]] = Field(default={}, max_length=20)
+    trunk: str | None = Field(None, max_length=100)
+    caller_id_pool: list[Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$")]] = Field(
+        default=[], max_length=100
+    )
+    voicemail_policy: Literal["message", "hang_up"] = "message"
+
+
+class StateChange(BaseModel):
+    action: Literal["start", "pause", "resume", "stop"]
+
+
+class Counters(BaseModel):
+    dialed: int
+    answered: int
+    conversations: int
+    opt_outs: int
+    promises: int
+    live: int
+    queued: int
+
+
+class AccountOut(BaseModel):
+    account_ref: str
+    campaign: str
+    first_name: str
+    last_name: str
+    amount_due: Decimal
+    currency: str
+    due_date: dt.date | None
+    status: str
+    promised_until: dt.date | None
+    numbers: list[str]
+
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_ref: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    phones: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(min_length=1, max_length=5)
+    amount: str = Field(min_length=1, max_length=30, description="amount due, e.g. 120.50")
+    due_date: str = Field(min_length=1, max_length=30, description="ISO date, e.g. 2026-12-01")
+    currency: str | None = Field(None, max_length=3)
+    customer_id: str | None = Field(None, max_length=64)
+    state: str | None = Field(None, max_length=64)
+    postal_code: str | None = Field(None, max_length=20)
+    country: str | None = Field(None, max_length=2)
+    language: str | None = Field(None, max_length=8)
+    consent_date: str | None = Field(None, max_length=30)
+
+
+class AccountsPush(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    campaign: Name
+    region: str | None = Field(None, pattern=r"^[A-Za-z]{2}$", description="default country for numbers")
+    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
+    dry_run: bool = False
+    accounts: list[AccountIn] = Field(min_length=1, max_length=10_000)
+
+
+class RejectOut(BaseModel):
+    index: int = Field(description="0-based position in the pushed list")
+    reason: str
+    raw: str
+
+
+class PushResult(BaseModel):
+    batch: int
+    rows: int
+    imported: int
+    updated: int
+    rejected: int
+    suppressed: int
+    duplicates: int
+    rejects: list[RejectOut]
+
+
+class DispositionOut(BaseModel):
+    id: int
+    campaign: str
+    account_ref: str
+    number: str
+    attempt_no: int
+    disposition: str | None
+    result: str | None
+    number_status: str | None
+    dialing_at: dt.datetime | None
+    answered_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    talk_seconds: float | None
+
+
+class PromiseOut(BaseModel):
+    id: int
+    account_ref: str
+    campaign: str
+    attempt_id: int | None
+    promised_date: dt.date
+    amount: Decimal
+    currency: str
+    status: str
+    created_at: dt.datetime
+
+
+class DncIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(min_length=3, max_length=40)
+    region: str | None = Field(None, pattern=r"^[A-Za-z]{2}$")
+    reason: str = Field("", max_length=200)
+
+
+class DncOut(BaseModel):
+    id: int
+    number: str
+    reason: str
+    source: str
+    created_at: dt.datetime
+    removed_at: dt.datetime | None
+    removed_reason: str | None
+
+
+class LiveOut(BaseModel):
+    attempt_id: int
+    campaign: str
+    number: str
+    state: str
+    seconds: float
+    turn: int | None
+    intent: str | None
+
+
+def _campaign(c: CampaignInfo) -> Campaign:
+    return Campaign(**{**c.__dict__, "profiles": list(c.profiles), "caller_id_pool": list(c.caller_id_pool)})
+
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+AfterId = Annotated[int, Query(ge=0, le=2**62, description="return records with a larger id (paging)")]
+
+
+@router.get("/campaigns", response_model=list[Campaign])
+def list_campaigns(request: Request, me: Principal = Depends(require(Permission.view))) -> list[Campaign]:
+    return [_campaign(c) for c in console_of(request).ledger.list_campaigns()]
+
+
+@router.post("/campaigns", response_model=Campaign, status_code=201)
+def create_campaign(
+    request: Request, body: CampaignCreate, me: Principal = Depends(require(Permission.edit_campaigns))
+) -> Campaign:
+    console = console_of(request)
+    data = body.model_dump()
+    spec = CampaignSpec(
+        **{**data, "profiles": tuple(data["profiles"]), "caller_id_pool": tuple(data["caller_id_pool"])}
+    )
+    info = console.ledger.create_campaign(spec)
+    console.audit(me.name, "campaign.create", f"campaign:{info.id}", name=info.name, script=info.script)
+    return _campaign(info)
+
+
+@router.get("/campaigns/{name}", response_model=Campaign)
+def get_campaign(request: Request, name: str, me: Principal = Depends(require(Permission.view))) -> Campaign:
+    return _campaign(console_of(request).ledger.get_campaign(name))
+
+
+@router.post("/campaigns/{name}/state", response_model=Campaign)
+def change_state(
+    request: Request,
+    name: str,
+    body: StateChange,
+    me: Principal = Depends(require(Permission.control_campaigns)),
+) -> Campaign:
+    return _campaign(console_of(request).ledger.set_campaign_state(name, ACTIONS[body.action], actor=me.name))
+
+
+@router.get("/campaigns/{name}/counters", response_model=Counters)
+def counters(request: Request, name: str, me: Principal = Depends(require(Permission.view))) -> Counters:
+    console = console_of(request)
+    return Counters(**console.queries.counters(local_midnight(console), console.queries.campaign_id(name)))
+
+
+@router.get("/accounts", response_model=list[AccountOut])
+def list_accounts(
+    request: Request,
+    campaign: str | None = None,
+    limit: Limit = 100,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    me: Principal = Depends(require(Permission.view)),
+) -> list[AccountOut]:
+    console = console_of(request)
+    campaign_id = console.queries.campaign_id(campaign) if campaign else None
+    rows = console.queries.accounts(campaign_id, limit=limit, offset=offset)
+    return [AccountOut(**{**r, "numbers": [display_number(n, me.role) for n in r["numbers"]]}) for r in rows]
+
+
+PUSH_COLUMNS = ["account", "customer_id", "name", "phone1", "phone2", "phone3", "phone4", "phone5"]
+PUSH_COLUMNS += ["amount", "currency", "due_date", "state", "zip", "country", "language", "consent_date"]
+
+
+@router.post("/accounts", response_model=PushResult)
+def push_accounts(
+    request: Request, body: AccountsPush, me: Principal = Depends(require(Permission.upload_lists))
+) -> PushResult:
+    """Add or update accounts with the same validation as a call-list upload; rejects say why."""
+    console = console_of(request)
+    console.ledger.get_campaign(body.campaign)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "api-push.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(PUSH_COLUMNS)
+            for a in body.accounts:
+                phones = [*a.phones, "", "", "", "", ""][:5]
+                writer.writerow(
+                    [
+                        a.account_ref,
+                        a.customer_id or "",
+                        a.name,
+                        *phones,
+                        a.amount,
+                        a.currency or "",
+                        a.due_date,
+                        a.state or "",
+                        a.postal_code or "",
+                        a.country or "",
+                        a.language or "",
+                        a.consent_date or "",
+                    ]
+                )
+        rejects: list[ImportReject] = []
+        options = ImportOptions(
+            body.campaign,
+            body.region.upper() if body.region else None,
+            body.currency.upper() if body.currency else None,
+            body.dry_run,
+        )
+        try:
+            result = import_file(console.ledger, path, options, on_reject=rejects.append)
+        except ImportFileError as exc:
+            raise HTTPException(422, str(exc)) from exc
+    console.audit(me.name, "api.push_accounts", f"campaign:{body.campaign}", **result.summary())
+    return PushResult(
+        **result.summary(),
+        rejects=[
+            RejectOut(index=r.line - 2, reason=r.reason, raw=mask_free_text(r.raw, me.role)) for r in rejects
+        ],
+    )
+
+
+@router.get("/dispositions", response_model=list[DispositionOut])
+def dispositions(
+    request: Request,
+    campaign: str | None = None,
+    since: dt.datetime | None = Query(None, description="ended at or after (ISO 8601 with zone)"),
+    after_id: AfterId = 0,
+    limit: Limit = 100,
+    me: Principal = Depends(require(Permission.view)),
+) -> list[DispositionOut]:
+    console = console_of(request)
+    campaign_id = console.queries.campaign_id(campaign) if campaign else None
+    rows = console.queries.dispositions(
+        campaign_id=campaign_id, since=_aware(since), after_id=after_id, limit=limit
+    )
+    return [DispositionOut(**{**r, "number": display_number(r["e164"], me.role)}) for r in rows]
+
+
+@router.get("/promises", response_model=list[PromiseOut])
+def promises(
+    request: Request,
+    campaign: str | None = None,
+    since: dt.datetime | None = Query(None, description="created at or after (ISO 8601 with zone)"),
+    after_id: AfterId = 0,
+    limit: Limit = 100,
+    me: Principal = Depends(require(Permission.view)),
+) -> list[PromiseOut]:
+    console = console_of(request)
+    campaign_id = console.queries.campaign_id(campaign) if campaign else None
+    rows = console.queries.promises(
+        campaign_id=campaign_id, since=_aware(since), after_id=after_id, limit=limit
+    )
+    return [PromiseOut(**r) for r in rows]
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise HTTPException(422, "since: give a time zone (e.g. 2026-11-29T00:00:00Z)")
+    return value
+
+
+def _dnc(entry: Any, role: str) -> DncOut:
+    return DncOut(
+        id=entry.id,
+        number=display_number(entry.e164, role) if entry.e164 else f"debtor:{entry.debtor_id}",
+        reason=entry.reason,
+        source=entry.source,
+        created_at=entry.created_at,
+        removed_at=entry.removed_at,
+        removed_reason=entry.removed_reason,
+    )
+
+
+@router.get("/dnc", response_model=list[DncOut])
+def list_dnc(
+    request: Request,
+    number: str | None = Query(None, max_length=40, description="exact number (E.164 or with region)"),
+    region: str | None = Query(None, pattern=r"^[A-Za-z]{2}$"),
+    me: Principal = Depends(require(Permission.view)),
+) -> list[DncOut]:
+    console = console_of(request)
+    entries = console.ledger.list_dnc()
+    if number:
+        try:
+            e164 = parse_number(number, region)
+        except ValueError as exc:
+            raise HTTPException(422, f"number: {exc}") from exc
+        entries = [e for e in entries if e.e164 == e164]
+    return [_dnc(e, me.role) for e in entries[-1000:]]
+
+
+@router.post("/dnc", response_model=DncOut, status_code=201)
+def add_dnc(request: Request, body: DncIn, me: Principal = Depends(require(Permission.manage_dnc))) -> DncOut:
+    console = console_of(request)
+    try:
+        e164 = parse_number(body.number, body.region)
+    except ValueError as exc:
+        raise HTTPException(422, f"number: {exc}") from exc
+    entry = console.ledger.add_dnc(DncScope.number, source=DncSource.api, reason=body.reason, e164=e164)
+    console.audit(me.name, "dnc.add", f"dnc:{entry.id}", number=mask_display(e164), reason=body.reason)
+    return _dnc(entry, me.role)
+
+
+@router.delete("/dnc/{entry_id}", response_model=DncOut)
+def remove_dnc(
+    request: Request,
+    entry_id: Annotated[int, Field(ge=1, le=2**62)],
+    reason: str = Query(..., min_length=3, max_length=200),
+    me: Principal = Depends(require(Permission.manage_dnc)),
+) -> DncOut:
+    console = console_of(request)
+    entry = console.ledger.remove_dnc(entry_id, reason=reason)
+    console.audit(
+        me.name, "dnc.remove", f"dnc:{entry.id}", number=mask_display(entry.e164 or ""), reason=reason
+    )
+    return _dnc(entry, me.role)
+
+
+@router.get("/live", response_model=list[LiveOut])
+def live_calls(request: Request, me: Principal = Depends(require(Permission.view))) -> list[LiveOut]:
+    console = console_of(request)
+    return [
+        LiveOut(
+            attempt_id=c.attempt_id,
+            campaign=c.campaign,
+            number=display_number(c.e164, me.role),
+            state=c.state,
+            seconds=round(seconds, 1),
+            turn=c.turn_seq,
+            intent=c.turn_intent,
+        )
+        for c, seconds in durations(console.live.snapshot(), console.clock)
+    ]

@@ -1,0 +1,243 @@
+"""Call lists (upload, mapping preview, import, rejects) and do-not-call management."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import phonenumbers
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import Response
+
+from dialer.web.auth import Principal, require
+from dialer.web.console import Console, console_of
+from dialer.web.masking import mask_display, mask_free_text
+from dialer.web.pages import redirect, render
+from dialer.web.roles import Permission
+from dialer.web.uploads import save_upload
+from scheduler.importing import CallListFile, ImportFileError, ImportOptions, import_file
+from scheduler.importing.rows import raw_line
+from scheduler.importing.values import neutralize
+from scheduler.vocabulary import DncScope, DncSource
+
+router = APIRouter()
+TOKEN = re.compile(r"^[0-9a-f]{24}\.(csv|txt|xlsx)$")
+
+
+def uploads_dir(console: Console) -> Path:
+    return console.options.data_dir / "uploads"
+
+
+@router.get("/campaigns/{name}/upload")
+def upload_form(
+    request: Request, name: str, me: Principal = Depends(require(Permission.upload_lists))
+) -> Response:
+    campaign = console_of(request).ledger.get_campaign(name)
+    return render(request, "upload.html", me, campaign=campaign)
+
+
+@router.post("/campaigns/{name}/upload")
+async def upload(
+    request: Request,
+    name: str,
+    file: UploadFile = File(...),
+    me: Principal = Depends(require(Permission.upload_lists)),
+) -> Response:
+    console = console_of(request)
+    campaign = console.ledger.get_campaign(name)
+    path, _ = await save_upload(file, uploads_dir(console), console.options.max_upload_bytes)
+    try:
+        table = CallListFile(path)
+        sample = []
+        for _, cells in table.data_rows():
+            sample.append(mask_free_text(raw_line(cells), me.role))
+            if len(sample) >= 5:
+                break
+    except ImportFileError as exc:
+        path.unlink(missing_ok=True)
+        raise HTTPException(422, str(exc).replace(path.name, file.filename or path.name)) from exc
+    header = table.header
+    source = table.describe(header)
+    columns = _header_cells(table)
+    mapping = [
+        (field, columns[i] if i < len(columns) else f"column {i + 1}") for field, i in header.fields.items()
+    ]
+    mapping += [
+        ("phone" if personal else "work phone", columns[i] if i < len(columns) else f"column {i + 1}")
+        for i, personal in header.phones
+    ]
+    return render(
+        request,
+        "upload_preview.html",
+        me,
+        campaign=campaign,
+        token=path.name,
+        filename=Path(file.filename or "upload").name,
+        mapping=mapping,
+        ignored=list(header.ignored),
+        source=source,
+        sample=sample,
+    )
+
+
+def _header_cells(table: CallListFile) -> list[str]:
+    for line, cells in table.source.rows():
+        if line == table.header_line:
+            return [str(c) if c is not None else "" for c in cells]
+    return []
+
+
+@router.post("/campaigns/{name}/import")
+def run_import(
+    request: Request,
+    name: str,
+    token: str = Form(...),
+    filename: str = Form("upload.csv", max_length=255),
+    region: str = Form("", max_length=2),
+    currency: str = Form("", max_length=3),
+    dry_run: bool = Form(False),
+    me: Principal = Depends(require(Permission.upload_lists)),
+) -> Response:
+    console = console_of(request)
+    if not TOKEN.match(token):
+        raise HTTPException(422, "unknown upload: upload the file again")
+    path = uploads_dir(console) / token
+    if not path.is_file():
+        raise HTTPException(410, "the upload has expired: upload the file again")
+    if region and not (len(region) == 2 and region.isalpha()):
+        raise HTTPException(422, "region: a two-letter country code such as US or CN")
+    named = path.with_name(Path(filename).name or token)
+    try:
+        path.rename(named)  # the batch records the operator's file name
+        options = ImportOptions(name, region.upper() or None, currency.upper() or None, dry_run)
+        result = import_file(console.ledger, named, options)
+    except ImportFileError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    finally:
+        named.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+    console.audit(me.name, "list.import", f"campaign:{name}", batch=result.counts.batch, **result.summary())
+    return redirect(f"/imports/{result.counts.batch}", "import finished")
+
+
+@router.get("/imports/{batch_id}")
+def import_summary(
+    request: Request, batch_id: int, me: Principal = Depends(require(Permission.view))
+) -> Response:
+    console = console_of(request)
+    batch = console.ledger.get_import_batch(batch_id)
+    rejects = console.ledger.list_import_rejects(batch_id)[:50]
+    shown = [(r.line, r.reason, mask_free_text(r.raw, me.role)) for r in rejects]
+    return render(request, "import_summary.html", me, batch=batch, rejects=shown)
+
+
+@router.get("/imports/{batch_id}/rejects.csv")
+def rejects_csv(
+    request: Request, batch_id: int, me: Principal = Depends(require(Permission.view))
+) -> Response:
+    console = console_of(request)
+    batch = console.ledger.get_import_batch(batch_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "reason", "raw"])
+    for r in console.ledger.list_import_rejects(batch_id):
+        writer.writerow([r.line, neutralize(r.reason), mask_free_text(r.raw, me.role)])
+    console.audit(me.name, "export.rejects", f"batch:{batch_id}", campaign=batch.campaign)
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="rejects-{batch_id}.csv"'},
+    )
+
+
+# ---- do-not-call ---------------------------------------------------------------------------------------
+def parse_number(text: str, region: str | None) -> str:
+    try:
+        parsed = phonenumbers.parse(text.strip(), (region or "").upper() or None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number ({exc.args[0] if exc.args else 'unparseable'})") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError("not a possible phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@router.get("/dnc")
+def dnc_list(
+    request: Request, q: str = "", removed: bool = False, me: Principal = Depends(require(Permission.view))
+) -> Response:
+    console = console_of(request)
+    digits = "".join(c for c in q if c.isdigit())
+    entries = [
+        e
+        for e in console.ledger.list_dnc(active_only=not removed)
+        if not digits or (e.e164 and digits in e.e164)
+    ]
+    return render(request, "dnc.html", me, entries=entries[-500:], q=q, removed=removed)
+
+
+@router.post("/dnc/add")
+def dnc_add(
+    request: Request,
+    number: str = Form(..., max_length=40),
+    region: str = Form("", max_length=2),
+    reason: str = Form("", max_length=200),
+    me: Principal = Depends(require(Permission.manage_dnc)),
+) -> Response:
+    console = console_of(request)
+    try:
+        e164 = parse_number(number, region)
+    except ValueError as exc:
+        raise HTTPException(422, f"number: {exc}") from exc
+    entry = console.ledger.add_dnc(DncScope.number, source=DncSource.operator, reason=reason, e164=e164)
+    console.audit(me.name, "dnc.add", f"dnc:{entry.id}", number=mask_display(e164), reason=reason)
+    return redirect("/dnc", "added to the do-not-call list")
+
+
+@router.post("/dnc/import")
+async def dnc_import(
+    request: Request,
+    file: UploadFile = File(...),
+    region: str = Form("", max_length=2),
+    reason: str = Form("imported", max_length=200),
+    me: Principal = Depends(require(Permission.manage_dnc)),
+) -> Response:
+    console = console_of(request)
+    path, _ = await save_upload(
+        file, uploads_dir(console), console.options.max_upload_bytes, (".csv", ".txt")
+    )
+    added = bad = 0
+    try:
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        for row in csv.reader(io.StringIO(text)):
+            cell = next((c for c in row if c.strip()), "")
+            if not cell or not any(ch.isdigit() for ch in cell):
+                continue  # blank lines and a header row
+            try:
+                e164 = parse_number(cell, region)
+            except ValueError:
+                bad += 1
+                continue
+            if not console.ledger.is_number_blocked(e164):
+                console.ledger.add_dnc(DncScope.number, source=DncSource.import_, reason=reason, e164=e164)
+                added += 1
+    finally:
+        path.unlink(missing_ok=True)
+    console.audit(me.name, "dnc.import", "dnc", added=added, unreadable=bad)
+    return redirect("/dnc", f"{added} number(s) added, {bad} unreadable line(s) skipped")
+
+
+@router.post("/dnc/{entry_id}/remove")
+def dnc_remove(
+    request: Request,
+    entry_id: int,
+    reason: str = Form(..., min_length=3, max_length=200),
+    me: Principal = Depends(require(Permission.manage_dnc)),
+) -> Response:
+    console = console_of(request)
+    entry = console.ledger.remove_dnc(entry_id, reason=reason)
+    console.audit(
+        me.name, "dnc.remove", f"dnc:{entry.id}", number=mask_display(entry.e164 or ""), reason=reason
+    )
+    return redirect("/dnc", "removed from the do-not-call list")

@@ -1,0 +1,216 @@
+"""Console fixtures: a migrated ledger (SQLite file or PostgreSQL), seeded with calls whose full phone
+numbers the leak tests search for, one user per role, and signed-in TestClients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import wave
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from dialer.settings import Settings
+from dialer.web import create_app
+from dialer.web.security import API_TOKEN_PREFIX, digest, hash_password, new_token
+from scheduler import migrations
+from scheduler.db import create_engine
+from scheduler.importing import ImportOptions, import_file
+from scheduler.ledger import AttemptOutcome, CampaignSpec, RecordingInfo, Turn
+from scheduler.operators import OperatorStore
+from scheduler.sql_ledger import SqlLedger
+from scheduler.vocabulary import CallResult, Disposition, NumberStatus, Speaker
+
+ROLES = ("admin", "supervisor", "operator", "viewer")
+SECRET = b"k" * 48
+UPLOAD_LIMIT = 64 * 1024
+# Full numbers seeded into the ledger: no page may show them to anyone but an admin.
+NUMBERS = {"A1": "+16175550123", "A2": "+16175550177", "A3": "+13125550144"}
+CALL_LIST = (
+    "account,name,phone,amount,currency,due_date,state\n"
+    "A1,Ann Lee,+1 617 555 0123,120.50,USD,2026-12-01,MA\n"
+    "A2,Bo Chan,(617) 555-0177,80.00,USD,2026-12-05,MA\n"
+    "A3,Cy Diaz,312-555-0144,45.10,USD,2026-12-09,IL\n"
+)
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def password_of(role: str) -> str:
+    return f"password-for-{role}"
+
+
+def number_variants(e164: str) -> list[str]:
+    """The ways a full number could appear in HTML, JSON or CSV."""
+    national = e164[2:] if e164.startswith("+1") else e164[1:]
+    area, exchange, line = national[:3], national[3:6], national[6:]
+    return [
+        e164,
+        national,
+        f"{area}-{exchange}-{line}",
+        f"{area} {exchange} {line}",
+        f"({area}) {exchange}-{line}",
+        f"{exchange}-{line}",
+        f"{exchange}{line}",
+    ]
+
+
+def leaks(text: str) -> list[str]:
+    found = []
+    for e164 in NUMBERS.values():
+        found += [v for v in number_variants(e164) if v in text]
+    return found
+
+
+@dataclass
+class Seeded:
+    campaign: str
+    batch: int
+    answered_attempt: int
+    live_attempt: int
+    account_ids: dict[str, int]
+
+
+def write_wav(path: Path, seconds: float = 0.2, rate: int = 8000) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\x01\x00\x02\x00" * int(seconds * rate))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def seed(ledger: SqlLedger, data_dir: Path, tmp_path: Path) -> Seeded:
+    ledger.create_campaign(
+        CampaignSpec(name="june", profiles=("US",), window_from="09:00", window_to="18:00")
+    )
+    csv_path = tmp_path / "june.csv"
+    csv_path.write_text(CALL_LIST + "A4,No Phone,,10.00,USD,2026-12-01,MA\n", encoding="utf-8")
+    result = import_file(ledger, csv_path, ImportOptions("june", "US"))
+    campaign_id = ledger.get_campaign("june").id
+    now = dt.datetime.now(dt.UTC)
+    ids = {}
+    attempts = []
+    for ref in ("A1", "A2", "A3"):
+        account = ledger.get_account(ref)
+        ids[ref] = account.id
+        number_id = ledger.contact_numbers(ref)[0][0]
+        attempts.append(
+            ledger.create_attempt(
+                campaign_id=campaign_id, account_id=account.id, contact_number_id=number_id, scheduled_at=now
+            )
+        )
+    a1, a2, a3 = attempts
+    start = now - dt.timedelta(minutes=3)
+    ledger.record_attempt_start(a1, at=start, caller_id="+16175550999")
+    ledger.record_attempt_end(
+        a1,
+        AttemptOutcome(
+            ended_at=now - dt.timedelta(minutes=1),
+            result=CallResult.conversation,
+            disposition=Disposition.promise_to_pay,
+            number_status=NumberStatus.valid,
+            answered_at=start + dt.timedelta(seconds=5),
+            sip_code=200,
+            talk_seconds=95.0,
+        ),
+    )
+    ledger.add_turns(
+        a1,
+        [
+            Turn(0, Speaker.bot, "Hello, this is an automated call from Acme.", start, latency_ms=640),
+            Turn(1, Speaker.callee, "yes my number is 617 555 0123", start, intent="affirm", confidence=0.9),
+            Turn(2, Speaker.bot, "Thank you. I have noted your promise.", start, latency_ms=910),
+        ],
+    )
+    ledger.add_promise(a1, ids["A1"], (now + dt.timedelta(days=7)).date(), Decimal("120.50"), "USD")
+    sha = write_wav(data_dir / "recordings" / f"{a1}.wav")
+    ledger.add_recording(a1, RecordingInfo(f"recordings/{a1}.wav", 0.2, 2, 8000, sha))
+    ledger.record_attempt_start(a2, at=start, caller_id=None)
+    ledger.record_attempt_end(
+        a2,
+        AttemptOutcome(
+            ended_at=now, result=CallResult.conversation, disposition=Disposition.opt_out, answered_at=now
+        ),
+    )
+    ledger.record_attempt_start(a3, at=now - dt.timedelta(seconds=20), caller_id=None)  # still dialing: live
+    return Seeded("june", result.counts.batch, a1, a3, ids)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@dataclass
+class ConsoleEnv:
+    app: FastAPI
+    ledger: SqlLedger
+    store: OperatorStore
+    seeded: Seeded
+    settings: Settings
+
+    def client(self, role: str | None = None) -> TestClient:
+        client = TestClient(self.app, follow_redirects=False)
+        if role is not None:
+            sign_in(client, role, password_of(role))
+        return client
+
+    def token(self, role: str) -> str:
+        token = new_token(API_TOKEN_PREFIX)
+        self.store.create_token(f"{role}-machine", role, token[:10], digest(token), "test")
+        return token
+
+
+def csrf_from(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, name: str, password: str) -> None:
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf_token": csrf_from(page.text), "next": "/"},
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/", response.text
+
+
+@pytest.fixture
+def make_env(settings: Settings, tmp_path: Path) -> Iterator[Callable[[str], ConsoleEnv]]:
+    ledgers: list[SqlLedger] = []
+
+    def build(url: str) -> ConsoleEnv:
+        migrations.upgrade(url)
+        ledger = SqlLedger(create_engine(url))
+        ledgers.append(ledger)
+        seeded = seed(ledger, settings.data_dir, tmp_path)
+        store = OperatorStore(ledger.engine)
+        for role in ROLES:
+            store.create_user(role, role, hash_password(password_of(role)))
+        app = create_app(
+            settings, ledger=ledger, cookie_secure=False, secret_key=SECRET, max_upload_bytes=UPLOAD_LIMIT
+        )
+        return ConsoleEnv(app, ledger, store, seeded, settings)
+
+    yield build
+    for ledger in ledgers:
+        ledger.close()
+
+
+@pytest.fixture
+def env(make_env: Callable[[str], ConsoleEnv], db_url: str) -> ConsoleEnv:
+    return make_env(db_url)
+
+
+@pytest.fixture
+def sqlite_env(make_env: Callable[[str], ConsoleEnv], sqlite_url: str) -> ConsoleEnv:
+    return make_env(sqlite_url)
