@@ -1,0 +1,96 @@
+"""The worker pool: one final result per accepted call, crash recovery, a 200-call soak."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from dialer.sip.interfaces import CallRequest
+from dialer.sip.worker import RTP_PORTS_PER_WORKER, WorkerSpec
+from dialer.sip.workers import WorkerPool
+from sip_config.schema import Profile
+
+from .conftest import Audio
+from .peers import Procs, port_block, scenario
+
+
+def _spec(profile: Profile, workers: int, engine: str = "pjsua") -> WorkerSpec:
+    base = port_block(workers * (RTP_PORTS_PER_WORKER + 1) + 2)
+    return WorkerSpec(profile=profile, base_sip_port=base, base_rtp_port=base + workers + 1, engine=engine)
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_pool_reports_one_result_per_call_with_the_fake_engine(loopback_profile: Profile) -> None:
+    with WorkerPool(_spec(loopback_profile, 2, engine="fake"), 2) as pool:
+        futures = {
+            f"c{i}": pool.submit(CallRequest(f"c{i}", "sip:busy@fake" if i % 2 else "sip:answer@fake"))
+            for i in range(10)
+        }
+        results = {k: f.result(timeout=30) for k, f in futures.items()}
+    assert {k: r.result for k, r in results.items()} == {
+        f"c{i}": "busy" if i % 2 else "answered" for i in range(10)
+    }
+    pool = WorkerPool(_spec(loopback_profile, 1, engine="fake"), 1)
+    pool.submit(CallRequest("dup", "sip:answer@fake"))
+    with pytest.raises(ValueError, match="already in flight"):
+        pool.submit(CallRequest("dup", "sip:answer@fake"))
+
+
+@pytest.mark.sip
+def test_killed_worker_reports_interrupted_and_is_restarted(
+    loopback_profile: Profile, procs: Procs, shared_dir: Path, tmp_path: Path, callee_audio: Audio
+) -> None:
+    talk_port, busy_port = port_block(1), port_block(1)
+    talk = scenario(shared_dir, "uas_talk.xml", tmp_path, CALLEE_ULAW_WAV=str(callee_audio.ulaw))
+    procs.sipp(talk, talk_port, log_dir=tmp_path)
+    procs.sipp(scenario(shared_dir, "uas_486.xml", tmp_path), busy_port, log_dir=tmp_path)
+    with WorkerPool(_spec(loopback_profile, 1), 1) as pool:
+        pid = pool.pids()[0]
+        future = pool.submit(CallRequest("long", f"sip:a@127.0.0.1:{talk_port}", options={"seconds": 30}))
+        deadline = time.monotonic() + 10
+        while pool.in_flight() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)  # mid-call: answered and streaming
+        os.kill(pid, signal.SIGKILL)
+        result = future.result(timeout=10)
+        assert (result.call_id, result.result, result.answered) == ("long", "interrupted", False)
+        after = pool.submit(CallRequest("next", f"sip:b@127.0.0.1:{busy_port}")).result(timeout=30)
+        assert after.result == "busy"
+        assert pool.restarts == 1
+        assert pool.pids()[0] != pid
+
+
+@pytest.mark.sip
+@pytest.mark.slow
+def test_soak_200_calls_with_flat_worker_memory(
+    loopback_profile: Profile, procs: Procs, shared_dir: Path, tmp_path: Path, callee_audio: Audio
+) -> None:
+    port = port_block(1)
+    talk = scenario(shared_dir, "uas_talk.xml", tmp_path, CALLEE_ULAW_WAV=str(callee_audio.ulaw))
+    procs.sipp(talk, port, calls=200, seconds=120, log_dir=tmp_path)
+    rss: dict[int, list[int]] = {}
+    with WorkerPool(_spec(loopback_profile, 2), 2) as pool:
+        futures = [
+            pool.submit(CallRequest(f"s{i}", f"sip:s@127.0.0.1:{port}", options={"seconds": 0.3}))
+            for i in range(200)
+        ]
+        for i, f in enumerate(futures):
+            f.result(timeout=120)
+            if i in (40, 199):
+                for pid in pool.pids():
+                    rss.setdefault(pid, []).append(_rss_kb(pid))
+        results = [f.result() for f in futures]
+    answered = sum(r.result == "answered" for r in results)
+    assert answered == 200, {r.result for r in results}
+    for pid, (early, late) in rss.items():
+        assert late - early < 6000, f"worker {pid} grew {early} -> {late} kB"
