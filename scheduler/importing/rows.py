@@ -15,6 +15,7 @@ from scheduler.importing.errors import RowError
 from scheduler.importing.headers import HeaderMap
 from scheduler.importing.phones import BadNumber, check_number
 from scheduler.importing.values import (
+    FORMULA_PREFIXES,
     has_cjk,
     is_formula,
     neutralize,
@@ -60,10 +61,13 @@ COUNTRY_NAMES = {
     "united kingdom": "GB",
     "英国": "GB",
 }
+FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
 MAX_TEXT = {"account_ref": 64, "debtor_ref": 64, "first_name": 100, "last_name": 100, "state": 64}
 
 
 def cell_text(value: Any) -> str:
+    if type(value) is str:  # every CSV cell: the fast path
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -125,7 +129,7 @@ class RowNormalizer:
 
     def text(self, cells: list[Any], name: str, line: int) -> str:
         value = cell_text(self.cell(cells, name))
-        if value and is_formula(value):
+        if value[:1] in FORMULA_STARTS and is_formula(value):
             self.quality.formula_cells += 1
             if not self.quality.formula_lines or self.quality.formula_lines[-1] != line:
                 self.quality.formula_lines.append(line)

@@ -1,24 +1,26 @@
-"""Writing an import batch with SQLAlchemy Core: set-based upserts per chunk, no per-row ORM flush.
+"""Writing an import batch: set-based upserts per chunk, no per-row ORM flush.
 
-Per chunk: one SELECT each for the debtors, accounts and numbers it touches, executemany INSERT ...
-RETURNING for the new ones, executemany UPDATE for the changed ones, nothing for unchanged rows (so a
+Per chunk: one SELECT each for the debtors, accounts and numbers it touches (IN lists), executemany
+INSERT for the new ones, executemany UPDATE for the changed ones, nothing for unchanged rows (so a
 re-import writes nothing and `updated_at` stays). Compliance flags (attorney, cease) only ratchet up: an
 old list never clears a flag a call or an operator set. Active do-not-call entries are loaded once per
 batch; a row whose every number is blocked (or whose person is) is kept out and counted as suppressed.
+The per-row statements go through `raw_sql.RawSql` (driver values, no per-row SQLAlchemy processing).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import sqlalchemy as sa
 
+from scheduler.importing.raw_sql import RawSql, as_day, as_json, as_money, as_ts
 from scheduler.ledger import ImportChunk, ImportCounts, ImportHeader, ImportRow
 from scheduler.models import Account, ContactNumber, Debtor, DncEntry, ImportBatch, ImportReject
-from scheduler.vocabulary import DncScope
+from scheduler.vocabulary import AccountStatus, DncScope, NumberStatus
 
 D = cast(sa.Table, Debtor.__table__)
 A = cast(sa.Table, Account.__table__)
@@ -28,8 +30,6 @@ REJECTS = cast(sa.Table, ImportReject.__table__)
 DNC = cast(sa.Table, DncEntry.__table__)
 DEBTOR_FIELDS = ("first_name", "last_name", "language", "country", "state", "postal_code")
 ACCOUNT_FIELDS = ("debtor_id", "campaign_id", "amount_due", "currency", "due_date")
-NUMBER_FIELDS = ("line_type", "region", "area_code_zones", "personal", "priority")
-IN_BATCH = 900  # bound parameters per IN (...) list
 
 
 @dataclass
@@ -91,14 +91,11 @@ def write_batch(
         tally.rows += len(chunk.rows) + len(chunk.rejects) + chunk.duplicates
         tally.rejected += len(chunk.rejects)
         tally.duplicates += chunk.duplicates
-        if chunk.rejects:
-            conn.execute(
-                sa.insert(REJECTS),
-                [
-                    {"batch_id": batch_id, "line": r.line, "reason": r.reason[:500], "raw": r.raw}
-                    for r in chunk.rejects
-                ],
-            )
+        RawSql(conn).insert(
+            "import_rejects",
+            ("batch_id", "line", "reason", "raw"),
+            [(batch_id, r.line, r.reason[:500], r.raw) for r in chunk.rejects],
+        )
         if chunk.rows:
             _write_rows(conn, chunk.rows, campaign_id, batch_id, tally, now)
     conn.execute(
@@ -117,171 +114,198 @@ def write_batch(
     return tally.counts(batch_id)
 
 
-def _select_in(conn: sa.Connection, columns: list[Any], key: Any, values: Iterable[Any]) -> list[Any]:
-    values = list(values)
-    out: list[Any] = []
-    for start in range(0, len(values), IN_BATCH):
-        out.extend(conn.execute(sa.select(*columns).where(key.in_(values[start : start + IN_BATCH]))))
-    return out
-
-
 def _write_rows(
     conn: sa.Connection,
-    rows: list[ImportRow] | Any,
+    rows: Sequence[ImportRow],
     campaign_id: int,
     batch_id: int,
     tally: Tally,
     now: dt.datetime,
 ) -> None:
+    raw = RawSql(conn)
+    stamp = raw.ts(now)
     # ---- debtors: the last row of a person in the chunk carries the person's fields
     people: dict[str, ImportRow] = {row.debtor_ref: row for row in rows}
     existing = {
-        r.debtor_ref: r
-        for r in _select_in(
-            conn,
-            [D.c.id, D.c.debtor_ref, D.c.attorney, D.c.cease_requested, *[D.c[f] for f in DEBTOR_FIELDS]],
-            D.c.debtor_ref,
+        r[1]: r
+        for r in raw.select_in(
+            f"SELECT id, debtor_ref, attorney, cease_requested, {', '.join(DEBTOR_FIELDS)} FROM debtors",
+            "debtor_ref",
             people,
         )
     }
-    debtor_ids: dict[str, int] = {ref: r.id for ref, r in existing.items()}
+    debtor_ids: dict[str, int] = {ref: r[0] for ref, r in existing.items()}
     kept: list[ImportRow] = []
     for row in rows:
         old = existing.get(row.debtor_ref)
         open_numbers = [n for n in row.numbers if n.e164 not in tally.blocked_numbers]
         tally.numbers_suppressed += len(row.numbers) - len(open_numbers)
-        if not open_numbers or (old is not None and old.id in tally.blocked_debtors):
+        if not open_numbers or (old is not None and old[0] in tally.blocked_debtors):
             tally.suppressed += 1
         else:
             kept.append(row)
-    changed_debtors: set[str] = set()
-    new_people = [people[ref] for ref in dict.fromkeys(r.debtor_ref for r in kept) if ref not in existing]
+    kept_people = list(dict.fromkeys(r.debtor_ref for r in kept))
+    new_people = [people[ref] for ref in kept_people if ref not in existing]
+    raw.insert(
+        "debtors",
+        (
+            "debtor_ref",
+            *DEBTOR_FIELDS,
+            "attorney",
+            "cease_requested",
+            "inconvenient_times",
+            "created_at",
+            "updated_at",
+        ),
+        [
+            (
+                p.debtor_ref,
+                *_debtor_fields(p),
+                raw.flag(p.attorney),
+                raw.flag(p.cease_requested),
+                "[]",
+                stamp,
+                stamp,
+            )
+            for p in new_people
+        ],
+        json_columns=("inconvenient_times",),
+    )
     if new_people:
-        result = conn.execute(
-            sa.insert(D).returning(D.c.id, D.c.debtor_ref),  # mapped by ref: order is irrelevant
-            [_debtor_values(p, now) | {"created_at": now, "inconvenient_times": []} for p in new_people],
+        found = raw.select_in(
+            "SELECT debtor_ref, id FROM debtors", "debtor_ref", (p.debtor_ref for p in new_people)
         )
-        debtor_ids.update({ref: id_ for id_, ref in result})
+        debtor_ids.update(dict(found))
+    changed_debtors: set[str] = set()
     updates = []
-    for ref in dict.fromkeys(r.debtor_ref for r in kept):
+    for ref in kept_people:
         old = existing.get(ref)
         if old is None:
             continue
-        values = _debtor_values(people[ref], now)
-        values["attorney"] = values["attorney"] or old.attorney
-        values["cease_requested"] = values["cease_requested"] or old.cease_requested
-        if any(getattr(old, f) != values[f] for f in (*DEBTOR_FIELDS, "attorney", "cease_requested")):
-            updates.append(values | {"b_id": old.id})
+        person = people[ref]
+        attorney, cease = person.attorney or bool(old[2]), person.cease_requested or bool(old[3])
+        fields = _debtor_fields(person)
+        if fields != tuple(old[4:]) or (attorney, cease) != (bool(old[2]), bool(old[3])):
+            updates.append((*fields, raw.flag(attorney), raw.flag(cease), stamp, old[0]))
             changed_debtors.add(ref)
-    if updates:
-        conn.execute(sa.update(D).where(D.c.id == sa.bindparam("b_id")), updates)
+    raw.update("debtors", (*DEBTOR_FIELDS, "attorney", "cease_requested", "updated_at"), updates)
 
     # ---- contact numbers of the kept people
-    ids = {debtor_ids[r.debtor_ref] for r in kept}
     have: dict[tuple[int, str], Any] = {
-        (r.debtor_id, r.e164): r
-        for r in _select_in(
-            conn,
-            [N.c.id, N.c.debtor_id, N.c.e164, N.c.consent_at, *[N.c[f] for f in NUMBER_FIELDS]],
-            N.c.debtor_id,
-            ids,
+        (r[1], r[2]): r
+        for r in raw.select_in(
+            "SELECT id, debtor_id, e164, line_type, region, area_code_zones, personal, priority, consent_at"
+            " FROM contact_numbers",
+            "debtor_id",
+            {debtor_ids[ref] for ref in kept_people},
         )
     }
-    new_numbers: list[dict[str, Any]] = []
-    number_updates: list[dict[str, Any]] = []
+    new_numbers: list[tuple[Any, ...]] = []
+    number_updates: list[tuple[Any, ...]] = []
     changed_numbers: set[str] = set()
+    touched: set[tuple[int, str]] = set()  # two accounts of one person in a chunk share the numbers
     for row in kept:
         debtor_id = debtor_ids[row.debtor_ref]
         for priority, number in enumerate(n for n in row.numbers if n.e164 not in tally.blocked_numbers):
-            values = {
-                "line_type": number.line_type,
-                "region": number.region,
-                "area_code_zones": list(number.zones),
-                "personal": number.personal,
-                "priority": priority,
-            }
-            old = have.get((debtor_id, number.e164))
+            key = (debtor_id, number.e164)
+            if key in touched:
+                continue
+            touched.add(key)
+            zones = list(number.zones)
+            old = have.get(key)
             if old is None:
                 new_numbers.append(
-                    values
-                    | {
-                        "debtor_id": debtor_id,
-                        "e164": number.e164,
-                        "consent_at": row.consent_at,
-                        "status": "valid",
-                    }
+                    (
+                        debtor_id,
+                        number.e164,
+                        number.line_type,
+                        number.region,
+                        raw.json(zones),
+                        raw.flag(number.personal),
+                        priority,
+                        raw.ts(row.consent_at),
+                        NumberStatus.valid.value,
+                    )
                 )
-                have[(debtor_id, number.e164)] = True  # two accounts of one person share numbers
                 changed_numbers.add(row.account_ref)
-            elif old is not True and (
-                any(getattr(old, f) != values[f] for f in NUMBER_FIELDS)
-                or (row.consent_at is not None and old.consent_at != row.consent_at)
-            ):
-                consent = row.consent_at or old.consent_at
-                number_updates.append(values | {"b_id": old.id, "consent_at": consent})
+                continue
+            consent = row.consent_at or as_ts(old[8])
+            now_values = (number.line_type, number.region, zones, number.personal, priority, consent)
+            if (old[3], old[4], as_json(old[5]), bool(old[6]), old[7], as_ts(old[8])) != now_values:
+                number_updates.append(
+                    (
+                        number.line_type,
+                        number.region,
+                        raw.json(zones),
+                        raw.flag(number.personal),
+                        priority,
+                        raw.ts(consent),
+                        old[0],
+                    )
+                )
                 changed_numbers.add(row.account_ref)
-    if new_numbers:
-        conn.execute(sa.insert(N), new_numbers)
-    if number_updates:
-        conn.execute(sa.update(N).where(N.c.id == sa.bindparam("b_id")), number_updates)
+    raw.insert(
+        "contact_numbers",
+        (
+            "debtor_id",
+            "e164",
+            "line_type",
+            "region",
+            "area_code_zones",
+            "personal",
+            "priority",
+            "consent_at",
+            "status",
+        ),
+        new_numbers,
+        json_columns=("area_code_zones",),
+    )
+    raw.update(
+        "contact_numbers",
+        ("line_type", "region", "area_code_zones", "personal", "priority", "consent_at"),
+        number_updates,
+        json_columns=("area_code_zones",),
+    )
 
     # ---- accounts
     accounts = {
-        r.account_ref: r
-        for r in _select_in(
-            conn,
-            [A.c.id, A.c.account_ref, *[A.c[f] for f in ACCOUNT_FIELDS]],
-            A.c.account_ref,
+        r[1]: r
+        for r in raw.select_in(
+            "SELECT id, account_ref, debtor_id, campaign_id, amount_due, currency, due_date FROM accounts",
+            "account_ref",
             (r.account_ref for r in kept),
         )
     }
-    new_accounts: list[dict[str, Any]] = []
-    account_updates: list[dict[str, Any]] = []
+    new_accounts: list[tuple[Any, ...]] = []
+    account_updates: list[tuple[Any, ...]] = []
     for row in kept:
-        values = {
-            "debtor_id": debtor_ids[row.debtor_ref],
-            "campaign_id": campaign_id,
-            "amount_due": row.amount_due,
-            "currency": row.currency,
-            "due_date": row.due_date,
-        }
+        debtor_id = debtor_ids[row.debtor_ref]
         old = accounts.get(row.account_ref)
+        values = (debtor_id, campaign_id, raw.money(row.amount_due), row.currency, raw.day(row.due_date))
         if old is None:
-            new_accounts.append(
-                values
-                | {
-                    "account_ref": row.account_ref,
-                    "status": "open",
-                    "created_at": now,
-                    "updated_at": now,
-                    "import_batch_id": batch_id,
-                }
-            )
+            new_accounts.append((row.account_ref, *values, AccountStatus.open.value, stamp, stamp, batch_id))
             tally.imported += 1
-            continue
-        if any(getattr(old, f) != values[f] for f in ACCOUNT_FIELDS):
-            account_updates.append(values | {"b_id": old.id, "updated_at": now, "import_batch_id": batch_id})
+        elif (old[2], old[3], as_money(old[4]), old[5], as_day(old[6])) != (
+            debtor_id,
+            campaign_id,
+            row.amount_due,
+            row.currency,
+            row.due_date,
+        ):
+            account_updates.append((*values, stamp, batch_id, old[0]))
             tally.updated += 1
         elif row.debtor_ref in changed_debtors or row.account_ref in changed_numbers:
             tally.updated += 1
         else:
             tally.unchanged += 1
-    if new_accounts:
-        conn.execute(sa.insert(A), new_accounts)
-    if account_updates:
-        conn.execute(sa.update(A).where(A.c.id == sa.bindparam("b_id")), account_updates)
+    raw.insert(
+        "accounts",
+        ("account_ref", *ACCOUNT_FIELDS, "status", "created_at", "updated_at", "import_batch_id"),
+        new_accounts,
+    )
+    raw.update("accounts", (*ACCOUNT_FIELDS, "updated_at", "import_batch_id"), account_updates)
 
 
-def _debtor_values(row: ImportRow, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "debtor_ref": row.debtor_ref,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "language": row.language,
-        "country": row.country,
-        "state": row.state,
-        "postal_code": row.postal_code,
-        "attorney": row.attorney,
-        "cease_requested": row.cease_requested,
-        "updated_at": now,
-    }
+def _debtor_fields(row: ImportRow) -> tuple[Any, ...]:
+    """The values of DEBTOR_FIELDS, in that order (all text, so identical on every backend)."""
+    return (row.first_name, row.last_name, row.language, row.country, row.state, row.postal_code)

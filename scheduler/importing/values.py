@@ -30,7 +30,10 @@ def is_formula(text: str) -> bool:
 
 def neutralize(text: str) -> str:
     """Prefix a formula-looking cell with a quote: stored and exported as text, never evaluated."""
-    return "'" + text if is_formula(text) else text
+    return "'" + text if text[:1] in _STARTS and is_formula(text) else text
+
+
+_STARTS = frozenset(FORMULA_PREFIXES)
 
 
 # ---- amounts ----------------------------------------------------------------------------------------

@@ -66,3 +66,36 @@ def test_known_numbers(
 def test_bad_numbers_say_why(text: str, region: str | None, reason: str) -> None:
     got = check_number(text, region)
     assert isinstance(got, BadNumber) and reason in got.reason
+
+
+def test_north_american_shortcut_matches_the_general_parser() -> None:
+    rng = random.Random(7)
+    forms = [
+        "({a}) {b}-{c}",
+        "{a}-{b}-{c}",
+        "+1 {a} {b} {c}",
+        "1{a}{b}{c}",
+        "{a}.{b}.{c}",
+        "+1({a}){b}-{c}",
+        "{a}{b}{c}",
+    ]
+    valid = 0
+    for _ in range(4000):
+        a, b, c = f"{rng.randrange(100, 1000)}", f"{rng.randrange(100, 1000)}", f"{rng.randrange(10000):04d}"
+        text = rng.choice(forms).format(a=a, b=b, c=c)
+        region = rng.choice(["US", "CA", "PR", "CN", None])
+        got = check_number(text, region)
+        try:
+            number = phonenumbers.parse(text, region)
+            ok = phonenumbers.is_valid_number(number)
+        except phonenumbers.NumberParseException:
+            ok = False
+        if not ok:
+            assert isinstance(got, BadNumber), (text, region)
+            continue
+        valid += 1
+        assert isinstance(got, CheckedNumber), (text, region)
+        zones = tuple(z for z in pn_timezone.time_zones_for_number(number) if z != "Etc/Unknown")
+        expected = (phonenumbers.format_number(number, 0), phonenumbers.region_code_for_number(number), zones)
+        assert (got.e164, got.region, got.zones) == expected, (text, region)
+    assert valid > 500
