@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DEFAULT_EDGE_VOICES = {"en": "en-US-AriaNeural", "zh": "zh-CN-XiaoxiaoNeural"}
+DEFAULT_ESPEAK_VOICES = {"en": "en-us", "zh": "cmn-latn-pinyin"}
+
 
 class VoiceSettings(BaseModel):
     """Which recognizer and synthesizers a call uses, and where models and rendered prompts live."""
@@ -18,3 +21,21 @@ class VoiceSettings(BaseModel):
     models_dir: str = Field(default="", description="installed ASR models; empty: <data_dir>/models")
     cache_dir: str = Field(default="", description="TTS render cache; empty: <data_dir>/tts-cache")
     edge_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    edge_voices: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_EDGE_VOICES))
+    edge_service_url: str = Field(
+        default="", description="websocket URL of the edge TTS service; empty: Microsoft's public endpoint"
+    )
+    espeak_voices: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ESPEAK_VOICES))
+    espeak_speed: int = Field(default=160, ge=80, le=400, description="words per minute")
+    tts_retry_after_seconds: float = Field(
+        default=300.0, gt=0, description="how long an unreachable TTS engine is skipped before a retry"
+    )
+    vad_aggressiveness: int = Field(default=2, ge=0, le=3, description="webrtcvad mode, 3 = most aggressive")
+    end_of_speech_ms: int = Field(default=300, ge=60, description="trailing silence that ends an utterance")
+    start_of_speech_ms: int = Field(default=60, ge=20, description="speech needed to open an utterance")
+    barge_in_ms: int = Field(default=300, ge=20, description="callee speech over the bot that interrupts it")
+    whisper_model_path: str = Field(default="", description="CTranslate2 model dir; empty: the tiny.en wheel")
+    whisper_threads: int = Field(default=1, ge=1)
+    whisper_incremental: bool = Field(default=True, description="decode while the callee speaks")
+    vosk_model: str = Field(default="", description="installed model name or a model directory")
+    vosk_grammar: bool = Field(default=True, description="restrict Vosk to the dialogue's expected phrases")

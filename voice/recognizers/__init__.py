@@ -1,0 +1,1 @@
+"""Recognizer implementations, one per module; heavy engines import lazily."""

@@ -1,0 +1,1 @@
+"""Synthesizer implementations, one per module; heavy engines import lazily."""
