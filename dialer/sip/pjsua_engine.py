@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import gc
 import logging
+import os
 import queue
 import sys
 import threading
@@ -295,7 +296,15 @@ class PjsuaEngine(SipEngine):
 
     def _create(self) -> pj.Endpoint:
         ep = pj.Endpoint()
-        ep.libCreate()
+        # libCreate logs its banner to stdout before any log config applies: keep stdout for results
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            os.dup2(2, 1)
+            ep.libCreate()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
