@@ -1,0 +1,1 @@
+"""Understanding one utterance: intent classification and entity extraction (dates, times, amounts)."""

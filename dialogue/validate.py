@@ -1,0 +1,189 @@
+"""Schema and cross-reference checks of a call script; every finding names its file and line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dialogue.script import Flow, Script
+
+BUILTIN_INTENTS = {"nlu_fallback", "call_start", "no_input", "machine_detected"}
+BUILTIN_ACTIONS = {"action_listen", "action_restart", "action_default_fallback", "action_session_start"}
+KNOWN_CUSTOM_KEYS = {"disposition", "record", "opt_out", "transfer", "hangup"}
+DISPOSITIONS = {
+    "promise_to_pay", "already_paid", "dispute", "cannot_pay", "callback_requested", "transferred",
+    "wrong_party", "opt_out", "refused", "no_response", "voicemail_left", "machine_no_message",
+}  # fmt: skip
+_VARIABLE = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # "schema" for validation; a COMPLIANCE.md rule id for lint
+    path: str
+    line: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: [{self.rule}] {self.message}"
+
+
+def validate(script: Script) -> list[Finding]:
+    out = [Finding("schema", p.path, p.line, p.message) for p in script.problems]
+    intents = set(script.intents) | BUILTIN_INTENTS
+    actions = set(script.responses) | set(script.actions) | BUILTIN_ACTIONS
+    for example in script.examples:
+        if example.intent not in script.intents:
+            out.append(
+                Finding(
+                    "schema", "data/nlu.yml", example.line, f"intent {example.intent!r} is not in domain.yml"
+                )
+            )
+    with_examples = {e.intent for e in script.examples}
+    for intent in script.intents:
+        if intent not in with_examples and intent not in BUILTIN_INTENTS:
+            out.append(
+                Finding(
+                    "schema",
+                    "domain.yml",
+                    script.intent_lines.get(intent, 0),
+                    f"intent {intent!r} has no NLU examples",
+                    "warning",
+                )
+            )
+    for flow in [*script.rules, *script.stories, *script.tests]:
+        out.extend(_check_flow(script, flow, intents, actions))
+    for response in script.responses.values():
+        for variant in response.variants:
+            for variable in _VARIABLE.findall(variant.text or ""):
+                if variable not in script.slots:
+                    out.append(
+                        Finding(
+                            "schema",
+                            response.path,
+                            variant.line,
+                            f"response {response.name}: variable {{{variable}}} is not a slot",
+                        )
+                    )
+            for name, _ in variant.condition:
+                if name not in script.slots:
+                    out.append(
+                        Finding(
+                            "schema",
+                            response.path,
+                            variant.line,
+                            f"response {response.name}: condition on unknown slot {name!r}",
+                        )
+                    )
+            for key in variant.custom:
+                if key not in KNOWN_CUSTOM_KEYS:
+                    out.append(
+                        Finding(
+                            "schema",
+                            response.path,
+                            variant.line,
+                            f"response {response.name}: unknown custom key {key!r}",
+                        )
+                    )
+            disposition = variant.custom.get("disposition")
+            if disposition and disposition not in DISPOSITIONS:
+                out.append(
+                    Finding(
+                        "schema",
+                        response.path,
+                        variant.line,
+                        f"response {response.name}: unknown disposition {disposition!r}",
+                    )
+                )
+            if not variant.text and not variant.custom:
+                out.append(
+                    Finding(
+                        "schema",
+                        response.path,
+                        variant.line,
+                        f"response {response.name}: a variation needs text or custom",
+                    )
+                )
+    used = {s.value for f in [*script.rules, *script.stories] for s in f.steps if s.kind == "action"}
+    for name, response in script.responses.items():
+        if name not in used:
+            out.append(
+                Finding(
+                    "schema",
+                    response.path,
+                    response.line,
+                    f"response {name!r} is never used by a rule or story",
+                    "warning",
+                )
+            )
+    for key in ("opening", "right_party_question", "voicemail", "disclosure"):
+        name = str(script.meta.get(key) or "")
+        if not name:
+            out.append(Finding("schema", "dialer.yml", 0, f"dialer.yml: missing {key!r}"))
+        elif name not in script.responses:
+            out.append(
+                Finding("schema", "dialer.yml", 0, f"dialer.yml: {key} names unknown response {name!r}")
+            )
+    for digit, intent in script.keypad.items():
+        if intent not in intents:
+            out.append(Finding("schema", "dialer.yml", 0, f"keypad {digit}: unknown intent {intent!r}"))
+    if not script.language.startswith(("en", "zh")):
+        out.append(
+            Finding("schema", "dialer.yml", 0, f"language {script.language!r}: only en and zh are supported")
+        )
+    return out
+
+
+def _check_flow(script: Script, flow: Flow, intents: set[str], actions: set[str]) -> list[Finding]:
+    out: list[Finding] = []
+    label = f"{flow.kind} {flow.name!r}"
+    if not flow.steps:
+        out.append(Finding("schema", flow.path, flow.line, f"{label} has no steps"))
+    for name, value in flow.condition:
+        out.extend(_check_slot(script, flow, flow.line, name, value))
+    for step in flow.steps:
+        if step.kind == "intent" and step.value not in intents:
+            out.append(
+                Finding(
+                    "schema", step.path, step.line, f"{label}: intent {step.value!r} is not in domain.yml"
+                )
+            )
+        elif step.kind == "or":
+            for option in step.options:
+                if option not in intents:
+                    out.append(
+                        Finding(
+                            "schema", step.path, step.line, f"{label}: intent {option!r} is not in domain.yml"
+                        )
+                    )
+        elif step.kind == "action" and step.value not in actions:
+            out.append(
+                Finding(
+                    "schema",
+                    step.path,
+                    step.line,
+                    f"{label}: action {step.value!r} is not a response or action in domain.yml",
+                )
+            )
+        elif step.kind == "slots":
+            for name, value in step.slots:
+                out.extend(_check_slot(script, flow, step.line, name, value))
+    return out
+
+
+def _check_slot(script: Script, flow: Flow, line: int, name: str, value: object) -> list[Finding]:
+    slot = script.slots.get(name)
+    label = f"{flow.kind} {flow.name!r}"
+    if slot is None:
+        return [Finding("schema", flow.path, line, f"{label}: slot {name!r} is not in domain.yml")]
+    if slot.type == "categorical" and value is not None and str(value) not in slot.values:
+        return [
+            Finding(
+                "schema",
+                flow.path,
+                line,
+                f"{label}: slot {name!r} has no value {value!r} (values: {', '.join(slot.values)})",
+            )
+        ]
+    return []
