@@ -1,0 +1,202 @@
+"""Voice activity and endpointing for the callee's side of a call, driven frame by frame.
+
+The endpointer is one processor with one job: turn 20 ms frames into start-of-speech, end-of-speech and
+barge-in events. Time is audio time (frames seen x frame length), never the wall clock, so tests and
+replays give the same events as a live call. Start needs `start_ms` of consecutive voiced frames (a click
+does not open an utterance); end needs `end_ms` of trailing silence; barge-in needs `barge_in_ms` of callee
+speech while the bot is talking (a cough or a burst of line noise does not interrupt the prompt).
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+
+from voice.audio import level_dbfs
+from voice.errors import AudioError
+from voice.frames import AudioFrame
+
+VAD_RATES = (8000, 16000, 32000, 48000)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """Speech began at `start` (onset of the first voiced frame); detected at `detected_at`."""
+
+    start: float
+    detected_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEnded:
+    """An utterance from `start` to `end` (end of the last voiced frame), with its audio (incl. pre-roll)."""
+
+    start: float
+    end: float
+    detected_at: float
+    audio: bytes
+    sample_rate: int
+    forced: bool = False
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class BargeIn:
+    """The callee spoke over the bot long enough to interrupt it; clear the outbound queue."""
+
+    speech_start: float
+    detected_at: float
+
+
+EndpointEvent = SpeechStarted | SpeechEnded | BargeIn
+
+
+class VoiceActivity:
+    """webrtcvad on 10/20/30 ms frames at 8/16/32/48 kHz, gated by level.
+
+    webrtcvad keeps saying "speech" for 100-160 ms after a voice stops (its hangover), which would add
+    that much to every turn. A frame therefore also has to stand `gate_db` above the tracked noise floor
+    (and above `min_dbfs`) to count as speech.
+    """
+
+    def __init__(self, aggressiveness: int = 2, *, gate_db: float = 12.0, min_dbfs: float = -50.0):
+        import webrtcvad
+
+        self._vad = webrtcvad.Vad(aggressiveness)
+        self.gate_db = gate_db
+        self.min_dbfs = min_dbfs
+        self.noise_floor: float | None = None
+
+    def is_speech(self, frame: AudioFrame) -> bool:
+        ms = round(frame.duration * 1000)
+        if frame.sample_rate not in VAD_RATES or ms not in (10, 20, 30):
+            raise AudioError(
+                f"VAD needs 10/20/30 ms frames at {VAD_RATES} Hz, got {ms} ms at {frame.sample_rate}"
+            )
+        level = max(level_dbfs(frame.pcm), -100.0)
+        if self.noise_floor is None:  # the line's first frame: pickup noise, rarely speech already
+            self.noise_floor = min(level, -45.0)
+        voiced = bool(self._vad.is_speech(frame.pcm, frame.sample_rate))
+        loud = level >= max(self.noise_floor + self.gate_db, self.min_dbfs)
+        if not (voiced and loud):
+            # the floor follows falling noise quickly and rising noise more slowly
+            weight = 0.3 if level < self.noise_floor else 0.1
+            self.noise_floor += weight * (level - self.noise_floor)
+        return voiced and loud
+
+
+class Endpointer:
+    def __init__(
+        self,
+        *,
+        aggressiveness: int = 2,
+        start_ms: int = 60,
+        end_ms: int = 300,
+        barge_in_ms: int = 300,
+        pre_roll_ms: int = 200,
+        max_utterance_seconds: float = 30.0,
+        vad: VoiceActivity | None = None,
+    ):
+        self.vad = vad or VoiceActivity(aggressiveness)
+        self.start_ms = start_ms
+        self.end_ms = end_ms
+        self.barge_in_ms = barge_in_ms
+        self.pre_roll_ms = pre_roll_ms
+        self.max_utterance_seconds = max_utterance_seconds
+        self.bot_speaking = False
+        self.now = 0.0  # audio time at the end of the last frame
+        self._pre_roll: collections.deque[AudioFrame] = collections.deque()
+        self._voiced_run: list[AudioFrame] = []
+        self._run_start = 0.0
+        self._in_speech = False
+        self._speech_start = 0.0
+        self._last_voiced_end = 0.0
+        self._silence_ms = 0.0
+        self._voiced_ms = 0.0
+        self._barged = False
+        self._audio: list[bytes] = []
+
+    @property
+    def in_speech(self) -> bool:
+        return self._in_speech
+
+    def set_bot_speaking(self, speaking: bool) -> None:
+        """The session says when its outbound prompt starts and stops playing."""
+        self.bot_speaking = speaking
+        if not speaking:
+            self._barged = False
+
+    def process(self, frame: AudioFrame) -> list[EndpointEvent]:
+        start = self.now
+        self.now = start + frame.duration
+        ms = frame.duration * 1000
+        voiced = self.vad.is_speech(frame)
+        events: list[EndpointEvent] = []
+        if not self._in_speech:
+            self._idle(frame, voiced, start, events)
+        else:
+            self._speaking(frame, voiced, ms, events)
+        return events
+
+    def _idle(self, frame: AudioFrame, voiced: bool, start: float, events: list[EndpointEvent]) -> None:
+        if voiced:
+            if not self._voiced_run:
+                self._run_start = start
+            self._voiced_run.append(frame)
+            if sum(f.duration for f in self._voiced_run) * 1000 >= self.start_ms - 1e-6:
+                self._open(events)
+            return
+        for early in self._voiced_run:
+            self._push_pre_roll(early)
+        self._voiced_run = []
+        self._push_pre_roll(frame)
+
+    def _open(self, events: list[EndpointEvent]) -> None:
+        self._in_speech = True
+        self._speech_start = self._run_start
+        self._last_voiced_end = self.now
+        self._silence_ms = 0.0
+        self._voiced_ms = sum(f.duration for f in self._voiced_run) * 1000
+        self._audio = [f.pcm for f in self._pre_roll] + [f.pcm for f in self._voiced_run]
+        self._pre_roll.clear()
+        self._voiced_run = []
+        events.append(SpeechStarted(start=self._speech_start, detected_at=self.now))
+        self._check_barge_in(events)
+
+    def _speaking(self, frame: AudioFrame, voiced: bool, ms: float, events: list[EndpointEvent]) -> None:
+        self._audio.append(frame.pcm)
+        if voiced:
+            self._silence_ms = 0.0
+            self._voiced_ms += ms
+            self._last_voiced_end = self.now
+            self._check_barge_in(events)
+        else:
+            self._silence_ms += ms
+        too_long = self.now - self._speech_start >= self.max_utterance_seconds
+        if self._silence_ms >= self.end_ms - 1e-6 or too_long:
+            events.append(
+                SpeechEnded(
+                    start=self._speech_start,
+                    end=self._last_voiced_end,
+                    detected_at=self.now,
+                    audio=b"".join(self._audio),
+                    sample_rate=frame.sample_rate,
+                    forced=too_long and self._silence_ms < self.end_ms,
+                )
+            )
+            self._in_speech = False
+            self._audio = []
+            self._barged = False
+
+    def _check_barge_in(self, events: list[EndpointEvent]) -> None:
+        if self.bot_speaking and not self._barged and self._voiced_ms >= self.barge_in_ms - 1e-6:
+            self._barged = True
+            events.append(BargeIn(speech_start=self._speech_start, detected_at=self.now))
+
+    def _push_pre_roll(self, frame: AudioFrame) -> None:
+        self._pre_roll.append(frame)
+        while sum(f.duration for f in self._pre_roll) * 1000 > self.pre_roll_ms + 1e-6:
+            self._pre_roll.popleft()
