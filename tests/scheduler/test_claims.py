@@ -1,0 +1,155 @@
+"""Claims and leases: contract tests on SQLite and PostgreSQL, and 4 crashing processes on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from scheduler.claims import ClaimStore, Verdict, claims_engine
+from scheduler.db import create_engine
+from scheduler.models import Attempt, AuditEntry
+from tests.scheduler import claim_worker
+from tests.scheduler.seed import T0, migrated, seed_queue
+
+LEASE = dt.timedelta(minutes=5)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    value = str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url"))
+    migrated(value)
+    yield value
+
+
+def _states(url: str) -> Counter[str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Attempt.state, sa.func.count()).group_by(Attempt.state)).all()
+    engine.dispose()
+    return Counter({state: count for state, count in rows})
+
+
+def test_two_hosts_never_share_an_attempt(url: str) -> None:
+    seed_queue(url, 10)
+    a = ClaimStore(claims_engine(url), owner="a", lease=LEASE)
+    b = ClaimStore(claims_engine(url), owner="b", lease=LEASE)
+    first = a.claim(T0, limit=6)
+    second = b.claim(T0, limit=6)
+    assert len(first) == 6 and len(second) == 4
+    assert not {c.attempt_id for c in first} & {c.attempt_id for c in second}
+    assert b.claim(T0, limit=6) == []
+    assert not a.claim(T0 - dt.timedelta(seconds=1))  # nothing due earlier
+
+
+def test_fencing_after_the_lease_is_lost(url: str) -> None:
+    seed_queue(url, 2)
+    a = ClaimStore(claims_engine(url), owner="a", lease=LEASE)
+    b = ClaimStore(claims_engine(url), owner="b", lease=LEASE)
+    one, two = a.claim(T0, limit=2)
+    assert a.start_dialing(two.attempt_id, T0 + dt.timedelta(seconds=1))
+    later = T0 + LEASE + dt.timedelta(seconds=1)
+    assert not a.start_dialing(one.attempt_id, later)  # expired: no dial
+    recovery = b.recover_expired(later)
+    assert (recovery.requeued, recovery.interrupted) == (1, 1)
+    assert not a.complete(two.attempt_id, later, result="no_answer", disposition="no_answer")
+    again = b.claim(later, limit=5)
+    assert [c.attempt_id for c in again] == [one.attempt_id]
+    assert b.start_dialing(one.attempt_id, later)
+    assert b.renew(one.attempt_id, later + dt.timedelta(minutes=4))
+    assert b.complete(one.attempt_id, later + dt.timedelta(minutes=8), result="busy", disposition="busy")
+    assert _states(url) == Counter({"done": 1, "interrupted": 1})
+
+
+def test_release_puts_a_claim_back(url: str) -> None:
+    seed_queue(url, 1)
+    a = ClaimStore(claims_engine(url), owner="a", lease=LEASE)
+    (claim,) = a.claim(T0)
+    assert a.release(claim.attempt_id, T0)
+    assert _states(url) == Counter({"queued": 1})
+
+
+def test_gate_denials_are_rescheduled_or_cancelled_and_audited(url: str) -> None:
+    seed_queue(url, 3)
+    later = T0 + dt.timedelta(hours=3)
+    verdicts = iter(
+        [
+            Verdict(True, "ALLOW", profiles=("US@2026.1",)),
+            Verdict(False, "U1", "outside the window", later, ("US@2026.1",)),
+            Verdict(False, "U6", "opted out", None, ("US@2026.1",)),
+        ]
+    )
+    store = ClaimStore(claims_engine(url), owner="a", lease=LEASE, gate=lambda s, row, now: next(verdicts))
+    claims = store.claim(T0, limit=3)
+    assert len(claims) == 1
+    assert _states(url) == Counter({"claimed": 1, "queued": 1, "cancelled": 1})
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        audit = conn.execute(sa.select(AuditEntry.action, AuditEntry.rule, AuditEntry.profile_versions)).all()
+        rescheduled = conn.scalar(sa.select(Attempt.scheduled_at).where(Attempt.decision_rule == "U1"))
+    engine.dispose()
+    assert sorted((a, r) for a, r, _ in audit) == [
+        ("policy.allow", "ALLOW"),
+        ("policy.deny", "U1"),
+        ("policy.deny", "U6"),
+    ]
+    assert all(v == {"US": "2026.1"} for _, _, v in audit)
+    assert rescheduled == later
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_four_crashing_processes_claim_10000_attempts_exactly_once(postgres_url: str, tmp_path: Path) -> None:
+    migrated(postgres_url)
+    total = 10_000
+    seed_queue(postgres_url, total, scheduled_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+    log = tmp_path / "events.log"
+    ctx = multiprocessing.get_context("spawn")
+    seed = 0
+    crashes = Counter[int]()
+
+    def start() -> multiprocessing.process.BaseProcess:
+        nonlocal seed
+        seed += 1
+        proc = ctx.Process(target=claim_worker.run, args=(postgres_url, seed, 0.0015, str(log), 1.5))
+        proc.start()
+        return proc
+
+    procs = [start() for _ in range(4)]
+    deadline = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=4)
+    while procs:
+        assert dt.datetime.now(dt.UTC) < deadline, "workers did not finish"
+        for proc in list(procs):
+            proc.join(timeout=0.05)
+            if proc.exitcode is None:
+                continue
+            procs.remove(proc)
+            if proc.exitcode != 0:
+                crashes[proc.exitcode] += 1
+                procs.append(start())  # the supervisor restarts a crashed worker
+    events = [line.split() for line in log.read_text().splitlines()]
+    by_kind: dict[str, Counter[int]] = {k: Counter() for k in ("claim", "dial", "done", "lost", "late")}
+    for kind, attempt_id, _owner in events:
+        by_kind[kind][int(attempt_id)] += 1
+    states = _states(postgres_url)
+    assert sum(states.values()) == total
+    assert set(states) <= {"done", "interrupted"}  # nothing lost, nothing left open
+    assert crashes, "the test must actually crash workers"
+    assert max(by_kind["dial"].values()) == 1  # nothing dialled twice
+    assert set(by_kind["claim"]) == set(range(1, total + 1))  # every attempt claimed
+    assert max(by_kind["done"].values()) == 1  # completed at most once
+    assert len(by_kind["done"]) == states["done"]
+    # an interrupted attempt is one whose worker died mid-call (dialled, never completed)
+    interrupted = set(by_kind["dial"]) - set(by_kind["done"])
+    assert states["interrupted"] <= crashes[4] and len(interrupted) >= states["interrupted"]
+    # attempts claimed twice were given up by a crashed (or slow) claimer before any dial
+    for attempt_id, count in by_kind["claim"].items():
+        if count > 1:
+            assert by_kind["dial"][attempt_id] <= 1
+    reclaimed = sum(c > 1 for c in by_kind["claim"].values())
+    print(f"crashes: {dict(crashes)}; states: {dict(states)}; reclaimed: {reclaimed}")
