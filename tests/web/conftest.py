@@ -4,6 +4,7 @@ numbers the leak tests search for, one user per role, and signed-in TestClients.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import wave
@@ -43,6 +44,12 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 def password_of(role: str) -> str:
     return f"password-for-{role}"
+
+
+@functools.cache
+def password_hash_of(role: str) -> str:
+    """argon2 is slow on purpose: hash each test password once per run."""
+    return hash_password(password_of(role))
 
 
 def number_variants(e164: str) -> list[str]:
@@ -195,7 +202,7 @@ def make_env(settings: Settings, tmp_path: Path) -> Iterator[Callable[[str], Con
         seeded = seed(ledger, settings.data_dir, tmp_path)
         store = OperatorStore(ledger.engine)
         for role in ROLES:
-            store.create_user(role, role, hash_password(password_of(role)))
+            store.create_user(role, role, password_hash_of(role))
         app = create_app(
             settings, ledger=ledger, cookie_secure=False, secret_key=SECRET, max_upload_bytes=UPLOAD_LIMIT
         )

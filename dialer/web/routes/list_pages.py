@@ -108,8 +108,10 @@ def run_import(
         raise HTTPException(410, "the upload has expired: upload the file again")
     if region and not (len(region) == 2 and region.isalpha()):
         raise HTTPException(422, "region: a two-letter country code such as US or CN")
-    named = path.with_name(Path(filename).name or token)
+    folder = path.with_suffix("")  # one folder per upload: same-named files never collide
+    named = folder / _file_name(filename, path.suffix)
     try:
+        folder.mkdir(exist_ok=True)
         path.rename(named)  # the batch records the operator's file name
         options = ImportOptions(name, region.upper() or None, currency.upper() or None, dry_run)
         result = import_file(console.ledger, named, options)
@@ -118,8 +120,16 @@ def run_import(
     finally:
         named.unlink(missing_ok=True)
         path.unlink(missing_ok=True)
-    console.audit(me.name, "list.import", f"campaign:{name}", batch=result.counts.batch, **result.summary())
+        if folder.is_dir():
+            folder.rmdir()
+    console.audit(me.name, "list.import", f"campaign:{name}", **result.summary())
     return redirect(f"/imports/{result.counts.batch}", "import finished")
+
+
+def _file_name(name: str, suffix: str) -> str:
+    """The operator's file name, reduced to safe characters, with the upload's real suffix."""
+    stem = re.sub(r"[^\w.\- ]", "_", Path(name).stem).strip(" .") or "upload"
+    return stem[:200] + suffix
 
 
 @router.get("/imports/{batch_id}")

@@ -1,0 +1,137 @@
+"""Webhooks: HMAC-signed POSTs from the outbox to a real receiver on 127.0.0.1, with retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from scheduler.ledger import InvalidValue
+from scheduler.webhooks import MAX_ATTEMPTS, WebhookOutbox, backoff, sign, verify
+
+from .conftest import ConsoleEnv, csrf_from
+
+
+class Receiver:
+    """A local HTTP receiver that answers with the queued statuses (then 204) and keeps what it got."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append(({k: v for k, v in self.headers.items()}, body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_signature_round_trip_and_tampering() -> None:
+    body = b'{"a":1}'
+    header = sign("whsec_x", 1_700_000_000, body)
+    assert verify("whsec_x", header, body, now=1_700_000_010)
+    assert not verify("whsec_x", header, body + b" ", now=1_700_000_010)
+    assert not verify("whsec_y", header, body, now=1_700_000_010)
+    assert not verify("whsec_x", header, body, now=1_700_000_000 + 3600)  # replayed later
+    assert not verify("whsec_x", "garbage", body, now=1_700_000_000)
+
+
+def test_subscription_input_is_checked(env: ConsoleEnv) -> None:
+    outbox = env.app.state.console.outbox
+    with pytest.raises(InvalidValue):
+        outbox.subscribe("ftp://example", ("promise_to_pay",), created_by="t")
+    with pytest.raises(InvalidValue):
+        outbox.subscribe("http://127.0.0.1/x", ("payment",), created_by="t")
+
+
+def test_promise_and_opt_out_are_delivered_signed_and_retried(env: ConsoleEnv, receiver: Receiver) -> None:
+    clock = Clock()
+    subscribed_at = clock.now - dt.timedelta(hours=1)  # before the seeded calls
+    clock.now = subscribed_at
+    outbox = WebhookOutbox(env.ledger.engine, clock)
+    _, secret = outbox.subscribe(receiver.url, ("promise_to_pay", "opt_out"), created_by="admin")
+    clock.now = subscribed_at + dt.timedelta(hours=1, minutes=1)
+    assert outbox.collect() == 2
+    assert outbox.collect() == 0  # idempotent
+
+    receiver.statuses = [500]  # the first POST fails: retried later, not lost
+    first = outbox.deliver_due()
+    assert first == {"delivered": 1, "retried": 1, "failed": 0}
+    assert outbox.deliver_due() == {"delivered": 0, "retried": 0, "failed": 0}  # not due yet
+    clock.now += backoff(1)
+    assert outbox.deliver_due() == {"delivered": 1, "retried": 0, "failed": 0}
+
+    events = {}
+    for headers, body in receiver.received:
+        assert verify(secret, headers["X-Dialer-Signature"], body, now=time.time())
+        payload = json.loads(body)
+        assert payload["id"] == headers["X-Dialer-Delivery"]
+        events[payload["type"]] = payload
+    assert set(events) == {"promise_to_pay", "opt_out"}
+    promise = events["promise_to_pay"]["data"]
+    assert promise["account_ref"] == "A1" and Decimal(promise["amount"]) == Decimal("120.50")
+    assert "+1617" not in json.dumps(events)  # no phone numbers in webhook payloads
+    assert {d.status for d in outbox.deliveries()} == {"delivered"}
+
+
+def test_an_unreachable_receiver_fails_after_the_last_retry(env: ConsoleEnv) -> None:
+    clock = Clock()
+    clock.now -= dt.timedelta(hours=1)
+    outbox = WebhookOutbox(env.ledger.engine, clock)
+    outbox.subscribe("http://127.0.0.1:9/closed", ("promise_to_pay",), created_by="admin")
+    clock.now += dt.timedelta(hours=1, minutes=1)
+    outbox.collect()
+    outcomes = []
+    for _ in range(MAX_ATTEMPTS):
+        outcomes.append(outbox.deliver_due(timeout=2))
+        clock.now += backoff(MAX_ATTEMPTS)
+    assert outcomes[0] == {"delivered": 0, "retried": 1, "failed": 0}
+    assert outcomes[-1] == {"delivered": 0, "retried": 0, "failed": 1}
+    (delivery,) = outbox.deliveries()
+    assert delivery.status == "failed" and delivery.attempts == MAX_ATTEMPTS and delivery.last_error
+
+
+def test_admin_subscribes_in_the_console_and_sees_the_secret_once(env: ConsoleEnv) -> None:
+    client = env.client("admin")
+    token = csrf_from(client.get("/admin/webhooks").text)
+    page = client.post(
+        "/admin/webhooks",
+        data={"url": "http://127.0.0.1:8999/h", "events": ["promise_to_pay", "opt_out"], "csrf_token": token},
+    )
+    assert page.status_code == 200 and "whsec_" in page.text
+    assert "whsec_" not in client.get("/admin/webhooks").text
