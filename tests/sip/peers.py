@@ -175,3 +175,9 @@ def best_correlation(heard: np.ndarray, source: np.ndarray) -> float:
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+def segment_correlation(heard: np.ndarray, source: np.ndarray, seg: int = 8000) -> float:
+    """Median best correlation of 1 s pieces of `source`: robust to a jitter buffer's dropped/added frames."""
+    pieces = [source[i : i + seg] for i in range(0, len(source) - seg // 2, seg) if source[i : i + seg].any()]
+    return float(np.median([best_correlation(heard, p) for p in pieces])) if pieces else 0.0
