@@ -137,7 +137,7 @@ def strip_annotations(text: str) -> str:
 
 def load_script(root: Path) -> Script:
     """Read a script directory; see the module docstring for the layout."""
-    root = Path(root)
+    root = Path(root).resolve()
     if not root.is_dir():
         from dialogue.interfaces import ScriptError
 
