@@ -4,7 +4,8 @@ from __future__ import annotations
 
 BUSY = frozenset({486, 600})
 VACANT = frozenset({404, 484, 604})
-TRUNK = frozenset({401, 403, 407, 420, 488, 606})
+TRUNK = frozenset({401, 403, 407, 415, 420, 488, 606})
+MEDIA_FAILED = frozenset({415, 488})  # SDP negotiation failed: even a 200 OK never carried a conversation
 
 
 def classify(
@@ -20,6 +21,8 @@ def classify(
     `cancelled_by_us`: our ring timeout sent CANCEL. `provisional_seen`: the far end answered 18x, so a 408
     is the carrier's no-answer timer rather than a dead trunk.
     """
+    if code in MEDIA_FAILED:
+        return "trunk_failure"
     if answered:
         return "transferred" if transferred else "answered"
     if cancelled_by_us or code == 487:

@@ -107,7 +107,12 @@ class Procs:
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=str(log_dir or scenario_file.parent)
         )
         self.procs.append(proc)
-        _wait_udp(port)
+        try:
+            _wait_udp(port)
+        except RuntimeError:
+            proc.kill()
+            err = proc.stderr.read().decode(errors="replace")[-500:] if proc.stderr else ""
+            raise RuntimeError(f"sipp {scenario_file.name} did not start: {err}") from None
         return proc
 
     def start(self, cmd: list[str], seconds: int = 60, **kw: object) -> subprocess.Popen[bytes]:
