@@ -76,7 +76,9 @@ def claims_engine(url: str) -> Engine:
     return create_engine(url, sqlite_begin="BEGIN IMMEDIATE")
 
 
-def audit_verdict(session: Session, attempt_id: int, verdict: Verdict, at: dt.datetime, actor: str) -> None:
+def audit_verdict(
+    session: Session, subject: str, verdict: Verdict, at: dt.datetime, actor: str, **detail: object
+) -> None:
     """Append one decision (allow or deny) to the audit log with its rule and profile versions."""
     versions = dict(label.split("@", 1) for label in verdict.profiles if "@" in label)
     session.add(
@@ -84,12 +86,13 @@ def audit_verdict(session: Session, attempt_id: int, verdict: Verdict, at: dt.da
             at=at,
             actor=actor,
             action="policy.allow" if verdict.allow else "policy.deny",
-            subject=f"attempt:{attempt_id}",
+            subject=subject,
             rule=verdict.rule,
             profile_versions=versions,
             detail={
                 "reason": verdict.reason,
                 "next_allowed_at": verdict.next_allowed_at.isoformat() if verdict.next_allowed_at else None,
+                **detail,
             },
         )
     )
@@ -130,7 +133,7 @@ class ClaimStore:
             for row in session.scalars(self._due(now, limit, campaign_id)).all():
                 if self.gate is not None:
                     verdict = self.gate(session, row, now)
-                    audit_verdict(session, row.id, verdict, now, self.owner)
+                    audit_verdict(session, f"attempt:{row.id}", verdict, now, self.owner)
                     if not verdict.allow:
                         _deny(row, verdict)
                         continue
@@ -231,7 +234,7 @@ class ClaimStore:
                     continue
                 verdict = self.gate(session, row, now) if self.gate else Verdict(True, "ALLOW")
                 if self.gate is not None:
-                    audit_verdict(session, row.id, verdict, now, self.owner)
+                    audit_verdict(session, f"attempt:{row.id}", verdict, now, self.owner)
                 row.lease_owner, row.lease_expires_at, row.claimed_at = None, None, None
                 if verdict.allow:
                     row.state = AttemptState.queued.value

@@ -75,3 +75,65 @@ def seed_queue(url: str, attempts: int, scheduled_at: dt.datetime = T0) -> int:
         return int(campaign_id)
     finally:
         engine.dispose()
+
+
+def seed_accounts(
+    url: str, specs: list[dict[str, object]], campaign: dict[str, object] | None = None
+) -> dict[str, int]:
+    """A running campaign with one account per spec: {ref, country, state, postal_code, numbers: [(e164,
+    line_type, consent)], status, promised_until}; returns account ref -> account id (and 'campaign')."""
+    from scheduler.db import session_factory
+
+    engine = create_engine(url)
+    ids: dict[str, int] = {}
+    try:
+        with session_factory(engine).begin() as session:
+            camp = Campaign(
+                name="plan", state="running", created_at=T0, max_attempts_per_day=3, **(campaign or {})
+            )
+            session.add(camp)
+            session.flush()
+            ids["campaign"] = camp.id
+            for spec in specs:
+                ref = str(spec["ref"])
+                debtor = Debtor(
+                    debtor_ref=f"D-{ref}",
+                    country=spec.get("country", "US"),
+                    state=spec.get("state"),
+                    postal_code=spec.get("postal_code"),
+                    created_at=T0,
+                    updated_at=T0,
+                )
+                session.add(debtor)
+                session.flush()
+                account = Account(
+                    account_ref=ref,
+                    debtor_id=debtor.id,
+                    campaign_id=camp.id,
+                    amount_due=Decimal("120.50"),
+                    currency="USD",
+                    status=str(spec.get("status", "open")),
+                    promised_until=spec.get("promised_until"),
+                    created_at=T0,
+                    updated_at=T0,
+                )
+                session.add(account)
+                for priority, (e164, line_type, consent) in enumerate(spec["numbers"]):  # type: ignore[attr-defined]
+                    from scheduler.policy.geo import number_facts
+
+                    session.add(
+                        ContactNumber(
+                            debtor_id=debtor.id,
+                            e164=e164,
+                            line_type=line_type,
+                            region=number_facts(e164).region,
+                            area_code_zones=list(number_facts(e164).zones),
+                            consent_at=T0 - dt.timedelta(days=400) if consent else None,
+                            priority=priority,
+                        )
+                    )
+                session.flush()
+                ids[ref] = account.id
+        return ids
+    finally:
+        engine.dispose()

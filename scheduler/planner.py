@@ -1,0 +1,334 @@
+"""The campaign planner: which account is called on which number when, and why the others are not.
+
+For each open account it applies, in order: the account's state (paid, disputed: stop), a pending promise
+to pay (pause until the promised date has passed unpaid), work already queued, the shared attempt budget
+per debtor and debt, the retry strategy by cause of the last attempt, and then the policy engine for every
+usable number; the number that may be called soonest wins. Vacant and out-of-service numbers are
+suppressed; trunk failures are retried at once and never count against the debtor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from scheduler.claims import Verdict, audit_verdict
+from scheduler.models import Account, Attempt, Callback, Campaign, ContactNumber
+from scheduler.policy import CampaignLimits, Decision, ProfileSet, decide
+from scheduler.policy.ledger_cases import (
+    DebtorBundle,
+    abandoned_rate,
+    build_case,
+    campaign_limits,
+    load_bundles,
+)
+from scheduler.policy.wallclock import day_start, zone
+
+UNUSABLE_STATUS = frozenset({"invalid", "vacant", "out_of_service", "suppressed"})
+STOP_ACCOUNT = frozenset({"paid", "disputed", "closed"})
+LIVE_STATES = ("queued", "claimed", "dialing")
+NOT_COUNTED = frozenset({"trunk_failure"})  # never counted against the debtor
+SUPPRESS = frozenset({"vacant", "out_of_service"})
+# retried at once: on another number, or the policy decides (trunk failures are not the debtor's doing)
+AT_ONCE = frozenset({"trunk_failure", "interrupted", "vacant", "out_of_service", "wrong_party", "opt_out"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to try again, by the cause of the last attempt (campaign `retry_policy` overrides)."""
+
+    busy_minutes: int = 15
+    no_answer_hours: int = 4  # lands at another time of day
+    voicemail_hours: int = 24
+    live_agent: bool = False
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RetryPolicy:
+        known = {
+            k: raw[k]
+            for k in ("busy_minutes", "no_answer_hours", "voicemail_hours", "live_agent")
+            if k in raw
+        }
+        return cls(**known)
+
+    def not_before(
+        self, last: Attempt, zones: tuple[str, ...], callback: dt.datetime | None
+    ) -> dt.datetime | None:
+        """The earliest retry after `last`; None: never (on this account, until someone reviews it)."""
+        ended = last.ended_at or last.dialing_at or last.scheduled_at
+        disposition = last.disposition or last.result or ""
+        if disposition == "busy":
+            return ended + dt.timedelta(minutes=self.busy_minutes)
+        if disposition in ("voicemail_left",):
+            return ended + dt.timedelta(hours=self.voicemail_hours)
+        if disposition == "unreachable":  # powered off: the next day
+            tz = zone(zones[0]) if zones else dt.UTC
+            return day_start(ended.astimezone(tz).date() + dt.timedelta(days=1), tz)  # type: ignore[arg-type]
+        if disposition in (
+            "trunk_failure",
+            "interrupted",
+            "vacant",
+            "out_of_service",
+            "wrong_party",
+            "opt_out",
+        ):
+            return ended  # at once (another number, or the policy decides)
+        if disposition == "callback_requested" and callback is not None:
+            return callback
+        if disposition in ("already_paid", "dispute"):
+            return None
+        return ended + dt.timedelta(hours=self.no_answer_hours)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    account_ref: str
+    number: str | None
+    allow: bool
+    rule: str
+    reason: str
+    at: dt.datetime | None
+    profiles: tuple[str, ...] = ()
+    queued: bool = False  # an attempt is (now) queued for this account
+
+
+@dataclass
+class PlanResult:
+    rows: list[PlanRow] = field(default_factory=list)
+    created: int = 0
+    suppressed_numbers: int = 0
+
+    def due_within(self, until: dt.datetime) -> list[PlanRow]:
+        return [r for r in self.rows if r.allow and r.at is not None and r.at <= until]
+
+
+@dataclass(frozen=True)
+class _AccountFacts:
+    live_at: dt.datetime | None
+    used: int
+    last: Attempt | None
+    callback: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class _Context:
+    session: Session
+    campaign: Campaign
+    now: dt.datetime
+    limits: CampaignLimits
+    retry: RetryPolicy
+    explicit: tuple[str, ...] | None
+    horizon: dt.timedelta
+    write: bool
+    result: PlanResult
+
+
+def _accounts(session: Session, campaign_id: int, batch: int) -> Iterator[list[Account]]:
+    last_id = 0
+    while True:
+        rows = list(
+            session.scalars(
+                sa.select(Account)
+                .where(Account.campaign_id == campaign_id, Account.id > last_id)
+                .order_by(Account.id)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1].id
+
+
+class Planner:
+    def __init__(self, profiles: ProfileSet, *, actor: str = "planner") -> None:
+        self.profiles = profiles
+        self.actor = actor
+
+    def plan(
+        self,
+        session: Session,
+        campaign: Campaign,
+        now: dt.datetime,
+        *,
+        horizon: dt.timedelta = dt.timedelta(hours=24),
+        write: bool = False,
+        batch: int = 500,
+    ) -> PlanResult:
+        """Decide every account of the campaign at `now`; with `write`, queue attempts due within the
+        horizon, suppress dead numbers and audit every decision. Without it: a preview, nothing written."""
+        result = PlanResult()
+        limits = campaign_limits(campaign, abandoned_rate(session, campaign.id, now))
+        retry = RetryPolicy.from_dict(campaign.retry_policy or {})
+        explicit = tuple(campaign.profiles) or None
+        for accounts in _accounts(session, campaign.id, batch):
+            ids = [a.id for a in accounts]
+            live = dict(
+                session.execute(
+                    sa.select(Attempt.account_id, sa.func.min(Attempt.scheduled_at))
+                    .where(Attempt.account_id.in_(ids), Attempt.state.in_(LIVE_STATES))
+                    .group_by(Attempt.account_id)
+                ).all()
+            )
+            used = dict(
+                session.execute(
+                    sa.select(Attempt.account_id, sa.func.count())
+                    .where(
+                        Attempt.account_id.in_(ids),
+                        Attempt.state.in_(("done", "interrupted")),
+                        sa.or_(Attempt.disposition.is_(None), Attempt.disposition.not_in(NOT_COUNTED)),
+                    )
+                    .group_by(Attempt.account_id)
+                ).all()
+            )
+            last = _last_attempts(session, ids)
+            callbacks = dict(
+                session.execute(
+                    sa.select(Callback.account_id, sa.func.max(Callback.requested_at))
+                    .where(Callback.account_id.in_(ids))
+                    .group_by(Callback.account_id)
+                ).all()
+            )
+            bundles = load_bundles(session, sorted({a.debtor_id for a in accounts}), now)
+            for account in accounts:
+                facts = _AccountFacts(
+                    live.get(account.id),
+                    int(used.get(account.id, 0)),
+                    last.get(account.id),
+                    callbacks.get(account.id),
+                )
+                ctx = _Context(session, campaign, now, limits, retry, explicit, horizon, write, result)
+                row = self._plan_account(ctx, account, bundles[account.debtor_id], facts)
+                result.rows.append(row)
+        return result
+
+    def _plan_account(
+        self, ctx: _Context, account: Account, bundle: DebtorBundle, facts: _AccountFacts
+    ) -> PlanRow:
+        session, campaign, now, limits, retry = ctx.session, ctx.campaign, ctx.now, ctx.limits, ctx.retry
+        explicit, horizon, write, result = ctx.explicit, ctx.horizon, ctx.write, ctx.result
+        live_at, used, last, callback = facts.live_at, facts.used, facts.last, facts.callback
+        ref = account.account_ref
+        if account.status in STOP_ACCOUNT:
+            return PlanRow(ref, None, False, "ACCOUNT", f"the account is {account.status}", None)
+        today = now.date()
+        if account.promised_until is not None and today <= account.promised_until:
+            resume = dt.datetime.combine(account.promised_until + dt.timedelta(days=1), dt.time(), dt.UTC)
+            return PlanRow(
+                ref, None, False, "PROMISE", f"promise to pay until {account.promised_until}", resume
+            )
+        if live_at is not None:
+            return PlanRow(ref, None, True, "QUEUED", "an attempt is already queued", live_at, queued=True)
+        if used >= campaign.max_attempts_total:
+            why = f"attempt budget used ({used} of {campaign.max_attempts_total} for this debtor and debt)"
+            return PlanRow(ref, None, False, "BUDGET", why, None)
+        numbers = [n for n in bundle.numbers if n.status not in UNUSABLE_STATUS and n.suppressed_at is None]
+        if last is not None and (last.number_status in SUPPRESS or last.disposition in SUPPRESS):
+            dead = next((n for n in numbers if n.id == last.contact_number_id), None)
+            if dead is not None:
+                numbers.remove(dead)
+                if write:
+                    dead.status = "suppressed"
+                    dead.suppressed_at = now
+                    dead.status_detail = f"{last.disposition or last.number_status} on attempt {last.id}"
+                result.suppressed_numbers += 1
+        if not numbers:
+            return PlanRow(ref, None, False, "NUMBERS", "no usable number (all suppressed or invalid)", None)
+        start = now
+        if last is not None:
+            zones = tuple(numbers[0].area_code_zones or ())
+            not_before = retry.not_before(last, zones, callback)
+            if not_before is None:
+                return PlanRow(
+                    ref, None, False, "REVIEW", f"last outcome {last.disposition}: needs review", None
+                )
+            start = max(now, not_before)
+        best: tuple[ContactNumber, Decision] | None = None
+        for number in numbers:
+            case = build_case(start, bundle, number, ref, limits, explicit)
+            decision = decide(case, self.profiles)
+            if write:
+                verdict = Verdict(
+                    decision.allow,
+                    decision.rule,
+                    decision.reason,
+                    decision.next_allowed_at,
+                    decision.profiles,
+                )
+                audit_verdict(
+                    session, f"account:{ref}", verdict, now, self.actor, contact_number_id=number.id
+                )
+            if best is None or _sooner(decision, best[1]):
+                best = (number, decision)
+        assert best is not None
+        number, decision = best
+        at = decision.next_allowed_at
+        queued = False
+        if write and at is not None and at <= now + horizon:
+            session.add(
+                Attempt(
+                    campaign_id=campaign.id,
+                    account_id=account.id,
+                    contact_number_id=number.id,
+                    attempt_no=used + 1,
+                    state="queued",
+                    scheduled_at=at,
+                    decision_rule=decision.rule,
+                    created_at=now,
+                )
+            )
+            result.created += 1
+            queued = True
+        allow = at is not None
+        return PlanRow(ref, number.e164, allow, decision.rule, decision.reason, at, decision.profiles, queued)
+
+
+def _sooner(a: Decision, b: Decision) -> bool:
+    if a.next_allowed_at is None:
+        return False
+    return b.next_allowed_at is None or a.next_allowed_at < b.next_allowed_at
+
+
+def _last_attempts(session: Session, account_ids: list[int]) -> dict[int, Attempt]:
+    newest = (
+        sa.select(Attempt.account_id, sa.func.max(Attempt.id).label("id"))
+        .where(Attempt.account_id.in_(account_ids), Attempt.state.in_(("done", "interrupted")))
+        .group_by(Attempt.account_id)
+        .subquery()
+    )
+    rows = session.scalars(sa.select(Attempt).join(newest, newest.c.id == Attempt.id))
+    return {a.account_id: a for a in rows}
+
+
+def policy_gate(profiles: ProfileSet) -> Any:
+    """The claim-time check: the same engine, on the ledger's current facts for this attempt."""
+
+    def gate(session: Session, attempt: Attempt, now: dt.datetime) -> Verdict:
+        campaign = session.get(Campaign, attempt.campaign_id)
+        account = session.get(Account, attempt.account_id)
+        if campaign is None or account is None:
+            return Verdict(False, "DATA", "the attempt's campaign or account is gone")
+        if campaign.state == "paused":
+            return Verdict(False, "CAMPAIGN", "the campaign is paused", now + dt.timedelta(minutes=15))
+        if campaign.state != "running":
+            return Verdict(False, "CAMPAIGN", f"the campaign is {campaign.state}")
+        if account.status in STOP_ACCOUNT:
+            return Verdict(False, "ACCOUNT", f"the account is {account.status}")
+        if account.promised_until is not None and now.date() <= account.promised_until:
+            resume = dt.datetime.combine(account.promised_until + dt.timedelta(days=1), dt.time(), dt.UTC)
+            return Verdict(False, "PROMISE", f"promise to pay until {account.promised_until}", resume)
+        bundle = load_bundles(session, [account.debtor_id], now)[account.debtor_id]
+        number = next((n for n in bundle.numbers if n.id == attempt.contact_number_id), None)
+        if number is None or number.status in UNUSABLE_STATUS or number.suppressed_at is not None:
+            return Verdict(False, "NUMBERS", "the number is suppressed or invalid")
+        limits = campaign_limits(campaign, abandoned_rate(session, campaign.id, now))
+        case = build_case(now, bundle, number, account.account_ref, limits, tuple(campaign.profiles) or None)
+        d = decide(case, profiles)
+        return Verdict(d.allow, d.rule, d.reason, d.next_allowed_at, d.profiles)
+
+    return gate
