@@ -7,6 +7,7 @@ Defaults are written commented out (uncomment to change); only `data_dir` is set
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,14 @@ def _toml_value(value: Any) -> str:
         value = str(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table, so the commented default stays on one line
+        items = (f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + ", ".join(items) + " }" if value else "{}"
     return tomli_w.dumps({"v": value}).strip()[len("v = ") :]
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
 
 
 def _doc(model: type[BaseModel]) -> str:

@@ -60,9 +60,19 @@ class RawSql:
         rows: list[tuple[Any, ...]],
         json_columns: Iterable[str] = (),
     ) -> None:
-        if rows:
-            marks = ", ".join(self._marks(columns, json_columns))
-            self.conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        if not rows:
+            return
+        if self.pg:  # COPY costs about half of executemany per row on PostgreSQL
+            cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            finally:
+                cursor.close()
+            return
+        marks = ", ".join(self._marks(columns, json_columns))
+        self.conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     def update(
         self,
@@ -79,13 +89,16 @@ class RawSql:
             self.conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = {self.mark}", rows)
 
     def select_in(self, select: str, key: str, values: Iterable[Any]) -> list[Any]:
-        """`select` ("SELECT a, b FROM t") restricted to `key IN values`, in IN-list batches."""
+        """`select` ("SELECT a, b FROM t") restricted to `key IN values`, in batches."""
         values = list(values)
         out: list[Any] = []
         for start in range(0, len(values), IN_BATCH):
-            part = tuple(values[start : start + IN_BATCH])
-            marks = ", ".join([self.mark] * len(part))
-            out.extend(self.conn.exec_driver_sql(f"{select} WHERE {key} IN ({marks})", part).all())
+            part = values[start : start + IN_BATCH]
+            if self.pg:  # one array parameter: no 900-placeholder statement to build and parse
+                out.extend(self.conn.exec_driver_sql(f"{select} WHERE {key} = ANY(%s)", (part,)).all())
+            else:
+                marks = ", ".join([self.mark] * len(part))
+                out.extend(self.conn.exec_driver_sql(f"{select} WHERE {key} IN ({marks})", tuple(part)).all())
         return out
 
 

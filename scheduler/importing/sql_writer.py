@@ -67,6 +67,10 @@ def write_batch(
     now: dt.datetime,
 ) -> ImportCounts:
     """Everything inside the caller's transaction; returns the counts (the batch row is updated too)."""
+    if conn.dialect.name == "postgresql":
+        # The tables grow while the batch runs: a generic plan made for the first, small chunks would
+        # seq-scan them for every later IN (...) lookup.
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     batch_id = conn.execute(
         sa.insert(BATCHES).returning(BATCHES.c.id),
         {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -59,6 +60,12 @@ def test_init_writes_every_setting_with_its_description_and_creates_the_database
             assert f"# {description}" in text
     parsed = tomllib.loads(text)
     assert parsed == {"data_dir": "data", **{s: {} for s in parsed if s != "data_dir"}}
+    # the commented-out values are the real defaults: uncommented, they validate to the same settings
+    uncommented = "\n".join(
+        line[2:] if re.match(r"# [A-Za-z_]\w* = ", line) else line for line in text.splitlines()
+    )
+    explicit = Settings.model_validate(tomllib.loads(uncommented))
+    assert explicit.model_dump(exclude={"data_dir"}) == Settings().model_dump(exclude={"data_dir"})
     settings = load_settings(target / "dialer.toml", environ={})
     assert settings.data_dir == (target / "data").resolve()
     assert settings.model_dump(exclude={"data_dir"}) == Settings().model_dump(exclude={"data_dir"})
