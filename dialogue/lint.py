@@ -68,7 +68,8 @@ def _finding(rule: str, item: _Text, message: str) -> Finding:
 
 def pre_rpc_responses(script: Script) -> set[str]:
     """Responses that rules and stories can utter before the right party has confirmed."""
-    question = str(script.meta.get("right_party_question") or "")
+    raw = script.meta.get("right_party_question") or []
+    questions = {str(q) for q in ([raw] if isinstance(raw, str) else raw)}
     confirm = set(script.meta.get("right_party_confirm_intents") or ["affirm"])
     flows: list[Flow] = [*script.rules, *script.stories]
     reached: set[str] = set()
@@ -91,7 +92,7 @@ def pre_rpc_responses(script: Script) -> set[str]:
                     previous = step.value
                 elif step.kind in ("intent", "or"):
                     intents = {step.value} if step.kind == "intent" else set(step.options)
-                    if previous == question and intents <= confirm:
+                    if previous in questions and intents <= confirm:
                         pre = False
     return reached
 

@@ -118,13 +118,15 @@ def validate(script: Script) -> list[Finding]:
                 )
             )
     for key in ("opening", "right_party_question", "voicemail", "disclosure"):
-        name = str(script.meta.get(key) or "")
-        if not name:
+        raw = script.meta.get(key) or []
+        names = [str(n) for n in ([raw] if isinstance(raw, str) else raw)]
+        if not names:
             out.append(Finding("schema", "dialer.yml", 0, f"dialer.yml: missing {key!r}"))
-        elif name not in script.responses:
-            out.append(
-                Finding("schema", "dialer.yml", 0, f"dialer.yml: {key} names unknown response {name!r}")
-            )
+        for name in names:
+            if name not in script.responses:
+                out.append(
+                    Finding("schema", "dialer.yml", 0, f"dialer.yml: {key} names unknown response {name!r}")
+                )
     for digit, intent in script.keypad.items():
         if intent not in intents:
             out.append(Finding("schema", "dialer.yml", 0, f"keypad {digit}: unknown intent {intent!r}"))
@@ -140,6 +142,14 @@ def _check_flow(script: Script, flow: Flow, intents: set[str], actions: set[str]
     label = f"{flow.kind} {flow.name!r}"
     if not flow.steps:
         out.append(Finding("schema", flow.path, flow.line, f"{label} has no steps"))
+    lead = 0
+    for step in flow.steps:
+        if step.kind != "action":
+            break
+        lead += 1
+    if flow.kind == "rule" and lead > 1:
+        message = f"{label} starts with {lead} actions: Rasa would learn to predict the second one; keep one"
+        out.append(Finding("schema", flow.path, flow.steps[1].line, message))
     for name, value in flow.condition:
         out.extend(_check_slot(script, flow, flow.line, name, value))
     for step in flow.steps:

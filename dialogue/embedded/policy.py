@@ -134,5 +134,6 @@ class EmbeddedPolicy:
 
     def hints(self) -> ListeningHints:
         table = self._script.meta.get("hints") or {}
-        phrases = tuple(str(p) for p in table.get(self._last_question) or table.get("default") or ())
+        question = self._last_question.replace("utter_reprompt_", "utter_")
+        phrases = tuple(str(p) for p in table.get(question) or table.get("default") or ())
         return ListeningHints(prompt=self._last_text, phrases=phrases)
