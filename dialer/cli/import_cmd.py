@@ -11,6 +11,7 @@ from typing import IO
 import click
 
 from dialer.cli.context import AppContext, pass_app
+from dialer.logs import mask_text
 from scheduler.importing import ImportFileError, ImportOptions, import_file
 from scheduler.importing.values import neutralize
 from scheduler.ledger import CampaignNotFound, CampaignSpec, ImportReject, LedgerError
@@ -165,7 +166,8 @@ def _report(
         rejects.add_column("line", justify="right")
         rejects.add_column("reason")
         for reject in shown:
-            rejects.add_row(str(reject.line), Text(reject.reason))  # Text: no rich markup from file content
+            # Text(): no rich markup from file content; numbers masked as in logs (the errors file has them)
+            rejects.add_row(str(reject.line), Text(mask_text(reject.reason)))
         console.print(rejects)
     if errors_path is not None and summary["rejected"]:
         console.print(f"all {summary['rejected']} rejected rows: {errors_path}", markup=False)

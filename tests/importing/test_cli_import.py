@@ -222,3 +222,29 @@ def test_terminal_report_lists_rejects_with_line_and_reason(dialer: Any, lists: 
     assert "imported" in result.stdout and "rejected rows" in result.stdout
     assert "amount '1,234.5O' is not a number" in result.stdout
     assert str(bad[0]) in result.stdout
+
+
+def test_progress_is_reported_up_to_the_total(lists: Any) -> None:
+    from scheduler.importing import ImportOptions, import_file
+    from scheduler.ledger import CampaignSpec
+    from scheduler.memory_ledger import MemoryLedger
+
+    rows, _ = lists.rows(4500)
+    ledger = MemoryLedger()
+    ledger.create_campaign(CampaignSpec("p"))
+    seen: list[tuple[int, int]] = []
+    import_file(
+        ledger,
+        lists.csv("p.csv", rows),
+        ImportOptions("p", region="US"),
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert seen[-1] == (4500, 4500)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and len(seen) >= 3
+
+
+def test_terminal_report_masks_phone_numbers(dialer: Any, lists: Any) -> None:
+    rows = [["M1", "Ann Lee", "+44 20 7946 09", "5", "2026-12-05", "MA"]]
+    result = dialer("import", str(lists.csv("m.csv", rows)), "--campaign", "m", "--create")
+    assert result.exit_code == 0
+    assert "7946" not in result.stdout and "phone" in result.stdout
