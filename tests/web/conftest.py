@@ -98,7 +98,10 @@ def seed(ledger: SqlLedger, data_dir: Path, tmp_path: Path) -> Seeded:
         CampaignSpec(name="june", profiles=("US",), window_from="09:00", window_to="18:00")
     )
     csv_path = tmp_path / "june.csv"
-    csv_path.write_text(CALL_LIST + "A4,No Phone,,10.00,USD,2026-12-01,MA\n", encoding="utf-8")
+    rejected = (
+        "A4,No Phone,,10.00,USD,2026-12-01,MA\nA5,Bad Number,+1 617 555 01234,10.00,USD,2026-12-01,MA\n"
+    )
+    csv_path.write_text(CALL_LIST + rejected, encoding="utf-8")
     result = import_file(ledger, csv_path, ImportOptions("june", "US"))
     campaign_id = ledger.get_campaign("june").id
     now = dt.datetime.now(dt.UTC)

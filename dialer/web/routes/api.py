@@ -307,7 +307,10 @@ def push_accounts(
     return PushResult(
         **result.summary(),
         rejects=[
-            RejectOut(index=r.line - 2, reason=r.reason, raw=mask_free_text(r.raw, me.role)) for r in rejects
+            RejectOut(
+                index=r.line - 2, reason=mask_free_text(r.reason, me.role), raw=mask_free_text(r.raw, me.role)
+            )
+            for r in rejects
         ],
     )
 
@@ -358,11 +361,11 @@ def _dnc(entry: Any, role: str) -> DncOut:
     return DncOut(
         id=entry.id,
         number=display_number(entry.e164, role) if entry.e164 else f"debtor:{entry.debtor_id}",
-        reason=entry.reason,
+        reason=mask_free_text(entry.reason, role),
         source=entry.source,
         created_at=entry.created_at,
         removed_at=entry.removed_at,
-        removed_reason=entry.removed_reason,
+        removed_reason=mask_free_text(entry.removed_reason, role) if entry.removed_reason else None,
     )
 
 

@@ -139,7 +139,7 @@ def import_summary(
     console = console_of(request)
     batch = console.ledger.get_import_batch(batch_id)
     rejects = console.ledger.list_import_rejects(batch_id)[:50]
-    shown = [(r.line, r.reason, mask_free_text(r.raw, me.role)) for r in rejects]
+    shown = [(r.line, mask_free_text(r.reason, me.role), mask_free_text(r.raw, me.role)) for r in rejects]
     return render(request, "import_summary.html", me, batch=batch, rejects=shown)
 
 
@@ -153,7 +153,9 @@ def rejects_csv(
     writer = csv.writer(out)
     writer.writerow(["line", "reason", "raw"])
     for r in console.ledger.list_import_rejects(batch_id):
-        writer.writerow([r.line, neutralize(r.reason), mask_free_text(r.raw, me.role)])
+        writer.writerow(
+            [r.line, neutralize(mask_free_text(r.reason, me.role)), mask_free_text(r.raw, me.role)]
+        )
     console.audit(me.name, "export.rejects", f"batch:{batch_id}", campaign=batch.campaign)
     return Response(
         "\ufeff" + out.getvalue(),
