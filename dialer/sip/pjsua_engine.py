@@ -42,6 +42,7 @@ _TRANSPORTS = {
     Transport.TLS: pj.PJSIP_TRANSPORT_TLS,
 }
 _CODEC_IDS = {"PCMU": "PCMU/8000", "PCMA": "PCMA/8000", "G722": "G722/16000"}
+_PJ_ETOOMANY = 70010
 _HANGUP_GRACE = 40.0  # CANCEL/BYE unanswered this long: give up and finish the call ourselves
 
 
@@ -122,8 +123,8 @@ class _PjCall(pj.Call):
                 code = ci.lastStatusCode
                 if core.direction == "inbound" and core.answered:
                     code = 200
+                self.engine.retire(self)  # free the slot before waking whoever waits for the result
                 core.finish(int(code), str(ci.lastReason))
-                self.engine.retire(self)
         except Exception:
             log.exception("call state callback failed")
 
@@ -207,6 +208,7 @@ class PjsuaEngine(SipEngine):
         self._live: set[PjsuaCall] = set()
         self._lock = threading.Lock()
         self._retired: list[_PjCall] = []
+        self._deferred: list[tuple[float, Callable[[], None]]] = []
         self._incoming: IncomingHandler | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -379,6 +381,12 @@ class PjsuaEngine(SipEngine):
         return acfg
 
     def _drain(self) -> None:
+        if self._deferred:
+            now = time.monotonic()
+            due = [fn for at, fn in self._deferred if at <= now]
+            self._deferred = [(at, fn) for at, fn in self._deferred if at > now]
+            for fn in due:
+                self._commands.put(fn)
         while True:
             try:
                 fn = self._commands.get_nowait()
@@ -389,7 +397,7 @@ class PjsuaEngine(SipEngine):
             except Exception:
                 log.exception("SIP command failed")
 
-    def _make_call(self, core: PjsuaCall, request: CallRequest) -> None:
+    def _make_call(self, core: PjsuaCall, request: CallRequest, attempt: int = 0) -> None:
         assert self._acc is not None
         pjc = _PjCall(self, self._acc, core)
         core.pj_call = pjc
@@ -404,8 +412,14 @@ class PjsuaEngine(SipEngine):
         try:
             pjc.makeCall(request.uri, prm)
         except pj.Error as exc:
-            core.finish(503 if exc.status else 500, f"call failed: {exc.reason}", "trunk_failure")
+            core.pj_call = None
+            if exc.status == _PJ_ETOOMANY and attempt < 100:
+                # pjsua frees a disconnected call's slot a little after we see DISCONNECTED: try again
+                due = time.monotonic() + 0.02
+                self._deferred.append((due, lambda: self._make_call(core, request, attempt + 1)))
+                return
             self.retire(pjc)
+            core.finish(503 if exc.status else 500, f"call failed: {exc.reason}", "trunk_failure")
             return
         self._calls[pjc.getId()] = core
 
@@ -492,8 +506,8 @@ class PjsuaEngine(SipEngine):
             t = core.now()
             if core.hangup_at is not None:
                 if now - core.hangup_at > _HANGUP_GRACE:
-                    core.finish(408, "no answer to our hang-up")
                     self.retire(pjc)
+                    core.finish(408, "no answer to our hang-up")
                 continue
             if (
                 core.direction == "outbound"

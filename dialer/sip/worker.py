@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from dialer.sip.interfaces import CallHandler, CallRequest, CallResult, SipError
+from dialer.sip.interfaces import CallHandler, CallRequest, CallResult, CapacityError, SipError
 from sip_config.schema import Profile
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,9 @@ def _make_engine(spec: WorkerSpec, sip_port: int, rtp_port: int) -> Any:
 def _run_call(engine: Any, handler: CallHandler, request: CallRequest, send: Any) -> None:
     try:
         call = engine.dial(request)
+    except CapacityError:
+        send(("requeue", request))  # a slot not yet freed: the pool dials it again shortly
+        return
     except SipError as exc:
         send(("result", failed_result(request, str(exc))))
         return

@@ -173,6 +173,11 @@ class WorkerPool:
             w.ready = True
         elif kind == "failed":
             log.error("call worker %d failed to start: %s", w.index, message[1])
+        elif kind == "requeue":
+            request: CallRequest = message[1]
+            w.in_flight.pop(request.call_id, None)
+            with self._lock:
+                self._pending.appendleft(request)
         elif kind == "result":
             result: CallResult = message[1]
             w.in_flight.pop(result.call_id, None)

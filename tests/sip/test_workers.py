@@ -91,6 +91,6 @@ def test_soak_200_calls_with_flat_worker_memory(
                     rss.setdefault(pid, []).append(_rss_kb(pid))
         results = [f.result() for f in futures]
     answered = sum(r.result == "answered" for r in results)
-    assert answered == 200, {r.result for r in results}
+    assert answered == 200, {(r.result, r.sip_code, r.reason) for r in results}
     for pid, (early, late) in rss.items():
         assert late - early < 6000, f"worker {pid} grew {early} -> {late} kB"
