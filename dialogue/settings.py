@@ -13,5 +13,11 @@ class DialogueSettings(BaseModel):
     engine: str = Field(default="embedded", description="embedded | rasa")
     scripts_dir: str = Field(default="scripts", description="Rasa-format call script projects")
     rasa_url: str = Field(default="http://127.0.0.1:5005")
-    rasa_venv: str = Field(default="", description="Rasa 3.6 environment; empty: <data_dir>/rasa-venv")
+    rasa_venv: str = Field(
+        default="", description="Rasa 3.6 environment; empty: ~/.cache/reminder-dialer/rasa-3.6.21"
+    )
+    rasa_python: str = Field(
+        default="", description="Python 3.10 for `dialer rasa setup`; empty: pyenv 3.10.13"
+    )
+    rasa_start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for a Rasa server")
     fallback_threshold: float = Field(default=0.45, ge=0, le=1)
