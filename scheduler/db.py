@@ -3,7 +3,8 @@
 SQLite gets WAL (readers never block the writer), foreign keys ON (off by default in SQLite!) and a busy
 timeout so that the supervisor, the workers and an import can share one file. The pysqlite driver's own
 transaction handling is switched off and SQLAlchemy emits BEGIN itself, the recipe from the SQLAlchemy
-docs, so that a transaction really starts where the session says it does.
+docs, so that a transaction really starts where the session says it does. Parameters are hidden from SQL
+error messages and echo output: they are personal data.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def create_engine(url: str | URL, *, echo: bool = False, sqlite_begin: str = "BE
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo, begin=sqlite_begin)
-    return sa.create_engine(parsed, echo=echo, pool_pre_ping=True, future=True)
+    return sa.create_engine(parsed, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_engine(url: URL, *, echo: bool, begin: str) -> Engine:
@@ -46,6 +47,7 @@ def _sqlite_engine(url: URL, *, echo: bool, begin: str) -> Engine:
     engine = sa.create_engine(
         url,
         echo=echo,
+        hide_parameters=True,  # SQL errors and echo never show values (phone numbers, names)
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         **({"poolclass": sa.pool.StaticPool} if memory else {}),
     )

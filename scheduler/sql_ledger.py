@@ -64,9 +64,7 @@ class SqlLedger:
             elif not migrations.is_current(url):
                 raise SchemaNotCurrent("the database schema is not current: run `dialer db upgrade`")
         except sa.exc.SQLAlchemyError as exc:
-            raise L.BackendError(
-                f"cannot open the database: {exc.__class__.__name__}: {getattr(exc, 'orig', exc)}"
-            ) from exc
+            raise L.BackendError(f"cannot open the database: {_reason(exc)}") from exc
         return cls(create_engine(url))
 
     def close(self) -> None:
@@ -78,9 +76,9 @@ class SqlLedger:
             with self._sessions.begin() as session:
                 yield session
         except sa.exc.IntegrityError as exc:
-            raise L.Conflict(f"the database refused the change: {exc.orig}") from exc
+            raise L.Conflict(f"the database refused the change: {_reason(exc)}") from exc
         except sa.exc.SQLAlchemyError as exc:
-            raise L.BackendError(f"database error: {exc.__class__.__name__}: {exc}") from exc
+            raise L.BackendError(f"database error: {_reason(exc)}") from exc
 
     # ---- campaigns -------------------------------------------------------------------------------------
     def create_campaign(self, spec: L.CampaignSpec) -> L.CampaignInfo:
@@ -220,9 +218,7 @@ class SqlLedger:
                     ).scalar_one()
                 return L.ImportCounts(**{**counts.__dict__, "batch": batch})
         except sa.exc.SQLAlchemyError as exc:
-            raise L.BackendError(
-                f"import failed, nothing was imported: {exc.__class__.__name__}: {exc}"
-            ) from exc
+            raise L.BackendError(f"import failed, nothing was imported: {_reason(exc)}") from exc
 
     def set_batch_quality(self, batch_id: int, quality: dict[str, Any]) -> None:
         with self._session() as s:
@@ -604,6 +600,14 @@ class SqlLedger:
                 )
                 for a in s.scalars(query)
             ]
+
+
+def _reason(exc: Exception) -> str:
+    """The driver's first message line: no SQL, no parameters, no PostgreSQL DETAIL with row values
+    (a phone number in a unique-key conflict must not reach a log or a terminal)."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return f"{orig.__class__.__name__}: {first[:200]}"
 
 
 def _campaign(c: Campaign) -> L.CampaignInfo:

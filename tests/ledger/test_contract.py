@@ -416,3 +416,24 @@ def test_audit_is_appended_and_listed_newest_first(ledger: Any) -> None:
     assert [e.subject for e in ledger.list_audit(subject="attempt:1")] == ["attempt:1"]
     with pytest.raises(L.InvalidValue):
         ledger.append_audit(L.AuditRecord("x", "y", at=dt.datetime(2026, 1, 1)))
+
+
+def test_database_errors_do_not_leak_row_values(ledger: Any) -> None:
+    if isinstance(ledger, MemoryLedger):
+        pytest.skip("the fake has no database errors")
+    from scheduler.models import ContactNumber
+
+    load(ledger, [row("A1", "+16175550177")])
+    debtor_id = ledger.get_account("A1").debtor_id
+    with pytest.raises(L.Conflict) as err, ledger._session() as session:  # a unique-key violation on e164
+        session.add(ContactNumber(debtor_id=debtor_id, e164="+16175550177", area_code_zones=[]))
+    message = str(err.value)
+    assert "6175550177" not in message and "[parameters" not in message and "\n" not in message
+    with pytest.raises(L.Conflict) as err:  # a foreign-key violation
+        ledger.create_attempt(
+            campaign_id=ledger.get_campaign("c").id,
+            account_id=ledger.get_account("A1").id,
+            contact_number_id=999_999,
+            scheduled_at=T0,
+        )
+    assert "999999" not in str(err.value) and "\n" not in str(err.value)
