@@ -61,9 +61,39 @@ def _unique(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-@lru_cache(maxsize=65536)
+_KNOWN: dict[str, NumberFacts] = {}
+_KNOWN_LIMIT = 500_000
+
+
+def remember(e164: str, region: str | None, zones: tuple[str, ...], line_type: str) -> NumberFacts:
+    """Facts the ledger already holds for a number validated at import (region, zones, line type), so a
+    decision need not parse it again. The US state of the area code is looked up once per area code."""
+    subdivision = None
+    if e164.startswith("+1") and len(e164) == 12 and line_type not in ("toll_free", "premium"):
+        subdivision = _area_code_state(e164[2:5])
+        if zones:
+            zones = _unique(list(zones) + tables()["nanp_split_area_codes"].get(e164[2:5], []))
+    facts = NumberFacts(e164, region, tuple(zones), subdivision, line_type)
+    if len(_KNOWN) >= _KNOWN_LIMIT:
+        _KNOWN.clear()
+    _KNOWN[e164] = facts
+    return facts
+
+
+@lru_cache(maxsize=2048)
+def _area_code_state(npa: str) -> str | None:
+    sample = phonenumbers.PhoneNumber(country_code=1, national_number=int(npa + "5550100"))
+    return _nanp_state(geocoder.description_for_valid_number(sample, "en"))
+
+
 def number_facts(e164: str) -> NumberFacts:
     """Facts about one number; raises BadNumber for anything that is not a valid E.164 number."""
+    known = _KNOWN.get(e164)
+    return known if known is not None else _parsed_facts(e164)
+
+
+@lru_cache(maxsize=65536)
+def _parsed_facts(e164: str) -> NumberFacts:
     if not e164.startswith("+"):
         raise BadNumber(f"{e164!r} is not in E.164 form (+<country><number>)")
     try:

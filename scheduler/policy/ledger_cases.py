@@ -23,6 +23,7 @@ from scheduler.policy.case import (
     HistoryEntry,
     StatedTime,
 )
+from scheduler.policy.geo import remember
 from scheduler.policy.wallclock import parse_days
 
 HISTORY_DAYS = 35  # longer than every rolling or calendar period in the profiles (30 days)
@@ -153,6 +154,9 @@ def build_case(
     profiles: tuple[str, ...] | None,
 ) -> DecisionCase:
     d = bundle.debtor
+    for known in bundle.numbers:  # validated at import: no need to parse them again
+        if known.region and known.line_type:
+            remember(known.e164, known.region, tuple(known.area_code_zones or ()), known.line_type)
     consents = [
         c for c in (number.consent_at, bundle.consents.get(number.id), bundle.consents.get(None)) if c
     ]
