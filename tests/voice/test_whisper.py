@@ -28,7 +28,7 @@ PROMPT = (
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("engine", "codec", "bound"),
-    # espeak-ng is robotic ("owe" comes out near "go"): 5/42 words measured; piper (random noise in VITS): 0-3/42
+    # espeak-ng is robotic ("owe" sounds like "go"): 5/42 words; piper (random noise in VITS): 0-3/42
     [("espeak", "ulaw", 0.15), ("piper", "alaw", 0.12)],
 )
 def test_round_trip_word_error_is_bounded(
