@@ -398,6 +398,31 @@ class ConsoleQueries:
                 "numbers": numbers,
             }
 
+    def policy_decisions(self, account_ref: str, now: dt.datetime, profiles: Any) -> dict[int, Any]:
+        """The compliance engine's decision now for each contact number of the account (by number id),
+        built with the policy package's own ledger bridge, exactly as the planner builds it."""
+        from scheduler.policy import decide
+        from scheduler.policy.ledger_cases import abandoned_rate, build_case, campaign_limits, load_bundles
+
+        with self._session() as s:
+            found = s.execute(
+                sa.select(Account, Campaign).join(Campaign).where(Account.account_ref == account_ref)
+            ).first()
+            if found is None:
+                return {}
+            account, campaign = found
+            limits = campaign_limits(campaign, abandoned_rate(s, campaign.id, now))
+            bundle = load_bundles(s, [account.debtor_id], now)[account.debtor_id]
+            return {
+                number.id: decide(
+                    build_case(
+                        now, bundle, number, account.account_ref, limits, tuple(campaign.profiles) or None
+                    ),
+                    profiles,
+                )
+                for number in bundle.numbers
+            }
+
     # ---- settings --------------------------------------------------------------------------------------
     def update_campaign(self, name: str, changes: dict[str, Any], *, actor: str) -> dict[str, Any]:
         """Change a campaign's settings (validated like a new campaign) and audit what changed."""
