@@ -20,4 +20,6 @@ class DialogueSettings(BaseModel):
         default="", description="Python 3.10 for `dialer rasa setup`; empty: pyenv 3.10.13"
     )
     rasa_start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for a Rasa server")
-    fallback_threshold: float = Field(default=0.45, ge=0, le=1)
+    fallback_threshold: float = Field(
+        default=0.3, ge=0, le=1, description="below this intent confidence a reply is not understood"
+    )

@@ -14,7 +14,7 @@ from dialogue.understanding.nlu import Understander
 class EmbeddedEngine:
     """A loaded script: shared, read-only state for many concurrent calls."""
 
-    def __init__(self, script: Script, fallback_threshold: float = 0.45) -> None:
+    def __init__(self, script: Script, fallback_threshold: float = 0.3) -> None:
         from dialogue.validate import validate
 
         errors = [f for f in validate(script) if f.severity == "error"]
@@ -31,7 +31,7 @@ class EmbeddedEngine:
         self.matcher = Matcher(script.rules, script.stories)
 
     @classmethod
-    def load(cls, root: Path, fallback_threshold: float = 0.45) -> EmbeddedEngine:
+    def load(cls, root: Path, fallback_threshold: float = 0.3) -> EmbeddedEngine:
         return cls(load_script(root), fallback_threshold)
 
     def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:

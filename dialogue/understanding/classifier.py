@@ -1,18 +1,19 @@
 """Intent classifier trained at load time from a script's NLU examples.
 
 Character n-grams (char_wb 1-4) need no tokenizer, so Chinese works without segmentation and ASR typos
-only cost a few n-grams. A logistic regression (weakly regularized, so confident answers come out near
-1) gives probabilities the fallback threshold can use.
+only cost a few n-grams; where words are spaced, word 1-2 grams are added. A logistic regression (weakly
+regularized, so confident answers come out near 1) gives probabilities the fallback threshold can use.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from dialogue.interfaces import ScriptError
 
@@ -39,13 +40,18 @@ class IntentClassifier:
         if len({intent for _, intent in pairs}) < 2:
             raise ScriptError("data/nlu.yml needs examples for at least two intents")
         self.language = language
+        features: list[tuple[str, Any]] = [
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True))
+        ]
+        if not language.startswith("zh"):
+            words = TfidfVectorizer(
+                analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"
+            )
+            features.append(("words", words))
         self._pipeline = Pipeline(
             [
-                (
-                    "tfidf",
-                    TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1),
-                ),
-                ("lr", LogisticRegression(C=30.0, max_iter=2000, class_weight="balanced")),
+                ("features", FeatureUnion(features)),
+                ("lr", LogisticRegression(C=30.0, max_iter=3000, class_weight="balanced")),
             ]
         )
         self._pipeline.fit([t for t, _ in pairs], [i for _, i in pairs])
@@ -53,7 +59,4 @@ class IntentClassifier:
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         probabilities = self._pipeline.predict_proba([normalize(text, self.language)])[0]
-        ranking = sorted(
-            zip(self.intents, (float(p) for p in probabilities), strict=True), key=lambda x: -x[1]
-        )
-        return ranking
+        return sorted(zip(self.intents, (float(p) for p in probabilities), strict=True), key=lambda x: -x[1])
