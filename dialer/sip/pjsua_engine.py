@@ -61,25 +61,33 @@ class _LogWriter(pj.LogWriter):
 
 
 class _Port(pj.AudioMediaPort):
-    """Runs on the media clock thread: never blocks, never raises."""
+    """Runs on the media clock thread: never blocks, never raises.
 
-    def __init__(self, core: CallCore) -> None:
+    Ports are pooled per engine and reused across calls: pjmedia removes a port from the conference
+    bridge asynchronously (on the clock thread), so destroying one while calls run risks a use after free.
+    """
+
+    def __init__(self) -> None:
         super().__init__()
-        self.core = core
+        self.core: CallCore | None = None
 
     def onFrameReceived(self, frame: Any) -> None:
+        core = self.core
+        if core is None:
+            return
         try:
             if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
-                self.core.rx_frame(_vec_bytes(frame.buf))
+                core.rx_frame(_vec_bytes(frame.buf))
             else:
-                self.core.rx_frame(None)
+                core.rx_frame(None)
         except Exception:
             pass
 
     def onFrameRequested(self, frame: Any) -> None:
+        core = self.core
         try:
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
-            frame.buf = pj.ByteVector(self.core.tx_frame())
+            frame.buf = pj.ByteVector(core.tx_frame() if core is not None else bytes(frame.size))
         except Exception:
             pass
 
@@ -138,10 +146,7 @@ class _PjCall(pj.Call):
                     and self.port is None
                 ):
                     media = self.getAudioMedia(mi.index)
-                    fmt = pj.MediaFormatAudio()
-                    fmt.init(pj.PJMEDIA_FORMAT_PCM, self.engine.rate, 1, 20000, 16)
-                    port = _Port(self.core)
-                    port.createPort(f"c{self.getId()}", fmt)
+                    port = self.engine.take_port(self.core)
                     media.startTransmit(port)
                     port.startTransmit(media)
                     self.port = port
@@ -209,6 +214,8 @@ class PjsuaEngine(SipEngine):
         self._lock = threading.Lock()
         self._retired: list[_PjCall] = []
         self._deferred: list[tuple[float, Callable[[], None]]] = []
+        self._free_ports: list[_Port] = []
+        self._all_ports: list[_Port] = []
         self._incoming: IncomingHandler | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -491,10 +498,26 @@ class PjsuaEngine(SipEngine):
         self._calls = {k: v for k, v in self._calls.items() if v is not pjc.core}
         self._retired.append(pjc)
 
+    def take_port(self, core: CallCore) -> _Port:
+        """A media port for a call (pjsip thread): a pooled one, or a new one while under max_calls."""
+        if self._free_ports:
+            port = self._free_ports.pop()
+        else:
+            fmt = pj.MediaFormatAudio()
+            fmt.init(pj.PJMEDIA_FORMAT_PCM, self.rate, 1, 20000, 16)
+            port = _Port()
+            port.createPort(f"p{len(self._all_ports)}", fmt)
+            self._all_ports.append(port)
+        port.core = core
+        return port
+
     def _reap(self) -> None:
         while self._retired:
             pjc = self._retired.pop()
-            pjc.port = None
+            port, pjc.port = pjc.port, None
+            if port is not None:
+                port.core = None  # the call's stream has left the bridge; the port goes back to the pool
+                self._free_ports.append(port)
             pjc.core.pj_call = None
 
     def _timers(self) -> None:
@@ -535,7 +558,11 @@ class PjsuaEngine(SipEngine):
             self._reap()
             with self._lock:
                 self._live.clear()
+            ep.libHandleEvents(50)
+            self._free_ports.clear()
+            self._all_ports.clear()
             gc.collect()
+            ep.libHandleEvents(50)
             for name in ("last_type", "last_value", "last_traceback"):
                 if hasattr(sys, name):
                     setattr(sys, name, None)

@@ -16,7 +16,7 @@ from dialer.sip.fake_engine import FakeSipEngine, ScriptedCallee
 from dialer.sip.interfaces import Call, CallRequest, EventKind, SipEngine
 
 from .conftest import Audio
-from .peers import Procs, best_correlation, port_block, scenario
+from .peers import Procs, best_correlation, port_block, scenario, segment_correlation
 
 
 class Peers:
@@ -147,7 +147,7 @@ def test_early_media_is_captured_before_the_final_code(peers: Peers, callee_audi
     source_seconds = len(callee_audio.pcm) / 16000
     assert result.early_media_seconds >= source_seconds * 0.8
     heard = np.frombuffer(result.early_media, dtype="<i2")
-    assert best_correlation(heard, callee_audio.samples) > 0.6
+    assert segment_correlation(heard, callee_audio.samples) > 0.85
 
 
 def test_answered_call_streams_the_callee_audio(peers: Peers, callee_audio: Audio) -> None:
@@ -159,7 +159,7 @@ def test_answered_call_streams_the_callee_audio(peers: Peers, callee_audio: Audi
     assert result is not None and result.answered and result.result == "answered"
     assert result.sip_code == 200
     assert result.talk_seconds > 1.0
-    assert best_correlation(heard, callee_audio.samples) > 0.6
+    assert segment_correlation(heard, callee_audio.samples) > 0.85
 
 
 def test_dtmf_digits_arrive_as_events_and_in_the_result(peers: Peers) -> None:
@@ -193,7 +193,7 @@ def test_recording_is_stereo_callee_left_bot_right(
     with wave.open(str(out)) as w:
         assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (2, 8000, 2)
         stereo = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
-    assert best_correlation(stereo[:, 0], callee_audio.samples) > 0.6
+    assert segment_correlation(stereo[:, 0], callee_audio.samples) > 0.85
     assert best_correlation(stereo[:, 1], bot_audio.samples) > 0.95
     assert best_correlation(stereo[:, 0], bot_audio.samples) < 0.3
     assert abs(len(stereo) / 8000 - result.talk_seconds) < 0.5
