@@ -102,13 +102,9 @@ def test_gate_denials_are_rescheduled_or_cancelled_and_audited(url: str) -> None
     assert rescheduled == later
 
 
-@pytest.mark.postgres
-@pytest.mark.slow
-def test_four_crashing_processes_claim_10000_attempts_exactly_once(postgres_url: str, tmp_path: Path) -> None:
-    migrated(postgres_url)
-    total = 10_000
-    seed_queue(postgres_url, total, scheduled_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
-    log = tmp_path / "events.log"
+def _crash_run(url: str, log: Path, processes: int, total: int, crash_rate: float) -> None:
+    """`processes` workers claim `total` attempts and die at random; the supervisor restarts them."""
+    seed_queue(url, total, scheduled_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
     ctx = multiprocessing.get_context("spawn")
     seed = 0
     crashes = Counter[int]()
@@ -116,11 +112,11 @@ def test_four_crashing_processes_claim_10000_attempts_exactly_once(postgres_url:
     def start() -> multiprocessing.process.BaseProcess:
         nonlocal seed
         seed += 1
-        proc = ctx.Process(target=claim_worker.run, args=(postgres_url, seed, 0.0015, str(log), 1.5))
+        proc = ctx.Process(target=claim_worker.run, args=(url, seed, crash_rate, str(log), 1.5))
         proc.start()
         return proc
 
-    procs = [start() for _ in range(4)]
+    procs = [start() for _ in range(processes)]
     deadline = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=4)
     while procs:
         assert dt.datetime.now(dt.UTC) < deadline, "workers did not finish"
@@ -136,20 +132,31 @@ def test_four_crashing_processes_claim_10000_attempts_exactly_once(postgres_url:
     by_kind: dict[str, Counter[int]] = {k: Counter() for k in ("claim", "dial", "done", "lost", "late")}
     for kind, attempt_id, _owner in events:
         by_kind[kind][int(attempt_id)] += 1
-    states = _states(postgres_url)
+    states = _states(url)
     assert sum(states.values()) == total
     assert set(states) <= {"done", "interrupted"}  # nothing lost, nothing left open
     assert crashes, "the test must actually crash workers"
     assert max(by_kind["dial"].values()) == 1  # nothing dialled twice
     assert set(by_kind["claim"]) == set(range(1, total + 1))  # every attempt claimed
-    assert max(by_kind["done"].values()) == 1  # completed at most once
+    assert max(by_kind["done"].values()) == 1  # completed at most once ...
     assert len(by_kind["done"]) == states["done"]
-    # an interrupted attempt is one whose worker died mid-call (dialled, never completed)
+    # ... and the rest were dialled by a worker that died mid-call (or stalled past its lease and was
+    # fenced off when it tried to complete): interrupted, never redialled
     interrupted = set(by_kind["dial"]) - set(by_kind["done"])
-    assert states["interrupted"] <= crashes[4] and len(interrupted) >= states["interrupted"]
-    # attempts claimed twice were given up by a crashed (or slow) claimer before any dial
-    for attempt_id, count in by_kind["claim"].items():
-        if count > 1:
-            assert by_kind["dial"][attempt_id] <= 1
+    assert len(interrupted) == states["interrupted"] <= crashes[4] + len(by_kind["late"])
+    assert set(by_kind["done"]) | interrupted == set(range(1, total + 1))
     reclaimed = sum(c > 1 for c in by_kind["claim"].values())
-    print(f"crashes: {dict(crashes)}; states: {dict(states)}; reclaimed: {reclaimed}")
+    print(f"crashes: {dict(crashes)}; states: {dict(states)}; reclaimed after a crash: {reclaimed}")
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_four_crashing_processes_claim_10000_attempts_exactly_once(postgres_url: str, tmp_path: Path) -> None:
+    migrated(postgres_url)
+    _crash_run(postgres_url, tmp_path / "events.log", processes=4, total=10_000, crash_rate=0.0015)
+
+
+@pytest.mark.slow
+def test_crashing_processes_on_one_sqlite_file(sqlite_url: str, tmp_path: Path) -> None:
+    migrated(sqlite_url)
+    _crash_run(sqlite_url, tmp_path / "events.log", processes=2, total=1_000, crash_rate=0.006)
