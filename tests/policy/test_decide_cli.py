@@ -195,3 +195,65 @@ def test_bad_site_profile_exits_2_naming_the_file(
     result = decide_cli(BASE, profiles_dir=site)
     assert result.exit_code == 2
     assert "bad.toml" in result.stderr and message in result.stderr, result.stderr
+
+
+def _rule(decide_cli: Decide, case: dict[str, Any]) -> tuple[bool, str, str | None]:
+    result = decide_cli(case)
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.output)
+    return d["allow"], d["rule"], d["next_allowed_at"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "rule"),
+    [
+        ("debtor.attorney", True, "U6"),
+        ("debtor.cease_requested", True, "U6"),
+        ("contact.relation", "third_party", "U8"),
+        ("contact.reassigned_at", "2025-06-01T00:00:00Z", "T6"),
+    ],
+)
+def test_blocking_facts(decide_cli: Decide, path: str, value: Any, rule: str) -> None:
+    assert _rule(decide_cli, _with(path, value)) == (False, rule, None)
+
+
+def test_employer_forbids_work_calls(decide_cli: Decide) -> None:
+    case = _with("contact.workplace", True)
+    assert _rule(decide_cli, case)[0] is True
+    case["debtor"]["employer_forbids_calls"] = True
+    assert _rule(decide_cli, case) == (False, "U6", None)
+
+
+def test_reassigned_before_consent_does_not_block(decide_cli: Decide) -> None:
+    case = _with("contact.reassigned_at", "2024-06-01T00:00:00Z")  # consent given 2025-01-01, afterwards
+    assert _rule(decide_cli, case)[0] is True
+
+
+def test_landline_without_consent_three_in_thirty_days(decide_cli: Decide) -> None:
+    case = copy.deepcopy(BASE)
+    case["contact"] = {"number": "+12125550100", "line_type": "fixed_line", "consent_at": None}
+    case["history"] = [
+        {"at": at, "number": "+12125550100", "debt": "B-1", "result": "no_answer"}
+        for at in ("2025-12-20T15:00:00Z", "2025-12-28T15:00:00Z", "2026-01-05T15:00:00Z")
+    ]
+    assert _rule(decide_cli, case) == (False, "T2", "2026-01-19T15:00:00Z")  # the oldest + 30 days
+    case["contact"]["consent_at"] = "2025-01-01T00:00:00Z"
+    assert _rule(decide_cli, case)[0] is True
+
+
+def test_washington_three_per_week_per_debtor(decide_cli: Decide) -> None:
+    case = copy.deepcopy(BASE)
+    case["debtor"] = {"country": "US", "state": "WA", "postal_code": "98101"}
+    case["contact"]["number"] = "+12065550100"
+    case["history"] = [
+        {"at": f"2026-01-{day}T20:00:00Z", "number": "+12065550100", "debt": debt, "result": "voicemail"}
+        for day, debt in (("07", "A-1"), ("08", "B-1"), ("09", "C-1"))
+    ]
+    case["now"] = "2026-01-11T20:00:00Z"
+    assert _rule(decide_cli, case) == (False, "WA", "2026-01-14T16:00:00Z")  # Wed 08:00 Pacific
+
+
+def test_stated_inconvenient_times_wrap_midnight(decide_cli: Decide) -> None:
+    case = _with("debtor.inconvenient_times", [{"days": "sun", "from": "12:00", "to": "09:30"}])
+    # Sunday 13:00 in New York: blocked until Monday 09:30
+    assert _rule(decide_cli, case) == (False, "U1", "2026-01-12T14:30:00Z")
