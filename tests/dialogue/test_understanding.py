@@ -1,0 +1,102 @@
+"""Entity extraction and normalization: the spoken forms people use for dates, times and amounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from dialogue.understanding.amounts import find_amount, find_method
+from dialogue.understanding.classifier import normalize
+from dialogue.understanding.dates import find_when
+from dialogue.understanding.numbers import replace_number_words
+
+NOW = dt.datetime(2026, 11, 29, 10, 0)  # a Sunday
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "time"),
+    [
+        ("next friday", "2026-12-04", None),
+        ("i can pay on the 15th", "2026-12-15", None),
+        ("by the twentieth", "2026-12-20", None),
+        ("end of the month", "2026-11-30", None),
+        ("in two weeks", "2026-12-13", None),
+        ("tomorrow at 5 pm", "2026-11-30", "17:00"),
+        ("december fifth", "2026-12-05", None),
+        ("12/24", "2026-12-24", None),
+        ("i paid last monday", "2026-11-23", None),
+        ("yesterday", "2026-11-28", None),
+        ("call me back in an hour", "2026-11-29", "11:00"),
+        ("after 6", "2026-11-29", "18:00"),
+        ("the 3rd", "2026-12-03", None),
+    ],
+)
+def test_english_dates(text: str, date: str, time: str | None) -> None:
+    when = find_when(text, "en", NOW)
+    assert when is not None
+    assert when.date.isoformat() == date
+    assert (when.time.strftime("%H:%M") if when.time else None) == time
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "time"),
+    [
+        ("下周五", "2026-12-04", None),
+        ("月底", "2026-11-30", None),
+        ("15号", "2026-12-15", None),
+        ("三天后", "2026-12-02", None),
+        ("明天下午三点", "2026-11-30", "15:00"),
+        ("下个月五号", "2026-12-05", None),
+        ("十二月五号", "2026-12-05", None),
+        ("过两天", "2026-12-01", None),
+        ("星期天", "2026-12-06", None),
+        ("昨天已经还了", "2026-11-28", None),
+        ("上周五转账了", "2026-11-20", None),
+        ("一个小时后再打", "2026-11-29", "11:00"),
+    ],
+)
+def test_chinese_dates(text: str, date: str, time: str | None) -> None:
+    when = find_when(text, "zh", NOW)
+    assert when is not None
+    assert when.date.isoformat() == date
+    assert (when.time.strftime("%H:%M") if when.time else None) == time
+
+
+@pytest.mark.parametrize("text", ["yeah", "no thanks", "who is this", "i don't owe that"])
+def test_no_date_in_plain_replies(text: str) -> None:
+    assert find_when(text, "en", NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "amount"),
+    [
+        ("i can pay fifty dollars friday", "en", Decimal("50")),
+        ("$75.50 on the 5th", "en", Decimal("75.50")),
+        ("i can do two hundred", "en", Decimal("200")),
+        ("i'll pay on the 15th", "en", None),
+        ("我先还五百块", "zh", Decimal("500")),
+        ("还一千二", "zh", Decimal("1200")),
+        ("15号还", "zh", None),
+    ],
+)
+def test_amounts(text: str, language: str, amount: Decimal | None) -> None:
+    assert find_amount(text, language) == amount
+
+
+def test_payment_methods() -> None:
+    assert find_method("i paid by card last week", "en") == "card"
+    assert find_method("我用支付宝还了", "zh") == "alipay"
+    assert find_method("yes", "en") is None
+
+
+def test_number_words_keep_ordinary_words() -> None:
+    assert replace_number_words("pay fifty dollars on the twenty fifth") == "pay 50 dollars on the 25th"
+    assert replace_number_words("wait a second") == "wait a second"
+
+
+def test_normalize_strips_fillers_and_punctuation() -> None:
+    assert normalize("Uh, YES... that's me!", "en") == "yes that's me"
+    assert normalize("嗯，是我。", "zh") == "是我"
+    assert normalize("嗯", "zh") == "嗯"

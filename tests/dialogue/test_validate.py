@@ -1,0 +1,91 @@
+"""`script validate`: schema and cross-reference errors, each with its file and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dialogue.interfaces import ScriptError
+from dialogue.script import load_script
+from dialogue.validate import validate
+
+
+def _copy(tmp_path: Path, script_dirs: dict[str, Path]) -> Path:
+    copy = tmp_path / "reminder-en"
+    shutil.copytree(script_dirs["en"], copy)
+    return copy
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(
+        i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line
+    )
+
+
+def test_cross_reference_errors_name_file_and_line(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    copy = _copy(tmp_path, script_dirs)
+    rules = copy / "data" / "rules.yml"
+    text = rules.read_text(encoding="utf-8")
+    text = text.replace("  - intent: stop\n", "  - intent: stopp\n", 1).replace(
+        "action: utter_wrong_party", "action: utter_wrong_partyy", 1
+    )
+    text = text.replace("    - date_check: too_far", "    - date_check: far_away", 1)
+    rules.write_text(text, encoding="utf-8")
+    domain = copy / "domain.yml"
+    domain.write_text(
+        domain.read_text(encoding="utf-8").replace(
+            "Am I speaking with {first_name}?", "Am I speaking with {firstname}?"
+        ),
+        encoding="utf-8",
+    )
+    findings = {(f.path, f.line): f.message for f in validate(load_script(copy)) if f.severity == "error"}
+    assert findings[("data/rules.yml", _line_of(rules, "intent: stopp"))].endswith(
+        "intent 'stopp' is not in domain.yml"
+    )
+    assert "utter_wrong_partyy" in findings[("data/rules.yml", _line_of(rules, "utter_wrong_partyy"))]
+    assert "no value 'far_away'" in findings[("data/rules.yml", _line_of(rules, "far_away") - 1)]
+    line = _line_of(domain, "{firstname}")
+    assert "variable {firstname} is not a slot" in findings[("domain.yml", line)]
+
+
+def test_unknown_nlu_intent_and_disposition(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    copy = _copy(tmp_path, script_dirs)
+    nlu = copy / "data" / "nlu.yml"
+    nlu.write_text(
+        nlu.read_text(encoding="utf-8") + "- intent: haggle\n  examples: |\n    - can we make a deal\n",
+        encoding="utf-8",
+    )
+    domain = copy / "domain.yml"
+    domain.write_text(
+        domain.read_text(encoding="utf-8").replace("disposition: dispute", "disposition: disputed"),
+        encoding="utf-8",
+    )
+    messages = [str(f) for f in validate(load_script(copy))]
+    assert any(
+        m.startswith(f"data/nlu.yml:{_line_of(nlu, 'can we make a deal')}:") and "haggle" in m
+        for m in messages
+    )
+    assert any("unknown disposition 'disputed'" in m for m in messages)
+
+
+def test_rule_with_two_leading_actions_is_refused(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    copy = _copy(tmp_path, script_dirs)
+    rules = copy / "data" / "rules.yml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8")
+        + "- rule: two leading actions\n  steps:\n  - action: utter_reminder\n"
+        "  - action: utter_ask_payment\n  - intent: affirm\n  - action: utter_ask_promise_date\n",
+        encoding="utf-8",
+    )
+    assert any("starts with 2 actions" in f.message for f in validate(load_script(copy)))
+
+
+def test_broken_yaml_is_a_script_error_with_line(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    copy = _copy(tmp_path, script_dirs)
+    (copy / "data" / "stories.yml").write_text(
+        'version: "3.1"\nstories:\n- story: x\n  steps: [\n', encoding="utf-8"
+    )
+    with pytest.raises(ScriptError, match=r"stories.yml:\d+: invalid YAML"):
+        load_script(copy)
