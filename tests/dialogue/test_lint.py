@@ -69,7 +69,10 @@ def test_seeded_chinese_violations(tmp_path: Path, script_dirs: dict[str, Path])
 
 
 def test_opt_out_too_late_after_the_name(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
-    slow = "with an automated call about something we would very much like to tell you today. To stop these calls, say stop or press 9."
+    slow = (
+        "with an automated call about something we would very much like to tell you today. "
+        "To stop these calls, say stop or press 9."
+    )
     copy = _seed(
         tmp_path,
         script_dirs["en"],
