@@ -235,8 +235,10 @@ class Builder:
             end = campaign.window_to or dt.time(0, 0)
             days = campaign.days if campaign.days is not None else frozenset(range(7))
             self._window("CAMPAIGN", self.resolved.zones, start, end, days, None)
-        dials = sorted(
-            h.at for h in self.history if h.result in COUNTS["dials"] and h.concerns(self.case.debt)
+        dials = sorted(  # the campaign's own attempts: outbound, trunk failures not counted
+            h.at
+            for h in self.history
+            if h.result in COUNTS["dials"] and h.direction == "outbound" and h.concerns(self.case.debt)
         )
         if campaign.max_attempts_per_day is not None:
             rule = Rule("CAMPAIGN", "cap", {"limit": campaign.max_attempts_per_day, "days": 1}, "campaign")

@@ -200,7 +200,10 @@ def violations(case: DecisionCase, zones: tuple[str, ...], profile_labels: tuple
             n = sum(
                 1
                 for h in past
-                if h.debt == case.debt and h.result != "failed" and h.at.astimezone(tz).date() == today
+                if h.debt == case.debt
+                and h.result != "failed"
+                and h.direction == "outbound"
+                and h.at.astimezone(tz).date() == today
             )
             if n >= c.max_attempts_per_day:
                 out.append("CAMPAIGN daily cap")
