@@ -99,7 +99,7 @@ def test_models_install_from_file(tmp_path: Path, env: dict[str, str]) -> None:
         cli, ["models", "install", "vosk-model-small-cn-0.22", "--from-file", str(archive)], env=env
     )
     assert refused.exit_code == 1 and "--sha256" in refused.output
-    code, stdout, err = run(
+    code, _, err = run(
         env,
         "models",
         "install",

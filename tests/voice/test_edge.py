@@ -23,8 +23,12 @@ def mp3() -> bytes:
     """Real MP3 as the service sends it: 24 kHz mono 48 kbit/s (here: espeak speech encoded by ffmpeg)."""
     pcm = EspeakSynthesizer().synthesize("I will pay on Friday", "en", 24000)
     done = subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-f", "s16le", "-ar", "24000", "-ac", "1", "-i", "-"]
-        + ["-f", "mp3", "-b:a", "48k", "-"],
+        [
+            *("ffmpeg", "-loglevel", "error", "-f", "s16le", "-ar", "24000", "-ac", "1", "-i", "-"),
+            "-f",
+            "mp3",
+            "-",
+        ],
         input=pcm,
         capture_output=True,
         check=True,
