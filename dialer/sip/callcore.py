@@ -6,6 +6,7 @@ per 20 ms, and their SIP thread calls the `mark_*` methods. Nothing here blocks 
 
 from __future__ import annotations
 
+import array
 import collections
 import queue
 import threading
@@ -64,6 +65,8 @@ class CallCore(Call):
         self._transferred = False
         self._result: CallResult | None = None
         self._done = threading.Event()
+        self._last_rx = 0.0
+        self._gaps: array.array[float] = array.array("f")  # ms between received frames, after answer
 
     # -- the seam ------------------------------------------------------------------------------------
     @property
@@ -134,6 +137,11 @@ class CallCore(Call):
     def rx_frame(self, pcm: bytes | None) -> None:
         """One 20 ms frame from the far end (None: no audio this tick)."""
         frame = pcm if pcm and len(pcm) == self.frame_size else self._silence
+        if self._answered is not None:
+            now = time.monotonic()
+            if self._last_rx:
+                self._gaps.append((now - self._last_rx) * 1000.0)
+            self._last_rx = now
         if self.record_path is not None:
             self._rec_left.append(frame)
         if self._answered is None and pcm:
@@ -233,8 +241,17 @@ class CallCore(Call):
             direction=self.direction,
             early_media=bytes(self._early),
             rate=self.rate,
+            frame_gap_p99_ms=_p99(self._gaps),
+            frame_gap_max_ms=max(self._gaps, default=0.0),
         )
         self.clear_playback()
         self._done.set()
         self.emit(EventKind.ENDED, sip_code=code, result=self._result)
         return self._result
+
+
+def _p99(values: array.array[float]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))])

@@ -90,6 +90,8 @@ class CallResult:
     direction: str = "outbound"
     early_media: bytes = field(default=b"", repr=False)  # PCM16 at `rate`, for number-status checks
     rate: int = 8000
+    frame_gap_p99_ms: float = 0.0  # media clock regularity after answer (benchmarks, health)
+    frame_gap_max_ms: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         """The JSON shape of `dialer call --json`."""
