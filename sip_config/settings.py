@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -17,4 +19,9 @@ class SipSettings(BaseModel):
         default=4, ge=1, le=64, description="4 is the pjsua2-python wheel cap; more needs a custom build"
     )
     base_sip_port: int = Field(default=5080, ge=1024, le=65000)
-    base_rtp_port: int = Field(default=40000, ge=1024, le=65000)
+    base_rtp_port: int = Field(default=40000, ge=1024, le=65000, description="worker i uses base + 20*i")
+    bind: str = Field(default="127.0.0.1", description="local address for SIP and RTP")
+    rate: Literal[8000, 16000] = Field(default=8000, description="PCM rate handlers see (the ASR rate)")
+    handler: str = Field(
+        default="dialer.sip.handlers:PlayAndHangup", description="module:attr of the call handler in workers"
+    )

@@ -15,6 +15,7 @@ from typing import Any
 
 from dialer.sip.interfaces import CallHandler, CallRequest, CallResult, CapacityError, SipError
 from sip_config.schema import Profile
+from sip_config.settings import SipSettings
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,19 @@ class WorkerSpec:
     bind: str = "127.0.0.1"
     log_level: int = 1
     engine: str = "pjsua"  # "fake" runs the loopback engine (tests of the pool's bookkeeping)
+
+    @classmethod
+    def from_settings(cls, sip: SipSettings, profile: Profile, handler: str | None = None) -> WorkerSpec:
+        """Worker i listens on base_sip_port + i and takes RTP ports from base_rtp_port + 20 * i."""
+        return cls(
+            profile=profile,
+            handler=handler or sip.handler,
+            calls_per_worker=sip.calls_per_worker,
+            base_sip_port=sip.base_sip_port,
+            base_rtp_port=sip.base_rtp_port,
+            rate=sip.rate,
+            bind=sip.bind,
+        )
 
     def ports(self, index: int) -> tuple[int, int]:
         return self.base_sip_port + index, self.base_rtp_port + index * RTP_PORTS_PER_WORKER

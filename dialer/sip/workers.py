@@ -20,6 +20,8 @@ from typing import Any
 
 from dialer.sip.interfaces import CallRequest, CallResult, EngineError
 from dialer.sip.worker import WorkerSpec, failed_result, worker_main
+from sip_config.schema import Profile
+from sip_config.settings import SipSettings
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,10 @@ class _Worker:
 
 
 class WorkerPool:
+    @classmethod
+    def from_settings(cls, sip: SipSettings, profile: Profile, handler: str | None = None) -> WorkerPool:
+        return cls(WorkerSpec.from_settings(sip, profile, handler), sip.workers)
+
     def __init__(
         self,
         spec: WorkerSpec,

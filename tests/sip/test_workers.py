@@ -94,3 +94,27 @@ def test_soak_200_calls_with_flat_worker_memory(
     assert answered == 200, {(r.result, r.sip_code, r.reason) for r in results}
     for pid, (early, late) in rss.items():
         assert late - early < 6000, f"worker {pid} grew {early} -> {late} kB"
+
+
+def test_pool_holds_the_channel_limit(loopback_profile: Profile) -> None:
+    spec = _spec(loopback_profile, 2, engine="fake")
+    peak = 0
+    with WorkerPool(spec, 2, channel_limit=3, calls_per_second=100) as pool:
+        futures = [pool.submit(CallRequest(f"l{i}", "sip:answer@fake")) for i in range(9)]
+        while not all(f.done() for f in futures):
+            peak = max(peak, pool.in_flight())
+            time.sleep(0.01)
+    assert peak == 3
+    assert [f.result().result for f in futures] == ["answered"] * 9
+
+
+def test_pool_from_settings_lays_workers_out_on_the_configured_ports(
+    settings: object, loopback_profile: Profile
+) -> None:
+    from dialer.settings import Settings
+
+    assert isinstance(settings, Settings)
+    pool = WorkerPool.from_settings(settings.sip, loopback_profile)
+    assert pool.spec.ports(0) == (settings.sip.base_sip_port, settings.sip.base_rtp_port)
+    assert pool.spec.ports(3) == (settings.sip.base_sip_port + 3, settings.sip.base_rtp_port + 60)
+    assert pool.spec.calls_per_worker == 4 and len(pool._workers) == settings.sip.workers
