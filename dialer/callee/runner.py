@@ -115,7 +115,7 @@ class PersonaRunner:
         call.answer(200)
         if not self._wait_answered(call):
             return
-        log.add("answered")
+        log.add("answered", codec=call.codec)
         self._converse(call, log, heard, said)
 
     def _wait_answered(self, call: Call) -> bool:

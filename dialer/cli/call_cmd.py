@@ -52,6 +52,12 @@ def _masked(destination: str) -> str:
 )
 @click.option("--sip-port", type=int, default=0, show_default=True, help="local SIP port (0: any free port)")
 @click.option("--rtp-port", type=int, default=0, show_default=True, help="first local RTP port (0: any)")
+@click.option(
+    "--rate",
+    type=click.Choice(["8000", "16000"]),
+    default=None,
+    help="PCM rate of the bot side and the recording (default: [sip] rate)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @pass_app
 def call(
@@ -63,6 +69,7 @@ def call(
     seconds: float | None,
     sip_port: int,
     rtp_port: int,
+    rate: str | None,
     as_json: bool,
 ) -> None:
     """Call DESTINATION (E.164 like +15551234567, or a sip: URI) and report how it ended."""
@@ -86,7 +93,8 @@ def call(
     err = Console(stderr=True)
     if not as_json:
         err.print(f"calling {_masked(destination)} via {profile.name}")
-    engine = PjsuaEngine(profile, sip_port=sip_port, rtp_port=rtp_port, max_calls=1)
+    pcm_rate = int(rate) if rate else app.settings.sip.rate
+    engine = PjsuaEngine(profile, sip_port=sip_port, rtp_port=rtp_port, rate=pcm_rate, max_calls=1)
     try:
         engine.start()
         live = engine.dial(request)
@@ -106,5 +114,6 @@ def call(
         for key, value in result.summary().items():
             table.add_row(key, "-" if value in (None, "") else str(value))
         table.add_row("reason", result.reason)
+        table.add_row("codec", result.codec or "-")
         Console().print(table)
     sys.exit(0 if result.result not in ("trunk_failure", "interrupted") else 1)

@@ -52,7 +52,9 @@ def callee(
         runner = PersonaRunner(persona, log_dir, int(rate))
     except (PersonaError, SynthError) as exc:
         raise click.ClickException(str(exc)) from None
-    profile = parse_profile(f"name: callee\ndomain: {host}\nmax_call_duration: 3600\n")
+    profile = parse_profile(
+        f"name: callee\ndomain: {host}\nmax_call_duration: 3600\ncodecs: [PCMU, PCMA, G722]\n"
+    )
     engine = PjsuaEngine(profile, sip_port=port, rtp_port=rtp_port, rate=int(rate), bind=host)
     finished = threading.Event()
     count = 0

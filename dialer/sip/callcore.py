@@ -65,6 +65,7 @@ class CallCore(Call):
         self._transferred = False
         self._result: CallResult | None = None
         self._done = threading.Event()
+        self.codec = ""  # negotiated, e.g. "PCMU/8000", set by the engine when media starts
         self._last_rx = 0.0
         self._gaps: array.array[float] = array.array("f")  # ms between received frames, after answer
 
@@ -243,6 +244,7 @@ class CallCore(Call):
             rate=self.rate,
             frame_gap_p99_ms=_p99(self._gaps),
             frame_gap_max_ms=max(self._gaps, default=0.0),
+            codec=self.codec,
         )
         self.clear_playback()
         self._done.set()

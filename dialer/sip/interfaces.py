@@ -92,6 +92,7 @@ class CallResult:
     rate: int = 8000
     frame_gap_p99_ms: float = 0.0  # media clock regularity after answer (benchmarks, health)
     frame_gap_max_ms: float = 0.0
+    codec: str = ""
 
     def summary(self) -> dict[str, Any]:
         """The JSON shape of `dialer call --json`."""
@@ -130,6 +131,7 @@ class Call(abc.ABC):
     call_id: str
     direction: str
     rate: int
+    codec: str  # negotiated codec once media runs, e.g. "G722/16000"
 
     @property
     @abc.abstractmethod

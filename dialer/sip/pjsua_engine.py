@@ -150,6 +150,8 @@ class _PjCall(pj.Call):
                     media.startTransmit(port)
                     port.startTransmit(media)
                     self.port = port
+                    si = self.getStreamInfo(mi.index)
+                    self.core.codec = f"{si.codecName}/{si.codecClockRate}"
             if self.port is not None and ci.state == pj.PJSIP_INV_STATE_EARLY:
                 self.core.mark_early_media()
         except Exception:

@@ -191,3 +191,36 @@ def test_barge_in_stops_bot_audio(pjsua_engine: Any, procs: Procs, tmp_path: Pat
     onset = int(np.argmax(left > 300))
     assert right[:onset].max() > 1000  # the bot was talking before the callee cut in
     assert right[onset + 10 :].max() < 50  # and silent within 200 ms of the callee's first word
+
+
+@pytest.mark.sip
+def test_wideband_g722_call_at_16khz(procs: Procs, tmp_path: Path, bot_audio: Audio) -> None:
+    port = start_callee(procs, PERSONAS / "promises-friday.yaml", tmp_path / "logs")
+    profile = tmp_path / "g722.yaml"
+    profile.write_text(f"name: wb\ndomain: 127.0.0.1:{port}\ncodecs: [G722]\n")
+    out_wav = tmp_path / "wb.wav"
+    out = dialer(
+        "call",
+        f"sip:wb@127.0.0.1:{port}",
+        "--profile",
+        str(profile),
+        "--play",
+        str(bot_audio.wav),
+        "--record",
+        str(out_wav),
+        "--seconds",
+        "5",
+        "--rate",
+        "16000",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["answered"] is True
+    with wave.open(str(out_wav)) as w:
+        assert (w.getframerate(), w.getnchannels()) == (16000, 2)
+    rec = stereo(out_wav)
+    heard_8k = stereo(tmp_path / "logs" / "call-001-heard.wav")[:, 0]
+    assert segment_correlation(heard_8k, bot_audio.samples) > 0.85  # bot audio survived G722 both ways
+    assert np.abs(rec[:, 0]).max() > 1000  # the callee's reply came back
+    answered = next(e for e in events(tmp_path / "logs") if e["event"] == "answered")
+    assert answered["codec"] == "G722/16000"
