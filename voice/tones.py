@@ -157,9 +157,15 @@ class ToneDetector:
         if run.label == "sit3" and lasted >= 0.08:
             second = self._previous("sit2", run)
             first = self._runs[-2] if len(self._runs) >= 2 else None
-            if second is not None and first is not None and first.label == "sit1":
-                if run.start - second.end <= 0.15 and second.start - first.end <= 0.15:
-                    self._emit(events, "sit", self._onset(first))
+            in_sequence = (
+                second is not None
+                and first is not None
+                and first.label == "sit1"
+                and run.start - second.end <= 0.15
+                and second.start - first.end <= 0.15
+            )
+            if in_sequence and first is not None:
+                self._emit(events, "sit", self._onset(first))
         if run.label in ("us_busy", "cn") and lasted >= 0.06:
             previous = self._previous(run.label, run)
             if previous is None:
