@@ -59,7 +59,17 @@ def import_cmd(
     as_json: bool,
     create: bool,
 ) -> None:
-    """Import a call list (CSV or XLSX) into a campaign."""
+    """Import a call list (CSV or XLSX) into a campaign.
+
+    \b
+    Required columns (English or Chinese headers): account (账号/合同号), name or
+    first_name/last_name (姓名, 名/姓), phone (手机号/电话; phone2, mobile, ... add numbers),
+    amount (欠款金额/金额), due_date (到期日/还款日). Optional: customer id (客户号), currency
+    (币种), state (省/州), zip (邮编), country, language (语言), consent_date, attorney, cease.
+    Dates: YYYY-MM-DD, YYYY/MM/DD, 2026年12月5日, Excel dates; NN/NN/YYYY is month/day/year
+    unless the first number is above 12. Amounts: 1,234.50, ¥1,234.5 (commas group thousands).
+    Rows with the same account: the last valid one wins. Exit code 2: the file is unusable.
+    """
     if region is not None and (len(region) != 2 or not region.isalpha()):
         raise click.BadParameter("use a two-letter country code such as US or CN", param_hint="--region")
     ledger = open_ledger(app)
