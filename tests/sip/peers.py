@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -104,7 +106,11 @@ class Procs:
         ]
         cmd += list(extra)
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=str(log_dir or scenario_file.parent)
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=str(log_dir or scenario_file.parent),
+            start_new_session=True,
         )
         self.procs.append(proc)
         try:
@@ -116,16 +122,28 @@ class Procs:
         return proc
 
     def start(self, cmd: list[str], seconds: int = 60, **kw: object) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(["timeout", str(seconds), *cmd], **kw)  # type: ignore[call-overload]
+        proc = subprocess.Popen(  # type: ignore[call-overload]
+            ["timeout", str(seconds), *cmd], start_new_session=True, **kw
+        )
         self.procs.append(proc)
         return proc
 
     def close(self) -> None:
+        """SIGTERM to each process group (`timeout` and its child), SIGKILL for what is left after 3 s."""
         for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + 3
+        for proc in self.procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(5)
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            _signal_group(proc, signal.SIGKILL)  # the child may outlive `timeout`
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(2)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
 
 
 def _wait_udp(port: int, timeout: float = 5.0) -> None:
