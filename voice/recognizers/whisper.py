@@ -142,14 +142,16 @@ class WhisperStream(RecognizerStream):
         hints: ListeningHints,
         *,
         incremental: bool,
-        speculate_ms: int = 100,
+        speculate_ms: int = 80,
         commit_seconds: float = 1.5,
+        pad_seconds: float = 0.3,
     ):
         self.recognizer = recognizer
         self.sample_rate = sample_rate
         self.hints = hints
         self.incremental = incremental
         self.speculate_ms = speculate_ms
+        self.pad_seconds = pad_seconds
         self.commit_samples = int(commit_seconds * MODEL_RATE)
         self._resampler = StreamResampler(sample_rate, MODEL_RATE)
         self._vad = VoiceActivity(aggressiveness=2)
@@ -211,6 +213,11 @@ class WhisperStream(RecognizerStream):
             self._commit(spec)
         start = self._committed_end
         samples = self._audio(start, self._length)
+        # whisper hears an utterance that stops abruptly differently from one followed by silence: pad
+        # to the trailing silence the endpointer will have seen, so the guess matches the final decode
+        missing = self.pad_seconds - self._silence_ms / 1000
+        if missing > 0:
+            samples = np.concatenate([samples, np.zeros(round(missing * MODEL_RATE), np.float32)])
         self._speculation = _Speculation(
             self.recognizer.submit(samples, self._prompt()), start, self._length, self._voiced_end
         )
