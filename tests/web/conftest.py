@@ -7,6 +7,8 @@ import datetime as dt
 import functools
 import hashlib
 import re
+import shutil
+import uuid
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -155,9 +157,58 @@ def seed(ledger: SqlLedger, data_dir: Path, tmp_path: Path) -> Seeded:
     return Seeded("june", result.counts.batch, a1, a3, ids)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite file; each test copies it (migrating every time costs more)."""
+    path = tmp_path_factory.mktemp("web-template") / "ledger.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server_url: str) -> Iterator[str]:
+    """A migrated, empty PostgreSQL database that per-test databases are created from."""
+    import sqlalchemy as sa
+
+    name = f"dialer_tpl_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    migrations.upgrade(postgres_server_url.rsplit("/", 1)[0] + "/" + name)
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def web_postgres_url(postgres_server_url: str, postgres_template: str) -> Iterator[str]:
+    import sqlalchemy as sa
+
+    name = f"dialer_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    try:
+        yield postgres_server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def web_sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "ledger.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest) -> str:
-    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    name = "web_sqlite_url" if request.param == "sqlite" else "web_postgres_url"
     return str(request.getfixturevalue(name))
 
 
@@ -201,7 +252,7 @@ def make_env(settings: Settings, tmp_path: Path) -> Iterator[Callable[[str], Con
     ledgers: list[SqlLedger] = []
 
     def build(url: str) -> ConsoleEnv:
-        migrations.upgrade(url)
+        migrations.upgrade(url)  # a no-op on a copy of the template; migrates anything else
         ledger = SqlLedger(create_engine(url))
         ledgers.append(ledger)
         seeded = seed(ledger, settings.data_dir, tmp_path)
@@ -224,5 +275,5 @@ def env(make_env: Callable[[str], ConsoleEnv], db_url: str) -> ConsoleEnv:
 
 
 @pytest.fixture
-def sqlite_env(make_env: Callable[[str], ConsoleEnv], sqlite_url: str) -> ConsoleEnv:
-    return make_env(sqlite_url)
+def sqlite_env(make_env: Callable[[str], ConsoleEnv], web_sqlite_url: str) -> ConsoleEnv:
+    return make_env(web_sqlite_url)
