@@ -430,7 +430,8 @@ class PjsuaEngine(SipEngine):
             self.retire(pjc)
             core.finish(503 if exc.status else 500, f"call failed: {exc.reason}", "trunk_failure")
             return
-        self._calls[pjc.getId()] = core
+        if core.result is None:  # a synchronous failure inside makeCall has retired it already
+            self._calls[pjc.getId()] = core
 
     def call_command(self, core: PjsuaCall, name: str, *args: Any) -> None:
         pjc = core.pj_call

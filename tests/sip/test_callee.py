@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import sys
@@ -224,3 +225,34 @@ def test_wideband_g722_call_at_16khz(procs: Procs, tmp_path: Path, bot_audio: Au
     assert np.abs(rec[:, 0]).max() > 1000  # the callee's reply came back
     answered = next(e for e in events(tmp_path / "logs") if e["event"] == "answered")
     assert answered["codec"] == "G722/16000"
+
+
+def _tone_frames(x: np.ndarray, hz: float, rate: int = 8000) -> np.ndarray:
+    """Per 20 ms frame: the share of energy at `hz` (a beep detector good enough for a test)."""
+    n = len(x) // 160
+    frames = x[: n * 160].astype(np.float64).reshape(n, 160)
+    spectrum = np.abs(np.fft.rfft(frames * np.hanning(160), axis=1)) ** 2
+    k = round(hz * 160 / rate)
+    return spectrum[:, k - 1 : k + 2].sum(axis=1) / (spectrum.sum(axis=1) + 1e-9)
+
+
+@pytest.mark.sip
+def test_voicemail_persona_greets_at_once_then_beeps(pjsua_engine: Any, procs: Procs, tmp_path: Path) -> None:
+    port = start_callee(procs, PERSONAS / "voicemail.yaml", tmp_path / "logs")
+    call = pjsua_engine.dial(CallRequest(uuid.uuid4().hex, f"sip:x@127.0.0.1:{port}"))
+    assert wait_answered(call, 10)
+    frames: list[bytes] = []
+    deadline = time.monotonic() + 12
+    while time.monotonic() < deadline:
+        with contextlib.suppress(queue.Empty):
+            frames.append(call.frames.get(timeout=0.2))
+    call.hangup()
+    assert call.wait(10) is not None
+    x = np.frombuffer(b"".join(frames), dtype="<i2")
+    speech = rms_frames(x) > 300
+    beep = (_tone_frames(x, 1000) > 0.8) & speech
+    first_speech, first_beep = int(np.argmax(speech)), int(np.argmax(beep))
+    assert first_speech * 0.02 < 1.0  # the greeting starts at once, before the bot says anything
+    assert beep.sum() >= 15  # a beep of about half a second
+    assert first_beep * 0.02 > 4.0  # after the greeting
+    assert not speech[first_beep + 30 :].any()  # then the machine listens in silence
