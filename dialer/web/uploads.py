@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 
 from fastapi import HTTPException, UploadFile
@@ -11,6 +12,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 CSV_SUFFIXES = (".csv", ".txt")
 TABLE_SUFFIXES = (*CSV_SUFFIXES, ".xlsx")
 CHUNK = 1 << 16
+STALE_SECONDS = 24 * 3600  # previews never confirmed are removed after a day
 
 
 def kind_of(filename: str, head: bytes, allowed: tuple[str, ...] = TABLE_SUFFIXES) -> str:
@@ -38,6 +40,7 @@ async def save_upload(
         raise HTTPException(422, "the uploaded file is empty")
     kind = kind_of(filename, head, allowed)
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder)
     path = folder / f"{secrets.token_hex(12)}{Path(filename).suffix.lower()}"
     size = 0
     try:
@@ -53,3 +56,14 @@ async def save_upload(
         path.unlink(missing_ok=True)
         raise
     return path, kind
+
+
+def remove_stale(folder: Path, max_age: float = STALE_SECONDS) -> int:
+    """Uploads whose preview was never confirmed hold personal data: do not keep them."""
+    cutoff = time.time() - max_age
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

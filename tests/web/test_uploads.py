@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import time
+from pathlib import Path
 
 import openpyxl
 import pytest
+
+from dialer.web.uploads import remove_stale
 
 from .conftest import UPLOAD_LIMIT, ConsoleEnv, csrf_from, leaks
 
@@ -137,3 +142,13 @@ def test_dnc_add_search_import_remove(env: ConsoleEnv) -> None:
     removed = next(e for e in env.ledger.list_dnc(active_only=False) if e.id == entry.id)
     assert removed.removed_reason == "added by mistake"
     assert {"dnc.add", "dnc.import", "dnc.remove"} <= {a.action for a in env.ledger.list_audit(limit=10)}
+
+
+def test_unconfirmed_uploads_are_removed_after_a_day(tmp_path: Path) -> None:
+    old, fresh = tmp_path / "a.csv", tmp_path / "b.csv"
+    old.write_text("x")
+    fresh.write_text("y")
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    assert remove_stale(tmp_path) == 1
+    assert not old.exists() and fresh.exists()
