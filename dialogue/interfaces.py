@@ -164,7 +164,9 @@ class ParseResult:
 class DialoguePolicy(Protocol):
     """One call's conversation. Not thread-safe: one policy object per call."""
 
-    def start(self, context: CallContext) -> list[BotAction]: ...
+    def start(self, context: CallContext, first_event: UserEvent | None = None) -> list[BotAction]:
+        """Open the call (the opening); with ``first_event=MachineDetected()`` the voicemail instead."""
+        ...
 
     def handle(self, event: UserEvent) -> list[BotAction]: ...
 

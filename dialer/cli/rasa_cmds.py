@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -87,8 +88,16 @@ def serve(app: AppContext, name: str, port: int) -> None:
         server = rasa_server.start(venv, model, port, settings.rasa_start_timeout)
     except DialogueError as exc:
         raise click.ClickException(str(exc)) from exc
+    token_file = server.log_path.parent / "auth-token"
+    token_file.touch(mode=0o600)
+    token_file.write_text(server.token, encoding="utf-8")
     click.echo(f"serving {script.name} at {server.url} (log: {server.log_path})")
-    click.echo(f"export {rasa_server.TOKEN_ENV}={server.token}")
+    click.echo(f"auth token (owner-only file): {token_file}")
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, terminate)  # stop the server too when the dialer is told to stop
     try:
         server.process.wait()
     except KeyboardInterrupt:
