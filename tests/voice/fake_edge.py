@@ -4,8 +4,11 @@ turn.start, binary "Path:audio" messages with MP3, turn.end."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
@@ -13,8 +16,11 @@ from aiohttp import WSMsgType, web
 
 @dataclass
 class FakeEdge:
-    mp3: bytes
+    """Answers with `mp3`, or with `render(text, lang)` of the text in the SSML when given."""
+
+    mp3: bytes = b""
     mode: str = "ok"  # ok | no_audio | garbage | reject
+    render: Callable[[str, str], bytes] | None = None
     requests: list[dict[str, str]] = field(default_factory=list)
     ssml: list[str] = field(default_factory=list)
     port: int = 0
@@ -38,13 +44,22 @@ class FakeEdge:
             self.ssml.append(message.data)
             await ws.send_str(f"X-RequestId:{request_id}\r\nPath:turn.start\r\n\r\n{{}}")
             if self.mode != "no_audio":
-                payload = self.mp3 if self.mode == "ok" else b"\x00not an mp3 stream\x00" * 50
+                payload = (
+                    self._answer(message.data) if self.mode == "ok" else b"\x00not an mp3 stream\x00" * 50
+                )
                 header = f"X-RequestId:{request_id}\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n".encode()
                 for offset in range(0, len(payload), 4096):
                     chunk = payload[offset : offset + 4096]
                     await ws.send_bytes(len(header).to_bytes(2, "big") + header + chunk)
             await ws.send_str(f"X-RequestId:{request_id}\r\nPath:turn.end\r\n\r\n{{}}")
         return ws
+
+    def _answer(self, ssml: str) -> bytes:
+        if self.render is None:
+            return self.mp3
+        text = re.search(r"<prosody[^>]*>(.*?)</prosody>", ssml, re.S)
+        lang = re.search(r"xml:lang='([a-z]{2})", ssml)
+        return self.render(html.unescape(text.group(1) if text else ""), lang.group(1) if lang else "en")
 
     def start(self) -> FakeEdge:
         ready = threading.Event()

@@ -1,17 +1,22 @@
-"""The Synthesizer contract, run over the fake and every real engine available here."""
+"""The Synthesizer contract, run over the fake and every real engine (edge-tts against a local fake
+of its service, which speaks the requested text with espeak-ng and answers in MP3)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from voice.audio import level_dbfs
 from voice.errors import SynthesisError
 from voice.interfaces import Synthesizer
+from voice.synthesizers.edge import EdgeSynthesizer
 from voice.synthesizers.espeak import EspeakSynthesizer
 from voice.synthesizers.piper import PiperSynthesizer
 from voice.synthesizers.silence import SilenceSynthesizer
+
+from .fake_edge import FakeEdge
 
 ENGINES: dict[str, Callable[[], Synthesizer]] = {
     "silence": SilenceSynthesizer,
@@ -20,8 +25,46 @@ ENGINES: dict[str, Callable[[], Synthesizer]] = {
 }
 
 
-@pytest.fixture(params=sorted(ENGINES), scope="module")
+def espeak_mp3(text: str, lang: str) -> bytes:
+    """What the fake service answers: the text spoken by espeak-ng, as the 24 kHz MP3 edge sends."""
+    pcm = EspeakSynthesizer().synthesize(text, lang, 24000)
+    command = [
+        "ffmpeg",
+        "-loglevel",
+        "error",
+        "-f",
+        "s16le",
+        "-ar",
+        "24000",
+        "-ac",
+        "1",
+        "-i",
+        "-",
+        "-f",
+        "mp3",
+        "-",
+    ]
+    return subprocess.run(command, input=pcm, capture_output=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def edge_service() -> Iterator[str]:
+    import edge_tts.communicate as communicate
+
+    original = communicate.WSS_URL
+    server = FakeEdge(render=espeak_mp3).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        communicate.WSS_URL = original  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=[*sorted(ENGINES), "edge"], scope="module")
 def engine(request: pytest.FixtureRequest) -> Synthesizer:
+    if request.param == "edge":
+        # the real adapter and edge-tts client, against a local fake of the service
+        return EdgeSynthesizer(service_url=request.getfixturevalue("edge_service"), connect_timeout=1)
     return ENGINES[request.param]()
 
 
