@@ -74,7 +74,7 @@ def create_app(
         version="1",
         description=API_DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # the bundled Swagger UI loads its assets from a CDN: the console uses none
         redoc_url=None,
     )
     app.state.console = console
@@ -87,16 +87,23 @@ def create_app(
     app.include_router(api.router)
     _install_error_handlers(app)
 
+    body_limit = console_options.max_upload_bytes + 64 * 1024  # the file plus the other form fields
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > body_limit:  # refuse before reading the body
+            message = (
+                f"the request is larger than the upload limit of {console_options.max_upload_bytes:,} bytes"
+            )
+            return JSONResponse({"detail": message}, status_code=413)
         response: Response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'"
-            )
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'"
+        )
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 

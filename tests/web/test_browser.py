@@ -154,3 +154,11 @@ def test_sign_in_upload_start_and_read_counters(server: str, browser: object, tm
     shot(d, "4-campaign-running")
     page = d.page_source  # type: ignore[attr-defined]
     assert "555-0123" not in page and "+1 617 ***-**23" in page
+
+    d.get(f"{server}/campaigns/june/explain?account=A1")  # type: ignore[attr-defined]
+    assert wait_for(d, "numbers").text.count("+1 617 ***-**23") == 1
+    shot(d, "5-why-not-called")
+    d.find_element(By.LINK_TEXT, "1").click()  # type: ignore[attr-defined]
+    assert "Thank you. I have noted your promise." in wait_for(d, "turns").text
+    assert "only admins may listen" in d.page_source  # type: ignore[attr-defined]
+    shot(d, "6-call")

@@ -152,3 +152,14 @@ def test_unconfirmed_uploads_are_removed_after_a_day(tmp_path: Path) -> None:
     os.utime(old, (day_ago, day_ago))
     assert remove_stale(tmp_path) == 1
     assert not old.exists() and fresh.exists()
+
+
+def test_a_declared_oversized_body_is_refused_before_it_is_read(env: ConsoleEnv) -> None:
+    client = env.client("operator")
+    token = csrf_from(client.get("/").text)
+    response = client.post(
+        "/campaigns/june/upload",
+        data={"csrf_token": token},
+        files={"file": ("big.csv", b"x" * (UPLOAD_LIMIT + 100 * 1024), "text/csv")},
+    )
+    assert response.status_code == 413 and "upload limit" in response.json()["detail"]
