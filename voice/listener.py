@@ -1,0 +1,114 @@
+"""The callee's side of a turn: frames in, utterances out (endpointer -> recognizer stream).
+
+One processor with one job, driven frame by frame in audio time. A recognizer stream is opened when
+speech starts (fed the pre-roll the listener kept, so the first syllable is not lost), fed while the
+callee speaks (Vosk streams; whisper speculates at pauses), and finished at end of speech. Barge-in
+events pass through so the session can clear its outbound queue. `hints` can change per turn.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, replace
+
+from voice.endpointing import BargeIn, Endpointer, SpeechEnded, SpeechStarted
+from voice.frames import AudioFrame, Utterance
+from voice.interfaces import ListeningHints, Recognizer, RecognizerStream
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A final utterance; its start/end are call audio time."""
+
+    utterance: Utterance
+    detected_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hearing:
+    """A partial transcript while the callee is still speaking (changed since the last one)."""
+
+    utterance: Utterance
+    detected_at: float
+
+
+ListenerEvent = SpeechStarted | BargeIn | Hearing | Heard
+
+
+class Listener:
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        endpointer: Endpointer,
+        *,
+        hints: ListeningHints | None = None,
+        pre_roll_ms: int = 200,
+        partials: bool = True,
+    ):
+        self.recognizer = recognizer
+        self.endpointer = endpointer
+        self.hints = hints
+        self.partials = partials
+        self.pre_roll_ms = pre_roll_ms
+        self._recent: collections.deque[tuple[float, AudioFrame]] = collections.deque()
+        self._stream: RecognizerStream | None = None
+        self._stream_start = 0.0
+        self._opened_at = 0.0
+        self._last_partial = ""
+
+    def set_bot_speaking(self, speaking: bool) -> None:
+        self.endpointer.set_bot_speaking(speaking)
+
+    def process(self, frame: AudioFrame) -> list[ListenerEvent]:
+        start = self.endpointer.now
+        self._remember(start, frame)
+        out: list[ListenerEvent] = []
+        for event in self.endpointer.process(frame):
+            if isinstance(event, SpeechStarted):
+                self._open(event.start)
+                out.append(event)
+            elif isinstance(event, BargeIn):
+                out.append(event)
+            elif isinstance(event, SpeechEnded) and self._stream is not None:
+                out.append(Heard(self._finish(), event.detected_at))
+        if self._stream is not None and self.endpointer.in_speech and self._opened_before(start):
+            self._stream.accept(frame)
+            if self.partials:
+                self._partial(out)
+        return out
+
+    def _remember(self, start: float, frame: AudioFrame) -> None:
+        self._recent.append((start, frame))
+        while self._recent and start - self._recent[0][0] > (self.pre_roll_ms + 100) / 1000:
+            self._recent.popleft()
+
+    def _open(self, speech_start: float) -> None:
+        self._stream = self.recognizer.open_stream(self._recent[-1][1].sample_rate, self.hints)
+        first = speech_start - self.pre_roll_ms / 1000
+        earlier = [(t, f) for t, f in self._recent if t >= first - 1e-9]
+        self._stream_start = earlier[0][0] if earlier else speech_start
+        for _, frame in earlier:
+            self._stream.accept(frame)
+        self._opened_at = self.endpointer.now
+        self._last_partial = ""
+
+    def _opened_before(self, frame_start: float) -> bool:
+        # the frame that opened the stream was already fed with the pre-roll
+        return frame_start >= self._opened_at - 1e-9
+
+    def _partial(self, out: list[ListenerEvent]) -> None:
+        assert self._stream is not None
+        partial = self._stream.partial()
+        if partial is not None and partial.text != self._last_partial:
+            self._last_partial = partial.text
+            out.append(Hearing(self._shift(partial), self.endpointer.now))
+
+    def _finish(self) -> Utterance:
+        assert self._stream is not None
+        stream, self._stream = self._stream, None
+        return self._shift(stream.finish())
+
+    def _shift(self, utterance: Utterance) -> Utterance:
+        return replace(
+            utterance, start=utterance.start + self._stream_start, end=utterance.end + self._stream_start
+        )
