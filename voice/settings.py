@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_EDGE_VOICES = {"en": "en-US-AriaNeural", "zh": "zh-CN-XiaoxiaoNeural"}
 DEFAULT_ESPEAK_VOICES = {"en": "en-us", "zh": "cmn-latn-pinyin"}
@@ -39,3 +42,25 @@ class VoiceSettings(BaseModel):
     whisper_incremental: bool = Field(default=True, description="decode while the callee speaks")
     vosk_model: str = Field(default="", description="installed model name or a model directory")
     vosk_grammar: bool = Field(default=True, description="restrict Vosk to the dialogue's expected phrases")
+
+    @field_validator("tts_engines", mode="before")
+    @classmethod
+    def _engine_list(cls, value: Any) -> Any:
+        """From the environment: DIALER_VOICE__TTS_ENGINES="piper,espeak" (or a JSON list)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return tuple(json.loads(text))
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        return value
+
+    @field_validator("edge_voices", "espeak_voices", mode="before")
+    @classmethod
+    def _voice_map(cls, value: Any) -> Any:
+        """From the environment: DIALER_VOICE__EDGE_VOICES='{"en": "en-US-GuyNeural"}'."""
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"expected a JSON object of language -> voice: {exc}") from exc
+        return value
