@@ -62,6 +62,8 @@ class CallCore(Call):
         self._answered: float | None = None
         self._provisional = False
         self.cancelled_by_us = False
+        self.ring_deadline: float | None = None  # seconds after the INVITE: CANCEL (outbound)
+        self.max_duration: float | None = None  # seconds after answer: hang up
         self._transferred = False
         self._result: CallResult | None = None
         self._done = threading.Event()

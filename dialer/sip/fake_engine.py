@@ -118,8 +118,8 @@ class FakeSipEngine(SipEngine):
         )
         leg = _Leg(core, callee)
         holder.append(leg)
-        core.ring_deadline = request.ring_timeout  # type: ignore[attr-defined]
-        core.max_duration = request.max_duration  # type: ignore[attr-defined]
+        core.ring_deadline = request.ring_timeout
+        core.max_duration = request.max_duration
         with self._lock:
             if sum(1 for x in self._legs if x.core.result is None) >= self.max_calls:
                 raise CapacityError(f"this engine carries {self.max_calls} calls already")
@@ -178,7 +178,7 @@ class FakeSipEngine(SipEngine):
         if not core.answered:
             if callee.ringing:
                 core.mark_ringing(180)
-            if t > getattr(core, "ring_deadline", 30.0):
+            if core.ring_deadline is not None and t > core.ring_deadline:
                 core.cancelled_by_us = True
                 core.finish(487, "Request Terminated")
                 return
@@ -209,7 +209,7 @@ class FakeSipEngine(SipEngine):
         talk = k * 0.02
         if callee.hangup_after is not None and talk >= callee.hangup_after:
             core.finish(200, "Normal call clearing")
-        elif talk > getattr(core, "max_duration", 600.0):
+        elif core.max_duration is not None and talk > core.max_duration:
             core.finish(200, "Maximum call duration")
 
     def shutdown(self) -> None:

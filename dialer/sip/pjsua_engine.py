@@ -99,8 +99,6 @@ class PjsuaCall(CallCore):
         super().__init__(call_id, direction, engine.rate, **kw)
         self._engine = engine
         self.pj_call: _PjCall | None = None  # touched only on the pjsip thread
-        self.ring_deadline: float | None = None
-        self.max_duration: float | None = None
         self.hangup_at: float | None = None
 
     def _command(self, name: str, *args: Any) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
-import numpy as np
+# numpy is imported inside the functions: a call worker that never writes a recording stays small
 
 
 def write_stereo(path: str, left: list[bytes], right: list[bytes], rate: int) -> str:
+    import numpy as np
+
     a = np.frombuffer(b"".join(left), dtype="<i2")
     b = np.frombuffer(b"".join(right), dtype="<i2")
     n = max(len(a), len(b))
@@ -27,6 +29,8 @@ def write_stereo(path: str, left: list[bytes], right: list[bytes], rate: int) ->
 
 def read_mono(path: str | Path, rate: int) -> bytes:
     """A WAV file as PCM16 mono at `rate` (downmixed and resampled with soxr if needed)."""
+    import numpy as np
+
     with wave.open(str(path), "rb") as w:
         channels, width, src_rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
         raw = w.readframes(w.getnframes())
