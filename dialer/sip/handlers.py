@@ -60,3 +60,19 @@ class PlayAndHangup:
             with contextlib.suppress(queue.Empty):
                 call.frames.get(timeout=0.1)
         call.hangup()
+
+
+class Echo:
+    """A line test: send back what the far end says (`options["seconds"]`, default 5) then hang up.
+
+    Exercises the whole media path through a worker; the stereo recording shows the round trip.
+    """
+
+    def handle(self, call: Call, request: CallRequest) -> None:
+        if not wait_answered(call, request.ring_timeout + 60):
+            return
+        deadline = time.monotonic() + float(request.options.get("seconds") or 5.0)
+        while time.monotonic() < deadline and call.result is None:
+            with contextlib.suppress(queue.Empty):
+                call.play(call.frames.get(timeout=0.1))
+        call.hangup()

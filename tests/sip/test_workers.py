@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dialer.sip.interfaces import CallRequest
@@ -15,7 +18,7 @@ from dialer.sip.workers import WorkerPool
 from sip_config.schema import Profile
 
 from .conftest import Audio
-from .peers import Procs, port_block, scenario
+from .peers import Procs, port_block, scenario, segment_correlation
 
 
 def _spec(profile: Profile, workers: int, engine: str = "pjsua") -> WorkerSpec:
@@ -118,3 +121,35 @@ def test_pool_from_settings_lays_workers_out_on_the_configured_ports(
     assert pool.spec.ports(0) == (settings.sip.base_sip_port, settings.sip.base_rtp_port)
     assert pool.spec.ports(3) == (settings.sip.base_sip_port + 3, settings.sip.base_rtp_port + 60)
     assert pool.spec.calls_per_worker == 4 and len(pool._workers) == settings.sip.workers
+
+
+def test_handlers_load_by_path() -> None:
+    from dialer.sip.handlers import Echo, PlayAndHangup, load_handler
+
+    assert isinstance(load_handler("dialer.sip.handlers:Echo"), Echo)
+    assert isinstance(load_handler("dialer.sip.handlers:PlayAndHangup"), PlayAndHangup)
+    with pytest.raises(ValueError, match="module:Name"):
+        load_handler("dialer.sip.handlers.Echo")
+    with pytest.raises(TypeError, match="no handle"):
+        load_handler("dialer.sip.handlers:wait_answered")
+
+
+@pytest.mark.sip
+def test_worker_runs_a_pluggable_handler(
+    loopback_profile: Profile, procs: Procs, shared_dir: Path, tmp_path: Path, callee_audio: Audio
+) -> None:
+    port = port_block(1)
+    talk = scenario(shared_dir, "uas_talk.xml", tmp_path, CALLEE_ULAW_WAV=str(callee_audio.ulaw))
+    procs.sipp(talk, port, log_dir=tmp_path)
+    spec = dataclasses.replace(_spec(loopback_profile, 1), handler="dialer.sip.handlers:Echo")
+    record = tmp_path / "echo.wav"
+    with WorkerPool(spec, 1) as pool:
+        request = CallRequest(
+            "echo", f"sip:e@127.0.0.1:{port}", record_path=str(record), options={"seconds": 5}
+        )
+        result = pool.submit(request).result(timeout=30)
+    assert result.result == "answered" and result.recording == str(record)
+    with wave.open(str(record)) as w:
+        stereo = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
+    # the bot channel is the callee channel sent back: the handler ran inside the worker process
+    assert segment_correlation(stereo[:, 1], callee_audio.samples) > 0.85
