@@ -194,7 +194,15 @@ class Planner:
                     .group_by(Callback.account_id)
                 ).all()
             )
-            bundles = load_bundles(session, sorted({a.debtor_id for a in accounts}), now)
+            open_ = [
+                a
+                for a in accounts
+                if a.status not in STOP_ACCOUNT
+                and a.id not in live
+                and not (a.promised_until is not None and now.date() <= a.promised_until)
+                and int(used.get(a.id, 0)) < campaign.max_attempts_total
+            ]  # only these need the debtor's facts and a policy decision
+            bundles = load_bundles(session, sorted({a.debtor_id for a in open_}), now) if open_ else {}
             for account in accounts:
                 facts = _AccountFacts(
                     live.get(account.id),
@@ -203,12 +211,12 @@ class Planner:
                     callbacks.get(account.id),
                 )
                 ctx = _Context(session, campaign, now, limits, retry, explicit, horizon, write, result)
-                row = self._plan_account(ctx, account, bundles[account.debtor_id], facts)
+                row = self._plan_account(ctx, account, bundles.get(account.debtor_id), facts)
                 result.rows.append(row)
         return result
 
     def _plan_account(
-        self, ctx: _Context, account: Account, bundle: DebtorBundle, facts: _AccountFacts
+        self, ctx: _Context, account: Account, bundle: DebtorBundle | None, facts: _AccountFacts
     ) -> PlanRow:
         session, campaign, now, limits, retry = ctx.session, ctx.campaign, ctx.now, ctx.limits, ctx.retry
         explicit, horizon, write, result = ctx.explicit, ctx.horizon, ctx.write, ctx.result
@@ -227,6 +235,7 @@ class Planner:
         if used >= campaign.max_attempts_total:
             why = f"attempt budget used ({used} of {campaign.max_attempts_total} for this debtor and debt)"
             return PlanRow(ref, None, False, "BUDGET", why, None)
+        assert bundle is not None  # loaded for every account that got this far
         numbers = [n for n in bundle.numbers if n.status not in UNUSABLE_STATUS and n.suppressed_at is None]
         if last is not None and (last.number_status in SUPPRESS or last.disposition in SUPPRESS):
             dead = next((n for n in numbers if n.id == last.contact_number_id), None)
