@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -118,6 +119,13 @@ def _make_engine(spec: WorkerSpec, sip_port: int, rtp_port: int) -> Any:
     )
 
 
+def _handle(handler: CallHandler, call: Any, request: CallRequest) -> None:
+    try:
+        handler.handle(call, request)
+    except Exception:
+        log.exception("call handler failed")
+
+
 def _run_call(engine: Any, handler: CallHandler, request: CallRequest, send: Any) -> None:
     try:
         call = engine.dial(request)
@@ -127,13 +135,17 @@ def _run_call(engine: Any, handler: CallHandler, request: CallRequest, send: Any
     except SipError as exc:
         send(("result", failed_result(request, str(exc))))
         return
-    try:
-        handler.handle(call, request)
-    except Exception:
-        log.exception("call handler failed")
-    if call.result is None:
-        call.hangup()
-    result = call.wait(request.max_duration + request.ring_timeout + 60)
+    runner = threading.Thread(target=_handle, args=(handler, call, request), name="call-handler", daemon=True)
+    runner.start()
+    # the result goes out when the call ends, even if a handler is stuck: every accepted call gets one
+    limit = time.monotonic() + request.ring_timeout + request.max_duration + 60
+    result, hung_up = None, False
+    while result is None and time.monotonic() < limit:
+        result = call.wait(0.5)
+        if result is None and not runner.is_alive() and not hung_up:
+            call.hangup()  # the handler is done with a call it left connected
+            hung_up = True
     if result is None:
-        result = failed_result(request, "the call did not end", "interrupted")
+        call.hangup()
+        result = call.wait(10) or failed_result(request, "the call did not end", "interrupted")
     send(("result", result))
