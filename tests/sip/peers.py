@@ -114,7 +114,10 @@ class Procs:
         )
         self.procs.append(proc)
         try:
-            _wait_udp(port)
+            if "t1" in extra:
+                _wait_tcp(port)
+            else:
+                _wait_udp(port)
         except RuntimeError:
             proc.kill()
             err = proc.stderr.read().decode(errors="replace")[-500:] if proc.stderr else ""
@@ -153,6 +156,16 @@ def _wait_udp(port: int, timeout: float = 5.0) -> None:
             return
         time.sleep(0.05)
     raise RuntimeError(f"peer did not bind UDP {port}")
+
+
+def _wait_tcp(port: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"peer did not listen on TCP {port}")
 
 
 def _udp_free(port: int) -> bool:

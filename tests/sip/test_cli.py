@@ -83,11 +83,15 @@ def test_sip_check_ip_auth_profile_needs_no_registration() -> None:
 
 
 @pytest.mark.sip
-def test_dialer_call_json_reports_busy(procs: Procs, shared_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_dialer_call_json_reports_busy(
+    procs: Procs, shared_dir: Path, tmp_path: Path, transport: str
+) -> None:
     port = port_block(1)
-    procs.sipp(scenario(shared_dir, "uas_486.xml", tmp_path), port, log_dir=tmp_path)
+    extra = ("-t", "t1") if transport == "tcp" else ()
+    procs.sipp(scenario(shared_dir, "uas_486.xml", tmp_path), port, log_dir=tmp_path, extra=extra)
     profile = tmp_path / "p.yaml"
-    profile.write_text(f"name: t\ndomain: 127.0.0.1:{port}\n")
+    profile.write_text(f"name: t\ndomain: 127.0.0.1:{port}\ntransport: {transport}\n")
     out = dialer("call", "+15551234567", "--profile", str(profile), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
