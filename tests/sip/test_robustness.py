@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -56,3 +58,22 @@ def test_blind_transfer_with_refer(pjsua_engine: Any, procs: Procs, tmp_path: Pa
     result = call.wait(1)
     assert result is not None and result.result == "transferred"
     assert 200 in codes
+
+
+def test_garbage_datagrams_to_the_sip_port_are_ignored(
+    pjsua_engine: Any, procs: Procs, shared_dir: Path, tmp_path: Path
+) -> None:
+    junk = [
+        b"\x00\xff" * 300,
+        b"INVITE nonsense\r\n\r\n",
+        b"SIP/2.0 200 OK\r\nVia: what\r\nContent-Length: 99999\r\n\r\nv=0",
+        b"INVITE sip:a@127.0.0.1 SIP/2.0\r\nCall-ID: x\r\nCSeq: banana INVITE\r\n\r\n",
+    ]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for packet in junk * 5:
+            s.sendto(packet, ("127.0.0.1", pjsua_engine.sip_port))
+    time.sleep(0.3)
+    port = port_block(1)
+    procs.sipp(scenario(shared_dir, "uas_486.xml", tmp_path), port, log_dir=tmp_path)
+    after = pjsua_engine.dial(CallRequest(uuid.uuid4().hex, f"sip:y@127.0.0.1:{port}")).wait(10)
+    assert after is not None and after.result == "busy"
