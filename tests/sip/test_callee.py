@@ -256,3 +256,21 @@ def test_voicemail_persona_greets_at_once_then_beeps(pjsua_engine: Any, procs: P
     assert beep.sum() >= 15  # a beep of about half a second
     assert first_beep * 0.02 > 4.0  # after the greeting
     assert not speech[first_beep + 30 :].any()  # then the machine listens in silence
+
+
+@pytest.mark.sip
+def test_says_stop_persona_speaks_presses_9_and_hangs_up(
+    pjsua_engine: Any, procs: Procs, tmp_path: Path, bot_audio: Audio
+) -> None:
+    logs = tmp_path / "logs"
+    port = start_callee(procs, PERSONAS / "says-stop.yaml", logs)
+    call = pjsua_engine.dial(CallRequest(uuid.uuid4().hex, f"sip:x@127.0.0.1:{port}"))
+    assert wait_answered(call, 10)
+    call.play(bot_audio.pcm)
+    result = call.wait(20)  # the callee hangs up at the end of its persona
+    assert result is not None and result.answered
+    assert result.dtmf == "9"
+    kinds = [e["event"] for e in events(logs)]
+    assert kinds.index("heard_bot_pause") < kinds.index("speak_start") < kinds.index("dtmf_sent")
+    hangup = next(e for e in events(logs) if e["event"] == "hangup")
+    assert hangup["why"] == "end_of_persona"
