@@ -259,6 +259,11 @@ def main() -> None:
             "-" if row.ready is None else f"{100 * row.ready:.0f} %",
         )
     console.print(table)
+    console.print(
+        "after EOS: from the endpointer's end-of-speech event (300 ms of silence) to the final text;"
+        " after speech end: from the true end of speech;"
+        " ready: turns whose text was decoded before end of speech.\n"
+    )
 
     from voice.synthesizers.edge import EdgeSynthesizer
     from voice.synthesizers.piper import PiperSynthesizer

@@ -106,10 +106,13 @@ def test_nothing_listening_fails_fast_and_the_chain_goes_on() -> None:
     assert len(chain.synthesize("hello", "en", 8000)) > 0 and chain.last_engine == "espeak"
 
 
-def test_offline_default_endpoint_is_unavailable() -> None:
-    """Here (no internet) Microsoft's endpoint cannot be resolved or reached."""
+def test_offline_default_endpoint_is_unavailable(fake: FakeEdge) -> None:
+    """Here (no internet) Microsoft's endpoint cannot be resolved or reached; an adapter without a service
+    URL goes back to that endpoint even after another one used the local fake."""
+    EdgeSynthesizer(service_url=fake.url).synthesize("hello", "en", 8000)
     with pytest.raises(EngineUnavailable):
         EdgeSynthesizer(connect_timeout=2).synthesize("hello", "en", 8000)
+    assert len(fake.requests) == 1
 
 
 def test_decode_mp3_resamples(mp3: bytes) -> None:

@@ -4,7 +4,7 @@ The seam: edge-tts builds its websocket address from the module constant
 ``edge_tts.communicate.WSS_URL`` at connect time and has no parameter for it. `service_url` (from
 settings) therefore replaces that constant once per process, before the first connection; the rest of
 the request (query string, DRM token, headers) stays edge-tts's own. Tests point it at a local fake on
-127.0.0.1 speaking the same protocol.
+127.0.0.1 speaking the same protocol. One service URL per process: the constant is module-wide.
 
 Errors are translated here: no connection / DNS failure / timeout -> EngineUnavailable with a
 retry-after (the fallback chain moves on and logs it once); the service answering without audio or with
@@ -26,13 +26,18 @@ from voice.interfaces import Synthesizer
 from voice.settings import DEFAULT_EDGE_VOICES
 
 _url_lock = threading.Lock()
+_default_url: str | None = None
 
 
-def _set_service_url(url: str) -> None:
+def _use_service_url(url: str) -> None:
+    """Point edge-tts at `url`, or back at its built-in endpoint when `url` is empty (process-wide)."""
+    global _default_url
     import edge_tts.communicate as communicate
 
     with _url_lock:
-        communicate.WSS_URL = url  # type: ignore[attr-defined]
+        if _default_url is None:
+            _default_url = str(communicate.WSS_URL)
+        communicate.WSS_URL = url or _default_url  # type: ignore[attr-defined]
 
 
 def decode_mp3(data: bytes, sample_rate: int) -> bytes:
@@ -97,8 +102,7 @@ class EdgeSynthesizer(Synthesizer):
             raise EngineUnavailable(
                 self.name, "edge-tts is not installed", hint="pip install edge-tts"
             ) from exc
-        if self.service_url:
-            _set_service_url(self.service_url)
+        _use_service_url(self.service_url)
         future = asyncio.run_coroutine_threadsafe(self._fetch(text, voice), self._event_loop())
         mp3 = future.result()
         return decode_mp3(mp3, sample_rate)
