@@ -92,3 +92,28 @@ def test_a_tampered_model_file_is_refused(tmp_path) -> None:  # type: ignore[no-
         verify_file(model, Pin(10, "0" * 64))
     with pytest.raises(ChecksumMismatch):
         verify_file(model, Pin(11, "0" * 64))
+
+
+def test_long_answers_commit_pieces_so_only_the_tail_is_left(whisper_recognizer: WhisperRecognizer) -> None:
+    """At each pause the audio so far is decoded in the background; a piece of 1.5 s or more is kept,
+    and later decodes start after it."""
+    from .speech import speech, telephone
+
+    first, second = "I can pay two hundred dollars on Friday", "and the rest next month"
+    pause = audio.silence(0.2, RATE)  # shorter than the 300 ms that would end the turn
+    pieces = [audio.silence(0.2, RATE) + speech(first) + pause, speech(second) + audio.silence(0.4, RATE)]
+    stream = whisper_recognizer.open_stream(RATE, ListeningHints(prompt=PROMPT))
+    assert isinstance(stream, WhisperStream)
+    for piece in pieces:
+        for frame in split_frames(telephone(piece), RATE):
+            stream.accept(frame)
+        deadline = time.monotonic() + 30  # live audio would keep arriving; here we wait for the decode
+        while stream._speculation is not None and not stream._speculation.future.done():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+    result = stream.finish()
+    assert len(stream._committed) == 1 and stream._committed_end > 0
+    assert stream.decoded_at_finish == 0
+    # per-utterance decoding of the same espeak audio makes the same two errors ("dollar month Friday")
+    assert word_error_rate([f"{first} {second}"], [result.text]) <= 0.2, result.text
