@@ -188,7 +188,12 @@ class ConsoleQueries:
 
     # ---- lists -----------------------------------------------------------------------------------------
     def calls(
-        self, campaign_id: int | None = None, *, limit: int = 50, offset: int = 0
+        self,
+        campaign_id: int | None = None,
+        *,
+        account_ref: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         query = (
             sa.select(Attempt, Account.account_ref, ContactNumber.e164, Campaign.name)
@@ -201,11 +206,22 @@ class ConsoleQueries:
         )
         if campaign_id is not None:
             query = query.where(Attempt.campaign_id == campaign_id)
+        if account_ref is not None:
+            query = query.where(Account.account_ref == account_ref)
         with self._session() as s:
             return [_call(a, ref, e164, name) for a, ref, e164, name in s.execute(query)]
 
+    def account(self, account_ref: str) -> dict[str, Any] | None:
+        found = self.accounts(account_ref=account_ref, limit=1)
+        return found[0] if found else None
+
     def accounts(
-        self, campaign_id: int | None = None, *, limit: int = 100, offset: int = 0
+        self,
+        campaign_id: int | None = None,
+        *,
+        account_ref: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         query = (
             sa.select(Account, Debtor, Campaign.name)
@@ -217,6 +233,8 @@ class ConsoleQueries:
         )
         if campaign_id is not None:
             query = query.where(Account.campaign_id == campaign_id)
+        if account_ref is not None:
+            query = query.where(Account.account_ref == account_ref)
         with self._session() as s:
             found = s.execute(query).all()
             debtor_ids = [d.id for _, d, _ in found]
@@ -271,6 +289,7 @@ class ConsoleQueries:
         self,
         *,
         campaign_id: int | None = None,
+        account_ref: str | None = None,
         since: dt.datetime | None = None,
         after_id: int = 0,
         limit: int = 100,
@@ -285,6 +304,8 @@ class ConsoleQueries:
         )
         if campaign_id is not None:
             query = query.where(Account.campaign_id == campaign_id)
+        if account_ref is not None:
+            query = query.where(Account.account_ref == account_ref)
         if since is not None:
             query = query.where(Promise.created_at >= since)
         with self._session() as s:

@@ -144,3 +144,15 @@ def test_openapi_document_describes_the_api_and_bearer_auth(env: ConsoleEnv) -> 
     assert not any(not p.startswith("/api/") for p in paths)  # pages stay out of the API document
     assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "X-Dialer-Signature" in doc["info"]["description"]
+
+
+def test_one_account_with_its_calls_and_promises(env: ConsoleEnv) -> None:
+    client = env.client()
+    found = client.get("/api/accounts/A1", headers=bearer(env.token("viewer")))
+    assert found.status_code == 200
+    body = found.json()
+    assert body["numbers"] == ["+1 617 ***-**23"] and body["status"] == "promised"
+    assert [c["disposition"] for c in body["calls"]] == ["promise_to_pay"]
+    assert body["promises"][0]["amount"] == "120.50"
+    assert leaks(found.text) == []
+    assert client.get("/api/accounts/NOPE", headers=bearer(env.token("viewer"))).status_code == 404

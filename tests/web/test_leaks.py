@@ -33,6 +33,7 @@ def pages(env: ConsoleEnv) -> list[str]:
         "/api/campaigns",
         "/api/accounts",
         "/api/accounts?campaign=june",
+        "/api/accounts/A1",
         "/api/dispositions",
         "/api/promises",
         "/api/live",

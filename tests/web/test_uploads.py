@@ -163,3 +163,15 @@ def test_a_declared_oversized_body_is_refused_before_it_is_read(env: ConsoleEnv)
         files={"file": ("big.csv", b"x" * (UPLOAD_LIMIT + 100 * 1024), "text/csv")},
     )
     assert response.status_code == 413 and "upload limit" in response.json()["detail"]
+
+
+def test_dnc_for_a_whole_person_by_account(env: ConsoleEnv) -> None:
+    client = env.client("operator")
+    token = csrf_from(client.get("/dnc").text)
+    both = client.post("/dnc/add", data={"number": "+16175550100", "account": "A2", "csrf_token": token})
+    assert both.status_code == 422
+    assert client.post("/dnc/add", data={"account": "NOPE", "csrf_token": token}).status_code == 404
+    assert client.post("/dnc/add", data={"account": "A2", "csrf_token": token}).status_code == 303
+    debtor_id = env.ledger.get_account("A2").debtor_id
+    assert env.ledger.is_number_blocked("+16175550177", debtor_id)
+    assert "every number" in client.get("/dnc").text

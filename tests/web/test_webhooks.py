@@ -135,3 +135,21 @@ def test_admin_subscribes_in_the_console_and_sees_the_secret_once(env: ConsoleEn
     )
     assert page.status_code == 200 and "whsec_" in page.text
     assert "whsec_" not in client.get("/admin/webhooks").text
+
+
+def test_deliver_now_from_the_console(env: ConsoleEnv, receiver: Receiver) -> None:
+    console = env.app.state.console
+    original = console.outbox._clock
+    console.outbox._clock = lambda: original() - dt.timedelta(hours=1)  # subscribed before the seeded calls
+    console.outbox.subscribe(receiver.url, ("opt_out",), created_by="admin")
+    console.outbox._clock = original
+    client = env.client("admin")
+    token = csrf_from(client.get("/admin/webhooks").text)
+    done = client.post("/admin/webhooks/deliver", data={"csrf_token": token})
+    assert done.status_code == 303 and "1%20delivered" in done.headers["location"]
+    (headers, body) = receiver.received[0]
+    assert headers["X-Dialer-Event"] == "opt_out" and json.loads(body)["data"]["account_ref"] == "A2"
+    assert (
+        env.client("supervisor").post("/admin/webhooks/deliver", data={"csrf_token": token}).status_code
+        == 403
+    )

@@ -144,6 +144,19 @@ def disable_webhook(
     return redirect("/admin/webhooks", "webhook disabled")
 
 
+@router.post("/webhooks/deliver")
+def deliver_webhooks(
+    request: Request, me: Principal = Depends(require(Permission.manage_webhooks))
+) -> Response:
+    """What the daemon does on its tick, on demand: queue new events and POST what is due."""
+    console = console_of(request)
+    queued = console.outbox.collect()
+    counts = console.outbox.deliver_due(timeout=console.options.webhook_timeout_seconds)
+    console.audit(me.name, "webhook.deliver", "webhooks", queued=queued, **counts)
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
+    return redirect("/admin/webhooks", f"{queued} event(s) queued; {summary}")
+
+
 @router.get("/sip")
 def sip_profiles(request: Request, me: Principal = Depends(require(Permission.manage_sip))) -> Response:
     files = profile_files(console_of(request))

@@ -258,6 +258,29 @@ def list_accounts(
     return [AccountOut(**{**r, "numbers": [display_number(n, me.role) for n in r["numbers"]]}) for r in rows]
 
 
+class AccountDetail(AccountOut):
+    calls: list[DispositionOut]
+    promises: list[PromiseOut]
+
+
+@router.get("/accounts/{account_ref}", response_model=AccountDetail)
+def get_account(
+    request: Request, account_ref: str, me: Principal = Depends(require(Permission.view))
+) -> AccountDetail:
+    """One account with its calls (newest first) and promises."""
+    console = console_of(request)
+    row = console.queries.account(account_ref)
+    if row is None:
+        raise HTTPException(404, f"no account {account_ref!r}")
+    calls = console.queries.calls(account_ref=account_ref, limit=200)
+    promises = console.queries.promises(account_ref=account_ref, limit=200)
+    return AccountDetail(
+        **{**row, "numbers": [display_number(n, me.role) for n in row["numbers"]]},
+        calls=[DispositionOut(**{**c, "number": display_number(c["e164"], me.role)}) for c in calls],
+        promises=[PromiseOut(**p) for p in promises],
+    )
+
+
 PUSH_COLUMNS = ["account", "customer_id", "name", "phone1", "phone2", "phone3", "phone4", "phone5"]
 PUSH_COLUMNS += ["amount", "currency", "due_date", "state", "zip", "country", "language", "consent_date"]
 

@@ -192,12 +192,23 @@ def dnc_list(
 @router.post("/dnc/add")
 def dnc_add(
     request: Request,
-    number: str = Form(..., max_length=40),
+    number: str = Form("", max_length=40),
+    account: str = Form("", max_length=64),
     region: str = Form("", max_length=2),
     reason: str = Form("", max_length=200),
     me: Principal = Depends(require(Permission.manage_dnc)),
 ) -> Response:
+    """One number, or (with an account ref) the person: every number of the debtor, now and later."""
     console = console_of(request)
+    if bool(number.strip()) == bool(account.strip()):
+        raise HTTPException(422, "give either a number or an account (for every number of that person)")
+    if account.strip():
+        debtor_id = console.ledger.get_account(account.strip()).debtor_id
+        entry = console.ledger.add_dnc(
+            DncScope.person, source=DncSource.operator, reason=reason, debtor_id=debtor_id
+        )
+        console.audit(me.name, "dnc.add", f"dnc:{entry.id}", account=account.strip(), reason=reason)
+        return redirect("/dnc", "the person was added to the do-not-call list")
     try:
         e164 = parse_number(number, region)
     except ValueError as exc:
