@@ -19,14 +19,10 @@ import sqlalchemy as sa
 
 from scheduler.importing.raw_sql import RawSql, as_day, as_json, as_money, as_ts
 from scheduler.ledger import ImportChunk, ImportCounts, ImportHeader, ImportRow
-from scheduler.models import Account, ContactNumber, Debtor, DncEntry, ImportBatch, ImportReject
+from scheduler.models import DncEntry, ImportBatch
 from scheduler.vocabulary import AccountStatus, DncScope, NumberStatus
 
-D = cast(sa.Table, Debtor.__table__)
-A = cast(sa.Table, Account.__table__)
-N = cast(sa.Table, ContactNumber.__table__)
 BATCHES = cast(sa.Table, ImportBatch.__table__)
-REJECTS = cast(sa.Table, ImportReject.__table__)
 DNC = cast(sa.Table, DncEntry.__table__)
 DEBTOR_FIELDS = ("first_name", "last_name", "language", "country", "state", "postal_code")
 ACCOUNT_FIELDS = ("debtor_id", "campaign_id", "amount_due", "currency", "due_date")
@@ -83,9 +79,8 @@ def write_batch(
         },
     ).scalar_one()
     tally = Tally()
-    dnc = DNC
     for scope, e164, debtor_id in conn.execute(
-        sa.select(dnc.c.scope, dnc.c.e164, dnc.c.debtor_id).where(dnc.c.removed_at.is_(None))
+        sa.select(DNC.c.scope, DNC.c.e164, DNC.c.debtor_id).where(DNC.c.removed_at.is_(None))
     ):
         if scope == DncScope.person and debtor_id is not None:
             tally.blocked_debtors.add(debtor_id)
