@@ -105,3 +105,53 @@ def test_dialer_call_json_reports_busy(
         "recording": None,
     }
     assert "15551234567" not in out.stderr
+
+
+def _own_scenario(procs: Procs, tmp_path: Path, name: str, **replace: str) -> int:
+    text = (HERE / "scenarios" / name).read_text()
+    for key, value in replace.items():
+        text = text.replace(key, value)
+    xml = tmp_path / name
+    xml.write_text(text)
+    port = port_block(1)
+    procs.sipp(xml, port, log_dir=tmp_path)
+    return port
+
+
+@pytest.mark.sip
+@pytest.mark.parametrize(("pai", "disposition"), [(True, "busy"), (False, "trunk_failure")])
+def test_caller_id_and_p_asserted_identity_are_sent(
+    procs: Procs, tmp_path: Path, pai: bool, disposition: str
+) -> None:
+    port = _own_scenario(
+        procs,
+        tmp_path,
+        "uas_check_identity.xml",
+        CALLER_ID="\\+15550100199",
+        PAI_URI="sip:\\+15550100199@trunk.test",
+    )
+    profile = tmp_path / "p.yaml"
+    text = f"name: t\ndomain: 127.0.0.1:{port}\ncaller_id: '+15550100199'\n"
+    if pai:
+        text += "p_asserted_identity: sip:+15550100199@trunk.test\n"
+    profile.write_text(text)
+    out = dialer("call", "+15551234567", "--profile", str(profile), "--json")
+    assert json.loads(out.stdout)["result"] == disposition, out.stderr  # the trunk 403s a missing PAI
+
+
+@pytest.mark.sip
+@pytest.mark.parametrize(
+    ("password", "code", "disposition"), [("s3cret", 486, "busy"), ("nope", 403, "trunk_failure")]
+)
+def test_invite_digest_challenge_is_answered_with_the_profile_credentials(
+    procs: Procs, tmp_path: Path, password: str, code: int, disposition: str
+) -> None:
+    port = _own_scenario(procs, tmp_path, "uas_invite_auth.xml", USERNAME="dialer7", PASSWORD="s3cret")
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        f"name: t\ndomain: 127.0.0.1:{port}\nauth:\n  username: dialer7\n  password_env: T_PW\n"
+    )
+    out = dialer("call", "+15551234567", "--profile", str(profile), "--json", env={"T_PW": password})
+    data = json.loads(out.stdout)
+    assert (data["sip_code"], data["result"]) == (code, disposition), out.stderr
+    assert password not in out.stdout + out.stderr
