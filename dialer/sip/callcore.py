@@ -61,6 +61,7 @@ class CallCore(Call):
         self._early_at: float | None = None
         self._answered: float | None = None
         self._provisional = False
+        self._responded = False  # any response to our INVITE (100 Trying counts): the trunk is alive
         self.cancelled_by_us = False
         self.ring_deadline: float | None = None  # seconds after the INVITE: CANCEL (outbound)
         self.max_duration: float | None = None  # seconds after answer: hang up
@@ -186,13 +187,18 @@ class CallCore(Call):
     def emit(self, kind: EventKind, **kw: Any) -> None:
         self._events.put(CallEvent(kind, self.now(), **kw))
 
+    def mark_trying(self) -> None:
+        self._responded = True
+
     def mark_ringing(self, code: int) -> None:
+        self._responded = True
         self._provisional = True
         if self._ringing is None:
             self._ringing = self.now()
             self.emit(EventKind.RINGING, sip_code=code)
 
     def mark_early_media(self) -> None:
+        self._responded = True
         self._provisional = True
         if self._early_at is None and self._answered is None:
             self._early_at = self.now()
@@ -224,6 +230,7 @@ class CallCore(Call):
                 answered=answered,
                 cancelled_by_us=self.cancelled_by_us,
                 provisional_seen=self._provisional,
+                trunk_silent=self.direction == "outbound" and not self._responded and not answered,
                 transferred=self._transferred,
             )
         recording = None

@@ -15,12 +15,16 @@ def classify(
     cancelled_by_us: bool = False,
     provisional_seen: bool = False,
     transferred: bool = False,
+    trunk_silent: bool = False,
 ) -> str:
     """The disposition of an ended call.
 
     `cancelled_by_us`: our ring timeout sent CANCEL. `provisional_seen`: the far end answered 18x, so a 408
-    is the carrier's no-answer timer rather than a dead trunk.
+    is the carrier's no-answer timer rather than a dead trunk. `trunk_silent`: not even a 100 Trying came
+    back, so a timeout or our CANCEL says nothing about the callee.
     """
+    if trunk_silent and (cancelled_by_us or code in (0, 408, 487)):
+        return "trunk_failure"
     if code in MEDIA_FAILED:
         return "trunk_failure"
     if answered:

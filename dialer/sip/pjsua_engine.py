@@ -155,6 +155,16 @@ class _PjCall(pj.Call):
         except Exception:
             log.exception("media state callback failed")
 
+    def onCallTsxState(self, prm: Any) -> None:
+        try:
+            e = prm.e
+            if e.type == pj.PJSIP_EVENT_TSX_STATE:
+                tsx = e.body.tsxState.tsx
+                if tsx.method == "INVITE" and tsx.role == pj.PJSIP_ROLE_UAC and 100 <= tsx.statusCode < 200:
+                    self.core.mark_trying()
+        except Exception:
+            pass
+
     def onDtmfDigit(self, prm: Any) -> None:
         with contextlib.suppress(Exception):
             self.core.mark_dtmf(str(prm.digit))
