@@ -39,7 +39,6 @@ class CallContext:
     promise_max_days: int = 14
     channel: str = "voice"
     leave_voicemail: bool = True
-    amount_value: Decimal | None = None
     now: dt.datetime | None = None  # the call's local time; None: the engine's clock
 
     def slots(self) -> dict[str, object]:

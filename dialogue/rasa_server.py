@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +50,7 @@ class RasaServer:
     token: str
     log_path: Path
     _log: IO[bytes]
+    workdir: Path | None = None  # a temporary directory of ours: removed with the log and token on stop
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -59,6 +61,8 @@ class RasaServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
         self._log.close()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -73,8 +77,10 @@ def start(venv: Path, model: Path, port: int, timeout: float, log_path: Path | N
     """Start `rasa run` on 127.0.0.1:port and wait until the model is loaded."""
     require(venv)
     token = secrets.token_urlsafe(24)
+    workdir = None
     if log_path is None:
-        log_path = Path(tempfile.mkdtemp(prefix="rasa-serve-")) / "rasa.log"
+        workdir = Path(tempfile.mkdtemp(prefix="rasa-serve-"))
+        log_path = workdir / "rasa.log"
     log = log_path.open("wb")
     env = {
         **os.environ,
@@ -96,12 +102,13 @@ def start(venv: Path, model: Path, port: int, timeout: float, log_path: Path | N
     process = subprocess.Popen(
         command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=log_path.parent, start_new_session=True
     )
-    server = RasaServer(process, f"http://127.0.0.1:{port}", token, log_path, log)
+    server = RasaServer(process, f"http://127.0.0.1:{port}", token, log_path, log, workdir)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            tail = server.log_tail()
             server.stop()
-            raise EngineError(f"the Rasa server exited with {process.returncode}:\n{server.log_tail()}")
+            raise EngineError(f"the Rasa server exited with {process.returncode}:\n{tail}")
         try:
             status = httpx.get(f"{server.url}/status", params={"token": token}, timeout=2.0)
             if status.status_code == 200 and status.json().get("model_file"):
@@ -109,8 +116,9 @@ def start(venv: Path, model: Path, port: int, timeout: float, log_path: Path | N
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
+    tail = server.log_tail()
     server.stop()
-    raise EngineError(f"the Rasa server did not come up within {timeout:.0f} s:\n{server.log_tail()}")
+    raise EngineError(f"the Rasa server did not come up within {timeout:.0f} s:\n{tail}")
 
 
 @contextmanager

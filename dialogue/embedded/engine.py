@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialogue.embedded.matcher import Matcher
 from dialogue.interfaces import ParseResult, ScriptError
 from dialogue.script import Script, load_script
 from dialogue.understanding.nlu import Understander
+
+if TYPE_CHECKING:
+    from dialogue.embedded.policy import EmbeddedPolicy
 
 
 class EmbeddedEngine:
@@ -37,7 +41,7 @@ class EmbeddedEngine:
     def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:
         return self.understander.parse(text, now or dt.datetime.now())
 
-    def new_policy(self):  # type: ignore[no-untyped-def]
+    def new_policy(self) -> EmbeddedPolicy:
         from dialogue.embedded.policy import EmbeddedPolicy
 
         return EmbeddedPolicy(self)
