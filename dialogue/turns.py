@@ -91,10 +91,11 @@ def initial_slots(context: CallContext, now: dt.datetime) -> dict[str, Any]:
 def derive_slots(
     entities: tuple[tuple[str, str], ...], slots: dict[str, Any], now: dt.datetime
 ) -> dict[str, Any]:
-    """Slot updates for one user turn. ``date_check`` is reset every turn: ok | too_far | past | missing."""
+    """Slot updates for one user turn. ``date_check`` (ok | too_far | past | missing) and the callback
+    time are reset every turn: they describe this reply only; the promise date and amount persist."""
     language = str(slots.get("language") or "en")
     found = dict(entities)
-    updates: dict[str, Any] = {"date_check": "missing"}
+    updates: dict[str, Any] = {"date_check": "missing", "callback_at": None, "callback_text": None}
     if "date" in found:
         day = dt.date.fromisoformat(found["date"])
         limit = now.date() + dt.timedelta(days=int(slots.get("promise_max_days") or 14))

@@ -100,3 +100,21 @@ def test_normalize_strips_fillers_and_punctuation() -> None:
     assert normalize("Uh, YES... that's me!", "en") == "yes that's me"
     assert normalize("嗯，是我。", "zh") == "是我"
     assert normalize("嗯", "zh") == "嗯"
+
+
+def test_derived_slots_per_turn() -> None:
+    from dialogue.interfaces import CallContext
+    from dialogue.turns import derive_slots, initial_slots
+
+    context = CallContext("Acme", "Ann", "John", "$120", "USD", "May 1", "555", promise_max_days=14)
+    slots = initial_slots(context, NOW)
+    slots.update(derive_slots((("date", "2026-12-04"), ("time", "17:00"), ("amount", "50")), slots, NOW))
+    assert slots["date_check"] == "ok" and slots["callback_at"] == "2026-12-04T17:00"
+    assert slots["promise_amount"] == "$50" and slots["amount_said"] == "50"
+    slots.update(derive_slots((), slots, NOW))  # "yes": no date in this reply
+    assert slots["date_check"] == "missing" and slots["callback_at"] is None
+    assert slots["date"] == "2026-12-04" and slots["promise_amount"] == "$50"
+    slots.update(derive_slots((("date", "2026-12-20"),), slots, NOW))
+    assert slots["date_check"] == "too_far"
+    slots.update(derive_slots((("date", "2026-11-20"),), slots, NOW))
+    assert slots["date_check"] == "past"
