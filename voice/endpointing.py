@@ -5,6 +5,8 @@ barge-in events. Time is audio time (frames seen x frame length), never the wall
 replays give the same events as a live call. Start needs `start_ms` of consecutive voiced frames (a click
 does not open an utterance); end needs `end_ms` of trailing silence; barge-in needs `barge_in_ms` of callee
 speech while the bot is talking (a cough or a burst of line noise does not interrupt the prompt).
+When the session reports what it plays (`note_outbound`), the bot's own echo on the inbound leg is
+not taken for the callee (double talk still counts: the callee is louder than the echo).
 """
 
 from __future__ import annotations
@@ -70,13 +72,17 @@ class VoiceActivity:
         self.min_dbfs = min_dbfs
         self.noise_floor: float | None = None
 
-    def is_speech(self, frame: AudioFrame) -> bool:
+    def is_speech(self, frame: AudioFrame, echo_floor_dbfs: float = -200.0) -> bool:
+        """`echo_floor_dbfs`: frames quieter than this are taken for the bot's own echo (and do not move
+        the noise floor either)."""
         ms = round(frame.duration * 1000)
         if frame.sample_rate not in VAD_RATES or ms not in (10, 20, 30):
             raise AudioError(
                 f"VAD needs 10/20/30 ms frames at {VAD_RATES} Hz, got {ms} ms at {frame.sample_rate}"
             )
         level = max(level_dbfs(frame.pcm), -100.0)
+        if level < echo_floor_dbfs:
+            return False
         if self.noise_floor is None:  # the line's first frame: pickup noise, rarely speech already
             self.noise_floor = min(level, -45.0)
         voiced = bool(self._vad.is_speech(frame.pcm, frame.sample_rate))
@@ -98,6 +104,8 @@ class Endpointer:
         barge_in_ms: int = 300,
         pre_roll_ms: int = 200,
         max_utterance_seconds: float = 30.0,
+        echo_return_loss_db: float = 15.0,
+        echo_tail_ms: int = 300,
         vad: VoiceActivity | None = None,
     ):
         self.vad = vad or VoiceActivity(aggressiveness)
@@ -107,6 +115,8 @@ class Endpointer:
         self.pre_roll_ms = pre_roll_ms
         self.max_utterance_seconds = max_utterance_seconds
         self.bot_speaking = False
+        self.echo_return_loss_db = echo_return_loss_db
+        self._outbound: collections.deque[float] = collections.deque(maxlen=max(1, echo_tail_ms // 20))
         self.now = 0.0  # audio time at the end of the last frame
         self._pre_roll: collections.deque[AudioFrame] = collections.deque()
         self._voiced_run: list[AudioFrame] = []
@@ -128,12 +138,23 @@ class Endpointer:
         self.bot_speaking = speaking
         if not speaking:
             self._barged = False
+            self._outbound.clear()
+
+    def note_outbound(self, frame: AudioFrame) -> None:
+        """The frame the bot is playing now. Its echo can come back on the inbound leg: inbound frames
+        less than `echo_return_loss_db` below the loudest recent outbound frame are not callee speech."""
+        self._outbound.append(level_dbfs(frame.pcm))
+
+    def _echo_floor(self) -> float:
+        if not self.bot_speaking or not self._outbound:
+            return -200.0
+        return max(self._outbound) - self.echo_return_loss_db
 
     def process(self, frame: AudioFrame) -> list[EndpointEvent]:
         start = self.now
         self.now = start + frame.duration
         ms = frame.duration * 1000
-        voiced = self.vad.is_speech(frame)
+        voiced = self.vad.is_speech(frame, self._echo_floor())
         events: list[EndpointEvent] = []
         if not self._in_speech:
             self._idle(frame, voiced, start, events)

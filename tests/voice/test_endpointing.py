@@ -109,3 +109,32 @@ def test_works_at_16k() -> None:
 def test_rejects_frames_the_vad_cannot_take() -> None:
     with pytest.raises(AudioError):
         Endpointer().process(AudioFrame(bytes(2 * 441), 22050))
+
+
+@pytest.mark.parametrize("echo_loss_db", [20, 30])
+def test_the_bots_own_echo_is_not_a_barge_in_but_the_callee_over_it_is(echo_loss_db: int) -> None:
+    """Overlapping audio: the prompt's echo (echo return loss 20-30 dB, as on a PSTN hybrid without a good
+    canceller) plus the callee speaking over it from 2.0 s."""
+    prompt = speech("Hello, this is an automated call from Acme Collections. To stop these calls, say stop.")
+    seconds = len(prompt) / 2 / RATE
+    echo = audio.scale(prompt, -echo_loss_db)
+    reply_at = 2.0
+    callee = audio.silence(reply_at, RATE) + speech("stop calling me") + audio.silence(seconds, RATE)
+    outbound = list(split_frames(prompt + audio.silence(3.0, RATE), RATE))
+
+    def events_for(inbound: bytes) -> list[EndpointEvent]:
+        endpointer = Endpointer(barge_in_ms=300)
+        endpointer.set_bot_speaking(True)
+        found: list[EndpointEvent] = []
+        for played, heard in zip(outbound, split_frames(with_floor(inbound), RATE), strict=False):
+            endpointer.note_outbound(played)
+            found.extend(endpointer.process(heard))
+        return found
+
+    assert events_for(echo) == []
+    barge = [e for e in events_for(audio.mix(echo, callee)) if isinstance(e, BargeIn)]
+    assert len(barge) == 1
+    # the soft start of "stop" and the quieter frames hide under the echo gate: under double talk
+    # with strong echo the barge-in comes up to ~350 ms later than on a clean line
+    assert reply_at - 0.05 <= barge[0].speech_start <= reply_at + 0.15
+    assert barge[0].detected_at - reply_at <= 0.3 + 0.35

@@ -209,7 +209,7 @@ class WhisperStream(RecognizerStream):
             return  # already decoding (or decoded) exactly this speech
         if self._voiced_end <= self._committed_end:
             return  # nothing new was said
-        if spec is not None and spec.future.done() and spec.end - spec.start >= self.commit_samples:
+        if spec is not None and spec.future.done() and self._speech_in(spec) >= self.commit_samples:
             self._commit(spec)
         start = self._committed_end
         samples = self._audio(start, self._length)
@@ -221,6 +221,11 @@ class WhisperStream(RecognizerStream):
         self._speculation = _Speculation(
             self.recognizer.submit(samples, self._prompt()), start, self._length, self._voiced_end
         )
+
+    def _speech_in(self, spec: _Speculation) -> int:
+        """Samples from the first voiced frame (or the piece's start) to the piece's last voiced frame."""
+        first = round((self._first_voiced or 0.0) * MODEL_RATE)
+        return spec.voiced_end - max(first, spec.start)
 
     def _commit(self, spec: _Speculation) -> None:
         try:
