@@ -59,6 +59,10 @@ class Listener:
     def set_bot_speaking(self, speaking: bool) -> None:
         self.endpointer.set_bot_speaking(speaking)
 
+    def note_outbound(self, frame: AudioFrame) -> None:
+        """Each frame the bot plays, so its echo is not mistaken for the callee."""
+        self.endpointer.note_outbound(frame)
+
     def process(self, frame: AudioFrame) -> list[ListenerEvent]:
         start = self.endpointer.now
         self._remember(start, frame)
