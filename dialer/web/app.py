@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -80,11 +80,9 @@ def create_app(
     app.state.console = console
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from dialer.web.routes import admin_pages, api, auth_pages, campaign_pages, list_pages, result_pages
-
-    for module in (auth_pages, campaign_pages, list_pages, result_pages, admin_pages):
-        app.include_router(module.router, include_in_schema=False)
-    app.include_router(api.router)
+    for router in page_routers():
+        app.include_router(router, include_in_schema=False)
+    app.include_router(api_router())
     _install_error_handlers(app)
 
     body_limit = console_options.max_upload_bytes + 64 * 1024  # the file plus the other form fields
@@ -108,6 +106,18 @@ def create_app(
         return response
 
     return app
+
+
+def page_routers() -> list[APIRouter]:
+    from dialer.web.routes import admin_pages, auth_pages, campaign_pages, list_pages, result_pages
+
+    return [m.router for m in (auth_pages, campaign_pages, list_pages, result_pages, admin_pages)]
+
+
+def api_router() -> APIRouter:
+    from dialer.web.routes import api
+
+    return api.router
 
 
 def _is_api(request: Request) -> bool:

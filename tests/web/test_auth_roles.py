@@ -183,3 +183,50 @@ def test_recording_path_outside_the_data_dir_is_not_served(env: ConsoleEnv) -> N
     console = env.app.state.console
     with pytest.raises(Exception, match="no such recording"):
         recording_file(console, "../../etc/passwd")
+
+
+def test_every_state_changing_route_refuses_a_session_without_the_csrf_token(env: ConsoleEnv) -> None:
+    """Walks every router the app includes, so a route added later without `require(...)` fails here."""
+    from fastapi.routing import APIRoute
+
+    from dialer.web.app import api_router, page_routers
+
+    client = env.client("admin")
+    checked = []
+    for route in (r for router in [*page_routers(), api_router()] for r in router.routes):
+        if not isinstance(route, APIRoute) or route.path == "/login":
+            continue
+        for method in route.methods - {"GET", "HEAD", "OPTIONS"}:
+            path = route.path
+            for name in route.param_convertors:
+                path = path.replace("{" + name + "}", "1" if "id" in name or name == "index" else "june")
+            response = client.request(method, path, data={"action": "pause"})
+            assert response.status_code == 403 and "CSRF" in response.text, (method, route.path)
+            checked.append((method, route.path))
+    assert len(checked) >= 20, checked
+
+
+def test_pause_and_resume_from_the_page(env: ConsoleEnv) -> None:
+    client = env.client("operator")
+    token = csrf_from(client.get("/").text)
+    for action, state in (
+        ("start", "running"),
+        ("pause", "paused"),
+        ("resume", "running"),
+        ("stop", "stopped"),
+    ):
+        response = client.post("/campaigns/june/state", data={"action": action, "csrf_token": token})
+        assert response.status_code == 303, (action, response.text)
+        assert env.ledger.get_campaign("june").state == state
+    page = client.get("/campaigns/june").text
+    assert 'id="action-' not in page  # a stopped campaign offers no transitions
+    again = client.post("/campaigns/june/state", data={"action": "resume", "csrf_token": token})
+    assert again.status_code == 409
+
+
+def test_only_admins_get_the_recording_player(env: ConsoleEnv) -> None:
+    path = f"/calls/{env.seeded.answered_attempt}"
+    assert f'<audio controls preload="none" src="{path}/recording/0"' in env.client("admin").get(path).text
+    for role in ("supervisor", "viewer"):
+        page = env.client(role).get(path).text
+        assert "<audio" not in page and "only admins may listen" in page
