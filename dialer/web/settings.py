@@ -24,7 +24,9 @@ class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     secret_key_file: str = Field(default="", description="session signing key; empty: <data_dir>/web-secret")
-    cookie_secure: bool = Field(default=True, description="Secure cookies; false for plain-http localhost")
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure cookies; empty: on unless the console binds to the loopback"
+    )
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD, ge=1024)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
@@ -45,7 +47,7 @@ class ConsoleOptions:
         web = settings.web
         defaults = WebSettings()
         secure = getattr(web, "cookie_secure", None)
-        if secure is None:  # the tree has no such field yet: plain http only on the loopback
+        if secure is None:  # auto: plain http is acceptable only on the loopback
             secure = web.host not in ("127.0.0.1", "localhost", "::1")
         options = cls(
             secret_key=b"",

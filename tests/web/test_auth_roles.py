@@ -230,3 +230,21 @@ def test_only_admins_get_the_recording_player(env: ConsoleEnv) -> None:
     for role in ("supervisor", "viewer"):
         page = env.client(role).get(path).text
         assert "<audio" not in page and "only admins may listen" in page
+
+
+def test_secure_flag_when_configured(env: ConsoleEnv) -> None:
+    from fastapi.testclient import TestClient
+
+    from dialer.web import create_app
+
+    from .conftest import SECRET
+
+    app = create_app(env.settings, ledger=env.ledger, cookie_secure=True, secret_key=SECRET)
+    client = TestClient(app, base_url="https://console.test", follow_redirects=False)
+    page = client.get("/login")
+    assert "secure" in page.headers["set-cookie"].lower()
+    response = client.post(
+        "/login",
+        data={"username": "admin", "password": password_of("admin"), "csrf_token": csrf_from(page.text)},
+    )
+    assert response.status_code == 303 and "secure" in response.headers["set-cookie"].lower()

@@ -34,3 +34,15 @@ def test_free_text_is_masked_for_non_admins() -> None:
     raw = "A1,Ann,+1 617 555 0123,120"
     assert mask_free_text(raw, "admin") == raw
     assert "555" not in mask_free_text(raw, "viewer")
+
+
+def test_secure_cookies_are_automatic_off_the_loopback(settings: object, tmp_path: object) -> None:
+    from dialer.web.settings import ConsoleOptions, WebSettings
+
+    key = b"k" * 40
+    loopback = ConsoleOptions.from_settings(settings, secret_key=key)
+    assert loopback.cookie_secure is False
+    public = settings.model_copy(update={"web": WebSettings(host="0.0.0.0")})  # type: ignore[attr-defined]
+    assert ConsoleOptions.from_settings(public, secret_key=key).cookie_secure is True
+    forced = settings.model_copy(update={"web": WebSettings(cookie_secure=True)})  # type: ignore[attr-defined]
+    assert ConsoleOptions.from_settings(forced, secret_key=key).cookie_secure is True
