@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from dialer.web.settings import ConsoleOptions
+from dialer.web.throttle import SignInThrottle
 from scheduler.console_queries import ConsoleQueries
 from scheduler.ledger import AuditRecord
 from scheduler.models import utcnow
@@ -33,7 +34,7 @@ class Console:
     templates: Jinja2Templates
     settings: Any
     clock: Callable[[], dt.datetime] = utcnow
-    extras: dict[str, Any] = field(default_factory=dict)
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
     def audit(self, actor: str, action: str, subject: str = "", **detail: Any) -> None:
         """Sign-ins, exports, downloads and setting changes; detail never holds a full phone number."""

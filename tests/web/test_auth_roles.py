@@ -248,3 +248,22 @@ def test_secure_flag_when_configured(env: ConsoleEnv) -> None:
         data={"username": "admin", "password": password_of("admin"), "csrf_token": csrf_from(page.text)},
     )
     assert response.status_code == 303 and "secure" in response.headers["set-cookie"].lower()
+
+
+def test_repeated_failed_sign_ins_are_throttled(env: ConsoleEnv) -> None:
+    client = env.client()
+    for _ in range(5):
+        page = client.get("/login")
+        response = client.post(
+            "/login",
+            data={"username": "viewer", "password": "guess-guess", "csrf_token": csrf_from(page.text)},
+        )
+        assert response.headers["location"] == "/login?error=1"
+    page = client.get("/login")
+    right = client.post(
+        "/login",
+        data={"username": "viewer", "password": password_of("viewer"), "csrf_token": csrf_from(page.text)},
+    )
+    assert right.status_code == 429  # even the right password waits: the name is under attack
+    assert any(a.action == "web.sign_in_throttled" for a in env.ledger.list_audit(limit=3))
+    sign_in(env.client(), "admin", password_of("admin"))  # other users are not affected

@@ -58,14 +58,19 @@ def login(
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not csrf_token or not same(cookie, csrf_token):
         raise HTTPException(403, "CSRF token missing or wrong: reload the sign-in page")
+    client = request.client.host if request.client else ""
+    now = console.clock()
+    if console.throttle.blocked_until(username, now) is not None:
+        console.audit(username, "web.sign_in_throttled", f"user:{username}", ip=client)
+        raise HTTPException(429, "too many failed sign-ins for this user: try again in 15 minutes")
     found = console.store.credentials(username)
     ok = verify_password(found[1] if found else None, password) and found is not None and found[0].active
-    client = request.client.host if request.client else ""
     if not ok or found is None:
+        console.throttle.failed(username, now)
         console.audit(username, "web.sign_in_failed", f"user:{username}", ip=client)
         return RedirectResponse("/login?error=1", status_code=303)
+    console.throttle.succeeded(username)
     user = found[0]
-    now = console.clock()
     token = new_token()
     expires = now + dt.timedelta(hours=console.options.session_hours)
     console.store.create_session(user.id, digest(token), new_token(), expires)
