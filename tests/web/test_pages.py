@@ -157,3 +157,20 @@ def test_admin_creates_an_api_token_shown_once(env: ConsoleEnv) -> None:
     assert secret.group(1) not in client.get("/admin/tokens").text
     stored = env.store.list_tokens()[0]
     assert stored.prefix == secret.group(1)[:10] and stored.role == "viewer"
+
+
+@pytest.mark.parametrize("value", ["nope", "999999", "%E2%9C%93"])
+def test_every_page_answers_unknown_records_without_a_server_error(env: ConsoleEnv, value: str) -> None:
+    from fastapi.routing import APIRoute
+
+    from dialer.web.app import api_router, page_routers
+
+    client = env.client("admin")
+    for route in (r for router in [*page_routers(), api_router()] for r in router.routes):
+        if not isinstance(route, APIRoute) or "GET" not in route.methods or not route.param_convertors:
+            continue
+        path = route.path
+        for name in route.param_convertors:
+            path = path.replace("{" + name + "}", value)
+        response = client.get(path)
+        assert response.status_code in (404, 422), (route.path, value, response.status_code)
