@@ -26,7 +26,7 @@ import numpy as np
 from voice.audio import StreamResampler, to_float
 from voice.endpointing import VoiceActivity
 from voice.errors import EngineUnavailable, ModelError, RecognitionError
-from voice.frames import AudioFrame, Utterance
+from voice.frames import AudioFrame, Utterance, split_frames
 from voice.integrity import WHISPER_TINY_EN, verify_tree
 from voice.interfaces import ListeningHints, Recognizer, RecognizerStream
 
@@ -89,6 +89,13 @@ class WhisperRecognizer(Recognizer):
 
     def open_stream(self, sample_rate: int, hints: ListeningHints | None = None) -> RecognizerStream:
         return WhisperStream(self, sample_rate, hints or ListeningHints(), incremental=self.incremental)
+
+    def transcribe(self, pcm: bytes, sample_rate: int, hints: ListeningHints | None = None) -> Utterance:
+        """A whole recording at once: one decode, no speculation (nothing to overlap with)."""
+        stream = WhisperStream(self, sample_rate, hints or ListeningHints(), incremental=False)
+        for frame in split_frames(pcm, sample_rate):
+            stream.accept(frame)
+        return stream.finish()
 
     def decode(self, samples: np.ndarray, prompt: str = "") -> Decoded:
         """Decode 16 kHz float audio; blocking (ctranslate2 releases the GIL meanwhile)."""
