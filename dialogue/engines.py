@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from dialogue.interfaces import ParseResult, ScriptError
+from dialogue.interfaces import EngineUnavailable, ParseResult, ScriptError
 from dialogue.settings import DialogueSettings
 
 ENGINES = ("embedded", "rasa")
@@ -44,6 +44,21 @@ def open_engine(script: Path, settings: DialogueSettings, engine: str | None = N
         from dialogue.embedded.engine import EmbeddedEngine
 
         yield EmbeddedEngine.load(script, settings.fallback_threshold)
+    elif choice == "rasa" and settings.rasa_token_file:
+        from dialogue.rasa_client import RasaEngine
+        from dialogue.script import load_script
+
+        token_path = Path(settings.rasa_token_file).expanduser()
+        try:
+            token = token_path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise EngineUnavailable(f"cannot read the Rasa token file {token_path}: {exc.strerror}") from exc
+        engine_ = RasaEngine(settings.rasa_url, token, load_script(script))
+        try:
+            engine_.request("GET", "/status")
+            yield engine_
+        finally:
+            engine_.close()
     elif choice == "rasa":
         from dialogue.rasa_server import served_script
 

@@ -12,7 +12,10 @@ class DialogueSettings(BaseModel):
 
     engine: str = Field(default="embedded", description="embedded | rasa")
     scripts_dir: str = Field(default="scripts", description="Rasa-format call script projects")
-    rasa_url: str = Field(default="http://127.0.0.1:5005")
+    rasa_url: str = Field(default="http://127.0.0.1:5005", description="used with rasa_token_file")
+    rasa_token_file: str = Field(
+        default="", description="connect to a running `dialer rasa serve` (its token file); empty: start one"
+    )
     rasa_venv: str = Field(
         default="", description="Rasa 3.6 environment; empty: ~/.cache/reminder-dialer/rasa-3.6.21"
     )

@@ -66,3 +66,29 @@ def test_setup_is_idempotent_and_script_test_passes_on_rasa(
     )
     assert tested.exit_code == 0, tested.output
     assert "reminder-zh on rasa: 16 passed, 0 failed" in tested.output
+
+
+@pytest.mark.rasa
+@pytest.mark.slow
+def test_connect_to_a_running_server_with_its_token_file(
+    tmp_path: Path, script_dirs: dict[str, Path], rasa_engines: object
+) -> None:
+    from dialogue import rasa_server
+    from dialogue.engines import open_engine
+    from dialogue.interfaces import EngineError
+
+    settings = DialogueSettings()
+    venv = rasa_env.venv_dir(settings)
+    server = rasa_server.start(venv, rasa_env.train(venv, script_dirs["en"]), rasa_server.free_port(), 180)
+    try:
+        token_file = tmp_path / "token"
+        token_file.write_text(server.token)
+        connected = DialogueSettings(engine="rasa", rasa_url=server.url, rasa_token_file=str(token_file))
+        with open_engine(script_dirs["en"], connected) as engine:
+            assert engine.parse("stop calling me").intent == "stop"
+        token_file.write_text("wrong-token")
+        with pytest.raises(EngineError, match="401"), open_engine(script_dirs["en"], connected):
+            pass
+    finally:
+        server.stop()
+    assert server.process.poll() is not None
