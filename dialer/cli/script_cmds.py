@@ -6,6 +6,8 @@ import contextlib
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,30 @@ def _where(script_dir: Path, path: str, line: int) -> str:
     with contextlib.suppress(ValueError):
         shown = shown.relative_to(Path.cwd())
     return f"{shown}:{line}" if line else str(shown)
+
+
+@contextmanager
+def _opened(path: Path, app: AppContext, engine: str | None) -> Iterator[Any]:
+    """Open the engine; a Rasa server takes a while to train and start, so show a spinner meanwhile."""
+    from rich.console import Console
+
+    from dialogue.engines import open_engine
+
+    settings = app.settings.dialogue
+    if (engine or settings.engine) != "rasa":
+        with open_engine(path, settings, engine) as eng:
+            yield eng
+        return
+    status = Console(stderr=True).status(
+        f"training (if changed) and starting a Rasa server for {path.name}..."
+    )
+    status.start()
+    try:
+        with open_engine(path, settings, engine) as eng:
+            status.stop()
+            yield eng
+    finally:
+        status.stop()
 
 
 @click.group()
@@ -86,7 +112,6 @@ def lint(app: AppContext, name: str) -> None:
 @pass_app
 def test_cmd(app: AppContext, name: str, engine: str | None, verbose: bool) -> None:
     """Run tests/test_stories.yml; prints each story and the first step where it diverged."""
-    from dialogue.engines import open_engine
     from dialogue.storytest import run_stories
 
     path = _script_dir(app, name)
@@ -95,7 +120,7 @@ def test_cmd(app: AppContext, name: str, engine: str | None, verbose: bool) -> N
         raise click.ClickException(f"{path.name}: no stories in tests/test_stories.yml")
     chosen = engine or app.settings.dialogue.engine
     try:
-        with open_engine(path, app.settings.dialogue, chosen) as eng:
+        with _opened(path, app, chosen) as eng:
             results = run_stories(loaded, eng.new_policy)
     except DialogueError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -127,11 +152,10 @@ def parse(
     app: AppContext, name: str, text: str, as_json: bool, engine: str | None, now: dt.datetime | None
 ) -> None:
     """How one reply is understood: intent, confidence, entities."""
-    from dialogue.engines import open_engine
 
     path = _script_dir(app, name)
     try:
-        with open_engine(path, app.settings.dialogue, engine) as eng:
+        with _opened(path, app, engine) as eng:
             result = eng.parse(text, now)
     except DialogueError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -169,7 +193,6 @@ def chat(app: AppContext, name: str, debtor: Path | None, engine: str | None) ->
     """Talk to a call script in the terminal (stdin may be piped)."""
     import yaml
 
-    from dialogue.engines import open_engine
     from dialogue.storytest import context_for
 
     path = _script_dir(app, name)
@@ -190,7 +213,7 @@ def chat(app: AppContext, name: str, debtor: Path | None, engine: str | None) ->
     if interactive:
         click.echo(_CHAT_HELP)
     try:
-        with open_engine(path, app.settings.dialogue, engine) as eng:
+        with _opened(path, app, engine) as eng:
             policy = eng.new_policy()
             _show(policy, policy.start(context))
             for raw in sys.stdin:
