@@ -25,14 +25,18 @@ from dialogue.interfaces import (
 from dialogue.scripted import ScriptedPolicy
 from dialogue.storytest import context_for
 
+# The first Rasa test may build the environment (minutes) and train both scripts.
+RASA_TIMEOUT = 1800
+RASA_MARKS = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(RASA_TIMEOUT)]
+
 DEBT_TERMS = re.compile(r"debt|owe|balance|payment|pay|amount|\$|欠|还款|债|金额|元", re.IGNORECASE)
 
 IMPLEMENTATIONS = [
     "scripted",
     "embedded-en",
     "embedded-zh",
-    pytest.param("rasa-en", marks=[pytest.mark.rasa, pytest.mark.slow]),
-    pytest.param("rasa-zh", marks=[pytest.mark.rasa, pytest.mark.slow]),
+    pytest.param("rasa-en", marks=RASA_MARKS),
+    pytest.param("rasa-zh", marks=RASA_MARKS),
 ]
 
 
@@ -123,7 +127,7 @@ def test_actions_are_frozen(make: tuple[Callable[[], Any], CallContext]) -> None
         action.text = "changed"  # type: ignore[misc]
 
 
-ENGINES = ["embedded", pytest.param("rasa", marks=[pytest.mark.rasa, pytest.mark.slow])]
+ENGINES = ["embedded", pytest.param("rasa", marks=RASA_MARKS)]
 
 
 @pytest.mark.parametrize("engine_kind", ENGINES)

@@ -12,6 +12,10 @@ from dialogue import rasa_env
 from dialogue.interfaces import EngineUnavailable
 from dialogue.settings import DialogueSettings
 
+# The first Rasa test may build the environment (minutes) and train both scripts.
+RASA_TIMEOUT = 1800
+RASA_MARKS = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(RASA_TIMEOUT)]
+
 
 def test_missing_python_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable, match=r"no Python 3\.10 at"):
@@ -52,6 +56,7 @@ def test_model_digest_follows_the_files(tmp_path: Path, script_dirs: dict[str, P
 
 @pytest.mark.rasa
 @pytest.mark.slow
+@pytest.mark.timeout(RASA_TIMEOUT)
 def test_setup_is_idempotent_and_script_test_passes_on_rasa(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script_dirs: dict[str, Path], rasa_engines: object
 ) -> None:
@@ -70,6 +75,7 @@ def test_setup_is_idempotent_and_script_test_passes_on_rasa(
 
 @pytest.mark.rasa
 @pytest.mark.slow
+@pytest.mark.timeout(RASA_TIMEOUT)
 def test_connect_to_a_running_server_with_its_token_file(
     tmp_path: Path, script_dirs: dict[str, Path], rasa_engines: object
 ) -> None:

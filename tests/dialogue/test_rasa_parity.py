@@ -16,7 +16,11 @@ from dialogue.evaluate import load_heldout, score
 from dialogue.script import load_script
 from dialogue.storytest import run_stories
 
-pytestmark = [pytest.mark.rasa, pytest.mark.slow]
+# The first Rasa test may build the environment (minutes) and train both scripts.
+RASA_TIMEOUT = 1800
+RASA_MARKS = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(RASA_TIMEOUT)]
+
+pytestmark = RASA_MARKS
 HERE = Path(__file__).resolve().parent
 
 
