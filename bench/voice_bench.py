@@ -242,6 +242,7 @@ def main() -> None:
         "after speech end p50",
         "p95",
         "WER",
+        "ready",
     ):
         table.add_column(column, justify="left" if column == "engine" else "right")
     for row in rows:
