@@ -34,14 +34,32 @@ class StoryResult:
 
 
 def context_for(script: Script, overrides: dict[str, Any] | None = None) -> CallContext:
-    """The CallContext a story runs with: dialer.yml's test_context plus the story's overrides."""
+    """The CallContext a story runs with: dialer.yml's test_context plus the story's overrides.
+
+    Unknown field names and values of the wrong type raise ValueError naming the field.
+    """
     raw = {**script.test_context, **(overrides or {})}
     known = {f.name for f in fields(CallContext)}
-    values = {k: v for k, v in raw.items() if k in known}
-    if isinstance(values.get("now"), str):
-        values["now"] = dt.datetime.fromisoformat(values["now"])
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValueError(f"unknown call context field {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            if key == "now":
+                values[key] = dt.datetime.fromisoformat(str(value)) if value is not None else None
+            elif key in ("first_contact", "leave_voicemail"):
+                if not isinstance(value, bool):
+                    raise ValueError("expected true or false")
+                values[key] = value
+            elif key == "promise_max_days":
+                values[key] = int(value)
+            else:
+                values[key] = str(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"call context field {key!r}: {exc}") from exc
     for key in ("company", "agent_name", "first_name", "amount", "currency", "due_date", "callback_number"):
-        values[key] = str(values.get(key, ""))
+        values.setdefault(key, "")
     return CallContext(**values)
 
 
@@ -56,8 +74,11 @@ def event_for(text: str | None, intent: str) -> UserEvent | None:
 
 
 def run_story(script: Script, story: Flow, new_policy: PolicyFactory) -> StoryResult:
+    try:
+        context = context_for(script, story.metadata.get("context"))
+    except ValueError as exc:
+        return StoryResult(story.name, False, story.path, story.line, f"metadata.context: {exc}")
     policy = new_policy()
-    context = context_for(script, story.metadata.get("context"))
     pending: list[str] = []
     produced: list[BotAction] = []
     transcript: list[str] = []

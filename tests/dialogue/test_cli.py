@@ -98,3 +98,13 @@ def test_chat_with_piped_stdin_and_a_debtor_file(run, tmp_path: Path, script_dir
 def test_unknown_script_is_a_clear_error(run) -> None:  # type: ignore[no-untyped-def]
     result = run("script", "validate", "no-such-script")
     assert result.exit_code != 0 and "no script directory 'no-such-script'" in result.output
+
+
+def test_chat_debtor_file_errors_name_the_field(run, tmp_path: Path, script_dirs: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    debtor = tmp_path / "debtor.yml"
+    debtor.write_text("frist_name: Alice\n")
+    result = run("chat", str(script_dirs["en"]), "--debtor", str(debtor), stdin="")
+    assert result.exit_code != 0 and "unknown call context field 'frist_name'" in result.output
+    debtor.write_text("first_contact: maybe\n")
+    result = run("chat", str(script_dirs["en"]), "--debtor", str(debtor), stdin="")
+    assert result.exit_code != 0 and "'first_contact': expected true or false" in result.output
