@@ -69,6 +69,7 @@ class RecordQueries:
         campaign_id: int | None = None,
         *,
         account_ref: str | None = None,
+        disposition: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
@@ -85,6 +86,8 @@ class RecordQueries:
             query = query.where(Attempt.campaign_id == campaign_id)
         if account_ref is not None:
             query = query.where(Account.account_ref == account_ref)
+        if disposition is not None:
+            query = query.where(Attempt.disposition == disposition)
         with self._session() as s:
             return [_call(a, ref, e164, name) for a, ref, e164, name in s.execute(query)]
 

@@ -19,6 +19,7 @@ def pages(env: ConsoleEnv) -> list[str]:
     return [
         "/",
         "/campaigns/june",
+        "/campaigns/june/calls",
         "/live",
         f"/calls/{s.answered_attempt}",
         f"/calls/{s.live_attempt}",

@@ -174,3 +174,14 @@ def test_every_page_answers_unknown_records_without_a_server_error(env: ConsoleE
             path = path.replace("{" + name + "}", value)
         response = client.get(path)
         assert response.status_code in (404, 422), (route.path, value, response.status_code)
+
+
+def test_calls_page_filters_by_disposition_and_account(env: ConsoleEnv) -> None:
+    client = env.client("viewer")
+    every = client.get("/campaigns/june/calls").text
+    assert every.count('<a href="/calls/') == 3
+    promised = client.get("/campaigns/june/calls?disposition=promise_to_pay").text
+    assert promised.count('<a href="/calls/') == 1 and "+1 617 ***-**23" in promised
+    by_account = client.get("/campaigns/june/calls?account=A3").text
+    assert by_account.count('<a href="/calls/') == 1 and "+1 312 ***-**44" in by_account
+    assert 'id="older"' not in every

@@ -7,7 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from dialer.web.auth import Principal, require
@@ -17,6 +17,7 @@ from dialer.web.masking import display_number
 from dialer.web.pages import render
 from dialer.web.roles import Permission
 from dialer.web.routes.campaign_pages import local_midnight
+from scheduler.vocabulary import Disposition
 
 router = APIRouter()
 EXPORT_COLUMNS = (
@@ -54,6 +55,42 @@ def recording_file(console: Console, path: str) -> Path:
     if not full.is_relative_to(root):
         raise HTTPException(404, "no such recording")
     return full
+
+
+PAGE = 100
+
+
+@router.get("/campaigns/{name}/calls")
+def calls(
+    request: Request,
+    name: str,
+    account: str = Query("", max_length=64),
+    disposition: str = Query("", max_length=32),
+    page: int = Query(1, ge=1, le=100_000),
+    me: Principal = Depends(require(Permission.view)),
+) -> Response:
+    """Every call of a campaign, newest first, by account or disposition, a page at a time."""
+    console = console_of(request)
+    campaign = console.ledger.get_campaign(name)
+    rows = console.queries.calls(
+        campaign.id,
+        account_ref=account.strip() or None,
+        disposition=disposition or None,
+        limit=PAGE + 1,
+        offset=(page - 1) * PAGE,
+    )
+    return render(
+        request,
+        "calls.html",
+        me,
+        campaign=campaign,
+        calls=rows[:PAGE],
+        more=len(rows) > PAGE,
+        page=page,
+        account=account,
+        disposition=disposition,
+        dispositions=[d.value for d in Disposition],
+    )
 
 
 @router.get("/calls/{attempt_id}")
