@@ -73,6 +73,8 @@ def test_campaign_page_shows_funnel_dispositions_hours_and_latency(env: ConsoleE
     page = env.client("viewer").get("/campaigns/june").text
     assert page.count("<svg") == 3
     assert "promise_to_pay" in page and "opt_out" in page
+    batches = re.search(r'<table id="batches">(.*?)</table>', page, re.S)
+    assert batches and "<td>3 / 1</td>" in batches.group(1)  # numbers valid / invalid of the seeded list
     latency = re.search(r'<table class="small" id="latency">(.*?)</table>', page, re.S)
     assert latency and "640 ms" in latency.group(1) and "910 ms" in latency.group(1)
     assert 'action="/campaigns/june/state"' not in page  # a viewer gets no controls
