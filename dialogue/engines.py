@@ -43,7 +43,7 @@ def open_engine(script: Path, settings: DialogueSettings, engine: str | None = N
     if choice == "embedded":
         from dialogue.embedded.engine import EmbeddedEngine
 
-        yield EmbeddedEngine.load(script, settings.fallback_threshold)
+        yield EmbeddedEngine.load(script, settings.fallback_threshold, settings.min_asr_confidence)
     elif choice == "rasa" and settings.rasa_token_file:
         from dialogue.rasa_client import RasaEngine
         from dialogue.script import load_script
@@ -53,7 +53,9 @@ def open_engine(script: Path, settings: DialogueSettings, engine: str | None = N
             token = token_path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise EngineUnavailable(f"cannot read the Rasa token file {token_path}: {exc.strerror}") from exc
-        engine_ = RasaEngine(settings.rasa_url, token, load_script(script))
+        engine_ = RasaEngine(
+            settings.rasa_url, token, load_script(script), min_asr_confidence=settings.min_asr_confidence
+        )
         try:
             engine_.request("GET", "/status")
             yield engine_

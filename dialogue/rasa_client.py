@@ -36,8 +36,11 @@ _SKIPPED = {"action_listen", "action_session_start", "action_extract_slots"}
 class RasaEngine:
     """A script served by a Rasa server; hands out one policy (conversation) per call."""
 
-    def __init__(self, url: str, token: str, script: Script, timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, token: str, script: Script, timeout: float = 30.0, min_asr_confidence: float = 0.0
+    ) -> None:
         self.url = url.rstrip("/")
+        self.min_asr_confidence = min_asr_confidence
         self.script = script
         self._client = httpx.Client(base_url=self.url, params={"token": token}, timeout=timeout)
 
@@ -118,6 +121,9 @@ class RasaPolicy:
             self.last_parse = ParseResult(intent, 1.0)
             return self._turn(intent, ())
         assert isinstance(event, UserSaid)
+        if event.confidence < self._engine.min_asr_confidence:
+            self.last_parse = ParseResult(FALLBACK_INTENT, event.confidence)
+            return self._turn(FALLBACK_INTENT, ())
         parse = self._engine.parse(event.text, self._now())
         self.last_parse = parse
         return self._turn(parse.intent, parse.entities)

@@ -131,7 +131,9 @@ def served_script(script: Path, settings: DialogueSettings) -> Iterator[RasaEngi
     model = train(venv, script)
     server = start(venv, model, free_port(), settings.rasa_start_timeout)
     try:
-        engine = RasaEngine(server.url, server.token, load_script(script))
+        engine = RasaEngine(
+            server.url, server.token, load_script(script), min_asr_confidence=settings.min_asr_confidence
+        )
         try:
             yield engine
         finally:

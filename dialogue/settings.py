@@ -23,6 +23,9 @@ class DialogueSettings(BaseModel):
         default="", description="Python 3.10 for `dialer rasa setup`; empty: pyenv 3.10.13"
     )
     rasa_start_timeout: float = Field(default=180.0, gt=0, description="seconds to wait for a Rasa server")
+    min_asr_confidence: float = Field(
+        default=0.0, ge=0, le=1, description="a transcript below this recognizer confidence is not understood"
+    )
     fallback_threshold: float = Field(
         default=0.3, ge=0, le=1, description="below this intent confidence a reply is not understood"
     )

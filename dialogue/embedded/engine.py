@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 class EmbeddedEngine:
     """A loaded script: shared, read-only state for many concurrent calls."""
 
-    def __init__(self, script: Script, fallback_threshold: float = 0.3) -> None:
+    def __init__(
+        self, script: Script, fallback_threshold: float = 0.3, min_asr_confidence: float = 0.0
+    ) -> None:
         from dialogue.validate import validate
 
         errors = [f for f in validate(script) if f.severity == "error"]
@@ -31,12 +33,15 @@ class EmbeddedEngine:
             )
         self.script = script
         self.language = script.language
+        self.min_asr_confidence = min_asr_confidence
         self.understander = Understander(script.examples_by_intent(), script.language, fallback_threshold)
         self.matcher = Matcher(script.rules, script.stories)
 
     @classmethod
-    def load(cls, root: Path, fallback_threshold: float = 0.3) -> EmbeddedEngine:
-        return cls(load_script(root), fallback_threshold)
+    def load(
+        cls, root: Path, fallback_threshold: float = 0.3, min_asr_confidence: float = 0.0
+    ) -> EmbeddedEngine:
+        return cls(load_script(root), fallback_threshold, min_asr_confidence)
 
     def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:
         return self.understander.parse(text, now or dt.datetime.now())

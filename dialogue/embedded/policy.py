@@ -92,6 +92,10 @@ class EmbeddedPolicy:
             self.last_parse = ParseResult(intent, 1.0)
             return self._user_turn(intent, ())
         assert isinstance(event, UserSaid)
+        if event.confidence < self._engine.min_asr_confidence:
+            # The recognizer is unsure what was said: as good as not understood.
+            self.last_parse = ParseResult(FALLBACK_INTENT, event.confidence)
+            return self._user_turn(FALLBACK_INTENT, ())
         parse = self._engine.understander.parse(event.text, self._now())
         self.last_parse = parse
         return self._user_turn(parse.intent, parse.entities)

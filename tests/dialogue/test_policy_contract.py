@@ -162,3 +162,23 @@ def test_promise_too_far_out_gets_a_counter_offer(request: pytest.FixtureRequest
 
     promises = [a for a in actions if isinstance(a, RecordPromise)]
     assert promises and promises[0].date.isoformat() == "2026-12-04" and promises[0].amount is None
+
+
+@pytest.mark.parametrize("engine_kind", ENGINES)
+def test_unsure_transcripts_count_as_not_understood(
+    request: pytest.FixtureRequest, script_dirs: dict[str, Any], engine_kind: str
+) -> None:
+    from dialogue.embedded.engine import EmbeddedEngine
+    from dialogue.rasa_client import RasaEngine
+
+    if engine_kind == "embedded":
+        engine: Any = EmbeddedEngine.load(script_dirs["en"], min_asr_confidence=0.5)
+    else:
+        served = request.getfixturevalue("rasa_engines")["en"]
+        engine = RasaEngine(served.url, served._client.params["token"], served.script, min_asr_confidence=0.5)
+    policy = engine.new_policy()
+    policy.start(context_for(engine.script))
+    unsure = policy.handle(UserSaid("yes", confidence=0.2))
+    assert [a.response for a in unsure if isinstance(a, Say)] == ["utter_reprompt_ask_right_party"]
+    sure = policy.handle(UserSaid("yes", confidence=0.9))
+    assert next(a.response for a in sure if isinstance(a, Say)) == "utter_disclosure"
