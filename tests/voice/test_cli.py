@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import zipfile
 from pathlib import Path
 
@@ -14,9 +15,21 @@ from voice.audio import read_wav
 from voice.integrity import sha256_file
 
 
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"DIALER_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"}
+    # edge-tts pointed at a port nobody listens on: "offline" even on a machine with internet
+    edge = f"ws://127.0.0.1:{closed_port()}/edge/v1?TrustedClientToken=x"
+    return {
+        "DIALER_DATA_DIR": str(tmp_path / "data"),
+        "HF_HUB_OFFLINE": "1",
+        "DIALER_VOICE__EDGE_SERVICE_URL": edge,
+    }
 
 
 def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
