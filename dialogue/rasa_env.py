@@ -73,12 +73,12 @@ def setup(venv: Path, python: Path, constraints: Path, say: Callable[[str], None
     """Build (or reuse) the environment. Returns True when it was already healthy."""
     if health(venv) is None:
         return True
+    if not constraints.is_file():
+        raise EngineUnavailable(f"constraints file not found: {constraints} (pass --constraints PATH)")
     if not python.exists():
         raise EngineUnavailable(
             f"no Python 3.10 at {python}: install it (pyenv install 3.10.13) or pass --python"
         )
-    if not constraints.is_file():
-        raise EngineUnavailable(f"constraints file not found: {constraints} (pass --constraints PATH)")
     if venv.exists():
         shutil.rmtree(venv)
     venv.parent.mkdir(parents=True, exist_ok=True)
