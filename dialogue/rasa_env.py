@@ -80,7 +80,9 @@ def setup(venv: Path, python: Path, constraints: Path, say: Callable[[str], None
             f"no Python 3.10 at {python}: install it (pyenv install 3.10.13) or pass --python"
         )
     if venv.exists():
-        shutil.rmtree(venv)
+        if not (venv / "pyvenv.cfg").exists():
+            raise EngineUnavailable(f"{venv} exists and is not a virtualenv: refusing to replace it")
+        shutil.rmtree(venv)  # a broken environment of ours: rebuild it
     venv.parent.mkdir(parents=True, exist_ok=True)
     say(f"creating {venv} with {python}")
     _run([str(python), "-m", "venv", str(venv)], "creating the virtualenv")

@@ -95,3 +95,15 @@ def test_connect_to_a_running_server_with_its_token_file(
     finally:
         server.stop()
     assert server.process.poll() is not None
+
+
+def test_setup_never_replaces_a_directory_that_is_not_a_virtualenv(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    python = rasa_env.default_python(DialogueSettings())
+    with pytest.raises(EngineUnavailable, match="not a virtualenv"):
+        rasa_env.setup(
+            precious, python if python.exists() else Path("/bin/true"), rasa_env.default_constraints()
+        )
+    assert (precious / "notes.txt").read_text() == "keep me"
