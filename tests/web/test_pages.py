@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from scheduler.ledger import CampaignSpec
 
 from .conftest import ConsoleEnv, csrf_from
 
@@ -187,3 +190,15 @@ def test_calls_page_filters_by_disposition_and_account(env: ConsoleEnv) -> None:
     by_account = client.get("/campaigns/june/calls?account=A3").text
     assert by_account.count('<a href="/calls/') == 1 and "+1 312 ***-**44" in by_account
     assert 'id="older"' not in every
+
+
+def test_export_neutralizes_formula_looking_cells(env: ConsoleEnv) -> None:
+    campaign = env.ledger.create_campaign(CampaignSpec(name="=cmd"))
+    env.ledger.create_attempt(
+        campaign_id=campaign.id,
+        account_id=env.ledger.get_account("A1").id,
+        contact_number_id=env.ledger.contact_numbers("A1")[0][0],
+        scheduled_at=dt.datetime.now(dt.UTC),
+    )
+    rows, _ = unzip(env.client("supervisor").get("/campaigns/%3Dcmd/export.zip").content)
+    assert rows[0]["campaign"] == "'=cmd"  # a spreadsheet shows it as text, never runs it

@@ -17,6 +17,7 @@ from dialer.web.masking import display_number
 from dialer.web.pages import render
 from dialer.web.roles import Permission
 from dialer.web.routes.campaign_pages import local_midnight
+from scheduler.importing.values import neutralize
 from scheduler.vocabulary import Disposition
 
 router = APIRouter()
@@ -139,26 +140,28 @@ def export(
         writer.writerow(EXPORT_COLUMNS)
         for c in calls:
             writer.writerow(
-                [
-                    c["id"],
-                    c["campaign"],
-                    c["account_ref"],
-                    display_number(c["e164"], me.role),
-                    c["attempt_no"],
-                    c["state"],
-                    *(
-                        c[k].isoformat() if c[k] else ""
-                        for k in ("scheduled_at", "dialing_at", "answered_at", "ended_at")
-                    ),
-                    c["result"] or "",
-                    c["disposition"] or "",
-                    c["number_status"] or "",
-                    c["sip_code"] or "",
-                    c["talk_seconds"] if c["talk_seconds"] is not None else "",
-                    " ".join(f"recordings/{Path(p).name}" for p in files.get(c["id"], []))
-                    if recordings
-                    else "",
-                ]
+                _cells(
+                    [
+                        c["id"],
+                        c["campaign"],
+                        c["account_ref"],
+                        display_number(c["e164"], me.role),
+                        c["attempt_no"],
+                        c["state"],
+                        *(
+                            c[k].isoformat() if c[k] else ""
+                            for k in ("scheduled_at", "dialing_at", "answered_at", "ended_at")
+                        ),
+                        c["result"] or "",
+                        c["disposition"] or "",
+                        c["number_status"] or "",
+                        c["sip_code"] or "",
+                        c["talk_seconds"] if c["talk_seconds"] is not None else "",
+                        " ".join(f"recordings/{Path(p).name}" for p in files.get(c["id"], []))
+                        if recordings
+                        else "",
+                    ]
+                )
             )
         archive.writestr("calls.csv", "\ufeff" + table.getvalue())
         if recordings:
@@ -173,6 +176,11 @@ def export(
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{_safe(name)}-export.zip"'},
     )
+
+
+def _cells(values: list[object]) -> list[str]:
+    """CSV cells a spreadsheet will not evaluate: formula-looking text gets a leading quote."""
+    return [neutralize(str(v)) for v in values]
 
 
 def _safe(name: str) -> str:
