@@ -4,6 +4,10 @@ One processor with one job, driven frame by frame in audio time. A recognizer st
 speech starts (fed the pre-roll the listener kept, so the first syllable is not lost), fed while the
 callee speaks (Vosk streams; whisper speculates at pauses), and finished at end of speech. Barge-in
 events pass through so the session can clear its outbound queue. `hints` can change per turn.
+
+With `quick_end_ms`, a turn whose partial transcript already is one of the expected phrases
+(`hints.phrases`: "yes", "stop", ...) ends after that shorter silence instead of the endpointer's usual
+trailing silence: the caller who said a complete answer does not wait for the long timeout.
 """
 
 from __future__ import annotations
@@ -44,12 +48,15 @@ class Listener:
         hints: ListeningHints | None = None,
         pre_roll_ms: int = 200,
         partials: bool = True,
+        quick_end_ms: int | None = None,
     ):
         self.recognizer = recognizer
         self.endpointer = endpointer
         self.hints = hints
         self.partials = partials
         self.pre_roll_ms = pre_roll_ms
+        self.quick_end_ms = quick_end_ms
+        self._end_ms = endpointer.end_ms
         self._recent: collections.deque[tuple[float, AudioFrame]] = collections.deque()
         self._stream: RecognizerStream | None = None
         self._stream_start = 0.0
@@ -74,6 +81,7 @@ class Listener:
             elif isinstance(event, BargeIn):
                 out.append(event)
             elif isinstance(event, SpeechEnded) and self._stream is not None:
+                self.endpointer.end_ms = self._end_ms
                 out.append(Heard(self._finish(), event.detected_at))
         if self._stream is not None and self.endpointer.in_speech and self._opened_before(start):
             self._stream.accept(frame)
@@ -106,6 +114,12 @@ class Listener:
         if partial is not None and partial.text != self._last_partial:
             self._last_partial = partial.text
             out.append(Hearing(self._shift(partial), self.endpointer.now))
+            if self.quick_end_ms is not None:
+                complete = _normal(partial.text) in self._expected()
+                self.endpointer.end_ms = self.quick_end_ms if complete else self._end_ms
+
+    def _expected(self) -> set[str]:
+        return {_normal(p) for p in self.hints.phrases} if self.hints else set()
 
     def _finish(self) -> Utterance:
         assert self._stream is not None
@@ -116,3 +130,7 @@ class Listener:
         return replace(
             utterance, start=utterance.start + self._stream_start, end=utterance.end + self._stream_start
         )
+
+
+def _normal(text: str) -> str:
+    return " ".join("".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).split())
