@@ -153,6 +153,11 @@ def _check_flow(script: Script, flow: Flow, intents: set[str], actions: set[str]
     for name, value in flow.condition:
         out.extend(_check_slot(script, flow, flow.line, name, value))
     for step in flow.steps:
+        if step.user and step.user.startswith("#") and step.user[1:] not in script.keypad:
+            message = (
+                f"{label}: keypad {step.user!r} is not in dialer.yml keypad ({', '.join(script.keypad)})"
+            )
+            out.append(Finding("schema", step.path, step.line, message))
         if step.kind == "intent" and step.value not in intents:
             out.append(
                 Finding(
