@@ -181,6 +181,10 @@ class CallCore(Call):
     def now(self) -> float:
         return self._clock() - self._t0
 
+    def restart_clock(self) -> None:
+        """The INVITE goes out now (a call may wait for a free slot first): timings count from here."""
+        self._t0 = self._clock()
+
     def talk_time(self) -> float:
         return self.now() - self._answered if self._answered is not None else 0.0
 

@@ -43,6 +43,7 @@ _TRANSPORTS = {
 }
 _CODEC_IDS = {"PCMU": "PCMU/8000", "PCMA": "PCMA/8000", "G722": "G722/16000"}
 _PJ_ETOOMANY = 70010
+_SLOT_WAIT = 40.0  # longer than Timer B (32 s), after which pjsip gives up on a silent INVITE
 _HANGUP_GRACE = 40.0  # CANCEL/BYE unanswered this long: give up and finish the call ourselves
 
 
@@ -57,7 +58,8 @@ def _vec_bytes(vec: Any) -> bytes:
 class _LogWriter(pj.LogWriter):
     def write(self, entry: Any) -> None:
         with contextlib.suppress(Exception):
-            log.debug("pjsip: %s", mask_text(entry.msg.rstrip()))
+            level = logging.WARNING if entry.level <= 1 else logging.DEBUG
+            log.log(level, "pjsip: %s", mask_text(entry.msg.rstrip()))
 
 
 class _Port(pj.AudioMediaPort):
@@ -336,7 +338,7 @@ class PjsuaEngine(SipEngine):
         cfg.medConfig.sndClockRate = self.rate
         cfg.medConfig.noVad = True
         cfg.logConfig.level = self.log_level
-        cfg.logConfig.consoleLevel = 0
+        cfg.logConfig.consoleLevel = self.log_level  # what reaches the writer below
         self._writer = _LogWriter()
         cfg.logConfig.writer = self._writer
         self._ep = ep
@@ -414,7 +416,7 @@ class PjsuaEngine(SipEngine):
             except Exception:
                 log.exception("SIP command failed")
 
-    def _make_call(self, core: PjsuaCall, request: CallRequest, attempt: int = 0) -> None:
+    def _make_call(self, core: PjsuaCall, request: CallRequest, since: float | None = None) -> None:
         assert self._acc is not None
         pjc = _PjCall(self, self._acc, core)
         core.pj_call = pjc
@@ -426,14 +428,17 @@ class PjsuaEngine(SipEngine):
             h = pj.SipHeader()
             h.hName, h.hValue = name, value
             prm.txOption.headers.append(h)
+        core.restart_clock()
         try:
             pjc.makeCall(request.uri, prm)
         except pj.Error as exc:
             core.pj_call = None
-            if exc.status == _PJ_ETOOMANY and attempt < 100:
-                # pjsua frees a disconnected call's slot a little after we see DISCONNECTED: try again
-                due = time.monotonic() + 0.02
-                self._deferred.append((due, lambda: self._make_call(core, request, attempt + 1)))
+            now = time.monotonic()
+            if exc.status == _PJ_ETOOMANY and now - (since or now) < _SLOT_WAIT:
+                # pjsua reports DISCONNECTED as soon as we CANCEL, but keeps the call's slot until the INVITE
+                # transaction ends (487, or Timer B when a trunk stays silent): wait for a slot
+                first = since or now
+                self._deferred.append((now + 0.05, lambda: self._make_call(core, request, first)))
                 return
             self.retire(pjc)
             core.finish(503 if exc.status else 500, f"call failed: {exc.reason}", "trunk_failure")

@@ -75,6 +75,7 @@ class Procs:
 
     def __init__(self) -> None:
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.sipps: list[subprocess.Popen[bytes]] = []
 
     def sipp(
         self,
@@ -113,6 +114,7 @@ class Procs:
             start_new_session=True,
         )
         self.procs.append(proc)
+        self.sipps.append(proc)
         try:
             if "t1" in extra:
                 _wait_tcp(port)
@@ -132,7 +134,12 @@ class Procs:
         return proc
 
     def close(self) -> None:
-        """SIGTERM to each process group (`timeout` and its child), SIGKILL for what is left after 3 s."""
+        """Let sipp finish its scenario (a 487 still on its way frees the caller's call slot), then SIGTERM
+        each process group (`timeout` and its child), SIGKILL for what is left after 3 s."""
+        deadline = time.monotonic() + 1.5
+        for proc in self.sipps:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.01, deadline - time.monotonic()))
         for proc in self.procs:
             _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + 3
@@ -213,7 +220,8 @@ def have(tool: str) -> bool:
     return shutil.which(tool) is not None
 
 
-def segment_correlation(heard: np.ndarray, source: np.ndarray, seg: int = 8000) -> float:
-    """Median best correlation of 1 s pieces of `source`: robust to a jitter buffer's dropped/added frames."""
+def segment_correlation(heard: np.ndarray, source: np.ndarray, seg: int = 4000) -> float:
+    """Median best correlation of 0.5 s pieces of `source` (8 kHz): robust to frames a jitter buffer drops
+    or conceals under load, which break a single whole-signal alignment."""
     pieces = [source[i : i + seg] for i in range(0, len(source) - seg // 2, seg) if source[i : i + seg].any()]
     return float(np.median([best_correlation(heard, p) for p in pieces])) if pieces else 0.0

@@ -86,3 +86,11 @@ def test_fake_engine_runs_in_virtual_time() -> None:
     heard = bytes(engine.leg("v1").heard)
     assert heard.index(b"\x03\x00" * 4000) == 320 * 5  # 100 ms of silence between answer and play()
     assert b"".join(call.frames.get_nowait() for _ in range(50)) == speech[: 50 * 320]
+
+
+def test_a_silent_trunk_is_a_trunk_failure_in_the_fake() -> None:
+    engine = FakeSipEngine({"sip:s@t": ScriptedCallee(never_answer=True, ringing=False)})
+    engine.start()
+    call = engine.dial(CallRequest("s1", "sip:s@t", ring_timeout=1.5))
+    engine.advance(2.0)
+    assert call.result is not None and call.result.result == "trunk_failure"

@@ -113,11 +113,13 @@ def test_dialer_call_against_callee_records_both_sides(
     rec = stereo(out_wav)
     assert best_correlation(rec[:, 1], bot_audio.samples) > 0.95  # bot on the right
     reply = speak("Yes, speaking.", 8000)
-    assert best_correlation(rec[:, 0], np.frombuffer(reply, dtype="<i2")) > 0.6  # callee's reply on the left
+    assert (
+        segment_correlation(rec[:, 0], np.frombuffer(reply, dtype="<i2")) > 0.85
+    )  # callee's reply on the left
     kinds = [e["event"] for e in events(logs)]
     assert kinds[:5] == ["incoming", "answered", "heard_bot_start", "heard_bot_pause", "speak_start"]
     heard = stereo(logs / "call-001-heard.wav")
-    assert segment_correlation(heard[:, 0], bot_audio.samples) > 0.9  # the callee heard the bot
+    assert segment_correlation(heard[:, 0], bot_audio.samples) > 0.85  # the callee heard the bot
 
 
 @pytest.mark.sip
@@ -138,7 +140,7 @@ def test_callee_outcomes(
         announcement = speak(load_persona(PERSONAS / persona).answer.early_media.say.text, 8000)  # type: ignore[union-attr]
         assert result.early_media_seconds > 3.0
         heard = np.frombuffer(result.early_media, dtype="<i2")
-        assert best_correlation(heard, np.frombuffer(announcement, dtype="<i2")) > 0.6
+        assert segment_correlation(heard, np.frombuffer(announcement, dtype="<i2")) > 0.85
 
 
 @pytest.mark.sip

@@ -155,3 +155,15 @@ def test_invite_digest_challenge_is_answered_with_the_profile_credentials(
     data = json.loads(out.stdout)
     assert (data["sip_code"], data["result"]) == (code, disposition), out.stderr
     assert password not in out.stdout + out.stderr
+
+
+@pytest.mark.sip
+def test_a_silent_trunk_is_a_trunk_failure_not_a_no_answer(tmp_path: Path) -> None:
+    """Nothing answers the INVITE, not even 100 Trying. Its own process: pjsua holds such a call's slot
+    until Timer B (32 s) even after our CANCEL, which would starve a shared engine."""
+    profile = tmp_path / "p.yaml"
+    profile.write_text(f"name: t\ndomain: 127.0.0.1:{port_block(1)}\nring_timeout: 1.5\n")
+    out = dialer("call", "+15551234567", "--profile", str(profile), "--json")
+    data = json.loads(out.stdout)
+    assert data["result"] == "trunk_failure", out.stderr
+    assert data["answered"] is False

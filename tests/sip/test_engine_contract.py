@@ -46,12 +46,6 @@ class Peers:
             return self._fake(ScriptedCallee(never_answer=True))
         return self._sipp("uas_noanswer.xml")
 
-    def silent(self) -> str:
-        """A trunk that never answers anything, not even 100 Trying."""
-        if self.kind == "fake":
-            return self._fake(ScriptedCallee(never_answer=True, ringing=False))
-        return f"sip:nobody@127.0.0.1:{port_block(1)}"
-
     def early_then(self, audio: Audio, code: int, reason: str) -> str:
         if self.kind == "fake":
             return self._fake(ScriptedCallee(final_code=code, reason=reason, early_media=audio.pcm))
@@ -142,14 +136,6 @@ def test_ring_timeout_sends_cancel_and_reports_no_answer(peers: Peers) -> None:
     assert result.sip_code == 487
     assert result.timings.ringing is not None
     assert result.timings.ended >= 1.5
-
-
-def test_a_silent_trunk_is_a_trunk_failure_not_a_no_answer(peers: Peers) -> None:
-    call = _dial(peers, peers.silent(), ring_timeout=1.5)
-    result = call.wait(15)
-    assert result is not None
-    assert result.result == "trunk_failure"
-    assert result.timings.ringing is None
 
 
 def test_early_media_is_captured_before_the_final_code(peers: Peers, callee_audio: Audio) -> None:
