@@ -32,7 +32,8 @@ class WorkerSpec:
     base_rtp_port: int = 40000
     rate: int = 8000
     bind: str = "127.0.0.1"
-    log_level: int = 1
+    log_level: int = 1  # pjsip's own verbosity (1: errors)
+    log_level_python: int = logging.WARNING
     engine: str = "pjsua"  # "fake" runs the loopback engine (tests of the pool's bookkeeping)
 
     @classmethod
@@ -64,6 +65,9 @@ def worker_main(index: int, spec: WorkerSpec, commands: Connection, out: Connect
         with send_lock:
             out.send(message)
 
+    from dialer.logs import configure_logging
+
+    configure_logging(spec.log_level_python)  # the masking filter, in this process too
     sip_port, rtp_port = spec.ports(index)
     try:
         engine = _make_engine(spec, sip_port, rtp_port)
