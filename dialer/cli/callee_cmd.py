@@ -84,3 +84,8 @@ def callee(
         pass
     finally:
         engine.shutdown()
+        from dialer.callee.latency import summarize
+
+        click.echo(
+            f"callee {persona.name}: {count} calls, turn latency on the wire {summarize(log_dir)}", err=True
+        )

@@ -276,3 +276,23 @@ def test_says_stop_persona_speaks_presses_9_and_hangs_up(
     assert kinds.index("heard_bot_pause") < kinds.index("speak_start") < kinds.index("dtmf_sent")
     hangup = next(e for e in events(logs) if e["event"] == "hangup")
     assert hangup["why"] == "end_of_persona"
+
+
+def test_turn_latency_from_the_event_log(tmp_path: Path) -> None:
+    from dialer.callee.latency import summarize, turn_latencies
+
+    events = [
+        {"event": "answered", "wall": 100.0},
+        {"event": "heard_bot_start", "wall": 100.4},  # the opening: not a turn
+        {"event": "speak_start", "wall": 103.0},
+        {"event": "speak_stop", "wall": 104.0},
+        {"event": "heard_bot_start", "wall": 104.9},  # 0.9 s turn
+        {"event": "speak_start", "wall": 107.0},
+        {"event": "speak_stop", "wall": 108.0},
+        {"event": "speak_start", "wall": 109.0},  # spoke again: the previous turn does not count
+        {"event": "speak_stop", "wall": 110.0},
+        {"event": "heard_bot_start", "wall": 111.5},  # 1.5 s turn
+    ]
+    assert [round(x, 3) for x in turn_latencies(events)] == [0.9, 1.5]
+    (tmp_path / "call-001-events.json").write_text(json.dumps({"events": events}))
+    assert summarize(tmp_path) == {"turns": 2, "median_s": 1.2, "p90_s": 1.5, "max_s": 1.5}
