@@ -126,9 +126,11 @@ def test_caller_id_and_p_asserted_identity_are_sent(
     port = _own_scenario(
         procs,
         tmp_path,
-        "uas_check_identity.xml",
-        CALLER_ID="\\+15550100199",
-        PAI_URI="sip:\\+15550100199@trunk.test",
+        "uas_check_headers.xml",
+        HDR1="From:",
+        RE1="\\+15550100199@",
+        HDR2="P-Asserted-Identity:",
+        RE2="sip:\\+15550100199@trunk.test",
     )
     profile = tmp_path / "p.yaml"
     text = f"name: t\ndomain: 127.0.0.1:{port}\ncaller_id: '+15550100199'\n"
@@ -167,3 +169,20 @@ def test_a_silent_trunk_is_a_trunk_failure_not_a_no_answer(tmp_path: Path) -> No
     data = json.loads(out.stdout)
     assert data["result"] == "trunk_failure", out.stderr
     assert data["answered"] is False
+
+
+@pytest.mark.sip
+def test_nat_public_address_goes_into_contact(procs: Procs, tmp_path: Path) -> None:
+    port = _own_scenario(
+        procs,
+        tmp_path,
+        "uas_check_headers.xml",
+        HDR1="Contact:",
+        RE1="198\\.51\\.100\\.7",
+        HDR2="Via:",
+        RE2="198\\.51\\.100\\.7",
+    )
+    profile = tmp_path / "p.yaml"
+    profile.write_text(f"name: t\ndomain: 127.0.0.1:{port}\nnat:\n  public_address: 198.51.100.7\n")
+    out = dialer("call", "+15551234567", "--profile", str(profile), "--json")
+    assert json.loads(out.stdout)["result"] == "busy", out.stderr  # 403 if Contact or Via kept 127.0.0.1
