@@ -97,6 +97,10 @@ def call(
     engine = PjsuaEngine(profile, sip_port=sip_port, rtp_port=rtp_port, rate=pcm_rate, max_calls=1)
     try:
         engine.start()
+        if profile.mode == "register":
+            code, reason = engine.register()
+            if not 200 <= code < 300:
+                raise click.ClickException(f"registration failed: {code} {reason}")
         live = engine.dial(request)
         PlayAndHangup().handle(live, request)
         live.hangup()

@@ -186,3 +186,12 @@ def test_nat_public_address_goes_into_contact(procs: Procs, tmp_path: Path) -> N
     profile.write_text(f"name: t\ndomain: 127.0.0.1:{port}\nnat:\n  public_address: 198.51.100.7\n")
     out = dialer("call", "+15551234567", "--profile", str(profile), "--json")
     assert json.loads(out.stdout)["result"] == "busy", out.stderr  # 403 if Contact or Via kept 127.0.0.1
+
+
+@pytest.mark.sip
+def test_dialer_call_registers_a_registering_trunk_first(procs: Procs, tmp_path: Path) -> None:
+    port = _registrar(procs, tmp_path)  # a registrar that takes one REGISTER and nothing else
+    profile = _register_profile(tmp_path, port)
+    out = dialer("call", "+15551234567", "--profile", str(profile), "--json", env={"TEST_TRUNK_PW": "wrong"})
+    assert out.returncode == 1
+    assert "registration failed: 403" in out.stderr
