@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dialer.web.settings import WebSettings
 from dialogue.settings import DialogueSettings
 from scheduler.settings import DatabaseSettings, SchedulerSettings
 from sip_config.settings import SipSettings
@@ -27,14 +28,6 @@ DEFAULT_CONFIG_NAME = "dialer.toml"
 
 class SettingsError(Exception):
     """The configuration file or environment is invalid; the message names the key."""
-
-
-class WebSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=1, le=65535)
-    secret_key_file: str = Field(default="", description="session signing key; empty: <data_dir>/web-secret")
 
 
 class MetricsSettings(BaseModel):
