@@ -26,5 +26,5 @@ class SchedulerSettings(BaseModel):
     plan_horizon_hours: int = Field(default=24, ge=1, le=24 * 14, description="queue attempts due within")
     trunk_channels: int = Field(default=30, ge=1, description="default concurrent calls per trunk")
     trunk_calls_per_second: float = Field(default=5.0, gt=0, description="default call starts per second")
-    retention_days: int = Field(default=1826, ge=1, description="keep recordings and transcripts (CN C6: 5 y)")
+    retention_days: int = Field(default=1826, ge=1, description="keep recordings, transcripts (CN C6: 5 y)")
     daily_summary_hour_utc: int = Field(default=6, ge=0, le=23)

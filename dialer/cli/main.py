@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rasa": ("dialer.cli.rasa_cmds:rasa", "the optional Rasa server engine: setup, train, serve"),
     "demo": ("dialer.cli.demo_cmd:demo", "run a demo campaign against local simulated callees"),
     "run": ("dialer.cli.run_cmd:run", "the unattended dialer daemon: claims, calls, results"),
-    "report": ("dialer.cli.report_cmds:report", "a campaign's funnel, dispositions, latency and data quality"),
+    "report": ("dialer.cli.report_cmds:report", "a campaign's funnel, outcomes, latency, data quality"),
     "export": ("dialer.cli.report_cmds:export", "call records, recordings and transcripts in one archive"),
     "web": ("dialer.cli.web_cmds:web", "the operator web console and HTTP API"),
     "user": ("dialer.cli.web_cmds:user", "console users: add"),

@@ -15,13 +15,18 @@ from dialer.sip.interfaces import Call, CallHandler, CallRequest, EventKind
 from dialer.sip.recording import read_mono
 
 
-def load_handler(path: str) -> CallHandler:
-    """`package.module:Name` -> a handler instance (a class is instantiated without arguments)."""
+def load_handler(path: str, settings: Any = None) -> CallHandler:
+    """`package.module:Name` -> a handler instance. A class with a `from_settings` constructor gets the
+    settings tree (a session loads its models from it); other classes are instantiated without arguments."""
     module_name, _, attr = path.partition(":")
     if not attr:
         raise ValueError(f"handler path must look like package.module:Name, got {path!r}")
     target: Any = getattr(importlib.import_module(module_name), attr)
-    handler = target() if isinstance(target, type) else target
+    if isinstance(target, type):
+        from_settings = getattr(target, "from_settings", None)
+        handler = from_settings(settings) if callable(from_settings) and settings is not None else target()
+    else:
+        handler = target
     if not callable(getattr(handler, "handle", None)):
         raise TypeError(f"{path} has no handle(call, request) method")
     return handler  # type: ignore[no-any-return]

@@ -93,6 +93,7 @@ class CallResult:
     frame_gap_p99_ms: float = 0.0  # media clock regularity after answer (benchmarks, health)
     frame_gap_max_ms: float = 0.0
     codec: str = ""
+    session: Any = field(default=None, compare=False)  # what the call handler returned (a session report)
 
     def summary(self) -> dict[str, Any]:
         """The JSON shape of `dialer call --json`."""
@@ -132,6 +133,7 @@ class Call(abc.ABC):
     direction: str
     rate: int
     codec: str  # negotiated codec once media runs, e.g. "G722/16000"
+    local_uri: str = ""  # inbound: the URI the caller dialled (a simulated callee routes on its user part)
 
     @property
     @abc.abstractmethod
@@ -233,7 +235,8 @@ class CallHandler(Protocol):
     """What conducts one call inside a worker process; loaded by `module:attr` path, one per worker.
 
     `handle` runs on its own thread and returns when the handler is done with the call; the worker hangs up
-    anything still connected and reports the call's result.
+    anything still connected and reports the call's result, carrying what `handle` returned (if not None,
+    and picklable) as `CallResult.session`.
     """
 
-    def handle(self, call: Call, request: CallRequest) -> None: ...
+    def handle(self, call: Call, request: CallRequest) -> Any: ...

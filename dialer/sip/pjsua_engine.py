@@ -483,6 +483,10 @@ class PjsuaEngine(SipEngine):
         )
         pjc = _PjCall(self, acc, core, pj_call_id)
         core.pj_call = pjc
+        try:
+            core.local_uri = str(pjc.getInfo().localUri)
+        except Exception:  # pjsua2 raises its own Error type; the URI is a routing hint only
+            core.local_uri = ""
         handler = self._incoming
         with self._lock:
             full = len(self._live) >= self.max_calls

@@ -6,6 +6,7 @@ breaks only its own pipes, which the supervisor discards when it restarts the wo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -35,13 +36,17 @@ class WorkerSpec:
     log_level: int = 1  # pjsip's own verbosity (1: errors)
     log_level_python: int = logging.WARNING
     engine: str = "pjsua"  # "fake" runs the loopback engine (tests of the pool's bookkeeping)
+    settings: Any = None  # the whole settings tree, for handlers built `from_settings`
 
     @classmethod
-    def from_settings(cls, sip: SipSettings, profile: Profile, handler: str | None = None) -> WorkerSpec:
+    def from_settings(
+        cls, sip: SipSettings, profile: Profile, handler: str | None = None, settings: Any = None
+    ) -> WorkerSpec:
         """Worker i listens on base_sip_port + i and takes RTP ports from base_rtp_port + 20 * i."""
         return cls(
             profile=profile,
             handler=handler or sip.handler,
+            settings=settings,
             calls_per_worker=sip.calls_per_worker,
             base_sip_port=sip.base_sip_port,
             base_rtp_port=sip.base_rtp_port,
@@ -76,7 +81,7 @@ def worker_main(index: int, spec: WorkerSpec, commands: Connection, out: Connect
             engine.register()
         from dialer.sip.handlers import load_handler
 
-        handler = load_handler(spec.handler)
+        handler = load_handler(spec.handler, spec.settings)
     except Exception as exc:
         send(("failed", f"{type(exc).__name__}: {exc}"))
         return
@@ -123,9 +128,12 @@ def _make_engine(spec: WorkerSpec, sip_port: int, rtp_port: int) -> Any:
     )
 
 
-def _handle(handler: CallHandler, call: Any, request: CallRequest) -> None:
+_REPORT_GRACE = 15.0  # after the call ends: how long a handler may take to finish its report
+
+
+def _handle(handler: CallHandler, call: Any, request: CallRequest, report: list[Any]) -> None:
     try:
-        handler.handle(call, request)
+        report.append(handler.handle(call, request))
     except Exception:
         log.exception("call handler failed")
 
@@ -139,7 +147,10 @@ def _run_call(engine: Any, handler: CallHandler, request: CallRequest, send: Any
     except SipError as exc:
         send(("result", failed_result(request, str(exc))))
         return
-    runner = threading.Thread(target=_handle, args=(handler, call, request), name="call-handler", daemon=True)
+    report: list[Any] = []
+    runner = threading.Thread(
+        target=_handle, args=(handler, call, request, report), name="call-handler", daemon=True
+    )
     runner.start()
     # the result goes out when the call ends, even if a handler is stuck: every accepted call gets one
     limit = time.monotonic() + request.ring_timeout + request.max_duration + 60
@@ -152,4 +163,7 @@ def _run_call(engine: Any, handler: CallHandler, request: CallRequest, send: Any
     if result is None:
         call.hangup()
         result = call.wait(10) or failed_result(request, "the call did not end", "interrupted")
+    runner.join(_REPORT_GRACE)  # the handler's report (transcript, outcome) travels with the result
+    if report and report[0] is not None:
+        result = dataclasses.replace(result, session=report[0])
     send(("result", result))

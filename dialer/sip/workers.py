@@ -43,8 +43,10 @@ class _Worker:
 
 class WorkerPool:
     @classmethod
-    def from_settings(cls, sip: SipSettings, profile: Profile, handler: str | None = None) -> WorkerPool:
-        return cls(WorkerSpec.from_settings(sip, profile, handler), sip.workers)
+    def from_settings(
+        cls, sip: SipSettings, profile: Profile, handler: str | None = None, settings: Any = None
+    ) -> WorkerPool:
+        return cls(WorkerSpec.from_settings(sip, profile, handler, settings), sip.workers)
 
     def __init__(
         self,
