@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dialer.session.settings import SessionSettings
+from dialer.supervisor.settings import RunSettings
 from dialer.web.settings import WebSettings
 from dialogue.settings import DialogueSettings
 from scheduler.settings import DatabaseSettings, SchedulerSettings
@@ -50,6 +52,8 @@ class Settings(BaseModel):
     voice: VoiceSettings = VoiceSettings()
     dialogue: DialogueSettings = DialogueSettings()
     sip: SipSettings = SipSettings()
+    session: SessionSettings = SessionSettings()
+    run: RunSettings = RunSettings()
     web: WebSettings = WebSettings()
     metrics: MetricsSettings = MetricsSettings()
     config_path: Path | None = Field(default=None, exclude=True)

@@ -1,0 +1,1 @@
+"""The call session: conducts one answered call (machine detection, dialogue turns, barge-in)."""

@@ -1,0 +1,47 @@
+"""What a session hands back with the call's result (travels from the worker process as
+`CallResult.session`): plain, picklable values, no engine objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TurnReport:
+    """One utterance. Times are seconds since the answer. `latency_ms` (bot turns): end of the callee's
+    speech (or key press) to the first frame of the reply on the wire."""
+
+    seq: int
+    speaker: str  # "bot" or "callee"
+    text: str
+    start_s: float
+    end_s: float | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    latency_ms: int | None = None
+    keys: str = ""
+    barged_in: bool = False  # bot turns: the callee interrupted it
+
+
+@dataclass(frozen=True, slots=True)
+class SessionReport:
+    disposition: str  # a VOCAB disposition ("" when the session never reached the callee)
+    machine: str = ""  # "human", "machine" or "" (undecided)
+    promise_date: dt.date | None = None
+    promise_amount: Decimal | None = None  # None with a date: the full amount
+    paid_date: dt.date | None = None
+    callback_at: dt.datetime | None = None  # UTC
+    callback_requested: bool = False
+    opt_out: str = ""  # "", "number" or "all"
+    transferred_to: str = ""
+    voicemail_left: bool = False
+    turns: tuple[TurnReport, ...] = field(default_factory=tuple)
+    opening_ms: int | None = None  # answer -> first audio frame of the opening
+    barge_in_stop_ms: tuple[int, ...] = ()  # callee speech start -> bot audio stopped, per barge-in
+    announcement: str = ""  # ASR of early media or of a carrier message after answer (number status)
+    tts_fallbacks: int = 0
+    asr_errors: int = 0
+    ended_by: str = ""  # "bot", "callee", "max_duration", "error"
+    error: str = ""

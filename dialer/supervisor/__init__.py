@@ -1,0 +1,1 @@
+"""The daemon behind `dialer run`: claims due attempts, hands them to call workers, records results."""
