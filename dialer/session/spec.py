@@ -1,0 +1,43 @@
+"""What the supervisor tells a session about one call: `CallRequest.options["session"]` holds a `SessionSpec`.
+
+Raw values (Decimal, date, zone name): the session verbalizes amounts and dates in the call's language, so the
+supervisor never needs the speech packages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+OPTION_KEY = "session"
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    attempt_id: int
+    script: str  # a script name under the scripts directory, or a path (dialogue.engines.resolve_script)
+    language: str  # "en", "zh"
+    company: str
+    agent_name: str
+    first_name: str
+    amount_due: Decimal
+    currency: str
+    due_date: dt.date
+    callback_number: str
+    time_zone: str  # the debtor's zone: "Friday" and callback times resolve in it
+    first_contact: bool = True
+    machine_action: str = "voicemail"  # what a machine gets: "voicemail" (limited content) or "hangup"
+    transfer_uri: str = ""  # a human agent; empty: transfer requests end with a callback offer
+    max_seconds: float = 300.0
+
+    def options(self) -> dict[str, Any]:
+        return {OPTION_KEY: self}
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> SessionSpec:
+        spec = options.get(OPTION_KEY)
+        if not isinstance(spec, cls):
+            raise ValueError("the call request carries no session spec")
+        return spec
