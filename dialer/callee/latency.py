@@ -31,9 +31,9 @@ def turn_latencies(events: Iterable[Mapping[str, Any]]) -> list[float]:
 
 
 def summarize(log_dir: Path) -> dict[str, float | int]:
-    """Turn latency figures over every `call-*-events.json` in `log_dir`."""
+    """Turn latency figures over every `call-*-events.json` in `log_dir` and its persona folders."""
     values: list[float] = []
-    for path in sorted(log_dir.glob("call-*-events.json")):
+    for path in sorted(log_dir.rglob("call-*-events.json")):
         values += turn_latencies(json.loads(path.read_text())["events"])
     if not values:
         return {"turns": 0}
