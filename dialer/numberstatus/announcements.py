@@ -1,0 +1,115 @@
+"""Carrier announcements -> number status, in English and Chinese.
+
+The session transcribes what the network says before (early media) or instead of a person; this table
+turns that text into a disposition and a number status. Rows are checked in order and the first match
+wins, so the specific phrases ("no longer in service") come before the general ones ("not in service"
+is vacant, "no longer" is a line that once worked). Chinese rows carry the simplified and the traditional
+spelling, since a recognizer may produce either.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from scheduler.vocabulary import Disposition, NumberStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """What a carrier message says about the number. `phrase` is the table's label, never the transcript."""
+
+    disposition: Disposition
+    number_status: NumberStatus | None
+    phrase: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    pattern: re.Pattern[str]
+    disposition: Disposition
+    number_status: NumberStatus | None
+    phrase: str
+
+
+def _row(regex: str, disposition: Disposition, status: NumberStatus | None, phrase: str) -> _Row:
+    return _Row(re.compile(regex), disposition, status, phrase)
+
+
+D, S = Disposition, NumberStatus
+ROWS: tuple[_Row, ...] = (
+    # out of service: the line existed and was cut off or suspended
+    _row(r"no longer in service", D.out_of_service, S.out_of_service, "no longer in service"),
+    _row(r"(has been|was|is) disconnected", D.out_of_service, S.out_of_service, "disconnected"),
+    _row(
+        r"temporarily (out of service|suspended)|has been suspended",
+        D.out_of_service,
+        S.out_of_service,
+        "suspended",
+    ),
+    _row(r"已?停机|已?停機|暂停服务|暫停服務", D.out_of_service, S.out_of_service, "停机"),
+    # vacant: no such number
+    _row(
+        r"not (in|a) (service|working number)|not a valid number|does not exist|is not assigned"
+        r"|(number|call) (you have|you've|you) dialed (is|was) (invalid|incorrect)"
+        r"|cannot be completed as dialed",
+        D.vacant,
+        S.vacant,
+        "not in service",
+    ),
+    _row(r"空号|空號|号码不存在|號碼不存在|号码有误|號碼有誤", D.vacant, S.vacant, "空号"),
+    # unreachable: the phone is off or out of coverage (the number works)
+    # (a bare "unavailable" would catch a voicemail greeting: "I'm unavailable, leave a message")
+    _row(
+        r"(switched|powered|turned) off|(cannot|can not|could not|unable to) be (reached|connected)"
+        r"|out of (the )?(coverage|service) area|(subscriber|customer|number|mobile|phone|party)"
+        r"( you( have)? (dialed|called))? is (currently |temporarily )?"
+        r"(unavailable|not available|not reachable|unreachable)",
+        D.unreachable,
+        S.unreachable,
+        "unreachable",
+    ),
+    _row(r"关机|關機", D.unreachable, S.unreachable, "关机"),
+    _row(
+        r"不在服务区|不在服務區|无法接通|無法接通|无人接听|無人接聽", D.unreachable, S.unreachable, "无法接通"
+    ),
+    # busy: the line is in use (the number works)
+    _row(r"正在通话中|正在通話中|用户忙|用戶忙", D.busy, S.valid, "正在通话中"),
+    _row(
+        r"(line|number|subscriber|party) (you (have )?(dialed|called) )?is busy|on another call",
+        D.busy,
+        S.valid,
+        "busy",
+    ),
+    # the network, not the number: never counted against the debtor
+    _row(
+        r"all (circuits|lines) are busy|network (is )?busy|线路忙|線路忙|网络忙|網絡忙",
+        D.trunk_failure,
+        None,
+        "circuits busy",
+    ),
+)
+
+_SPACES = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]")
+_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def normalize(text: str) -> str:
+    """Lower case, punctuation and hyphens as spaces, no spaces between Chinese characters (recognizers
+    put them there), full-width forms folded."""
+    folded = unicodedata.normalize("NFKC", text).lower().replace("-", " ")
+    spaced = _SPACES.sub(" ", _PUNCT.sub(" ", folded)).strip()
+    return _CJK.sub("", spaced)
+
+
+def match(text: str) -> Announcement | None:
+    """The first table row the text matches; None for anything else (a person, a voicemail greeting)."""
+    plain = normalize(text)
+    if not plain:
+        return None
+    for row in ROWS:
+        if row.pattern.search(plain):
+            return Announcement(row.disposition, row.number_status, row.phrase)
+    return None

@@ -1,0 +1,265 @@
+"""Recording an ended attempt: one `CallOutcome`, one transaction, fenced by the lease.
+
+    record_outcome(engine, owner, outcome, now, data_dir=...)
+      attempt  dialing -> done (or interrupted), disposition, history result, SIP, timings   } only while
+      call turns, the recording row (its WAV header and SHA-256)                            } `owner`
+      promise to pay (account -> promised), already paid (-> paid), dispute (-> disputed)    } holds the
+      callback time (the planner's retry honours it), opt-out (DNC, effective at once)      } lease; else
+      number status on the contact number (vacant / out of service: suppressed)             } nothing is
+      one audit entry                                                                        } written
+
+The child rows are written by `SqlLedger`'s own methods on a session joined to this transaction (no second
+copy of their rules); the attempt row itself is updated with the same fence as `ClaimStore.complete`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import wave
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from scheduler import ledger as L
+from scheduler.models import Account, Attempt, ContactNumber
+from scheduler.outcomes import CallOutcome
+from scheduler.sql_ledger import SqlLedger
+from scheduler.validation import check_aware, check_word
+from scheduler.vocabulary import (
+    AccountStatus,
+    AttemptState,
+    CallResult,
+    Disposition,
+    DncScope,
+    DncSource,
+    NumberStatus,
+    Speaker,
+)
+
+SUPPRESSED = frozenset({NumberStatus.vacant, NumberStatus.out_of_service})
+KEPT = frozenset({NumberStatus.suppressed.value, NumberStatus.invalid.value})  # never overwritten by a call
+ACTION = "call.outcome"
+
+
+class RecordingError(L.InvalidValue):
+    """The recording named in an outcome cannot be read (missing, not a PCM WAV, outside the data dir)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingFacts:
+    path: str
+    seconds: float
+    channels: int
+    sample_rate: int
+    sha256: str
+
+
+def read_recording(data_dir: Path, relative: str) -> RecordingFacts:
+    """The recording's header facts and checksum (read before the transaction opens)."""
+    root = data_dir.resolve()
+    path = (root / relative).resolve()
+    if Path(relative).is_absolute() or not path.is_relative_to(root):
+        raise RecordingError("the recording path must be relative to the data directory")
+    try:
+        with wave.open(str(path), "rb") as w:
+            frames, rate, channels = w.getnframes(), w.getframerate(), w.getnchannels()
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except (OSError, wave.Error, EOFError) as exc:
+        raise RecordingError(f"cannot read the recording {relative}: {exc.__class__.__name__}") from exc
+    return RecordingFacts(
+        path.relative_to(root).as_posix(), frames / rate if rate else 0.0, channels, rate, digest.hexdigest()
+    )
+
+
+def _check(outcome: CallOutcome) -> None:
+    check_aware(outcome.ended_at, "ended_at")
+    for name in ("answered_at", "callback_at"):
+        value = getattr(outcome, name)
+        if value is not None:
+            check_aware(value, name)
+    check_word(Disposition, outcome.disposition, "disposition")
+    check_word(CallResult, outcome.history_result, "history result")
+    if outcome.number_status is not None:
+        check_word(NumberStatus, outcome.number_status, "number status")
+    if outcome.opt_out not in ("", "number", "all"):
+        raise L.InvalidValue(f"opt_out {outcome.opt_out!r} is not one of: '', number, all")
+    for turn in outcome.turns:
+        check_word(Speaker, turn.speaker, "turn speaker")
+
+
+def record_outcome(
+    engine: Engine,
+    owner: str,
+    outcome: CallOutcome,
+    now: dt.datetime,
+    *,
+    data_dir: Path | None = None,
+) -> bool:
+    """Record an ended attempt; False (and nothing written) when `owner` no longer holds its lease.
+
+    `data_dir` is needed when the outcome names a recording. Bad values raise `InvalidValue` before
+    anything is written; database failures raise `BackendError`."""
+    _check(outcome)
+    check_aware(now, "now")
+    facts = None
+    if outcome.recording_path:
+        if data_dir is None:
+            raise L.InvalidValue("an outcome with a recording needs the data directory")
+        facts = read_recording(data_dir, outcome.recording_path)
+    try:
+        with engine.connect() as conn, conn.begin() as tx:
+            if not _fence(conn, owner, outcome, now):
+                tx.rollback()
+                return False
+            _children(conn, owner, outcome, now, facts)
+    except L.LedgerError:
+        raise
+    except sa.exc.SQLAlchemyError as exc:
+        raise L.BackendError(f"recording the outcome failed: {exc.__class__.__name__}") from exc
+    return True
+
+
+def _fence(conn: Connection, owner: str, outcome: CallOutcome, now: dt.datetime) -> bool:
+    interrupted = outcome.disposition == Disposition.interrupted
+    result = conn.execute(
+        sa.update(Attempt)
+        .where(
+            Attempt.id == outcome.attempt_id,
+            Attempt.state == AttemptState.dialing.value,
+            Attempt.lease_owner == owner,
+            Attempt.lease_expires_at > now,
+        )
+        .values(
+            state=(AttemptState.interrupted if interrupted else AttemptState.done).value,
+            ended_at=outcome.ended_at,
+            answered_at=outcome.answered_at,
+            result=outcome.history_result,
+            disposition=str(outcome.disposition),
+            number_status=str(outcome.number_status) if outcome.number_status else None,
+            sip_code=outcome.sip_code or None,
+            sip_reason=outcome.sip_reason or None,
+            early_media_seconds=outcome.early_media_seconds,
+            talk_seconds=outcome.talk_seconds,
+            lease_expires_at=None,
+        )
+    )
+    return bool(result.rowcount)
+
+
+def _children(
+    conn: Connection, owner: str, outcome: CallOutcome, now: dt.datetime, facts: RecordingFacts | None
+) -> None:
+    attempt_id = outcome.attempt_id
+    account_id, number_id = conn.execute(
+        sa.select(Attempt.account_id, Attempt.contact_number_id).where(Attempt.id == attempt_id)
+    ).one()
+    debtor_id, amount_due, currency = conn.execute(
+        sa.select(Account.debtor_id, Account.amount_due, Account.currency).where(Account.id == account_id)
+    ).one()
+    e164 = conn.execute(sa.select(ContactNumber.e164).where(ContactNumber.id == number_id)).scalar_one()
+    # A session bound to this connection joins its transaction: the ledger's writes commit or roll back
+    # with the attempt's fenced update.
+    ledger = SqlLedger(cast(Engine, conn), clock=lambda: now)
+    base = outcome.answered_at or outcome.ended_at
+    if outcome.turns:
+        ledger.add_turns(
+            attempt_id,
+            [
+                L.Turn(
+                    t.seq,
+                    Speaker(t.speaker),
+                    t.text,
+                    base + dt.timedelta(seconds=t.start_s),
+                    None if t.end_s is None else base + dt.timedelta(seconds=t.end_s),
+                    t.intent,
+                    t.confidence,
+                    t.latency_ms,
+                )
+                for t in outcome.turns
+            ],
+        )
+    if facts is not None:
+        ledger.add_recording(
+            attempt_id,
+            L.RecordingInfo(facts.path, facts.seconds, facts.channels, facts.sample_rate, facts.sha256),
+        )
+    if outcome.promise is not None:
+        amount = outcome.promise.amount if outcome.promise.amount is not None else Decimal(amount_due)
+        ledger.add_promise(
+            attempt_id, account_id, outcome.promise.date, amount, outcome.promise.currency or currency
+        )
+    if outcome.paid_date is not None or outcome.disposition == Disposition.already_paid:
+        _account_status(conn, account_id, AccountStatus.paid, now)
+    if outcome.disposition == Disposition.dispute:
+        _account_status(conn, account_id, AccountStatus.disputed, now)
+    if outcome.callback_at is not None:
+        ledger.add_callback(attempt_id, account_id, outcome.callback_at)
+    if outcome.opt_out == "number":
+        ledger.add_dnc(
+            DncScope.number, source=DncSource.call, reason=f"opt-out on attempt {attempt_id}", e164=e164
+        )
+    elif outcome.opt_out == "all":
+        ledger.add_dnc(
+            DncScope.person,
+            source=DncSource.call,
+            reason=f"opt-out on attempt {attempt_id}",
+            debtor_id=debtor_id,
+        )
+    if outcome.number_status is not None:
+        _number_status(conn, number_id, NumberStatus(outcome.number_status), outcome, now)
+    ledger.append_audit(
+        L.AuditRecord(owner, ACTION, f"attempt:{attempt_id}", detail=_audit_detail(outcome, facts), at=now)
+    )
+
+
+def _account_status(conn: Connection, account_id: int, status: AccountStatus, now: dt.datetime) -> None:
+    conn.execute(
+        sa.update(Account).where(Account.id == account_id).values(status=status.value, updated_at=now)
+    )
+
+
+def _number_status(
+    conn: Connection, number_id: int, status: NumberStatus, outcome: CallOutcome, now: dt.datetime
+) -> None:
+    values: dict[str, object] = {
+        "status": status.value,
+        "status_detail": f"{outcome.number_status_evidence} on attempt {outcome.attempt_id}"[:200],
+        "last_checked_at": now,
+    }
+    if status in SUPPRESSED:
+        values["suppressed_at"] = now
+    conn.execute(
+        sa.update(ContactNumber)
+        .where(ContactNumber.id == number_id, ContactNumber.status.not_in(KEPT))
+        .values(**values)
+    )
+
+
+def _audit_detail(outcome: CallOutcome, facts: RecordingFacts | None) -> dict[str, object]:
+    """What the audit keeps about a call: codes and measures, never names, numbers, amounts or words."""
+    bot_latencies = [t.latency_ms for t in outcome.turns if t.speaker == "bot" and t.latency_ms is not None]
+    return {
+        "disposition": str(outcome.disposition),
+        "result": outcome.history_result,
+        "sip_code": outcome.sip_code,
+        "number_status": str(outcome.number_status) if outcome.number_status else None,
+        "evidence": outcome.number_status_evidence,
+        "machine": outcome.machine,
+        "opening_ms": outcome.opening_ms,
+        "talk_seconds": round(outcome.talk_seconds, 3),
+        "turns": len(outcome.turns),
+        "turn_latency_ms": bot_latencies,
+        "promise": outcome.promise is not None,
+        "callback": outcome.callback_at.isoformat() if outcome.callback_at else None,
+        "opt_out": outcome.opt_out,
+        "recording": facts is not None,
+        "error": outcome.error,
+    }
