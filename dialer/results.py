@@ -10,13 +10,14 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from dialer.numberstatus import Classification, classify_number, detect_sit
+from dialer.numberstatus import Classification, classify_number, detect_sit, transcribe_announcement
 from dialer.session.report import SessionReport
 from dialer.sip.dispositions import HISTORY
 from dialer.sip.interfaces import CallResult
 from scheduler.outcomes import CallOutcome, PromiseOutcome, TurnOutcome
 from scheduler.vocabulary import CallResult as HistoryResult
 from scheduler.vocabulary import Disposition
+from voice.interfaces import Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +50,21 @@ def history_result(disposition: Disposition) -> HistoryResult:
     return HistoryResult(HISTORY.get(disposition.value, "failed"))
 
 
-def classify_result(result: CallResult, report: SessionReport | None) -> Classification:
-    """Number status of an ended call: SIP code, SIT in the early media, the session's announcement."""
+def classify_result(
+    result: CallResult, report: SessionReport | None, recognizer: Recognizer | None = None
+) -> Classification:
+    """Number status of an ended call: SIP code, SIT in the early media, the carrier's announcement (the
+    session's transcript, or with `recognizer` the early media of a call that never reached a session)."""
     sit = detect_sit(result.early_media, result.rate) if result.early_media else None
+    announcement = report.announcement if report is not None else ""
+    if not announcement and recognizer is not None and not result.answered:
+        announcement = transcribe_announcement(recognizer, result.early_media, result.rate, sit)
     return classify_number(
         sip_code=result.sip_code,
         sip_result=result.result,
         answered=result.answered,
         sit=sit,
-        announcement=report.announcement if report is not None else "",
+        announcement=announcement,
     )
 
 
@@ -107,11 +114,13 @@ def to_outcome(
     *,
     ended_at: dt.datetime,
     data_dir: Path,
+    recognizer: Recognizer | None = None,
 ) -> CallOutcome:
-    """What the ledger records for one ended call. `report` defaults to `result.session` when None."""
+    """What the ledger records for one ended call. `report` defaults to `result.session` when None;
+    `recognizer` (optional) transcribes the early media of unanswered calls for a carrier announcement."""
     if report is None and isinstance(result.session, SessionReport):
         report = result.session
-    number = classify_result(result, report)
+    number = classify_result(result, report, recognizer)
     error = report.error if report is not None else ""
     if number.disposition is not None:
         disposition = number.disposition  # the network or the carrier ended it (even after a 200 OK)
@@ -122,13 +131,10 @@ def to_outcome(
     if (
         result.answered
         and number.disposition is None
-        and report is not None
-        and report.machine != "machine"
-        and report.opening_ms is None
-        and report.ended_by in ("error", "")
         and error
+        and (report is None or (report.machine != "machine" and report.opening_ms is None))
     ):
-        history = HistoryResult.abandoned  # a person answered and heard nothing from us (T7, K2)
+        history = HistoryResult.abandoned  # a person may have answered and heard nothing from us (T7, K2)
     promise = None
     if report is not None and report.promise_date is not None:
         promise = PromiseOutcome(report.promise_date, report.promise_amount)

@@ -3,6 +3,7 @@ from the SIP code, special information tones and carrier announcements in Englis
 
 from dialer.numberstatus.announcements import Announcement, match
 from dialer.numberstatus.classify import Classification, classify_number
+from dialer.numberstatus.listen import transcribe_announcement
 from dialer.numberstatus.predial import PreDial, check_before_dial
 from dialer.numberstatus.sit import Sit, detect_sit
 
@@ -15,4 +16,5 @@ __all__ = [
     "classify_number",
     "detect_sit",
     "match",
+    "transcribe_announcement",
 ]
