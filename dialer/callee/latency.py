@@ -30,6 +30,33 @@ def turn_latencies(events: Iterable[Mapping[str, Any]]) -> list[float]:
     return latencies
 
 
+def barge_in_stops(events: Iterable[Mapping[str, Any]]) -> list[float]:
+    """Seconds from each barge-in (`speak_start` with when=barge_in) to the bot's last loud frame before
+    the pause that followed: how long the bot kept talking over the callee, as the callee heard it."""
+    stops: list[float] = []
+    started: float | None = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "speak_start" and event.get("when") == "barge_in":
+            started = float(event["wall"])
+        elif kind == "heard_bot_pause" and started is not None:
+            stops.append(max(0.0, float(event.get("last_loud") or event["wall"]) - started))
+            started = None
+    return stops
+
+
+def opening_delay(events: Iterable[Mapping[str, Any]]) -> float | None:
+    """Seconds from the answer to the first loud frame of the bot's opening (None: the bot never spoke)."""
+    answered: float | None = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "answered":
+            answered = float(event["wall"])
+        elif kind == "heard_bot_start" and answered is not None:
+            return float(event["wall"]) - answered
+    return None
+
+
 def summarize(log_dir: Path) -> dict[str, float | int]:
     """Turn latency figures over every `call-*-events.json` in `log_dir` and its persona folders."""
     values: list[float] = []

@@ -77,7 +77,13 @@ class PersonaRunner:
             if call.result is None:
                 call.hangup()
             result = call.wait(10)
-            log.add("ended", sip_code=result.sip_code if result else 0)
+            log.add(
+                "ended",
+                sip_code=result.sip_code if result else 0,
+                frames=len(heard),
+                frame_gap_p99_ms=round(result.frame_gap_p99_ms, 1) if result else 0.0,
+                frame_gap_max_ms=round(result.frame_gap_max_ms, 1) if result else 0.0,
+            )
             if heard:
                 write_stereo(
                     str(self.log_dir / f"call-{n:03d}-heard.wav"),
@@ -138,6 +144,7 @@ class PersonaRunner:
         pause_frames = p.pause_ms // 20
         start = time.monotonic()
         bot_talking, silent, bot_spoke, talk_frames = False, 0, False, 0
+        last_loud = 0.0  # wall time just after the bot's last loud frame
         speaking_until: float | None = None
         last_reply_done: float | None = None
         if replies and replies[0].when == "answer":
@@ -166,6 +173,7 @@ class PersonaRunner:
                     speaking_until = self._say(call, replies.pop(0), log, said, len(heard))
             rms = float(np.sqrt(np.mean(np.frombuffer(frame, dtype="<i2").astype(np.float64) ** 2)))
             if rms >= p.energy_threshold:
+                last_loud = time.time()
                 silent = 0
                 talk_frames += 1
                 if not bot_talking:
@@ -183,7 +191,7 @@ class PersonaRunner:
             silent += 1
             if bot_talking and silent >= pause_frames:
                 bot_talking = False
-                log.add("heard_bot_pause")
+                log.add("heard_bot_pause", last_loud=last_loud)
                 if replies and replies[0].when == "pause" and speaking_until is None and bot_spoke:
                     speaking_until = self._say(call, replies.pop(0), log, said, len(heard))
                     bot_spoke = False
@@ -208,7 +216,7 @@ class PersonaRunner:
         call.play(pcm)
         said.append((at, pcm))
         seconds = len(pcm) / (2 * self.rate)
-        log.add("speak_start", text=u.text or u.wav or "tone", seconds=round(seconds, 3))
+        log.add("speak_start", text=u.text or u.wav or "tone", seconds=round(seconds, 3), when=u.when)
         return time.monotonic() + seconds
 
     def _drain_events(self, call: Call, log: EventLog) -> None:
