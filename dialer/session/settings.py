@@ -9,3 +9,33 @@ class SessionSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_call_seconds: float = Field(default=300.0, gt=5, le=3600, description="hard maximum per call")
+    no_input_seconds: float = Field(
+        default=5.0, gt=0.5, le=60, description="silence after the bot's question that counts as no input"
+    )
+    barge_in_ms: int = Field(
+        default=120, ge=40, le=1000, description="callee speech over the bot that stops it (calls only)"
+    )
+    quick_end_ms: int = Field(
+        default=200, ge=60, le=2000, description="end of turn when the partial already is an expected answer"
+    )
+    opening_silence_seconds: float = Field(
+        default=0.8, gt=0, le=5, description="no greeting from the callee this long: open the call"
+    )
+    opening_deadline_seconds: float = Field(
+        default=1.5, gt=0, le=10, description="open the call by then even if undecided (the 2 s promise)"
+    )
+    amd_window_seconds: float = Field(
+        default=6.0, gt=1, le=30, description="a human verdict can still turn into 'machine' this long"
+    )
+    greeting_max_seconds: float = Field(
+        default=2.5, gt=0.5, le=10, description="a first greeting longer than this is a machine's"
+    )
+    after_greeting_silence_seconds: float = Field(
+        default=0.7, gt=0.1, le=5, description="silence that ends a greeting (a human's short hello)"
+    )
+    beep_wait_seconds: float = Field(
+        default=20.0, gt=0, le=120, description="longest wait for a machine's beep before the message"
+    )
+    machine_silence_seconds: float = Field(
+        default=2.5, gt=0.2, le=30, description="no beep but this much silence after the greeting: speak"
+    )

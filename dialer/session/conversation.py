@@ -1,0 +1,372 @@
+"""The turn loop of one answered call: detect a machine, open, listen, answer, until someone hangs up.
+
+Driven frame by frame in audio time (see `line.py`), on the call's handler thread:
+
+    frame -> speaker.tick (prompt finished?) -> machine detector (first seconds) -> listener
+          -> SpeechStarted / BargeIn (stop the bot) / Hearing (partials) / Heard (a turn)
+          -> policy.handle -> actions -> prompts rendered and queued, outcome recorded
+
+States: ``detecting`` (answered, the opening not yet due) -> ``talking`` (a person, the dialogue runs)
+or ``machine_wait`` (waiting for the beep) -> ``voicemail`` (the limited-content message); a closing
+flag ends the call once the last prompt has played. Latency of a reply: end of the callee's speech (or
+the key press) to the first frame of the reply on the wire, in the call's audio time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from dialer.session.context import call_context
+from dialer.session.line import FRAME_SECONDS, Line
+from dialer.session.machine import MachineDetector, Verdict
+from dialer.session.outcome import Outcome
+from dialer.session.prompts import PromptRenderer
+from dialer.session.report import SessionReport
+from dialer.session.settings import SessionSettings
+from dialer.session.speaker import Playing, Speaker
+from dialer.session.spec import SessionSpec
+from dialer.sip.interfaces import Call
+from dialogue.interfaces import (
+    BotAction,
+    DialoguePolicy,
+    HangUp,
+    KeyPressed,
+    MachineDetected,
+    NoInput,
+    Say,
+    Transfer,
+    UserSaid,
+)
+from voice.audio import level_dbfs
+from voice.endpointing import BargeIn, Endpointer, EndpointEvent, SpeechEnded, SpeechStarted
+from voice.errors import VoiceError
+from voice.frames import AudioFrame
+from voice.interfaces import ListeningHints, Recognizer
+from voice.listener import Heard, Hearing, Listener
+from voice.settings import VoiceSettings
+
+log = logging.getLogger(__name__)
+
+PROMPT_GAP_SECONDS = 0.15  # between two prompts of one reply
+TRANSFER_WAIT_SECONDS = 15.0
+
+
+class _Endpointer(Endpointer):
+    """Keeps the last end of speech: the listener reports utterances, the latency needs the last sample."""
+
+    last_end: SpeechEnded | None = None
+
+    def process(self, frame: AudioFrame) -> list[EndpointEvent]:
+        events = super().process(frame)
+        for event in events:
+            if isinstance(event, SpeechEnded):
+                self.last_end = event
+        return events
+
+
+class Conversation:
+    def __init__(
+        self,
+        call: Call,
+        spec: SessionSpec,
+        *,
+        recognizer: Recognizer,
+        prompts: PromptRenderer,
+        new_policy: Callable[[], DialoguePolicy],
+        settings: SessionSettings,
+        voice: VoiceSettings,
+        now: dt.datetime | None = None,
+    ) -> None:
+        self.call = call
+        self.spec = spec
+        self.s = settings
+        self.recognizer = recognizer
+        self.prompts = prompts
+        self.new_policy = new_policy
+        self.line = Line(call)
+        self.endpointer = _Endpointer(
+            aggressiveness=voice.vad_aggressiveness,
+            start_ms=voice.start_of_speech_ms,
+            end_ms=voice.end_of_speech_ms,
+            barge_in_ms=settings.barge_in_ms,
+        )
+        self.listener = Listener(recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms)
+        self.speaker = Speaker(call, self.listener)
+        self.detector = MachineDetector(settings)
+        self.outcome = Outcome(spec)
+        self.context = call_context(spec, now)
+        self.max_seconds = min(spec.max_seconds, settings.max_call_seconds)
+        self.policy: DialoguePolicy | None = None
+        self.state = "detecting"
+        self.closing = False
+        self.transfer_target = ""
+        self.listening_since: float | None = None
+        self.machine_at = 0.0
+        self._quiet_after_beep = False
+
+    # -- the call -------------------------------------------------------------------------------------
+    def run(self, answer_timeout: float) -> SessionReport:
+        try:
+            if self.line.wait_answer(answer_timeout):
+                self._converse()
+            else:
+                self._unanswered()
+        except Exception as exc:  # any failure ends the call cleanly, with an outcome
+            log.warning("call %s: session failed (%s)", self.call.call_id, type(exc).__name__)
+            log.debug("session failure", exc_info=True)
+            self.outcome.error = f"{type(exc).__name__}: {exc}"
+            self.outcome.ended_by = "error"
+        finally:
+            if self.speaker.busy:
+                self._bot_done(self.speaker.finish(self.line.now))
+            if self.call.result is None:
+                self.call.hangup()
+        return self.outcome.report(tuple(self.speaker.stop_ms))
+
+    def _unanswered(self) -> None:
+        """No answer: a carrier's early-media announcement is transcribed for number status."""
+        result = self.call.wait(10)
+        if result is None or result.answered or not result.early_media:
+            return
+        try:
+            heard = self.recognizer.transcribe(result.early_media, result.rate)
+        except VoiceError:
+            self.outcome.asr_errors += 1
+            return
+        self.outcome.announcement = heard.text.strip()
+
+    def _converse(self) -> None:
+        line = self.line
+        while True:
+            line.poll_events()
+            if line.ended:
+                self.outcome.ended_by = self.outcome.ended_by or "callee"
+                return
+            self._keys()
+            if line.t >= self.max_seconds or line.wall_elapsed() > self.max_seconds + 5:
+                self.outcome.ended_by = "max_duration"
+                log.info("call %s: maximum duration reached", self.call.call_id)
+                return
+            if self.closing and not self.speaker.busy:
+                self._close()
+                return
+            frame = line.next_frame()
+            if frame is None:
+                continue
+            done = self.speaker.tick(line.now)
+            if done is not None:
+                self._bot_done(done)
+            if self.state in ("detecting", "talking", "machine_wait") and not self.detector.final:
+                self._detect(frame)
+            elif self.state == "machine_wait":
+                self.detector.process(frame)  # the beep can come after the window
+            for event in self._listen(frame):
+                self._on_listener(event)
+            self._timers(frame)
+
+    # -- machine or human -----------------------------------------------------------------------------
+    def _detect(self, frame: AudioFrame) -> None:
+        verdict = self.detector.process(frame)
+        if verdict is not None:
+            self._verdict(verdict)
+        if self.state == "detecting" and self.detector.opening_due():
+            self._open()
+
+    def _verdict(self, verdict: Verdict) -> None:
+        log.info("call %s: %s (%s) at %.2f s", self.call.call_id, verdict.kind, verdict.reason, verdict.at)
+        self.outcome.machine = verdict.kind
+        if verdict.kind == "machine" and self.state in ("detecting", "talking"):
+            if self.speaker.busy:
+                self._bot_done(self.speaker.stop(self.line.now, None))
+            self.state, self.policy, self.closing = "machine_wait", None, False
+            self.listening_since = None
+            self.machine_at = self.line.t
+            if self.spec.machine_action != "voicemail":
+                self._voicemail()
+
+    def _open(self) -> None:
+        self.state = "talking"
+        self.policy = self.new_policy()
+        self._apply(self.policy.start(self.context), reply_to=None, opening=True)
+
+    def _voicemail(self) -> None:
+        self.state = "voicemail"
+        self.policy = self.new_policy()
+        self._apply(self.policy.start(self.context, MachineDetected()), reply_to=None)
+
+    # -- listening ------------------------------------------------------------------------------------
+    def _listen(self, frame: AudioFrame) -> list[object]:
+        try:
+            return list(self.listener.process(frame))
+        except VoiceError as exc:
+            self.outcome.asr_errors += 1
+            log.warning("call %s: recognizer failed (%s)", self.call.call_id, type(exc).__name__)
+            return []
+
+    def _on_listener(self, event: object) -> None:
+        now = self.line.now
+        if isinstance(event, SpeechStarted):
+            self.listening_since = None
+        elif isinstance(event, BargeIn):
+            if self.state == "talking" and self.speaker.current is not None:
+                start = max(event.speech_start, self.speaker.current.started)
+                self._bot_done(self.speaker.stop(now, start))
+        elif isinstance(event, Hearing):
+            if not self.detector.final:
+                verdict = self.detector.transcript(event.utterance.text)
+                if verdict is not None:
+                    self._verdict(verdict)
+        elif isinstance(event, Heard):
+            self._heard(event)
+
+    def _heard(self, event: Heard) -> None:
+        u = event.utterance
+        last = self.endpointer.last_end
+        start, end = (last.start, last.end) if last is not None else (u.start, u.end)
+        text = u.text.strip()
+        if not self.detector.final:
+            verdict = self.detector.transcript(text)
+            if verdict is not None:
+                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+                self._verdict(verdict)
+                return
+        if self.state != "talking" or self.policy is None or self.closing:
+            if text:
+                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+            return
+        if not text and end - start < 0.5:  # a click or a breath: keep listening
+            self._listening()
+            return
+        if self.speaker.busy:  # a short "mm-hm" over the bot, not long enough to interrupt it
+            if text:
+                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+            return
+        turn = self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+        actions = self.policy.handle(UserSaid(text, u.confidence if text else 0.0))
+        parsed = getattr(self.policy, "last_parse", None)
+        if parsed is not None:
+            self.outcome.set_intent(turn, parsed.intent, parsed.confidence)
+        self._apply(actions, reply_to=end)
+
+    def _keys(self) -> None:
+        while self.line.digits:
+            at, digit = self.line.digits.popleft()
+            verdict = self.detector.keypad()
+            if verdict is not None:
+                self._verdict(verdict)
+            if self.state == "detecting":
+                self._open()
+            if self.state != "talking" or self.policy is None or self.closing:
+                continue
+            if self.speaker.busy:
+                self._bot_done(self.speaker.stop(self.line.now, None))
+            self.outcome.callee_turn("", at, at, keys=digit)
+            self._apply(self.policy.handle(KeyPressed(digit)), reply_to=at)
+
+    def _listening(self) -> None:
+        if self.state == "talking" and not self.closing and not self.speaker.busy:
+            self.listening_since = self.line.t
+
+    # -- timers ---------------------------------------------------------------------------------------
+    def _timers(self, frame: AudioFrame) -> None:
+        t = self.line.t
+        if (
+            self.state == "talking"
+            and self.policy is not None
+            and not self.closing
+            and not self.speaker.busy
+            and not self.endpointer.in_speech
+            and self.listening_since is not None
+            and t - self.listening_since >= self.s.no_input_seconds
+        ):
+            self.listening_since = None
+            self.outcome.callee_turn("", t, t)
+            self._apply(self.policy.handle(NoInput()), reply_to=None)
+        elif self.state == "machine_wait" and self._message_due(frame, t):
+            self._voicemail()
+
+    def _message_due(self, frame: AudioFrame, t: float) -> bool:
+        """After the beep (once the line is quiet again), or long silence, or waited long enough."""
+        d = self.detector
+        if d.beep_at is not None:
+            quiet = level_dbfs(frame.pcm) < -40.0
+            return t - d.beep_at >= 2.0 or (quiet and t - d.beep_at >= 0.1)
+        if t - self.machine_at >= self.s.beep_wait_seconds:
+            return True
+        return t - self.machine_at >= 0.5 and d.silence_since_voice() >= self.s.machine_silence_seconds
+
+    # -- speaking -------------------------------------------------------------------------------------
+    def _apply(self, actions: list[BotAction], reply_to: float | None, opening: bool = False) -> None:
+        texts: list[str] = []
+        for action in actions:
+            if isinstance(action, Say):
+                texts.append(action.text)
+            elif isinstance(action, HangUp):
+                self.closing = True
+            elif isinstance(action, Transfer):
+                self.transfer_target, self.closing = action.target, True
+            else:
+                self.outcome.apply(action)
+        if self.policy is not None and self.policy.ended:
+            self.closing = True
+        if texts:
+            self._say(texts, reply_to, opening)
+        else:
+            self._listening()
+        if self.policy is not None:
+            hints = self.policy.hints()
+            self.listener.hints = ListeningHints(prompt=hints.prompt, phrases=tuple(hints.phrases))
+
+    def _say(self, texts: list[str], reply_to: float | None, opening: bool) -> None:
+        lang, rate = self.spec.language, self.call.rate
+        rendered = [self.prompts.render(text, lang, rate) for text in texts]
+        self.outcome.tts_fallbacks += sum(r.fallback for r in rendered)
+        gap = bytes(2 * round(PROMPT_GAP_SECONDS * rate))
+        pcm = gap.join(r.pcm for r in rendered)
+        if self.speaker.busy:
+            self._bot_done(self.speaker.stop(self.line.now, None))
+        now = self.line.now
+        first_frame = now + FRAME_SECONDS  # the next tick of the media clock sends it
+        latency = None if reply_to is None else max(0, round((first_frame - reply_to) * 1000))
+        text = " ".join(r.text for r in rendered)
+        turn = self.outcome.bot_turn(text, now, latency)
+        if opening:
+            self.outcome.opening_ms = round(first_frame * 1000)
+        self.speaker.play(turn, text, pcm, now)
+        self.listening_since = None
+
+    def _bot_done(self, playing: Playing | None) -> None:
+        if playing is None:
+            return
+        self.outcome.end_turn(playing.turn, playing.stopped or self.line.now, playing.barged_in)
+        if self.state == "voicemail" and not playing.barged_in:
+            self.outcome.voicemail_left = True
+        self._listening()
+
+    # -- the end --------------------------------------------------------------------------------------
+    def _close(self) -> None:
+        self.outcome.ended_by = "bot"
+        if self.transfer_target:
+            uri = self.spec.transfer_uri
+            if uri:
+                self.call.transfer(uri)
+                if self._transferred():
+                    self.outcome.transferred_to = uri
+                    return
+            else:
+                self.outcome.callback_requested = True  # nobody to take the call: offer a callback
+        self.call.hangup()
+
+    def _transferred(self) -> bool:
+        deadline = time.monotonic() + TRANSFER_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            self.line.poll_events()
+            if any(200 <= code < 300 for code in self.line.transfers):
+                return True
+            if any(code >= 300 for code in self.line.transfers) or self.line.ended:
+                return self.line.ended and bool(self.line.transfers)
+            self.line.next_frame()
+        return False

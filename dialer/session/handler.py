@@ -1,0 +1,123 @@
+"""`SessionHandler`: the call handler that conducts reminder calls inside a call worker.
+
+Built once per worker process with `from_settings(settings)`: the recognizer (one model for all the
+worker's calls), the synthesizer chain behind the render cache, and the dialogue engines, loaded per
+script on first use and kept. `handle(call, request)` runs one call (see `conversation.py`) and returns
+its `SessionReport`, which travels back with the call's result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dialer.session.conversation import Conversation
+from dialer.session.prompts import PromptRenderer
+from dialer.session.report import SessionReport
+from dialer.session.settings import SessionSettings
+from dialer.session.spec import SessionSpec
+from dialer.sip.interfaces import Call, CallRequest
+from dialogue.interfaces import DialoguePolicy
+from dialogue.settings import DialogueSettings
+from voice.interfaces import Recognizer, Synthesizer
+from voice.settings import VoiceSettings
+
+log = logging.getLogger(__name__)
+
+PolicyFactory = Callable[[SessionSpec], Callable[[], DialoguePolicy]]
+
+
+class ScriptEngines:
+    """Dialogue engines by script, loaded once per worker (a Rasa server is started once, kept running)."""
+
+    def __init__(self, settings: DialogueSettings, base: Path | None = None) -> None:
+        self.settings = settings
+        self.base = base
+        self._engines: dict[Path, Any] = {}
+        self._stack = contextlib.ExitStack()
+        self._lock = threading.Lock()
+
+    def __call__(self, spec: SessionSpec) -> Callable[[], DialoguePolicy]:
+        from dialogue.engines import open_engine, resolve_script
+
+        path = resolve_script(spec.script, self.settings, self.base)
+        with self._lock:
+            engine = self._engines.get(path)
+            if engine is None:
+                engine = self._stack.enter_context(open_engine(path, self.settings))
+                self._engines[path] = engine
+        return engine.new_policy  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        with self._lock:
+            self._engines.clear()
+            self._stack.close()
+
+
+class SessionHandler:
+    def __init__(
+        self,
+        *,
+        recognizer: Recognizer,
+        synthesizer: Synthesizer,
+        policies: PolicyFactory,
+        settings: SessionSettings | None = None,
+        voice: VoiceSettings | None = None,
+    ) -> None:
+        self.recognizer = recognizer
+        self.prompts = PromptRenderer(synthesizer)
+        self.policies = policies
+        self.settings = settings or SessionSettings()
+        self.voice = voice or VoiceSettings()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SessionHandler:
+        """The worker's engines from the settings tree (models load here, once per process)."""
+        from voice.engines import build_recognizer, build_synthesizer
+
+        voice: VoiceSettings = settings.voice
+        models_dir = settings.path(voice.models_dir, "models")
+        cache_dir = settings.path(voice.cache_dir, "tts-cache")
+        recognizer = build_recognizer(voice, models_dir, settings.data_dir / "work")
+        synthesizer = build_synthesizer(voice, cache_dir)
+        base = settings.config_path.resolve().parent if settings.config_path else None
+        return cls(
+            recognizer=recognizer,
+            synthesizer=synthesizer,
+            policies=ScriptEngines(settings.dialogue, base),
+            settings=settings.session,
+            voice=voice,
+        )
+
+    def handle(self, call: Call, request: CallRequest) -> SessionReport:
+        try:
+            spec = SessionSpec.from_options(request.options)
+            new_policy = self.policies(spec)  # load the script while the phone rings
+        except Exception as exc:
+            log.warning("call %s: cannot start a session (%s)", call.call_id, type(exc).__name__)
+            call.hangup()
+            return SessionReport("", ended_by="error", error=f"{type(exc).__name__}: {exc}")
+        conversation = Conversation(
+            call,
+            spec,
+            recognizer=self.recognizer,
+            prompts=self.prompts,
+            new_policy=new_policy,
+            settings=self.settings,
+            voice=self.voice,
+        )
+        report = conversation.run(answer_timeout=request.ring_timeout + 60)
+        log.info(
+            "call %s: session ended by %s, disposition %s, %d turns, %d barge-ins, %d TTS fallbacks",
+            call.call_id,
+            report.ended_by or "-",
+            report.disposition or "-",
+            len(report.turns),
+            len(report.barge_in_stop_ms),
+            report.tts_fallbacks,
+        )
+        return report

@@ -1,0 +1,125 @@
+"""What the call achieved: the policy's actions collected, the turns kept, and the report built at the end.
+
+Mutable while the call runs (one session thread), frozen into a `SessionReport` once it ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from dialer.session.context import to_utc
+from dialer.session.report import SessionReport, TurnReport
+from dialer.session.spec import SessionSpec
+from dialogue.interfaces import (
+    BotAction,
+    OptOut,
+    RecordCallback,
+    RecordPaid,
+    RecordPromise,
+    SetDisposition,
+)
+
+
+@dataclass
+class Outcome:
+    spec: SessionSpec
+    disposition: str = ""
+    machine: str = ""
+    promise_date: dt.date | None = None
+    promise_amount: Decimal | None = None
+    paid_date: dt.date | None = None
+    callback_at: dt.datetime | None = None
+    callback_requested: bool = False
+    opt_out: str = ""
+    transferred_to: str = ""
+    voicemail_left: bool = False
+    turns: list[TurnReport] = field(default_factory=list)
+    opening_ms: int | None = None
+    announcement: str = ""
+    tts_fallbacks: int = 0
+    asr_errors: int = 0
+    ended_by: str = ""
+    error: str = ""
+
+    def apply(self, action: BotAction) -> None:
+        """The bookkeeping actions (speech, hang-up and transfer are the session's)."""
+        if isinstance(action, SetDisposition):
+            self.disposition = action.disposition
+        elif isinstance(action, RecordPromise):
+            self.promise_date, self.promise_amount = action.date, action.amount
+        elif isinstance(action, RecordPaid):
+            self.paid_date = action.date
+        elif isinstance(action, RecordCallback):
+            self.callback_requested = True
+            self.callback_at = to_utc(action.at, self.spec) if action.at is not None else None
+        elif isinstance(action, OptOut):
+            self.opt_out = action.scope
+
+    # -- turns ----------------------------------------------------------------------------------------
+    def bot_turn(self, text: str, start: float, latency_ms: int | None) -> int:
+        self.turns.append(TurnReport(len(self.turns), "bot", text, round(start, 3), latency_ms=latency_ms))
+        return len(self.turns) - 1
+
+    def end_turn(self, index: int, end: float, barged_in: bool = False) -> None:
+        self.turns[index] = replace(self.turns[index], end_s=round(end, 3), barged_in=barged_in)
+
+    def callee_turn(
+        self,
+        text: str,
+        start: float,
+        end: float,
+        *,
+        intent: str | None = None,
+        confidence: float | None = None,
+        keys: str = "",
+    ) -> int:
+        turn = TurnReport(
+            len(self.turns),
+            "callee",
+            text,
+            round(start, 3),
+            round(end, 3),
+            intent=intent,
+            confidence=None if confidence is None else round(confidence, 3),
+            keys=keys,
+        )
+        self.turns.append(turn)
+        return turn.seq
+
+    def set_intent(self, index: int, intent: str | None, confidence: float | None) -> None:
+        turn = self.turns[index]
+        self.turns[index] = replace(
+            turn, intent=intent, confidence=confidence if confidence is None else round(confidence, 3)
+        )
+
+    def report(self, barge_in_stop_ms: tuple[int, ...]) -> SessionReport:
+        disposition = self.disposition
+        if not disposition and not self.error:
+            if self.machine == "machine":
+                disposition = "voicemail_left" if self.voicemail_left else "machine_no_message"
+            elif self.ended_by == "callee":
+                disposition = "refused"
+            elif self.machine:
+                disposition = "no_response"
+        return SessionReport(
+            disposition=disposition,
+            machine=self.machine,
+            promise_date=self.promise_date,
+            promise_amount=self.promise_amount,
+            paid_date=self.paid_date,
+            callback_at=self.callback_at,
+            callback_requested=self.callback_requested,
+            opt_out=self.opt_out,
+            transferred_to=self.transferred_to,
+            voicemail_left=self.voicemail_left,
+            turns=tuple(self.turns),
+            opening_ms=self.opening_ms,
+            barge_in_stop_ms=barge_in_stop_ms,
+            announcement=self.announcement,
+            tts_fallbacks=self.tts_fallbacks,
+            asr_errors=self.asr_errors,
+            ended_by=self.ended_by,
+            error=self.error,
+        )
