@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from dialer.sip.fake_engine import ScriptedCallee
-from dialogue.interfaces import HangUp, RecordPromise, Say, SetDisposition
+from dialogue.interfaces import BotAction, HangUp, RecordPromise, Say, SetDisposition
 
 from .fakes import Timeline, run_call
 
-PROMISE = [
+PROMISE: list[list[BotAction]] = [
     [Say("Thank you John. You owe $120.50, due 2026-11-15. When can you pay?", "utter_ask_payment")],
     [
         Say("Thank you. Goodbye.", "utter_close_promise"),
