@@ -8,6 +8,9 @@
       number status on the contact number (vacant / out of service: suppressed)             } nothing is
       one audit entry                                                                        } written
 
+    refuse_before_dial(engine, owner, attempt_id, status, reason, now)
+      a claimed attempt whose number failed the pre-dial check: cancelled, the number marked
+
 The child rows are written by `SqlLedger`'s own methods on a session joined to this transaction (no second
 copy of their rules); the attempt row itself is updated with the same fence as `ClaimStore.complete`.
 """
@@ -44,6 +47,9 @@ from scheduler.vocabulary import (
 SUPPRESSED = frozenset({NumberStatus.vacant, NumberStatus.out_of_service})
 KEPT = frozenset({NumberStatus.suppressed.value, NumberStatus.invalid.value})  # never overwritten by a call
 ACTION = "call.outcome"
+DEAD_BEFORE_DIAL = frozenset(
+    {NumberStatus.invalid, NumberStatus.vacant, NumberStatus.out_of_service, NumberStatus.suppressed}
+)
 
 
 class RecordingError(L.InvalidValue):
@@ -263,3 +269,52 @@ def _audit_detail(outcome: CallOutcome, facts: RecordingFacts | None) -> dict[st
         "recording": facts is not None,
         "error": outcome.error,
     }
+
+
+def refuse_before_dial(
+    engine: Engine, owner: str, attempt_id: int, status: NumberStatus, reason: str, now: dt.datetime
+) -> bool:
+    """A claimed attempt whose number failed the pre-dial check: the attempt is cancelled (rule NUMBER,
+    never dialled, never counted), the number takes `status` (invalid, vacant...: suppressed), and the
+    planner moves to the debtor's other numbers. False when `owner` no longer holds the claim.
+    `reason` must not contain the number (it is stored and audited)."""
+    check_aware(now, "now")
+    status = NumberStatus(check_word(NumberStatus, status, "number status"))
+    try:
+        with engine.connect() as conn, conn.begin() as tx:
+            done = conn.execute(
+                sa.update(Attempt)
+                .where(
+                    Attempt.id == attempt_id,
+                    Attempt.state == AttemptState.claimed.value,
+                    Attempt.lease_owner == owner,
+                    Attempt.lease_expires_at > now,
+                )
+                .values(
+                    state=AttemptState.cancelled.value,
+                    decision_rule="NUMBER",
+                    number_status=status.value,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    claimed_at=None,
+                )
+            )
+            if not done.rowcount:
+                tx.rollback()
+                return False
+            number_id = conn.scalar(sa.select(Attempt.contact_number_id).where(Attempt.id == attempt_id))
+            values: dict[str, object] = {
+                "status": status.value,
+                "status_detail": f"pre-dial: {reason}"[:200],
+                "last_checked_at": now,
+            }
+            if status in DEAD_BEFORE_DIAL:
+                values["suppressed_at"] = now
+            conn.execute(sa.update(ContactNumber).where(ContactNumber.id == number_id).values(**values))
+            SqlLedger(cast(Engine, conn), clock=lambda: now).append_audit(
+                L.AuditRecord(owner, "call.refused", f"attempt:{attempt_id}", "NUMBER",
+                              detail={"number_status": status.value, "reason": reason[:200]}, at=now)
+            )  # fmt: skip
+    except sa.exc.SQLAlchemyError as exc:
+        raise L.BackendError(f"refusing the attempt failed: {exc.__class__.__name__}") from exc
+    return True

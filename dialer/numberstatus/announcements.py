@@ -41,7 +41,7 @@ D, S = Disposition, NumberStatus
 ROWS: tuple[_Row, ...] = (
     # out of service: the line existed and was cut off or suspended
     _row(r"no longer in service", D.out_of_service, S.out_of_service, "no longer in service"),
-    _row(r"(has been|was|is) disconnected", D.out_of_service, S.out_of_service, "disconnected"),
+    _row(r"\b(been|be|was|is) disconnected", D.out_of_service, S.out_of_service, "disconnected"),
     _row(
         r"temporarily (out of service|suspended)|has been suspended",
         D.out_of_service,

@@ -19,6 +19,7 @@ ANNOUNCEMENTS = [
     ("We're sorry, you have reached a number that has been disconnected or is no longer in service.",
      "out_of_service", "out_of_service"),
     ("The number you have called has been disconnected.", "out_of_service", "out_of_service"),
+    ("The number you can call can be disconnected.", "out_of_service", "out_of_service"),  # tiny.en at 8 kHz
     ("This number is temporarily out of service.", "out_of_service", "out_of_service"),
     ("Your call cannot be completed as dialed.", "vacant", "vacant"),
     ("The number you dialed is not a working number", "vacant", "vacant"),

@@ -18,7 +18,7 @@ from scheduler import ledger as L
 from scheduler.db import create_engine
 from scheduler.models import Account, AuditEntry, CallTurn, ContactNumber, DncEntry, Promise, Recording
 from scheduler.outcomes import CallOutcome, PromiseOutcome, TurnOutcome
-from scheduler.results import record_outcome
+from scheduler.results import record_outcome, refuse_before_dial
 from scheduler.sql_ledger import SqlLedger
 from scheduler.vocabulary import Disposition, NumberStatus
 from tests.outcomes.ledger_setup import LEASE, OWNER, attempts, dialing, plan, store
@@ -268,3 +268,25 @@ def test_bad_values_are_refused_before_anything_is_written(url: str, tmp_path: P
         _record(url, _outcome(ids["a"], Disposition.refused, recording_path="../x.wav"), data_dir=tmp_path)
     assert [a.state for a in attempts(url)] == ["dialing"]
     assert _rows(url, sa.select(sa.func.count()).select_from(Recording)) == [(0,)]
+
+
+def test_a_number_refused_before_dialling_is_marked_and_the_next_number_is_planned(url: str) -> None:
+    ids = dialing(url, {"a": ["+12125550100", "+19175550100"]}, dial=False)
+    engine = create_engine(url)
+    try:
+        assert not refuse_before_dial(engine, "h2", ids["a"], NumberStatus.invalid, "not a valid number", T0)
+        assert refuse_before_dial(engine, OWNER, ids["a"], NumberStatus.invalid, "not a valid number", T0)
+        assert not refuse_before_dial(engine, OWNER, ids["a"], NumberStatus.invalid, "again", T0)  # done once
+    finally:
+        engine.dispose()
+    (attempt,) = attempts(url)
+    assert (attempt.state, attempt.decision_rule, attempt.dialing_at, attempt.lease_owner) == (
+        "cancelled", "NUMBER", None, None,
+    )  # fmt: skip
+    columns = (ContactNumber.status, ContactNumber.suppressed_at, ContactNumber.status_detail)
+    rows = _rows(url, sa.select(*columns).order_by(ContactNumber.id))
+    assert rows[0] == ("invalid", T0, "pre-dial: not a valid number") and rows[1][:2] == ("unknown", None)
+    assert _rows(url, sa.select(AuditEntry.rule).where(AuditEntry.action == "call.refused")) == [("NUMBER",)]
+    row = plan(url, T0 + dt.timedelta(minutes=1))["a"]
+    assert (row.number, row.queued) == ("+19175550100", True)  # type: ignore[attr-defined]
+    assert [a.attempt_no for a in attempts(url)] == [1, 1]  # the refused attempt used no budget
