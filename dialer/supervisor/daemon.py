@@ -1,0 +1,508 @@
+"""The supervisor behind `dialer run`: claim due attempts, pace them, dial through the call workers,
+record each result, and shut down without losing an attempt.
+
+    claim (policy gate) -> pace (trunk channels, calls/s; caller ID) -> dialing -> WorkerPool.submit
+         ^ held claims wait for the pacer          live calls: leases renewed |
+         |                                                                    v
+    SIGTERM: no new claims, held claims released,         result -> to_outcome -> record_outcome (fenced)
+    live calls finish (run.drain_seconds), exit 0         -> metrics, structured log line
+    SIGHUP: policy profiles reloaded at once; scripts checked, then the call workers are recycled once
+    their live calls have ended (no new claims meanwhile)
+
+A restart under a fixed `scheduler.host_id` takes back its own leases at once (claimed: released;
+dialling: interrupted, re-decided by the planner); other hosts' expired leases are recovered by the
+planner tick. Nothing here redials an attempt that may have reached the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import queue
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from dialer.logs import mask_number
+from dialer.session.report import SessionReport
+from dialer.settings import Settings
+from dialer.sip.interfaces import CallRequest, CallResult, EngineError
+from dialer.sip.workers import WorkerPool
+from dialer.supervisor import ledger_ops
+from dialer.supervisor.callspec import (
+    AttemptFacts,
+    SpecError,
+    caller_id_headers,
+    load_facts,
+    recording_path,
+    session_spec,
+)
+from dialer.supervisor.metrics import Metrics, MetricsServer
+from dialer.supervisor.reload import check_scripts, counting_gate, load_policy
+from scheduler import migrations
+from scheduler.caller_id import choose_caller_id
+from scheduler.claims import Claim, ClaimStore, claims_engine, default_owner
+from scheduler.jobs import JobContext, install_jobs, planner_tick
+from scheduler.pacing import Pacer, TrunkLimits
+from sip_config.loader import load_for_settings
+from sip_config.schema import Profile
+
+log = logging.getLogger("dialer.run")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class SupervisorError(Exception):
+    """The daemon cannot start (ledger schema, SIP profile, ports); the message says which."""
+
+
+@dataclass
+class _Live:
+    facts: AttemptFacts
+    future: Future[CallResult]
+    dialled_at: float
+
+
+@dataclass
+class _Held:
+    claim: Claim
+    facts: AttemptFacts
+    retry_at: dt.datetime
+
+
+@dataclass
+class RunSummary:
+    campaigns: list[str]
+    claimed: int = 0
+    dialled: int = 0
+    recorded: int = 0
+    released: int = 0
+    cancelled: int = 0
+    lost_leases: int = 0
+    recovered: int = 0
+    dispositions: Counter[str] = field(default_factory=Counter)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped_by: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["dispositions"] = dict(self.dispositions)
+        data["seconds"] = round(self.seconds, 1)
+        return data
+
+
+class Supervisor:
+    def __init__(
+        self,
+        settings: Settings,
+        environ: Mapping[str, str],
+        *,
+        campaigns: Sequence[str] = (),
+        until_idle: bool = False,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        self.settings = settings
+        self.run = settings.run
+        self.until_idle = until_idle
+        self.clock = clock
+        url = settings.database_url
+        try:
+            if not migrations.is_current(url):
+                raise SupervisorError("the ledger schema is not current: run `dialer db upgrade`")
+        except SupervisorError:
+            raise
+        except Exception as exc:
+            raise SupervisorError(f"cannot open the ledger: {type(exc).__name__}") from exc
+        self.engine = claims_engine(url)
+        try:
+            self.campaign_ids = ledger_ops.campaign_ids(self.engine, list(campaigns)) if campaigns else {}
+        except ledger_ops.UnknownCampaign as exc:
+            raise SupervisorError(str(exc)) from exc
+        try:
+            self.profile: Profile = load_for_settings(
+                Path(settings.sip.profile), settings.sip.secrets_file, environ
+            )
+        except Exception as exc:  # ProfileError names file, line and field (never the secret)
+            raise SupervisorError(str(exc)) from exc
+        self.owner = settings.scheduler.host_id or default_owner()
+        self.metrics = Metrics()
+        profiles = load_policy(settings.scheduler.profiles_dir)
+        lease = dt.timedelta(seconds=settings.scheduler.lease_seconds)
+        self.claims = ClaimStore(
+            self.engine, owner=self.owner, lease=lease, gate=counting_gate(profiles, self.metrics)
+        )
+        self.pacer = Pacer(self.engine, self._limits)
+        self.ctx = JobContext(
+            self.engine, profiles, settings.scheduler, settings.data_dir, self.owner, clock=clock
+        )
+        self.summary = RunSummary(sorted(self.campaign_ids))
+        self.capacity = min(settings.sip.workers * settings.sip.calls_per_worker, self.profile.channel_limit)
+        self._live: dict[int, _Live] = {}
+        self._held: dict[int, _Held] = {}
+        self._done: queue.Queue[tuple[int, CallResult]] = queue.Queue()
+        self._tick_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._recycle = False
+        self._ready = False
+        self._last_renew = 0.0
+        self.pool: WorkerPool | None = None
+        self.scheduler: BackgroundScheduler | None = None
+        self.server: MetricsServer | None = None
+
+    def _limits(self, trunk: str | None) -> TrunkLimits:
+        """The loaded profile's limits for its own trunk (or the default trunk); others get the
+        scheduler's defaults."""
+        if trunk is None or trunk == self.profile.name:
+            return TrunkLimits(self.profile.channel_limit, self.profile.calls_per_second)
+        sched = self.settings.scheduler
+        return TrunkLimits(sched.trunk_channels, sched.trunk_calls_per_second)
+
+    # -- control -------------------------------------------------------------------------------------
+    def request_stop(self, why: str = "stop") -> None:
+        self.summary.stopped_by = self.summary.stopped_by or why
+        self._stop.set()
+
+    def request_reload(self) -> None:
+        self._reload.set()
+
+    def install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.request_stop("SIGTERM"))
+        signal.signal(signal.SIGINT, lambda *_: self.request_stop("SIGINT"))
+        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        ok = self._ready and not self._stop.is_set()
+        body = {
+            "status": "ok" if ok else ("draining" if self._stop.is_set() else "starting"),
+            "owner": self.owner,
+            "calls_live": len(self._live),
+            "claims_held": len(self._held),
+            "capacity": self.capacity,
+        }
+        return ok, body
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def serve(self) -> RunSummary:
+        started = time.monotonic()
+        try:
+            self._start()
+            self._loop()
+        finally:
+            self._drain()
+            self.summary.seconds = time.monotonic() - started
+        return self.summary
+
+    def _start(self) -> None:
+        m = self.settings.metrics
+        if m.port:
+            self.server = MetricsServer(self.metrics, self.health, m.host, m.port)
+            self.server.start()
+        self._recover_own()
+        self.tick()
+        self.scheduler = BackgroundScheduler(timezone=dt.UTC)
+        for job in install_jobs(self.scheduler, self.ctx):
+            if job.id in ("planner_tick", "window_openings"):
+                job.modify(func=self._locked_tick, args=[])
+        self.scheduler.start()
+        self.pool = self._start_pool()
+        self._ready = True
+        log.info(
+            "event=run.started owner=%s campaigns=%s capacity=%d handler=%s",
+            self.owner, ",".join(self.summary.campaigns) or "*", self.capacity, self.run.handler,
+        )  # fmt: skip
+
+    def _start_pool(self) -> WorkerPool:
+        deadline = time.monotonic() + self.run.worker_start_seconds
+        while True:
+            pool = WorkerPool.from_settings(
+                self.settings.sip, self.profile, handler=self.run.handler, settings=self.settings
+            )
+            try:
+                pool.start(timeout=min(15.0, max(1.0, deadline - time.monotonic())))
+                return pool
+            except EngineError as exc:
+                if time.monotonic() >= deadline or self._stop.is_set():
+                    raise SupervisorError(f"call workers did not start: {exc}") from exc
+                log.warning("event=workers.retry reason=%s", exc)
+                self._stop.wait(1.0)
+
+    def _locked_tick(self) -> dict[str, int]:
+        with self._tick_lock:
+            return planner_tick(self.ctx)
+
+    def tick(self) -> dict[str, int]:
+        """One planner tick now (recovery of expired leases, then planning), never two at once."""
+        return self._locked_tick()
+
+    def _recover_own(self) -> None:
+        """Leases still held under our host id from before a crash: claimed ones go back to the queue,
+        dialled ones are interrupted (their result was lost) and re-decided by the planner."""
+        from dialer.results import interrupted_outcome
+        from scheduler.results import record_outcome
+
+        now = self.clock()
+        for attempt_id, state in ledger_ops.held_by(self.engine, self.owner):
+            if state == "claimed":
+                ok = self.claims.release(attempt_id, now)
+            else:
+                outcome = interrupted_outcome(attempt_id, ended_at=now, error="supervisor restarted mid-call")
+                ok = record_outcome(self.engine, self.owner, outcome, now, data_dir=self.settings.data_dir)
+            if ok:
+                self.summary.recovered += 1
+                log.warning("event=attempt.recovered attempt=%d was=%s", attempt_id, state)
+
+    # -- the loop ------------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._collect()
+            self._renew()
+            if self._reload.is_set():
+                self._reload.clear()
+                self._do_reload()
+            if self._recycle:
+                self._try_recycle()
+            else:
+                self._dial_held()
+                self._claim()
+            if self.until_idle and self._idle():
+                self.request_stop("idle")
+                break
+            self._stop.wait(self.run.claim_interval_seconds if not self._live else 0.2)
+
+    def _idle(self) -> bool:
+        if self._live or self._held or not self._done.empty():
+            return False
+        ids = list(self.campaign_ids.values())
+        if ledger_ops.pending_work(self.engine, ids, self.clock()):
+            return False
+        self.tick()  # results may have made retries due at once
+        return ledger_ops.pending_work(self.engine, ids, self.clock()) == 0
+
+    def _claim(self) -> None:
+        free = self.capacity - len(self._live) - len(self._held)
+        if free <= 0:
+            return
+        now = self.clock()
+        targets: list[int | None] = list(self.campaign_ids.values()) or [None]
+        for campaign_id in targets:
+            if free <= 0:
+                break
+            claims = self.claims.claim(now, limit=free, campaign_id=campaign_id)
+            free -= len(claims)
+            self.metrics.claims.inc(len(claims))
+            self.summary.claimed += len(claims)
+            for claim in claims:
+                self._prepare(claim, now)
+
+    def _prepare(self, claim: Claim, now: dt.datetime) -> None:
+        try:
+            facts = load_facts(self.engine, claim.attempt_id, self.run.default_time_zone)
+        except SpecError as exc:
+            self._cancel(claim.attempt_id, now, str(exc))
+            return
+        self._held[claim.attempt_id] = _Held(claim, facts, now)
+        self._dial(self._held[claim.attempt_id], now)
+
+    def _dial_held(self) -> None:
+        now = self.clock()
+        for held in [h for h in self._held.values() if h.retry_at <= now]:
+            self._dial(held, now)
+
+    def _dial(self, held: _Held, now: dt.datetime) -> None:
+        facts = held.facts
+        attempt_id = facts.attempt_id
+        try:
+            max_seconds = min(self.settings.session.max_call_seconds, self.profile.max_call_duration)
+            spec = session_spec(facts, self.run, max_seconds)
+        except SpecError as exc:
+            self._held.pop(attempt_id, None)
+            self._cancel(attempt_id, now, str(exc))
+            return
+        caller_id = choose_caller_id(facts.caller_id_pool, facts.e164) or self.profile.caller_id or None
+        pace = self.pacer.start_call(attempt_id, self.owner, now, caller_id)
+        if not pace.started:
+            if pace.retry_after is None:  # the lease is gone: another host owns it now
+                self._held.pop(attempt_id, None)
+                log.warning("event=attempt.lost attempt=%d reason=%s", attempt_id, pace.reason)
+            else:
+                held.retry_at = pace.retry_after
+            return
+        self._held.pop(attempt_id, None)
+        record = recording_path(self.settings.data_dir, facts, now)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        request = CallRequest(
+            call_id=str(attempt_id),
+            uri=self.profile.destination_uri(facts.e164),
+            ring_timeout=self.profile.ring_timeout,
+            max_duration=min(self.profile.max_call_duration, max_seconds + 15),
+            record_path=str(record),
+            headers=caller_id_headers(self.profile, caller_id),
+            options={**self.run.handler_options, **spec.options()},
+        )
+        assert self.pool is not None
+        future = self.pool.submit(request)
+        self._live[attempt_id] = _Live(facts, future, time.monotonic())
+        future.add_done_callback(self._on_done(attempt_id))
+        self.summary.dialled += 1
+        self.metrics.calls_live.set(len(self._live))
+        log.info(
+            "event=call.dialled attempt=%d campaign=%s number=%s attempt_no=%d",
+            attempt_id, facts.campaign, mask_number(facts.e164), facts.attempt_no,
+        )  # fmt: skip
+
+    def _on_done(self, attempt_id: int) -> Callable[[Future[CallResult]], None]:
+        def done(future: Future[CallResult]) -> None:
+            self._done.put((attempt_id, future.result()))
+
+        return done
+
+    def _cancel(self, attempt_id: int, now: dt.datetime, why: str) -> None:
+        if ledger_ops.cancel_claimed(self.engine, self.owner, attempt_id, now, why):
+            self.summary.cancelled += 1
+        log.error("event=attempt.cancelled attempt=%d reason=%s", attempt_id, why)
+
+    def _renew(self, force: bool = False) -> None:
+        interval = self.settings.scheduler.lease_seconds / 3
+        if not force and time.monotonic() - self._last_renew < interval:
+            return
+        self._last_renew = time.monotonic()
+        now = self.clock()
+        for attempt_id in [*self._live, *self._held]:
+            if not self.claims.renew(attempt_id, now):
+                log.warning("event=lease.lost attempt=%d", attempt_id)
+                self._held.pop(attempt_id, None)
+
+    # -- results -------------------------------------------------------------------------------------
+    def _collect(self, timeout: float = 0.0) -> None:
+        while True:
+            try:
+                attempt_id, result = self._done.get(timeout=timeout)
+            except queue.Empty:
+                return
+            timeout = 0.0
+            live = self._live.pop(attempt_id, None)
+            self.metrics.calls_live.set(len(self._live))
+            self._record(attempt_id, result, live)
+
+    def _record(self, attempt_id: int, result: CallResult, live: _Live | None) -> None:
+        from dialer.results import interrupted_outcome, to_outcome
+        from scheduler.ledger import InvalidValue
+        from scheduler.results import record_outcome
+
+        now = self.clock()
+        report = result.session if isinstance(result.session, SessionReport) else None
+        data_dir = self.settings.data_dir
+        if result.result == "interrupted":
+            outcome = interrupted_outcome(attempt_id, ended_at=now, error=result.reason)
+        else:
+            outcome = to_outcome(attempt_id, result, report, ended_at=now, data_dir=data_dir)
+        try:
+            ok = record_outcome(self.engine, self.owner, outcome, now, data_dir=data_dir)
+        except InvalidValue as exc:  # e.g. an unreadable recording: keep the outcome, say why
+            log.error("event=outcome.invalid attempt=%d reason=%s", attempt_id, exc)
+            outcome = dataclasses.replace(outcome, recording_path=None, error=str(exc)[:200])
+            ok = record_outcome(self.engine, self.owner, outcome, now, data_dir=data_dir)
+        disposition = str(outcome.disposition)
+        if not ok:
+            self.summary.lost_leases += 1
+            self.metrics.lost_leases.inc()
+            log.error("event=outcome.lost attempt=%d reason=lease gone", attempt_id)
+            return
+        self.summary.recorded += 1
+        self.summary.dispositions[disposition] += 1
+        self.summary.attempts.append(
+            {
+                "attempt_id": attempt_id,
+                "campaign": live.facts.campaign if live else "",
+                "disposition": disposition,
+                "sip_code": result.sip_code,
+                "talk_seconds": round(result.talk_seconds, 2),
+            }
+        )
+        self.metrics.attempts.labels(disposition=disposition).inc()
+        self.metrics.observe_report(report)
+        if self.pool is not None:
+            self.metrics.worker_restarts.set(self.pool.restarts)
+        log.info(
+            "event=call.ended attempt=%d disposition=%s sip=%d talk_s=%.1f number_status=%s",
+            attempt_id, disposition, result.sip_code, result.talk_seconds, outcome.number_status or "-",
+        )  # fmt: skip
+
+    # -- reload --------------------------------------------------------------------------------------
+    def _do_reload(self) -> None:
+        self.metrics.reloads.inc()
+        try:
+            profiles = load_policy(self.settings.scheduler.profiles_dir)
+        except Exception as exc:
+            log.error("event=reload.failed what=profiles reason=%s (kept the old ones)", exc)
+            return
+        self.claims.gate = counting_gate(profiles, self.metrics)
+        self.ctx.profiles = profiles
+        ids = list(self.campaign_ids.values())
+        scripts = ledger_ops.campaign_scripts(self.engine, ids)
+        problems = check_scripts(scripts.values(), self.settings)
+        log.info(
+            "event=reload.profiles profiles=%d versions=%s",
+            len(profiles.profiles), ",".join(sorted(p.label for p in profiles.profiles.values())),
+        )  # fmt: skip
+        if problems:
+            for problem in problems:
+                log.error("event=reload.failed what=script reason=%s (call workers kept)", problem)
+            return
+        log.info(
+            "event=reload.scripts scripts=%s recycle=after live calls",
+            ",".join(sorted(set(scripts.values()))),
+        )
+        self._recycle = True
+
+    def _try_recycle(self) -> None:
+        if self._live or self._held:
+            return  # no new claims until the live calls have ended
+        assert self.pool is not None
+        self.pool.stop(timeout=5)
+        self.pool = self._start_pool()
+        self._recycle = False
+        log.info("event=reload.done workers=recycled")
+
+    # -- shutdown ------------------------------------------------------------------------------------
+    def _drain(self) -> None:
+        self._ready = False
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        now = self.clock()
+        for attempt_id in list(self._held):
+            if self.claims.release(attempt_id, now):
+                self.summary.released += 1
+            self._held.pop(attempt_id, None)
+        if self._live:
+            log.info("event=drain.start live=%d limit_s=%.0f", len(self._live), self.run.drain_seconds)
+        deadline = time.monotonic() + self.run.drain_seconds
+        while self._live and time.monotonic() < deadline:
+            self._renew()
+            self._collect(timeout=0.2)
+        if self.pool is not None:
+            self.pool.stop(timeout=2)  # calls still live after the drain end as interrupted
+            deadline = time.monotonic() + 10
+            while self._live and time.monotonic() < deadline:
+                self._collect(timeout=0.5)
+        if self.server is not None:
+            self.server.stop()
+        self.engine.dispose()
+        log.info(
+            "event=run.stopped by=%s recorded=%d released=%d lost=%d",
+            self.summary.stopped_by or "error", self.summary.recorded, self.summary.released,
+            self.summary.lost_leases,
+        )  # fmt: skip

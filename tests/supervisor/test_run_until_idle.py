@@ -1,0 +1,40 @@
+"""`dialer run --until-idle`: a campaign planned, claimed, dialled once per number and recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.sip.peers import Procs
+
+from .conftest import Daemon, make_daemon, next_ports, start_peer, summary
+from .ledger_seed import attempt_rows, seed_campaign
+
+
+@pytest.mark.sip
+def test_until_idle_dials_each_number_once_and_records_every_attempt(
+    ledger_url: str, tmp_path: Path, procs: Procs, shared_dir: Path, callee_ulaw: Path, daemons: list[Daemon]
+) -> None:
+    numbers = seed_campaign(ledger_url, 5)
+    ports = next_ports()
+    peer = start_peer(procs, shared_dir, tmp_path, ports, callee_ulaw)
+    daemon = make_daemon(tmp_path, ledger_url, ports)
+    daemons.append(daemon)
+    daemon.start("--until-idle", "--json", "--campaign", "sup")
+    code, out = daemon.finish(timeout=90)
+    assert code == 0, daemon.text()[-3000:]
+    result = summary(out)
+    assert result["recorded"] == 5 and result["dialled"] == 5 and result["lost_leases"] == 0
+    assert result["stopped_by"] == "idle"
+    rows = attempt_rows(ledger_url)
+    assert len(rows) == 5
+    assert {r["state"] for r in rows} == {"done"}
+    assert {r["e164"] for r in rows} == set(numbers.values())
+    assert all(r["disposition"] and r["lease_owner"] == f"sup-{ports.peer_sip}" for r in rows)
+    assert peer.invites() == {n: 1 for n in numbers.values()}
+    assert list((tmp_path / "data" / "recordings" / "sup").glob("*/attempt-*.wav"))
+    log = daemon.text()
+    assert "event=call.dialled" in log and "event=call.ended" in log
+    for number in numbers.values():  # personal data never reaches the log
+        assert number not in log
