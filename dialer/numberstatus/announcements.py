@@ -52,8 +52,8 @@ ROWS: tuple[_Row, ...] = (
     # vacant: no such number
     _row(
         r"not (in|a) (service|working number)|not a valid number|does not exist|is not assigned"
-        r"|(number|call) (you have|you've|you) dialed (is|was) (invalid|incorrect)"
-        r"|cannot be completed as dialed",
+        r"|(number|call) (you have|you ve|you) dialed (is|was) (invalid|incorrect)"
+        r"|cannot be completed as dialed|has been changed",
         D.vacant,
         S.vacant,
         "not in service",
@@ -63,17 +63,17 @@ ROWS: tuple[_Row, ...] = (
     # (a bare "unavailable" would catch a voicemail greeting: "I'm unavailable, leave a message")
     _row(
         r"(switched|powered|turned) off|(cannot|can not|could not|unable to) be (reached|connected)"
-        r"|out of (the )?(coverage|service) area|(subscriber|customer|number|mobile|phone|party)"
-        r"( you( have)? (dialed|called))? is (currently |temporarily )?"
+        r"|out of (the )?(coverage|service) area|(subscriber|customer|number|mobile|phone|party|person)"
+        r"( you( have| are)? (dialed|called|calling|trying to reach))? is (currently |temporarily )?"
         r"(unavailable|not available|not reachable|unreachable)",
         D.unreachable,
         S.unreachable,
         "unreachable",
     ),
     _row(r"关机|關機", D.unreachable, S.unreachable, "关机"),
-    _row(
-        r"不在服务区|不在服務區|无法接通|無法接通|无人接听|無人接聽", D.unreachable, S.unreachable, "无法接通"
-    ),
+    _row(r"不在服务区|不在服務區|无法接通|無法接通", D.unreachable, S.unreachable, "无法接通"),
+    # nobody picked up: the number rings (the network's no-answer message)
+    _row(r"无人接听|無人接聽|暂时无人|暫時無人", D.no_answer, S.valid, "无人接听"),
     # busy: the line is in use (the number works)
     _row(r"正在通话中|正在通話中|用户忙|用戶忙", D.busy, S.valid, "正在通话中"),
     _row(

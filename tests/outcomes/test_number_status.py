@@ -22,10 +22,13 @@ ANNOUNCEMENTS = [
     ("The number you can call can be disconnected.", "out_of_service", "out_of_service"),  # tiny.en at 8 kHz
     ("This number is temporarily out of service.", "out_of_service", "out_of_service"),
     ("Your call cannot be completed as dialed.", "vacant", "vacant"),
+    ("The number you've dialed is incorrect.", "vacant", "vacant"),
+    ("The number you have reached has been changed.", "vacant", "vacant"),
     ("The number you dialed is not a working number", "vacant", "vacant"),
     ("The mobile phone you are calling is switched off.", "unreachable", "unreachable"),
     ("The subscriber you have dialed is currently unavailable.", "unreachable", "unreachable"),
     ("The customer you are calling cannot be reached at the moment.", "unreachable", "unreachable"),
+    ("The wireless customer you are trying to reach is unavailable.", "unreachable", "unreachable"),
     ("The person you are calling is out of the coverage area.", "unreachable", "unreachable"),
     ("The number you have dialed is busy, please try again later.", "busy", "valid"),
     ("All circuits are busy now. Please try your call again later.", "trunk_failure", None),
@@ -40,6 +43,7 @@ ANNOUNCEMENTS = [
     ("您拨打的电话暂时无法接通，请稍后再拨。", "unreachable", "unreachable"),
     ("您拨打的用户不在服务区", "unreachable", "unreachable"),
     ("您拨打的电话正在通话中，请稍后再拨。", "busy", "valid"),
+    ("您拨打的电话暂时无人接听，请稍后再拨。", "no_answer", "valid"),
     ("您 拨打 的 电话 正在 通话 中", "busy", "valid"),
     ("对不起，线路忙，请稍后再拨", "trunk_failure", None),
 ]  # fmt: skip
