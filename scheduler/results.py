@@ -264,6 +264,7 @@ def _audit_detail(outcome: CallOutcome, facts: RecordingFacts | None) -> dict[st
         "turns": len(outcome.turns),
         "turn_latency_ms": bot_latencies,
         "promise": outcome.promise is not None,
+        "paid": outcome.paid_date is not None or outcome.disposition == Disposition.already_paid,
         "callback": outcome.callback_at.isoformat() if outcome.callback_at else None,
         "opt_out": outcome.opt_out,
         "recording": facts is not None,
