@@ -283,7 +283,6 @@ class Conversation:
             and t - self.listening_since >= self.s.no_input_seconds
         ):
             self.listening_since = None
-            self.outcome.callee_turn("", t, t)
             self._apply(self.policy.handle(NoInput()), reply_to=None)
         elif self.state == "machine_wait" and self._message_due(frame, t):
             self._voicemail()

@@ -4,7 +4,9 @@ the scripted recognizer and policy, and a synthesizer whose audio can be seen on
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -87,6 +89,22 @@ def spec(**over: object) -> SessionSpec:
     return SessionSpec(**values)  # type: ignore[arg-type]
 
 
+class LockstepQueue(queue.Queue[bytes]):
+    """Inbound frames that say when the session has caught up (it waits on an empty queue)."""
+
+    def __init__(self) -> None:
+        super().__init__(maxsize=500)
+        self.idle = threading.Event()
+
+    def get(self, block: bool = True, timeout: float | None = None) -> bytes:
+        if block:
+            with self.mutex:
+                empty = not self._qsize()
+            if empty:
+                self.idle.set()
+        return super().get(block, timeout)
+
+
 @dataclass
 class Timeline:
     """What the scripted callee says after the answer: (seconds after answer, text or raw PCM)."""
@@ -125,8 +143,8 @@ def run_call(
     recognizer: Recognizer | None = None,
     session_spec: SessionSpec | None = None,
     settings: SessionSettings | None = None,
-    speed: float = 5.0,
     timeout: float = 60.0,
+    options: dict[str, object] | None = None,
 ) -> Run:
     from voice.recognizers.scripted import ScriptedRecognizer
 
@@ -142,22 +160,34 @@ def run_call(
 
     handler = SessionHandler(
         recognizer=recognizer or ScriptedRecognizer(replies),
-        synthesizer=FallbackSynthesizer([synthesizer or ToneSynthesizer()]),
+        synthesizer=synthesizer
+        if isinstance(synthesizer, FallbackSynthesizer)
+        else FallbackSynthesizer([synthesizer or ToneSynthesizer()]),
         policies=factory,
         settings=settings,
     )
-    engine = FakeSipEngine({URI: callee}, rate=RATE, autorun=True, speed=speed)
+    engine = FakeSipEngine({URI: callee}, rate=RATE)
     engine.start()
     try:
         call = engine.dial(CallRequest("c1", URI, ring_timeout=10, max_duration=600))
+        frames = LockstepQueue()
+        call._frames = frames  # virtual time: the line waits for the session after every frame
         out: list[SessionReport] = []
-        request = CallRequest("c1", URI, options=(session_spec or spec()).options())
-        worker = threading.Thread(target=lambda: out.append(handler.handle(call, request)))
+        if options is None:
+            options = dict((session_spec or spec()).options())
+        request = CallRequest("c1", URI, options=options)
+        worker = threading.Thread(target=lambda: out.append(handler.handle(call, request)), daemon=True)
         worker.start()
-        worker.join(timeout)
+        deadline = time.monotonic() + timeout
+        while worker.is_alive() and time.monotonic() < deadline:
+            frames.idle.clear()
+            engine.step()
+            while call.answered and call.result is None and worker.is_alive():
+                if frames.idle.wait(0.01):
+                    break
+        engine.advance(0.1)  # let a hang-up the session sent take effect
         assert out, "the session did not return"
-        leg = engine.leg("c1")
-        heard = np.frombuffer(bytes(leg.heard), dtype="<i2")
+        heard = np.frombuffer(bytes(engine.leg("c1").heard), dtype="<i2")
         return Run(out[0], engine, policies, heard)
     finally:
         engine.shutdown()
