@@ -23,7 +23,8 @@ from dialogue.interfaces import BotAction, DialoguePolicy
 from dialogue.scripted import ScriptedPolicy
 from tests.voice.speech import noise, speech
 from voice.errors import EngineUnavailable, SynthesisError
-from voice.interfaces import Recognizer, Synthesizer
+from voice.interfaces import ListeningHints, Recognizer, RecognizerStream, Synthesizer
+from voice.recognizers.scripted import ScriptedRecognizer
 from voice.synthesizers.fallback import FallbackSynthesizer
 
 RATE = 8000
@@ -47,6 +48,14 @@ class ToneSynthesizer(Synthesizer):
         n = round(max(0.3, len(text) * self.seconds_per_char) * sample_rate)
         t = np.arange(n) / sample_rate
         return (np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2").tobytes()
+
+
+class DictationRecognizer(ScriptedRecognizer):
+    """Scripted replies as an open-vocabulary engine (whisper) hears them: hints prime, never restrict."""
+
+    def open_stream(self, sample_rate: int, hints: ListeningHints | None = None) -> RecognizerStream:
+        prompt = hints.prompt if hints else ""
+        return super().open_stream(sample_rate, ListeningHints(prompt=prompt))
 
 
 class DownSynthesizer(Synthesizer):
@@ -145,21 +154,22 @@ def run_call(
     settings: SessionSettings | None = None,
     timeout: float = 60.0,
     options: dict[str, object] | None = None,
+    policy: Callable[[], DialoguePolicy] | None = None,
 ) -> Run:
-    from voice.recognizers.scripted import ScriptedRecognizer
-
     policies: list[ScriptedPolicy] = []
 
     def factory(_: SessionSpec) -> Callable[[], DialoguePolicy]:
         def new() -> DialoguePolicy:
-            policy = ScriptedPolicy(policy_replies, phrases=())
-            policies.append(policy)
-            return policy
+            if policy is not None:
+                return policy()
+            scripted = ScriptedPolicy(policy_replies, phrases=())
+            policies.append(scripted)
+            return scripted
 
         return new
 
     handler = SessionHandler(
-        recognizer=recognizer or ScriptedRecognizer(replies),
+        recognizer=recognizer or DictationRecognizer(replies),
         synthesizer=synthesizer
         if isinstance(synthesizer, FallbackSynthesizer)
         else FallbackSynthesizer([synthesizer or ToneSynthesizer()]),
