@@ -147,9 +147,8 @@ def test_each_persona_gets_its_disposition(calls: dict[str, tuple[CallResult, Pa
     kinds = [e["event"] for e in events]
     assert "heard_bot_start" in kinds
     latencies = turn_latencies(events)  # type: ignore[arg-type]
-    print(
-        f"{persona}: wire turn latency {[round(x, 2) for x in latencies]} s; report {[t.latency_ms for t in r.turns if t.latency_ms]}"
-    )
+    reported = [t.latency_ms for t in r.turns if t.latency_ms]
+    print(f"{persona}: wire turn latency {[round(x, 2) for x in latencies]} s; report {reported} ms")
 
 
 @pytest.mark.sip
