@@ -191,6 +191,7 @@ class Supervisor:
             "calls_live": len(self._live),
             "claims_held": len(self._held),
             "capacity": self.capacity,
+            "workers": self.pool.pids() if self.pool is not None else [],
         }
         return ok, body
 

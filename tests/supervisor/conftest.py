@@ -95,7 +95,7 @@ domain: 127.0.0.1:{port}
 codecs: [PCMU]
 caller_id: "+15550100100"
 channel_limit: 8
-calls_per_second: 20
+calls_per_second: {cps}
 ring_timeout: 10
 max_call_duration: 90
 """
@@ -158,9 +158,9 @@ class Daemon:
                 proc.wait(10)
 
 
-def make_daemon(tmp: Path, url: str, ports: Ports, **env: str) -> Daemon:
+def make_daemon(tmp: Path, url: str, ports: Ports, *, cps: float = 20, **env: str) -> Daemon:
     profile = tmp / f"profile-{ports.peer_sip}.yaml"
-    profile.write_text(PROFILE.format(port=ports.peer_sip))
+    profile.write_text(PROFILE.format(port=ports.peer_sip, cps=cps))
     base = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
     base.update(
         {
@@ -170,7 +170,7 @@ def make_daemon(tmp: Path, url: str, ports: Ports, **env: str) -> Daemon:
             "DIALER_SIP__WORKERS": "2",
             "DIALER_SIP__BASE_SIP_PORT": str(ports.workers_sip),
             "DIALER_SIP__BASE_RTP_PORT": str(ports.workers_rtp),
-            "DIALER_RUN__HANDLER": "dialer.sip.handlers:PlayAndHangup",
+            "DIALER_RUN__HANDLER": "tests.supervisor.line_handler:ReportingLine",
             "DIALER_RUN__HANDLER_OPTIONS__SECONDS": "1",
             "DIALER_RUN__CLAIM_INTERVAL_SECONDS": "0.2",
             "DIALER_SCHEDULER__PLANNER_INTERVAL_SECONDS": "5",

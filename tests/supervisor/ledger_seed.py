@@ -43,7 +43,13 @@ def place_open_now(now: dt.datetime | None = None) -> Place:
 
 
 def seed_campaign(
-    url: str, accounts: int, *, name: str = "sup", place: Place | None = None, start: int = 100
+    url: str,
+    accounts: int,
+    *,
+    name: str = "sup",
+    place: Place | None = None,
+    start: int = 100,
+    per_day: int = 1,
 ) -> dict[str, str]:
     """Migrate, then one running campaign with `accounts` debtors (one number each): account ref -> e164."""
     migrations.upgrade(url)
@@ -53,7 +59,9 @@ def seed_campaign(
     refs: dict[str, str] = {}
     try:
         with session_factory(engine).begin() as session:
-            campaign = Campaign(name=name, state="running", script="reminder-en", max_attempts_per_day=1)
+            campaign = Campaign(
+                name=name, state="running", script="reminder-en", max_attempts_per_day=per_day
+            )
             session.add(campaign)
             session.flush()
             for i in range(accounts):
@@ -105,6 +113,7 @@ def attempt_rows(url: str) -> list[dict[str, object]]:
                     Attempt.state,
                     Attempt.disposition,
                     Attempt.lease_owner,
+                    Attempt.scheduled_at,
                     Account.account_ref,
                     ContactNumber.e164,
                 )

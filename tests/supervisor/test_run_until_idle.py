@@ -19,7 +19,8 @@ def test_until_idle_dials_each_number_once_and_records_every_attempt(
     numbers = seed_campaign(ledger_url, 5)
     ports = next_ports()
     peer = start_peer(procs, shared_dir, tmp_path, ports, callee_ulaw)
-    daemon = make_daemon(tmp_path, ledger_url, ports)
+    # the product's plain test-call handler: no session report, so each call counts as abandoned
+    daemon = make_daemon(tmp_path, ledger_url, ports, DIALER_RUN__HANDLER="dialer.sip.handlers:PlayAndHangup")
     daemons.append(daemon)
     daemon.start("--until-idle", "--json", "--campaign", "sup")
     code, out = daemon.finish(timeout=90)
