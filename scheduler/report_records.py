@@ -1,8 +1,9 @@
 """Every attempt of a campaign with what the ledger holds about it, oldest first, a page at a time
 (`dialer export`).
 
-A row's call fields are the console's own (`scheduler.console_records` row shape), so the export and the
-console's calls.csv name and format the same things alike; the children (turns, recordings, promises,
+A row's call fields are the console's own (`scheduler.console_records` row shape) and `call_cells` writes
+them for both CSV exports (this one and the console's calls.csv), so they name and format the same things
+alike; the children (turns, recordings, promises,
 callbacks) are read per page of attempts, not per attempt, so a large campaign costs a few queries per page.
 The set of attempts is fixed when the iteration starts: attempts created meanwhile are left for the next
 export rather than half-included.
@@ -21,8 +22,51 @@ from sqlalchemy.orm import Session
 from scheduler import ledger as L
 from scheduler.console_records import RecordQueries
 from scheduler.console_records import _call as call_row
+from scheduler.importing.values import neutralize
 from scheduler.models import Account, Attempt, Callback, CallTurn, Campaign, ContactNumber, Promise, Recording
 from scheduler.vocabulary import Speaker
+
+CALL_COLUMNS = (
+    "attempt_id",
+    "campaign",
+    "account_ref",
+    "number",
+    "attempt_no",
+    "state",
+    "scheduled_at",
+    "dialing_at",
+    "answered_at",
+    "ended_at",
+    "result",
+    "disposition",
+    "number_status",
+    "sip_code",
+    "talk_seconds",
+)
+
+
+def call_cells(call: dict[str, Any], number: str) -> list[str]:
+    """The CSV cells of one call row under `CALL_COLUMNS`, formula-looking text neutralized (a spreadsheet
+    will not evaluate it); `number` is the phone number as the reader may see it (whole or masked)."""
+    times = (
+        call[k].isoformat() if call[k] else ""
+        for k in ("scheduled_at", "dialing_at", "answered_at", "ended_at")
+    )
+    values: list[object] = [
+        call["id"],
+        call["campaign"],
+        call["account_ref"],
+        number,
+        call["attempt_no"],
+        call["state"],
+        *times,
+        call["result"] or "",
+        call["disposition"] or "",
+        call["number_status"] or "",
+        call["sip_code"] or "",
+        call["talk_seconds"] if call["talk_seconds"] is not None else "",
+    ]
+    return [neutralize(str(v)) for v in values]
 
 
 @dataclass(frozen=True)

@@ -34,26 +34,12 @@ from sqlalchemy.engine import Engine
 from dialer.settings import Settings
 from scheduler.importing.values import neutralize
 from scheduler.ledger import AuditRecord, CampaignInfo
-from scheduler.report_records import CallExport, CallExports
+from scheduler.report_records import CALL_COLUMNS, CallExport, CallExports, call_cells
 from scheduler.sql_ledger import SqlLedger
 
 FORMAT = "reminder-dialer export 1"
 COLUMNS = (
-    "attempt_id",
-    "campaign",
-    "account_ref",
-    "number",
-    "attempt_no",
-    "state",
-    "scheduled_at",
-    "dialing_at",
-    "answered_at",
-    "ended_at",
-    "result",
-    "disposition",
-    "number_status",
-    "sip_code",
-    "talk_seconds",
+    *CALL_COLUMNS,
     "promise_date",
     "promise_amount",
     "promise_currency",
@@ -218,21 +204,8 @@ def _iso(value: dt.datetime | None) -> str:
 
 
 def _row(record: CallExport, names: dict[str, str]) -> list[str]:
-    c = record.call
     promise = record.promises[-1] if record.promises else None
-    values: list[object] = [
-        c["id"],
-        c["campaign"],
-        c["account_ref"],
-        c["e164"],
-        c["attempt_no"],
-        c["state"],
-        *(_iso(c[k]) for k in ("scheduled_at", "dialing_at", "answered_at", "ended_at")),
-        c["result"] or "",
-        c["disposition"] or "",
-        c["number_status"] or "",
-        c["sip_code"] or "",
-        "" if c["talk_seconds"] is None else round(c["talk_seconds"], 3),
+    extra: list[object] = [
         promise.promised_date.isoformat() if promise else "",
         str(promise.amount) if promise else "",
         promise.currency if promise else "",
@@ -241,7 +214,7 @@ def _row(record: CallExport, names: dict[str, str]) -> list[str]:
         names["transcript"],
         names["recordings"],
     ]
-    return [neutralize(str(v)) for v in values]
+    return [*call_cells(record.call, record.call["e164"]), *(neutralize(str(v)) for v in extra)]
 
 
 def _offset(record: CallExport, at: dt.datetime) -> float:
