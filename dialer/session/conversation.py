@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -23,7 +24,7 @@ from dialer.session.context import call_context
 from dialer.session.line import FRAME_SECONDS, Line
 from dialer.session.machine import MachineDetector, Verdict
 from dialer.session.outcome import Outcome
-from dialer.session.prompts import PromptRenderer
+from dialer.session.prompts import PromptRenderer, Rendered
 from dialer.session.report import SessionReport
 from dialer.session.settings import SessionSettings
 from dialer.session.speaker import Playing, Speaker
@@ -105,11 +106,14 @@ class Conversation:
         self.transfer_target = ""
         self.listening_since: float | None = None
         self.machine_at = 0.0
-        self._quiet_after_beep = False
+        self._opening: tuple[DialoguePolicy, list[BotAction]] | None = None
+        self._prerendered: dict[str, Rendered] = {}
+        self._warming: threading.Thread | None = None
 
     # -- the call -------------------------------------------------------------------------------------
     def run(self, answer_timeout: float) -> SessionReport:
         try:
+            self._prepare_opening()
             if self.line.wait_answer(answer_timeout):
                 self._converse()
             else:
@@ -187,10 +191,30 @@ class Conversation:
             if self.spec.machine_action != "voicemail":
                 self._voicemail()
 
+    def _prepare_opening(self) -> None:
+        """While the phone rings: start the policy and render the opening, so a person hears it at once."""
+        policy = self.new_policy()
+        actions = policy.start(self.context)
+        self._opening = (policy, actions)
+        texts = [a.text for a in actions if isinstance(a, Say)]
+        self._warming = threading.Thread(target=self._prerender, args=(texts,), name="opening", daemon=True)
+        self._warming.start()
+
+    def _prerender(self, texts: list[str]) -> None:
+        for text in texts:
+            try:
+                self._prerendered[text] = self.prompts.render(text, self.spec.language, self.call.rate)
+            except Exception:  # rendered again (and the failure handled) when the opening is due
+                return
+
     def _open(self) -> None:
         self.state = "talking"
-        self.policy = self.new_policy()
-        self._apply(self.policy.start(self.context), reply_to=None, opening=True)
+        if self._opening is not None:
+            (self.policy, actions), self._opening = self._opening, None
+        else:
+            self.policy = self.new_policy()
+            actions = self.policy.start(self.context)
+        self._apply(actions, reply_to=None, opening=True)
 
     def _voicemail(self) -> None:
         self.state = "voicemail"
@@ -321,7 +345,10 @@ class Conversation:
 
     def _say(self, texts: list[str], reply_to: float | None, opening: bool) -> None:
         lang, rate = self.spec.language, self.call.rate
-        rendered = [self.prompts.render(text, lang, rate) for text in texts]
+        if opening and self._warming is not None:
+            self._warming.join(10.0)
+        rendered = [self._prerendered.get(t) or self.prompts.render(t, lang, rate) for t in texts]
+        self._prerendered.clear()
         self.outcome.tts_fallbacks += sum(r.fallback for r in rendered)
         gap = bytes(2 * round(PROMPT_GAP_SECONDS * rate))
         pcm = gap.join(r.pcm for r in rendered)

@@ -1,6 +1,6 @@
 """Real calls: the session in call workers (pjsua2) against `dialer callee` personas on 127.0.0.1, with
-faster-whisper tiny.en, espeak-ng behind an edge-tts engine that cannot be reached, and the embedded
-reminder-en script. One pool, five personas at once (about a minute)."""
+faster-whisper tiny.en, piper (then espeak-ng) behind an edge-tts engine that cannot be reached, and the
+embedded reminder-en script. One pool, five personas at once (about a minute)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[
             uris[name] = (f"sip:+15550100{i:03d}@127.0.0.1:{port}", logs)
         for i in range(len(EXPECTED)):
             wait_udp(CALLEE_SIP + i)
-        settings = settings_for(tmp, ("edge", "espeak"))
+        settings = settings_for(tmp, ("edge", "piper", "espeak"))
         profile = parse_profile((ROOT / "sip_config" / "examples" / "loopback.yaml").read_text())
         pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)  # type: ignore[attr-defined]
         with pool:
@@ -138,7 +138,7 @@ def test_each_persona_gets_its_disposition(calls: dict[str, tuple[CallResult, Pa
     r = report_of(result)
     assert result.answered and not r.error, describe(r)
     assert r.disposition == EXPECTED[persona], describe(r)
-    assert r.tts_fallbacks > 0  # edge-tts was unreachable: every prompt came from espeak-ng
+    assert r.tts_fallbacks > 0  # edge-tts was unreachable: the prompts came from piper
     if persona != "voicemail":
         assert r.machine == "human", describe(r)
         assert r.opening_ms is not None and r.opening_ms < 2000
