@@ -34,7 +34,8 @@ class PersonaResult:
     persona: str
     expected: str
     actual: str  # the disposition recorded ("" when the attempt never ended)
-    attempts: int
+    attempts: int  # dialled (a retry the planner queued for later is not one)
+    retries_queued: int = 0
     turn_latency_s: tuple[float, ...] = ()
     barge_in_stop_s: tuple[float, ...] = ()
     opening_s: float | None = None
@@ -49,6 +50,7 @@ class PersonaResult:
             "actual": self.actual or None,
             "ok": self.ok,
             "attempts": self.attempts,
+            "retries_queued": self.retries_queued,
             "turn_latency_ms": [round(x * 1000) for x in self.turn_latency_s],
             "barge_in_stop_ms": [round(x * 1000) for x in self.barge_in_stop_s],
             "opening_ms": round(self.opening_s * 1000) if self.opening_s is not None else None,
@@ -193,7 +195,8 @@ def collect(layout: Layout) -> tuple[PersonaResult, ...]:
                 persona=role.persona,
                 expected=role.expected,
                 actual=str(ended[-1]["disposition"]) if ended else "",
-                attempts=len(mine),
+                attempts=sum(1 for a in mine if a["dialing_at"] is not None or a["disposition"]),
+                retries_queued=sum(1 for a in mine if a["state"] == "queued"),
                 turn_latency_s=tuple(x for e in logs for x in turn_latencies(e)),
                 barge_in_stop_s=tuple(x for e in logs for x in barge_in_stops(e)),
                 opening_s=opening[0] if opening else None,

@@ -22,6 +22,7 @@ CAMPAIGN = "demo"
 SCRIPT = "reminder-en"
 MARKER = ".dialer-demo"  # a folder with this file was made by the demo and may be replaced by it
 SESSION_HANDLER = "dialer.session.handler:SessionHandler"
+COMPANY, AGENT, CALLBACK = "Northwind Services", "Maria", "+15550100100"
 SCRIPTS_DIR = Path(dialer.__file__).resolve().parents[1] / "scripts"
 
 
@@ -128,6 +129,8 @@ def write_config(layout: Layout, region: Region, ports: Ports, ring_timeout: int
         'engine = "embedded"\n'
         f"scripts_dir = {_q(SCRIPTS_DIR)}\n\n"
         "[scheduler]\nplanner_interval_seconds = 5\n\n"
+        "[run]\n"
+        f"company = {_q(COMPANY)}\nagent_name = {_q(AGENT)}\ncallback_number = {_q(CALLBACK)}\n\n"
         "[metrics]\nport = 0\n",
         encoding="utf-8",
     )
