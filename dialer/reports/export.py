@@ -106,6 +106,8 @@ def write_export(
         ):
             writer = csv.writer(table)
             writer.writerow(COLUMNS)
+            if progress is not None:
+                progress(0, total)
             for done, record in enumerate(queries.campaign_calls(info.id), start=1):
                 writer.writerow(_row(record, _pack_call(archive, settings.data_dir, record, summary)))
                 summary.attempts = done
