@@ -102,7 +102,7 @@ def write_export(
     try:
         with (
             tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=out.parent) as table,
-            zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive,
+            zipfile.ZipFile(_private(partial), "w", zipfile.ZIP_DEFLATED) as archive,
         ):
             writer = csv.writer(table)
             writer.writerow(COLUMNS)
@@ -130,6 +130,13 @@ def write_export(
         )
     )
     return summary
+
+
+def _private(path: Path) -> Path:
+    """Create `path` readable by its owner only: the archive holds names, numbers and voices."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(path, 0o600)
+    return path
 
 
 def _pack_call(

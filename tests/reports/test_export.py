@@ -100,6 +100,7 @@ def test_the_archive_holds_records_transcripts_and_recordings_with_a_true_manife
     assert manifest["settings"]["database_backend"] == backend
     assert seeded.url not in manifest_text and "dialer:dialer" not in manifest_text
     assert not out.with_name("export.zip.partial").exists()
+    assert out.stat().st_mode & 0o077 == 0  # personal data: the owner's eyes only
 
     engine = create_engine(seeded.url)
     with engine.connect() as conn:
