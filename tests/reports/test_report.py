@@ -150,6 +150,9 @@ def test_no_database_and_a_missing_png_folder_are_clear_errors(seeded_sqlite: Si
     result = blank.run("report", "--campaign", CAMPAIGN)
     assert result.exit_code == 1 and "no database at" in result.output
     assert not (tmp_path / "absent.db").exists()
+    (tmp_path / "absent.db").write_bytes(b"")  # a database nobody migrated
+    result = blank.run("export", "--campaign", CAMPAIGN, "--out", str(tmp_path / "x.zip"))
+    assert result.exit_code == 1 and "schema is not current: run `dialer db upgrade`" in result.output
     result = seeded_sqlite.run("report", "--campaign", CAMPAIGN, "--png", str(tmp_path / "no" / "r.png"))
     assert result.exit_code == 1 and "does not exist" in result.output
 
