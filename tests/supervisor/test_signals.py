@@ -3,8 +3,10 @@ SIGHUP reloads the policy profiles and the call scripts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -13,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from scheduler.db import create_engine
-from scheduler.models import AuditEntry
+from scheduler.models import Account, Attempt, AuditEntry
 from tests.sip.peers import Procs
 
-from .conftest import Daemon, make_daemon, next_ports, start_peer
+from .conftest import REPO, Daemon, make_daemon, next_ports, start_peer
 from .ledger_seed import attempt_rows, place_open_now, seed_campaign
 
 
@@ -87,7 +89,16 @@ def test_metrics_count_attempts_by_disposition_and_claim_denials(
     tmp_path: Path, procs: Procs, shared_dir: Path, callee_ulaw: Path, daemons: list[Daemon]
 ) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    seed_campaign(url, 3)
+    seed_campaign(url, 4)
+    engine = create_engine(url)
+    with engine.begin() as conn:  # an attempt queued before its account was disputed: denied at claim
+        conn.execute(sa.update(Account).where(Account.id == 1).values(status="disputed"))
+        conn.execute(
+            sa.insert(Attempt).values(
+                campaign_id=1, account_id=1, contact_number_id=1, scheduled_at=dt.datetime.now(dt.UTC)
+            )
+        )
+    engine.dispose()
     ports = next_ports()
     start_peer(procs, shared_dir, tmp_path, ports, callee_ulaw)
     daemon = make_daemon(tmp_path, url, ports)
@@ -107,6 +118,7 @@ def test_metrics_count_attempts_by_disposition_and_claim_denials(
     assert _metric(metrics, "dialer_turn_latency_seconds_bucket", '{le="0.2"}') == 0
     assert _metric(metrics, "dialer_asr_errors_total") == 3
     assert _metric(metrics, "dialer_attempts_total", '{disposition="refused"}') == 3
+    assert _metric(metrics, "dialer_denials_total", '{rule="ACCOUNT"}') == 1
     code, _ = daemon.get("/nothing")
     assert code == 404
     daemon.signal(signal.SIGTERM)
@@ -138,9 +150,18 @@ def test_sighup_reloads_profiles_at_once_and_recycles_workers_after_live_calls(
     seed_campaign(url, 2, place=place)
     site = tmp_path / "site-profiles"
     site.mkdir()
+    scripts = tmp_path / "scripts"
+    shutil.copytree(REPO / "scripts" / "reminder-en", scripts / "reminder-en")
+    domain = scripts / "reminder-en" / "domain.yml"
     ports = next_ports()
     peer = start_peer(procs, shared_dir, tmp_path, ports, callee_ulaw)
-    daemon = make_daemon(tmp_path, url, ports, DIALER_SCHEDULER__PROFILES_DIR=str(site))
+    daemon = make_daemon(
+        tmp_path,
+        url,
+        ports,
+        DIALER_SCHEDULER__PROFILES_DIR=str(site),
+        DIALER_DIALOGUE__SCRIPTS_DIR=str(scripts),
+    )
     daemons.append(daemon)
     daemon.start()
     daemon.wait_log(r"event=call\.ended", count=2)
@@ -148,7 +169,13 @@ def test_sighup_reloads_profiles_at_once_and_recycles_workers_after_live_calls(
     (site / "quiet.toml").write_text(SITE_QUIET.replace('source = "site policy"', ""))
     daemon.signal(signal.SIGHUP)  # a broken profile file: said so, the old profiles stay
     daemon.wait_log(r"event=reload\.failed what=profiles reason=.*quiet\.toml: rule 1 \(SITE-QUIET\)")
+    good = domain.read_text()
+    domain.write_text(good + "\nresponses: [oops\n")  # a broken script: said so, the workers stay
     (site / "quiet.toml").write_text(SITE_QUIET)
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_log(r"event=reload\.failed what=script reason=reminder-en: .*domain\.yml")
+    assert json.loads(daemon.get("/healthz")[1])["workers"] == pids
+    domain.write_text(good)
     daemon.signal(signal.SIGHUP)
     daemon.wait_log(r"event=reload\.done workers=recycled")
     log = daemon.text()
@@ -164,3 +191,24 @@ def test_sighup_reloads_profiles_at_once_and_recycles_workers_after_live_calls(
     assert all(not n.endswith("0500") for n in peer.invites())
     daemon.signal(signal.SIGTERM)
     assert daemon.finish(timeout=30)[0] == 0
+
+
+@pytest.mark.sip
+def test_calls_still_live_when_the_drain_runs_out_end_as_interrupted(
+    tmp_path: Path, procs: Procs, shared_dir: Path, callee_ulaw: Path, daemons: list[Daemon]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    seed_campaign(url, 1)
+    ports = next_ports()
+    start_peer(procs, shared_dir, tmp_path, ports, callee_ulaw)
+    daemon = make_daemon(
+        tmp_path, url, ports, DIALER_RUN__DRAIN_SECONDS="1", DIALER_RUN__HANDLER_OPTIONS__SECONDS="30"
+    )
+    daemons.append(daemon)
+    daemon.start()
+    daemon.wait_log(r"event=call\.dialled")
+    time.sleep(1.0)
+    daemon.signal(signal.SIGTERM)
+    code, _ = daemon.finish(timeout=30)
+    assert code == 0, daemon.text()[-3000:]
+    assert [(r["state"], r["disposition"]) for r in attempt_rows(url)] == [("interrupted", "interrupted")]
