@@ -1,6 +1,6 @@
 """Real calls: the session in call workers (pjsua2) against `dialer callee` personas on 127.0.0.1, with
 faster-whisper tiny.en, piper (then espeak-ng) behind an edge-tts engine that cannot be reached, and the
-embedded reminder-en script. One pool, five personas at once (about a minute)."""
+embedded reminder-en script. One pool, seven personas at once (about a minute)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ EXPECTED = {
     "voicemail": "voicemail_left",
     "wrong-person": "wrong_party",
     "silent": "no_response",
+    "says-stop": "opt_out",
 }
+PERSONAS_CALLED = (*EXPECTED, "vacant")
 
 
 def closed_port() -> int:
@@ -82,7 +84,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[
     procs: list[subprocess.Popen[bytes]] = []
     try:
         uris: dict[str, tuple[str, Path]] = {}
-        for i, name in enumerate(EXPECTED):
+        for i, name in enumerate(PERSONAS_CALLED):
             port, logs = CALLEE_SIP + i, tmp / "callee" / name
             cmd = [sys.executable, "-m", "dialer.cli.main", "callee", "--listen", f"127.0.0.1:{port}"]
             cmd += ["--persona", str(PERSONAS / f"{name}.yaml"), "--log-dir", str(logs)]
@@ -90,7 +92,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[
             err = (tmp / f"callee-{name}.log").open("w")
             procs.append(subprocess.Popen(["timeout", "240", *cmd], stdout=subprocess.DEVNULL, stderr=err))
             uris[name] = (f"sip:+15550100{i:03d}@127.0.0.1:{port}", logs)
-        for i in range(len(EXPECTED)):
+        for i in range(len(PERSONAS_CALLED)):
             wait_udp(CALLEE_SIP + i)
         settings = settings_for(tmp, ("edge", "piper", "espeak"))
         profile = parse_profile((ROOT / "sip_config" / "examples" / "loopback.yaml").read_text())
@@ -137,6 +139,8 @@ def test_each_persona_gets_its_disposition(calls: dict[str, tuple[CallResult, Pa
     result, logs = calls[persona]
     r = report_of(result)
     assert result.answered and not r.error, describe(r)
+    if persona == "says-stop":
+        assert r.opt_out == "number"
     assert r.disposition == EXPECTED[persona], describe(r)
     assert r.tts_fallbacks > 0  # edge-tts was unreachable: the prompts came from piper
     if persona != "voicemail":
@@ -179,3 +183,15 @@ def test_the_machine_gets_the_message_after_its_beep(calls: dict[str, tuple[Call
     assert len(message) == 1 and not DEBT_WORDS.search(message[0].text)
     greeting_and_beep = 0.5 + 5.0  # the persona's greeting (espeak) then its beep
     assert message[0].start_s > greeting_and_beep
+
+
+@pytest.mark.sip
+@pytest.mark.slow
+def test_a_carrier_announcement_in_early_media_is_transcribed(
+    calls: dict[str, tuple[CallResult, Path]],
+) -> None:
+    result, _ = calls["vacant"]
+    r = report_of(result)
+    assert not result.answered and result.sip_code == 404
+    assert r.disposition == "" and not r.turns and not r.error
+    assert "not in service" in r.announcement.lower(), r.announcement
