@@ -1,0 +1,66 @@
+"""SessionHandler construction: scripts resolved per call, bad requests refused with a clean report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dialer.session.handler import ScriptEngines, SessionHandler
+from dialer.sip.fake_engine import FakeSipEngine, ScriptedCallee
+from dialer.sip.interfaces import CallRequest
+from dialogue.settings import DialogueSettings
+from voice.recognizers.scripted import ScriptedRecognizer
+from voice.synthesizers.silence import SilenceSynthesizer
+
+from .fakes import RATE, URI, Timeline, spec
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+def test_script_engines_load_each_script_once() -> None:
+    engines = ScriptEngines(DialogueSettings(scripts_dir=str(SCRIPTS)))
+    try:
+        first = engines(spec(script="reminder-en"))
+        again = engines(spec(script="reminder-en"))
+        assert first.__self__ is again.__self__  # type: ignore[attr-defined]
+        policy = first()
+        assert policy is not first()  # one policy per call
+    finally:
+        engines.close()
+
+
+def test_an_unknown_script_ends_the_call_with_an_error_report() -> None:
+    handler = SessionHandler(
+        recognizer=ScriptedRecognizer(),
+        synthesizer=SilenceSynthesizer(),
+        policies=ScriptEngines(DialogueSettings(scripts_dir=str(SCRIPTS))),
+    )
+    engine = FakeSipEngine({URI: ScriptedCallee(audio=Timeline([], 3).pcm())}, rate=RATE)
+    engine.start()
+    try:
+        call = engine.dial(CallRequest("c1", URI))
+        report = handler.handle(call, CallRequest("c1", URI, options=spec(script="no-such-script").options()))
+        engine.advance(0.5)
+        assert report.ended_by == "error" and "no script directory" in report.error
+        assert call.result is not None  # hung up, not left ringing
+    finally:
+        engine.shutdown()
+
+
+def test_from_settings_builds_the_configured_engines(tmp_path: Path) -> None:
+    from dialer.settings import load_settings
+
+    settings = load_settings(
+        config=None,
+        environ={
+            "DIALER_DATA_DIR": str(tmp_path),
+            "DIALER_VOICE__ASR_ENGINE": "scripted",
+            "DIALER_VOICE__TTS_ENGINES": "espeak",
+            "DIALER_DIALOGUE__SCRIPTS_DIR": str(SCRIPTS),
+        },
+    )
+    handler = SessionHandler.from_settings(settings)
+    assert handler.recognizer.name == "scripted"
+    rendered = handler.prompts.render("Your payment of $120.50 is due 2026-11-15.", "en", RATE)
+    assert rendered.engine == "espeak" and not rendered.fallback and len(rendered.pcm) > RATE
+    assert "one hundred twenty dollars" in rendered.text
+    assert any((tmp_path / "tts-cache").rglob("*.wav"))  # through the render cache
