@@ -18,27 +18,11 @@ from dialer.web.pages import render
 from dialer.web.roles import Permission
 from dialer.web.routes.campaign_pages import local_midnight
 from scheduler.importing.values import neutralize
+from scheduler.report_records import CALL_COLUMNS, call_cells
 from scheduler.vocabulary import Disposition
 
 router = APIRouter()
-EXPORT_COLUMNS = (
-    "attempt_id",
-    "campaign",
-    "account_ref",
-    "number",
-    "attempt_no",
-    "state",
-    "scheduled_at",
-    "dialing_at",
-    "answered_at",
-    "ended_at",
-    "result",
-    "disposition",
-    "number_status",
-    "sip_code",
-    "talk_seconds",
-    "recordings",
-)
+EXPORT_COLUMNS = (*CALL_COLUMNS, "recordings")
 
 
 @router.get("/live")
@@ -139,29 +123,9 @@ def export(
         writer = csv.writer(table)
         writer.writerow(EXPORT_COLUMNS)
         for c in calls:
+            shown = " ".join(f"recordings/{Path(p).name}" for p in files.get(c["id"], []))
             writer.writerow(
-                _cells(
-                    [
-                        c["id"],
-                        c["campaign"],
-                        c["account_ref"],
-                        display_number(c["e164"], me.role),
-                        c["attempt_no"],
-                        c["state"],
-                        *(
-                            c[k].isoformat() if c[k] else ""
-                            for k in ("scheduled_at", "dialing_at", "answered_at", "ended_at")
-                        ),
-                        c["result"] or "",
-                        c["disposition"] or "",
-                        c["number_status"] or "",
-                        c["sip_code"] or "",
-                        c["talk_seconds"] if c["talk_seconds"] is not None else "",
-                        " ".join(f"recordings/{Path(p).name}" for p in files.get(c["id"], []))
-                        if recordings
-                        else "",
-                    ]
-                )
+                [*call_cells(c, display_number(c["e164"], me.role)), neutralize(shown if recordings else "")]
             )
         archive.writestr("calls.csv", "\ufeff" + table.getvalue())
         if recordings:
@@ -176,11 +140,6 @@ def export(
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{_safe(name)}-export.zip"'},
     )
-
-
-def _cells(values: list[object]) -> list[str]:
-    """CSV cells a spreadsheet will not evaluate: formula-looking text gets a leading quote."""
-    return [neutralize(str(v)) for v in values]
 
 
 def _safe(name: str) -> str:
