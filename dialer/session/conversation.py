@@ -242,8 +242,10 @@ class Conversation:
         now = self.line.now
         if isinstance(event, SpeechStarted):
             self.listening_since = None
+            if self.state == "talking" and not self.closing:
+                self.speaker.pause(now)  # quiet at once; a barge-in or a resume follows
         elif isinstance(event, BargeIn):
-            if self.state == "talking" and self.speaker.current is not None:
+            if self.state == "talking" and not self.closing and self.speaker.current is not None:
                 start = max(event.speech_start, self.speaker.current.started)
                 self._bot_done(self.speaker.stop(now, start))
         elif isinstance(event, Hearing):
@@ -259,6 +261,11 @@ class Conversation:
         last = self.endpointer.last_end
         start, end = (last.start, last.end) if last is not None else (u.start, u.end)
         text = u.text.strip()
+        if self.speaker.paused:  # a click, a breath, an "mm-hm": too short to interrupt, the bot goes on
+            self.speaker.resume()
+            if text:
+                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+            return
         if not self.detector.final:
             verdict = self.detector.transcript(text)
             if verdict is not None:
@@ -272,9 +279,7 @@ class Conversation:
         if not text and end - start < 0.5:  # a click or a breath: keep listening
             self._listening()
             return
-        if self.speaker.busy:  # a short "mm-hm" over the bot, not long enough to interrupt it
-            if text:
-                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+        if self.speaker.busy:
             return
         turn = self.outcome.callee_turn(text, start, end, confidence=u.confidence)
         actions = self.policy.handle(UserSaid(text, u.confidence if text else 0.0))

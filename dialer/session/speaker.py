@@ -1,8 +1,15 @@
 """The bot's mouth on one call: queue rendered prompts, know when they finished, stop them at once.
 
-Barge-in is `stop()`: the call's outbound queue is cleared (the next frame out is silence) and the
-time from the callee's first word to the stop is kept. The listener is told what is playing, frame by
-frame, so its endpointer can tell the bot's echo from the callee.
+Barge-in has two steps, so the bot goes quiet as soon as the callee starts to speak without a cough
+ending the prompt:
+
+* `pause()` at the start of the callee's speech: the outbound queue is cleared (the next frame out is
+  silence) and the unsent rest of the prompt is kept;
+* then either `stop()` (the speech lasted long enough to be a barge-in: the prompt is over, the time from
+  the callee's first word to the pause is kept) or `resume()` (it was a click or a breath: the rest plays).
+
+The listener is told what is playing, frame by frame, so its endpointer can tell the bot's echo from the
+callee.
 """
 
 from __future__ import annotations
@@ -19,10 +26,12 @@ class Playing:
     turn: int  # index of the bot turn in the transcript
     text: str
     started: float
-    frames: int  # frames queued for this turn so far
+    frames: int  # frames of `pcm`
     stopped: float | None = None
     barged_in: bool = False
     pcm: bytes = field(default=b"", repr=False)
+    paused_at: float | None = None
+    rest: bytes = field(default=b"", repr=False)
 
 
 class Speaker:
@@ -31,56 +40,81 @@ class Speaker:
         self.listener = listener
         self.frame_size = frame_bytes(call.rate)
         self.current: Playing | None = None
-        self.finished: list[Playing] = []
         self.stop_ms: list[int] = []
-        self._queued_frames = 0  # frames queued since the bot last fell silent
+        self.pauses = 0
 
     @property
     def busy(self) -> bool:
         return self.current is not None
 
+    @property
+    def paused(self) -> bool:
+        return self.current is not None and self.current.paused_at is not None
+
     def play(self, turn: int, text: str, pcm: bytes, now: float) -> None:
-        """Queue one prompt behind whatever is playing (a reply can be several prompts)."""
+        """Speak one reply; whatever was still playing is cut off first."""
         if self.current is not None:
-            self.finish(now)  # the earlier prompt of this reply is fully queued: it ends as this one starts
-        if not self.call.playback_pending():
-            self._queued_frames = 0
+            self.call.clear_playback()
+            self.finish(now)
+        self.call.clear_playback()
         self.call.play(pcm)
-        frames = -(-len(pcm) // self.frame_size)
-        self._queued_frames += frames
-        self.current = Playing(turn, text, now, frames, pcm=pcm)
+        self.current = Playing(turn, text, now, -(-len(pcm) // self.frame_size), pcm=pcm)
         self.listener.set_bot_speaking(True)
+
+    def _sent(self) -> int:
+        """Frames of the current prompt already on the wire."""
+        assert self.current is not None
+        return self.current.frames - round(self.call.playback_pending() / 0.02)
 
     def tick(self, now: float) -> Playing | None:
         """Once per inbound frame: feed the echo guard; returns the prompt that just finished."""
-        if self.current is None:
+        current = self.current
+        if current is None or current.paused_at is not None:
             return None
-        pending = self.call.playback_pending()
-        if pending <= 0:
+        if self.call.playback_pending() <= 0:
             return self.finish(now)
-        sent = self._queued_frames - round(pending / 0.02)
-        offset = sent - (self._queued_frames - self.current.frames)
-        frame = self.current.pcm[offset * self.frame_size : (offset + 1) * self.frame_size]
+        offset = self._sent()
+        frame = current.pcm[offset * self.frame_size : (offset + 1) * self.frame_size]
         if offset >= 0 and len(frame) == self.frame_size:
             self.listener.note_outbound(AudioFrame(frame, self.call.rate))
         return None
 
+    def pause(self, now: float) -> None:
+        """The callee started to speak: silence now, keep the rest."""
+        current = self.current
+        if current is None or current.paused_at is not None:
+            return
+        offset = max(0, self._sent())
+        self.call.clear_playback()
+        current.paused_at = now
+        current.rest = current.pcm[offset * self.frame_size :]
+        self.pauses += 1
+
+    def resume(self) -> None:
+        """It was not a barge-in: play the rest of the prompt."""
+        current = self.current
+        if current is None or current.paused_at is None:
+            return
+        current.pcm, current.paused_at, current.rest = current.rest, None, b""
+        current.frames = -(-len(current.pcm) // self.frame_size)
+        self.call.play(current.pcm)
+
     def finish(self, now: float) -> Playing | None:
         done, self.current = self.current, None
         if done is not None:
-            done.stopped = now
-            self.finished.append(done)
+            done.stopped = done.paused_at if done.paused_at is not None else now
         if not self.call.playback_pending():
             self.listener.set_bot_speaking(False)
         return done
 
     def stop(self, now: float, speech_start: float | None) -> Playing | None:
-        """Barge-in: silence the bot now; `speech_start` (audio time) gives the stop time."""
+        """Barge-in confirmed (or a new reply): the prompt is over. With `speech_start` (audio time) the
+        stop time (first word -> bot silent) is kept."""
         self.call.clear_playback()
         done = self.finish(now)
         if done is not None:
             done.barged_in = True
             if speech_start is not None:
-                self.stop_ms.append(max(0, round((now - speech_start) * 1000)))
+                self.stop_ms.append(max(0, round(((done.stopped or now) - speech_start) * 1000)))
         self.listener.set_bot_speaking(False)
         return done

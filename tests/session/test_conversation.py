@@ -67,6 +67,19 @@ def test_barge_in_stops_the_bot_within_200_ms_of_the_callee_speaking() -> None:
     assert r.turns[2].speaker == "bot" and r.turns[2].latency_ms is not None
 
 
+def test_a_click_over_the_bot_pauses_it_and_the_rest_of_the_prompt_plays() -> None:
+    click = speech("hello there", RATE)[: 2 * round(0.09 * RATE)]  # 90 ms: shorter than a barge-in
+    callee = ScriptedCallee(audio=Timeline([(2.3, click)]).pcm())
+    run = run_call(callee, replies=[""], synthesizer=ToneSynthesizer(seconds_per_char=0.045))
+    r = run.report
+    opening = r.turns[0]
+    assert not opening.barged_in and not r.barge_in_stop_ms
+    assert run.bot_audio_at(2.45, 2.6) == 0  # quiet while the callee might be speaking
+    full = 0.045 * len(opening.text)
+    assert opening.end_s is not None and opening.end_s - opening.start_s > full  # nothing was skipped
+    assert run.bot_audio_at(opening.end_s - 0.4, opening.end_s - 0.1) > 5000
+
+
 def test_a_long_greeting_is_a_machine_and_the_message_waits_for_the_beep() -> None:
     greeting = (
         "Hi, you have reached Sam. I can't take your call right now. Please leave a message after the tone."
