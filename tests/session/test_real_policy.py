@@ -53,3 +53,26 @@ def test_keypad_answers_work_like_speech(new_policy: Callable[[], DialoguePolicy
     r = run_call(callee, policy=new_policy).report
     assert r.disposition == "wrong_party"
     assert [t.keys for t in r.turns if t.keys] == ["2"]
+
+
+def test_a_mandarin_call_speaks_amounts_and_dates_in_chinese() -> None:
+    from decimal import Decimal
+
+    from dialogue.embedded.engine import EmbeddedEngine
+
+    from .fakes import spec
+
+    engine = EmbeddedEngine.load(SCRIPT.parent / "reminder-zh")
+    callee = ScriptedCallee(audio=Timeline([(3.5, "yes")], 12).pcm(), hangup_after=8)
+    zh = spec(
+        language="zh",
+        script="reminder-zh",
+        currency="CNY",
+        amount_due=Decimal("1234.50"),
+        time_zone="Asia/Shanghai",
+    )
+    r = run_call(callee, replies=["是的，我就是"], policy=engine.new_policy, session_spec=zh).report
+    callee_turns = [t for t in r.turns if t.speaker == "callee"]
+    assert [t.intent for t in callee_turns] == ["affirm"]
+    reminder = r.turns[callee_turns[0].seq + 1]
+    assert "一千二百三十四元五角" in reminder.text and "11月15日" in reminder.text
