@@ -131,8 +131,8 @@ class Conversation:
             self.outcome.error = f"{type(exc).__name__}: {exc}"
             self.outcome.ended_by = "error"
         finally:
-            if self.speaker.busy:
-                self._bot_done(self.speaker.finish(self.line.now))
+            if self.speaker.busy:  # cut off by the end of the call
+                self._bot_done(self.speaker.stop(self.line.now, None))
             if self.call.result is None:
                 self.call.hangup()
         return self.outcome.report(tuple(self.speaker.stop_ms))
@@ -246,8 +246,9 @@ class Conversation:
                 self.speaker.pause(now)  # quiet at once; a barge-in or a resume follows
         elif isinstance(event, BargeIn):
             if self.state == "talking" and not self.closing and self.speaker.current is not None:
-                start = max(event.speech_start, self.speaker.current.started)
-                self._bot_done(self.speaker.stop(now, start))
+                # speech that began before the prompt (a greeting at the deadline) times no barge-in
+                talking_first = event.speech_start >= self.speaker.current.started
+                self._bot_done(self.speaker.stop(now, event.speech_start if talking_first else None))
         elif isinstance(event, Hearing):
             if not self.detector.final:
                 verdict = self.detector.transcript(event.utterance.text)

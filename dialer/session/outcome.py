@@ -96,6 +96,8 @@ class Outcome:
 
     def report(self, barge_in_stop_ms: tuple[int, ...]) -> SessionReport:
         disposition = self.disposition
+        if disposition == "voicemail_left" and not self.voicemail_left:
+            disposition = "machine_no_message"  # the machine hung up before the message was over
         if not disposition and not self.error:
             if self.machine == "machine":
                 disposition = "voicemail_left" if self.voicemail_left else "machine_no_message"

@@ -69,8 +69,8 @@ class Speaker:
     def tick(self, now: float) -> Playing | None:
         """Once per inbound frame: feed the echo guard; returns the prompt that just finished."""
         current = self.current
-        if current is None or current.paused_at is not None:
-            return None
+        if current is None or current.paused_at is not None or self.call.result is not None:
+            return None  # a call that ended dropped its queue: the prompt did not finish
         if self.call.playback_pending() <= 0:
             return self.finish(now)
         offset = self._sent()

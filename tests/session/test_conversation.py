@@ -207,3 +207,15 @@ def test_an_unanswered_call_with_early_media_transcribes_the_announcement() -> N
     run = run_call(callee, replies=[words.lower()])
     r = run.report
     assert r.announcement == words.lower() and r.disposition == "" and not r.turns
+
+
+def test_a_machine_hanging_up_during_the_message_is_no_message_left() -> None:
+    greeting = (
+        "Hi, you have reached Sam. I can't take your call right now. Please leave a message after the tone."
+    )
+    beep_at = 0.2 + len(speech(greeting, RATE)) / (2 * RATE) + 0.4
+    audio = Timeline([(0.2, greeting), (beep_at, tone(1000, 0.5, RATE))], 25).pcm()
+    callee = ScriptedCallee(audio=audio, hangup_after=beep_at + 1.5)
+    r = run_call(callee, replies=[greeting]).report
+    assert r.machine == "machine" and not r.voicemail_left
+    assert r.disposition == "machine_no_message" and r.ended_by == "callee"
