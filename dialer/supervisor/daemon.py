@@ -16,24 +16,21 @@ planner tick. Nothing here redials an attempt that may have reached the network.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import queue
 import signal
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from dialer.logs import mask_number
-from dialer.session.report import SessionReport
 from dialer.settings import Settings
 from dialer.sip.interfaces import CallRequest, CallResult, EngineError
 from dialer.sip.workers import WorkerPool
@@ -47,6 +44,7 @@ from dialer.supervisor.callspec import (
     session_spec,
 )
 from dialer.supervisor.metrics import Metrics, MetricsServer
+from dialer.supervisor.recorder import Recorder, RunSummary
 from dialer.supervisor.reload import check_scripts, counting_gate, load_policy
 from scheduler import migrations
 from scheduler.caller_id import choose_caller_id
@@ -79,28 +77,6 @@ class _Held:
     claim: Claim
     facts: AttemptFacts
     retry_at: dt.datetime
-
-
-@dataclass
-class RunSummary:
-    campaigns: list[str]
-    claimed: int = 0
-    dialled: int = 0
-    recorded: int = 0
-    released: int = 0
-    cancelled: int = 0
-    lost_leases: int = 0
-    recovered: int = 0
-    dispositions: Counter[str] = field(default_factory=Counter)
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-    stopped_by: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["dispositions"] = dict(self.dispositions)
-        data["seconds"] = round(self.seconds, 1)
-        return data
 
 
 class Supervisor:
@@ -148,6 +124,7 @@ class Supervisor:
             self.engine, profiles, settings.scheduler, settings.data_dir, self.owner, clock=clock
         )
         self.summary = RunSummary(sorted(self.campaign_ids))
+        self.recorder = Recorder(self.engine, self.owner, settings.data_dir, self.metrics, self.summary)
         self.capacity = min(settings.sip.workers * settings.sip.calls_per_worker, self.profile.channel_limit)
         self._live: dict[int, _Live] = {}
         self._held: dict[int, _Held] = {}
@@ -211,7 +188,7 @@ class Supervisor:
         if m.port:
             self.server = MetricsServer(self.metrics, self.health, m.host, m.port)
             self.server.start()
-        self._recover_own()
+        self.recorder.recover_own(self.claims, self.clock())
         self.tick()
         self.scheduler = BackgroundScheduler(timezone=dt.UTC)
         for job in install_jobs(self.scheduler, self.ctx):
@@ -247,23 +224,6 @@ class Supervisor:
     def tick(self) -> dict[str, int]:
         """One planner tick now (recovery of expired leases, then planning), never two at once."""
         return self._locked_tick()
-
-    def _recover_own(self) -> None:
-        """Leases still held under our host id from before a crash: claimed ones go back to the queue,
-        dialled ones are interrupted (their result was lost) and re-decided by the planner."""
-        from dialer.results import interrupted_outcome
-        from scheduler.results import record_outcome
-
-        now = self.clock()
-        for attempt_id, state in ledger_ops.held_by(self.engine, self.owner):
-            if state == "claimed":
-                ok = self.claims.release(attempt_id, now)
-            else:
-                outcome = interrupted_outcome(attempt_id, ended_at=now, error="supervisor restarted mid-call")
-                ok = record_outcome(self.engine, self.owner, outcome, now, data_dir=self.settings.data_dir)
-            if ok:
-                self.summary.recovered += 1
-                log.warning("event=attempt.recovered attempt=%d was=%s", attempt_id, state)
 
     # -- the loop ------------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -399,48 +359,9 @@ class Supervisor:
             self._record(attempt_id, result, live)
 
     def _record(self, attempt_id: int, result: CallResult, live: _Live | None) -> None:
-        from dialer.results import interrupted_outcome, to_outcome
-        from scheduler.ledger import InvalidValue
-        from scheduler.results import record_outcome
-
-        now = self.clock()
-        report = result.session if isinstance(result.session, SessionReport) else None
-        data_dir = self.settings.data_dir
-        if result.result == "interrupted":
-            outcome = interrupted_outcome(attempt_id, ended_at=now, error=result.reason)
-        else:
-            outcome = to_outcome(attempt_id, result, report, ended_at=now, data_dir=data_dir)
-        try:
-            ok = record_outcome(self.engine, self.owner, outcome, now, data_dir=data_dir)
-        except InvalidValue as exc:  # e.g. an unreadable recording: keep the outcome, say why
-            log.error("event=outcome.invalid attempt=%d reason=%s", attempt_id, exc)
-            outcome = dataclasses.replace(outcome, recording_path=None, error=str(exc)[:200])
-            ok = record_outcome(self.engine, self.owner, outcome, now, data_dir=data_dir)
-        disposition = str(outcome.disposition)
-        if not ok:
-            self.summary.lost_leases += 1
-            self.metrics.lost_leases.inc()
-            log.error("event=outcome.lost attempt=%d reason=lease gone", attempt_id)
-            return
-        self.summary.recorded += 1
-        self.summary.dispositions[disposition] += 1
-        self.summary.attempts.append(
-            {
-                "attempt_id": attempt_id,
-                "campaign": live.facts.campaign if live else "",
-                "disposition": disposition,
-                "sip_code": result.sip_code,
-                "talk_seconds": round(result.talk_seconds, 2),
-            }
-        )
-        self.metrics.attempts.labels(disposition=disposition).inc()
-        self.metrics.observe_report(report)
+        self.recorder.record(attempt_id, result, live.facts.campaign if live else "", self.clock())
         if self.pool is not None:
             self.metrics.worker_restarts.set(self.pool.restarts)
-        log.info(
-            "event=call.ended attempt=%d disposition=%s sip=%d talk_s=%.1f number_status=%s",
-            attempt_id, disposition, result.sip_code, result.talk_seconds, outcome.number_status or "-",
-        )  # fmt: skip
 
     # -- reload --------------------------------------------------------------------------------------
     def _do_reload(self) -> None:
