@@ -396,17 +396,19 @@ class Conversation:
                 if self._transferred():
                     self.outcome.transferred_to = uri
                     return
-            else:
-                self.outcome.callback_requested = True  # nobody to take the call: offer a callback
+            # nobody to take the call, or the transfer failed: the callee gets called back
+            self.outcome.callback_requested = True
         self.call.hangup()
 
     def _transferred(self) -> bool:
+        """Wait for the far end's verdict on the REFER: the call ends as "transferred", or a failure."""
         deadline = time.monotonic() + TRANSFER_WAIT_SECONDS
         while time.monotonic() < deadline:
             self.line.poll_events()
-            if any(200 <= code < 300 for code in self.line.transfers):
-                return True
-            if any(code >= 300 for code in self.line.transfers) or self.line.ended:
-                return self.line.ended and bool(self.line.transfers)
+            if self.line.ended or self.call.result is not None:
+                result = self.call.wait(1.0)
+                return result is not None and result.result == "transferred"
+            if any(code >= 300 for code in self.line.transfers):
+                return False
             self.line.next_frame()
         return False

@@ -98,6 +98,8 @@ class Outcome:
         disposition = self.disposition
         if disposition == "voicemail_left" and not self.voicemail_left:
             disposition = "machine_no_message"  # the machine hung up before the message was over
+        if disposition == "transferred" and not self.transferred_to:
+            disposition = "callback_requested"  # no agent took the call: someone calls back
         if not disposition and not self.error:
             if self.machine == "machine":
                 disposition = "voicemail_left" if self.voicemail_left else "machine_no_message"

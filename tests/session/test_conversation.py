@@ -219,3 +219,13 @@ def test_a_machine_hanging_up_during_the_message_is_no_message_left() -> None:
     r = run_call(callee, replies=[greeting]).report
     assert r.machine == "machine" and not r.voicemail_left
     assert r.disposition == "machine_no_message" and r.ended_by == "callee"
+
+
+def test_without_an_agent_uri_a_transfer_request_becomes_a_callback() -> None:
+    callee = ScriptedCallee(audio=Timeline([(3.5, "let me speak to a person")], 12).pcm())
+    actions: list[list[BotAction]] = [
+        [Say("One moment.", "utter_transfer"), SetDisposition("transferred"), Transfer("agent")]
+    ]
+    r = run_call(callee, replies=["let me speak to a person"], policy_replies=actions).report
+    assert r.transferred_to == "" and r.callback_requested and r.ended_by == "bot"
+    assert r.disposition == "callback_requested"
