@@ -76,3 +76,15 @@ def test_a_mandarin_call_speaks_amounts_and_dates_in_chinese() -> None:
     assert [t.intent for t in callee_turns] == ["affirm"]
     reminder = r.turns[callee_turns[0].seq + 1]
     assert "一千二百三十四元五角" in reminder.text and "11月15日" in reminder.text
+
+
+def test_an_answer_not_understood_is_reprompted(new_policy: Callable[[], DialoguePolicy]) -> None:
+    said = ["purple monkey dishwasher", ""]  # nonsense, then speech the recognizer made nothing of
+    callee = ScriptedCallee(
+        audio=Timeline([(5.0, "purple monkey dishwasher"), (11.0, "mumble mumble")], 25).pcm()
+    )
+    r = run_call(callee, replies=said, policy=new_policy).report
+    callee_turns = [t for t in r.turns if t.speaker == "callee"]
+    assert [t.intent for t in callee_turns][:1] == ["nlu_fallback"]
+    reprompt = r.turns[callee_turns[0].seq + 1]
+    assert reprompt.speaker == "bot" and "didn't catch" in reprompt.text.lower(), reprompt
