@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from dialer.session.announcement import transcribe_announcement
 from dialer.session.context import call_context
 from dialer.session.line import FRAME_SECONDS, Line
 from dialer.session.machine import MachineDetector, Verdict
@@ -52,13 +53,6 @@ from voice.settings import VoiceSettings
 log = logging.getLogger(__name__)
 
 PROMPT_GAP_SECONDS = 0.15  # between two prompts of one reply
-# what carriers say before a failure, by recognizer language: primes whisper's context, restricts nothing
-ANNOUNCEMENT_PROMPTS = {
-    "en": "The number you have dialed is not in service. The number you have called has been "
-    "disconnected. The subscriber you have dialed is not available or is busy.",
-    "zh": "您拨打的号码是空号。您拨打的电话已停机。您拨打的电话已关机。您拨打的电话暂时无法接通。"
-    "您拨打的用户正在通话中。",
-}
 TRANSFER_WAIT_SECONDS = 15.0
 
 
@@ -142,13 +136,11 @@ class Conversation:
         result = self.call.wait(10)
         if result is None or result.answered or not result.early_media:
             return
-        try:
-            hints = ListeningHints(prompt=ANNOUNCEMENT_PROMPTS.get(self.recognizer.language, ""))
-            heard = self.recognizer.transcribe(result.early_media, result.rate, hints)
-        except VoiceError:
+        text = transcribe_announcement(self.recognizer, result.early_media, result.rate)
+        if text is None:
             self.outcome.asr_errors += 1
-            return
-        self.outcome.announcement = heard.text.strip()
+        else:
+            self.outcome.announcement = text
 
     def _converse(self) -> None:
         line = self.line
