@@ -232,6 +232,10 @@ class Attempt(Base):
     talk_seconds: Mapped[float | None]
     decision_rule: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = _created()
+    # what the call measured (migration 0003); null when not answered, undecided or recorded before 0003
+    machine: Mapped[str | None] = mapped_column(sa.String(16))  # answering-machine detection: human, machine
+    opening_ms: Mapped[int | None]  # answer to the first audio of the opening
+    number_status_evidence: Mapped[str | None] = mapped_column(sa.String(200))  # "sip 404", "SIT vacant"
 
 
 class Promise(Base):
@@ -286,6 +290,7 @@ class CallTurn(Base):
     started_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
     latency_ms: Mapped[int | None]
+    keys: Mapped[str | None] = mapped_column(sa.String(64))  # keypad digits of the turn: never logged
 
 
 class Recording(Base):
@@ -310,7 +315,7 @@ class AuditEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(sa.String(100))
     action: Mapped[str] = mapped_column(sa.String(64))
-    subject: Mapped[str] = mapped_column(sa.String(200), default="")
+    subject: Mapped[str] = mapped_column(sa.String(200), default="", index=True)
     rule: Mapped[str | None] = mapped_column(sa.String(64))
     profile_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

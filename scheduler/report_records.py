@@ -3,8 +3,10 @@
 
 A row's call fields are the console's own (`scheduler.console_records` row shape) and `call_cells` writes
 them for both CSV exports (this one and the console's calls.csv), so they name and format the same things
-alike; the children (turns, recordings, promises,
-callbacks) are read per page of attempts, not per attempt, so a large campaign costs a few queries per page.
+alike; `with_measures` adds what the call measured (machine detection, opening latency, number-status
+evidence), which `measure_cells` writes. The children (turns with their keypad digits, recordings,
+promises, callbacks) are read per page of attempts, not per attempt, so a large campaign costs a few
+queries per page.
 The set of attempts is fixed when the iteration starts: attempts created meanwhile are left for the next
 export rather than half-included.
 """
@@ -43,6 +45,7 @@ CALL_COLUMNS = (
     "sip_code",
     "talk_seconds",
 )
+MEASURE_COLUMNS = ("machine", "opening_ms", "number_status_evidence")  # what the call measured
 
 
 def call_cells(call: dict[str, Any], number: str) -> list[str]:
@@ -69,10 +72,29 @@ def call_cells(call: dict[str, Any], number: str) -> list[str]:
     return [neutralize(str(v)) for v in values]
 
 
+def measure_cells(call: dict[str, Any]) -> list[str]:
+    """The CSV cells under `MEASURE_COLUMNS` of a row made by `with_measures`: machine detection
+    ("human", "machine"), opening latency in ms, and what the number status rests on ("sip 404")."""
+    values = (call[name] for name in MEASURE_COLUMNS)
+    return [neutralize("" if v is None else str(v)) for v in values]
+
+
+def with_measures(call: dict[str, Any], attempt: Attempt) -> dict[str, Any]:
+    """The console's call row and what the call measured (`MEASURE_COLUMNS`, the attempt's own columns)."""
+    return call | {name: getattr(attempt, name) for name in MEASURE_COLUMNS}
+
+
+@dataclass(frozen=True)
+class TurnRecord(L.Turn):
+    """A turn as the exports show it: the ledger's turn and the keypad digits that made it."""
+
+    keys: str = ""
+
+
 @dataclass(frozen=True)
 class CallExport:
-    call: dict[str, Any]  # the console's call row (id, account_ref, e164, state, times, disposition, ...)
-    turns: tuple[L.Turn, ...]
+    call: dict[str, Any]  # the console's call row (id, account_ref, e164, state, times...) and measures
+    turns: tuple[TurnRecord, ...]
     recordings: tuple[L.RecordingInfo, ...]
     promises: tuple[L.PromiseInfo, ...]
     callbacks: tuple[dt.datetime, ...]
@@ -103,7 +125,7 @@ class CallExports(RecordQueries):
                 ).all()
                 if not rows:
                     return
-                calls = [call_row(a, ref, e164, name) for a, ref, e164, name in rows]
+                calls = [with_measures(call_row(a, ref, e164, name), a) for a, ref, e164, name in rows]
                 children = _children(s, [c["id"] for c in calls])
             for call in calls:
                 turns, recordings, promises, callbacks = (part.get(call["id"], []) for part in children)
@@ -117,7 +139,7 @@ def _children(s: Session, ids: list[int]) -> tuple[dict[int, list[Any]], ...]:
         sa.select(CallTurn).where(CallTurn.attempt_id.in_(ids)).order_by(CallTurn.attempt_id, CallTurn.seq)
     ):
         turns.setdefault(t.attempt_id, []).append(
-            L.Turn(
+            TurnRecord(
                 t.seq,
                 Speaker(t.speaker),
                 t.text,
@@ -126,6 +148,7 @@ def _children(s: Session, ids: list[int]) -> tuple[dict[int, list[Any]], ...]:
                 t.intent,
                 t.confidence,
                 t.latency_ms,
+                t.keys or "",
             )
         )
     recordings: dict[int, list[Any]] = {}

@@ -4,8 +4,8 @@ turn and opening latency, and data quality per uploaded list, as one frozen valu
 Nothing here is computed twice: the funnel, the hours and the turn latencies are the console's own queries
 (`scheduler.console_queries`), the dispositions and attempt counts are `Ledger.campaign_stats`, and data
 quality is `scheduler.number_quality.list_quality`, so the report, the console and the API agree. What only
-the report adds: the accounts that paid, and the opening latency (answer to the first audio of the opening),
-which the ledger keeps in each call outcome's audit entry rather than in a column.
+the report adds: the accounts that paid, and the opening latency (answer to the first audio of the opening,
+the attempt's `opening_ms` column).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from scheduler.console_queries import ConsoleQueries
-from scheduler.models import Account, Attempt, AuditEntry
+from scheduler.models import Account, Attempt
 from scheduler.number_quality import ListQuality, list_quality
-from scheduler.results import ACTION as OUTCOME_ACTION
 from scheduler.sql_ledger import SqlLedger
 from scheduler.vocabulary import AccountStatus
 
@@ -183,19 +182,13 @@ class ReportQueries(ConsoleQueries):
             return list_quality(s, campaign_id)
 
     def opening_latencies(self, campaign_id: int) -> list[int]:
-        """`opening_ms` of each answered call of the campaign, from its call-outcome audit entry."""
-        subjects = sa.select(sa.literal("attempt:") + sa.cast(Attempt.id, sa.String)).where(
-            Attempt.campaign_id == campaign_id, Attempt.answered_at.is_not(None)
-        )
+        """`opening_ms` of each answered call of the campaign that measured one."""
         with self._session() as s:
-            details = s.scalars(
-                sa.select(AuditEntry.detail).where(
-                    AuditEntry.action == OUTCOME_ACTION, AuditEntry.subject.in_(subjects)
+            values = s.scalars(
+                sa.select(Attempt.opening_ms).where(
+                    Attempt.campaign_id == campaign_id,
+                    Attempt.answered_at.is_not(None),
+                    Attempt.opening_ms.is_not(None),
                 )
             ).all()
-        out = []
-        for detail in details:
-            value = (detail or {}).get("opening_ms")
-            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-                out.append(int(value))
-        return out
+        return [int(v) for v in values if v is not None and v >= 0]

@@ -1,12 +1,13 @@
 """Recording an ended attempt: one `CallOutcome`, one transaction, fenced by the lease.
 
     record_outcome(engine, owner, outcome, now, data_dir=...)
-      attempt  dialing -> done (or interrupted), disposition, history result, SIP, timings   } only while
-      call turns, the recording row (its WAV header and SHA-256)                            } `owner`
-      promise to pay (account -> promised), already paid (-> paid), dispute (-> disputed)    } holds the
-      callback time (the planner's retry honours it), opt-out (DNC, effective at once)      } lease; else
-      number status on the contact number (vacant / out of service: suppressed)             } nothing is
-      one audit entry                                                                        } written
+      attempt  dialing -> done (or interrupted), disposition, history result, SIP, timings,  } only while
+               machine detection, opening latency, number-status evidence                   } `owner`
+      call turns with their keypad digits, the recording row (WAV header and SHA-256)       } holds the
+      promise to pay (account -> promised), already paid (-> paid), dispute (-> disputed)    } lease; else
+      callback time (the planner's retry honours it), opt-out (DNC, effective at once)      } nothing is
+      number status on the contact number (vacant / out of service: suppressed)             } written
+      one audit entry (codes and measures only: no words, numbers or digits)
 
     refuse_before_dial(engine, owner, attempt_id, status, reason, now)
       a claimed attempt whose number failed the pre-dial check: cancelled, the number marked
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import wave
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from scheduler import ledger as L
-from scheduler.models import Account, Attempt, ContactNumber
+from scheduler.models import Account, Attempt, CallTurn, ContactNumber
 from scheduler.outcomes import CallOutcome
 from scheduler.sql_ledger import SqlLedger
 from scheduler.validation import check_aware, check_word
@@ -47,6 +49,8 @@ from scheduler.vocabulary import (
 SUPPRESSED = frozenset({NumberStatus.vacant, NumberStatus.out_of_service})
 KEPT = frozenset({NumberStatus.suppressed.value, NumberStatus.invalid.value})  # never overwritten by a call
 ACTION = "call.outcome"
+MACHINE_WORDS = ("", "human", "machine")
+KEYPAD = re.compile(r"^[0-9*#A-D]{1,64}$")
 DEAD_BEFORE_DIAL = frozenset(
     {NumberStatus.invalid, NumberStatus.vacant, NumberStatus.out_of_service, NumberStatus.suppressed}
 )
@@ -97,8 +101,14 @@ def _check(outcome: CallOutcome) -> None:
         check_word(NumberStatus, outcome.number_status, "number status")
     if outcome.opt_out not in ("", "number", "all"):
         raise L.InvalidValue(f"opt_out {outcome.opt_out!r} is not one of: '', number, all")
+    if outcome.machine not in MACHINE_WORDS:
+        raise L.InvalidValue(f"machine {outcome.machine!r} is not one of: '', human, machine")
+    if outcome.opening_ms is not None and outcome.opening_ms < 0:
+        raise L.InvalidValue("opening_ms must not be negative")
     for turn in outcome.turns:
         check_word(Speaker, turn.speaker, "turn speaker")
+        if turn.keys and not KEYPAD.match(turn.keys):  # the digits stay out of the message: it may be logged
+            raise L.InvalidValue(f"turn {turn.seq}: keys must be 1-64 keypad digits (0-9, *, #, A-D)")
 
 
 def record_outcome(
@@ -154,6 +164,9 @@ def _fence(conn: Connection, owner: str, outcome: CallOutcome, now: dt.datetime)
             sip_reason=outcome.sip_reason or None,
             early_media_seconds=outcome.early_media_seconds,
             talk_seconds=outcome.talk_seconds,
+            machine=outcome.machine or None,
+            opening_ms=outcome.opening_ms,
+            number_status_evidence=outcome.number_status_evidence[:200] or None,
             lease_expires_at=None,
         )
     )
@@ -192,6 +205,7 @@ def _children(
                 for t in outcome.turns
             ],
         )
+        _turn_keys(conn, outcome)
     if facts is not None:
         ledger.add_recording(
             attempt_id,
@@ -224,6 +238,17 @@ def _children(
     ledger.append_audit(
         L.AuditRecord(owner, ACTION, f"attempt:{attempt_id}", detail=_audit_detail(outcome, facts), at=now)
     )
+
+
+def _turn_keys(conn: Connection, outcome: CallOutcome) -> None:
+    """The keypad digits of each turn that had some (the ledger's turn value has no field for them)."""
+    for t in outcome.turns:
+        if t.keys:
+            conn.execute(
+                sa.update(CallTurn)
+                .where(CallTurn.attempt_id == outcome.attempt_id, CallTurn.seq == t.seq)
+                .values(keys=t.keys)
+            )
 
 
 def _account_status(conn: Connection, account_id: int, status: AccountStatus, now: dt.datetime) -> None:

@@ -3,7 +3,8 @@
     FILE.zip
       calls.csv                       one row per attempt (full numbers: the operator's own data), formula
                                       cells neutralized as in the console's export
-      transcripts/attempt-N.txt|json  each call that has turns: who said what, when, intents, latencies
+      transcripts/attempt-N.txt|json  each call that has turns: who said what or keyed in, when, intents,
+                                      latencies; machine detection and opening latency
       recordings/attempt-N-K.wav      the call's recordings, copied byte for byte from the data directory
       manifest.json                   campaign and its settings, counts, bytes and SHA-256 of every file,
                                       recordings missing from disk or changed since the call was recorded
@@ -34,12 +35,20 @@ from sqlalchemy.engine import Engine
 from dialer.settings import Settings
 from scheduler.importing.values import neutralize
 from scheduler.ledger import AuditRecord, CampaignInfo
-from scheduler.report_records import CALL_COLUMNS, CallExport, CallExports, call_cells
+from scheduler.report_records import (
+    CALL_COLUMNS,
+    MEASURE_COLUMNS,
+    CallExport,
+    CallExports,
+    call_cells,
+    measure_cells,
+)
 from scheduler.sql_ledger import SqlLedger
 
-FORMAT = "reminder-dialer export 1"
+FORMAT = "reminder-dialer export 2"  # 2: measure columns, turn keys
 COLUMNS = (
     *CALL_COLUMNS,
+    *MEASURE_COLUMNS,
     "promise_date",
     "promise_amount",
     "promise_currency",
@@ -223,7 +232,11 @@ def _row(record: CallExport, names: dict[str, str]) -> list[str]:
         names["transcript"],
         names["recordings"],
     ]
-    return [*call_cells(record.call, record.call["e164"]), *(neutralize(str(v)) for v in extra)]
+    return [
+        *call_cells(record.call, record.call["e164"]),
+        *measure_cells(record.call),
+        *(neutralize(str(v)) for v in extra),
+    ]
 
 
 def _offset(record: CallExport, at: dt.datetime) -> float:
@@ -233,14 +246,17 @@ def _offset(record: CallExport, at: dt.datetime) -> float:
 
 def _transcript_text(record: CallExport) -> str:
     c = record.call
+    opening = f"{c['opening_ms']} ms" if c["opening_ms"] is not None else "-"
     lines = [
         f"attempt {c['id']} of campaign {c['campaign']}, account {c['account_ref']}",
         f"answered {_iso(c['answered_at']) or '-'}, disposition {c['disposition'] or '-'}",
+        f"answered by {c['machine'] or '-'}, opening after {opening}",
         "",
     ]
     for t in record.turns:
         seconds = _offset(record, t.started_at)
         notes = [
+            f"keys {t.keys}" if t.keys else "",
             f"intent {t.intent}" if t.intent else "",
             f"{t.latency_ms} ms" if t.latency_ms is not None else "",
         ]
@@ -257,6 +273,8 @@ def _transcript_json(record: CallExport) -> dict[str, Any]:
         "account_ref": c["account_ref"],
         "answered_at": _iso(c["answered_at"]) or None,
         "disposition": c["disposition"],
+        "machine": c["machine"],
+        "opening_ms": c["opening_ms"],
         "turns": [
             {
                 "seq": t.seq,
@@ -267,6 +285,7 @@ def _transcript_json(record: CallExport) -> dict[str, Any]:
                 "intent": t.intent,
                 "confidence": t.confidence,
                 "latency_ms": t.latency_ms,
+                "keys": t.keys or None,
             }
             for t in record.turns
         ],
