@@ -7,8 +7,9 @@ Driven frame by frame in audio time (see `line.py`), on the call's handler threa
           -> policy.handle -> actions -> prompts rendered and queued, outcome recorded
 
 States: ``detecting`` (answered, the opening not yet due) -> ``talking`` (a person, the dialogue runs)
-or ``machine_wait`` (waiting for the beep) -> ``voicemail`` (the limited-content message); a closing
-flag ends the call once the last prompt has played. Latency of a reply: end of the callee's speech (or
+or ``machine_wait`` (waiting for the beep) -> ``voicemail`` (the limited-content message), or
+``announcement`` (special information tones: the carrier's words are kept, nobody is spoken to); a
+closing flag ends the call once the last prompt has played. Latency of a reply: end of the callee's speech (or
 the key press) to the first frame of the reply on the wire, in the call's audio time.
 """
 
@@ -165,7 +166,7 @@ class Conversation:
                 self._bot_done(done)
             if self.state in ("detecting", "talking", "machine_wait") and not self.detector.final:
                 self._detect(frame)
-            elif self.state == "machine_wait":
+            elif self.state in ("machine_wait", "announcement"):
                 self.detector.process(frame)  # the beep can come after the window
             for event in self._listen(frame):
                 self._on_listener(event)
@@ -182,6 +183,11 @@ class Conversation:
     def _verdict(self, verdict: Verdict) -> None:
         log.info("call %s: %s (%s) at %.2f s", self.call.call_id, verdict.kind, verdict.reason, verdict.at)
         self.outcome.machine = verdict.kind
+        if verdict.reason == "sit" and self.state != "announcement":
+            if self.speaker.busy:
+                self._bot_done(self.speaker.stop(self.line.now, None))
+            self.state, self.policy, self.closing, self.listening_since = "announcement", None, False, None
+            return
         if verdict.kind == "machine" and self.state in ("detecting", "talking"):
             if self.speaker.busy:
                 self._bot_done(self.speaker.stop(self.line.now, None))
@@ -265,6 +271,8 @@ class Conversation:
                 self.outcome.callee_turn(text, start, end, confidence=u.confidence)
                 self._verdict(verdict)
                 return
+        if self.state == "announcement":  # the carrier's words, for number status
+            self.outcome.announcement = f"{self.outcome.announcement} {text}".strip()
         if self.state != "talking" or self.policy is None or self.closing:
             if text:
                 self.outcome.callee_turn(text, start, end, confidence=u.confidence)
@@ -316,6 +324,15 @@ class Conversation:
             self._apply(self.policy.handle(NoInput()), reply_to=None)
         elif self.state == "machine_wait" and self._message_due(frame, t):
             self._voicemail()
+        elif self.state == "announcement" and not self.closing and self._announcement_over(t):
+            self.closing = True
+
+    def _announcement_over(self, t: float) -> bool:
+        sit_at = self.detector.sit_at or 0.0
+        if t - sit_at >= self.s.announcement_max_seconds:
+            return True
+        quiet = not self.endpointer.in_speech and self.detector.silence_since_voice() >= 1.5
+        return quiet and t - sit_at >= 1.5
 
     def _message_due(self, frame: AudioFrame, t: float) -> bool:
         """After the beep (once the line is quiet again), or long silence, or waited long enough."""

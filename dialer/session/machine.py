@@ -4,7 +4,8 @@ One processor, fed every inbound frame from the answer on (audio time), plus the
 listener produces. A person says a short "hello?" and waits, or says nothing; a machine talks at once
 and for long, names itself ("leave a message", "请在提示音后留言") and beeps. The verdicts:
 
-* ``machine``: a beep, a keyword, or a first greeting longer than `greeting_max_seconds`;
+* ``machine``: a beep, a keyword, or a first greeting longer than `greeting_max_seconds`; reason
+  ``sit`` for special information tones (a carrier's announcement follows: nobody to talk to);
 * ``human``: a short greeting followed by silence, or no greeting within `opening_silence_seconds`.
 
 A human verdict is provisional for `amd_window_seconds`: a machine whose greeting starts late or is
@@ -69,6 +70,7 @@ class MachineDetector:
         self.t = 0.0
         self.verdict: Verdict | None = None
         self.beep_at: float | None = None  # end of the beep, once heard
+        self.sit_at: float | None = None  # special information tones after the answer: a carrier speaks
         self._run = 0.0
         self._onset: float | None = None  # the first greeting's first voiced frame
         self._last_voiced: float | None = None
@@ -97,6 +99,10 @@ class MachineDetector:
             if tone.kind == "beep":
                 self.beep_at = self.t
                 return self._decide("machine", "beep")
+            if tone.kind == "sit" and not self.final:
+                self.sit_at = self.t
+                self.verdict = None  # a carrier, not a machine: the verdict is replaced
+                return self._decide("machine", "sit")
         voiced = self.vad.is_speech(frame)
         if voiced:
             self._run += frame.duration

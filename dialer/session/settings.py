@@ -39,3 +39,6 @@ class SessionSettings(BaseModel):
     machine_silence_seconds: float = Field(
         default=2.5, gt=0.2, le=30, description="no beep but this much silence after the greeting: speak"
     )
+    announcement_max_seconds: float = Field(
+        default=12.0, gt=1, le=60, description="after special information tones: listen this long at most"
+    )

@@ -229,3 +229,14 @@ def test_without_an_agent_uri_a_transfer_request_becomes_a_callback() -> None:
     r = run_call(callee, replies=["let me speak to a person"], policy_replies=actions).report
     assert r.transferred_to == "" and r.callback_requested and r.ended_by == "bot"
     assert r.disposition == "callback_requested"
+
+
+def test_special_information_tones_after_the_answer_keep_the_carrier_announcement() -> None:
+    sit = tone(913.8, 0.274, RATE) + tone(1370.6, 0.274, RATE) + tone(1776.7, 0.380, RATE)
+    words = "The number you have dialed is not in service."
+    callee = ScriptedCallee(audio=Timeline([(0.1, sit), (1.2, words)], 15).pcm())
+    run = run_call(callee, replies=[words])
+    r = run.report
+    assert r.machine == "machine" and r.announcement == words
+    assert r.ended_by == "bot" and not r.voicemail_left
+    assert run.bot_audio_at(1.2, 4.0) == 0  # nobody talks to a recording
