@@ -93,3 +93,22 @@ def test_seed_makes_a_running_campaign_the_planner_would_call_now(tmp_path: Path
     plan = dialer("--config", str(layout.config), "plan", "--campaign", "demo", "--hours", "1")
     assert plan.returncode == 0, plan.stderr
     assert "13 calls due, 0 not" in plan.stdout
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    out = dialer("demo", "--dir", str(tmp_path), "--sip-port", "15497")
+    assert out.returncode == 1
+    assert "not empty and holds no earlier demo: choose another --dir" in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_demo_names_a_taken_port(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+        held.bind(("127.0.0.1", 15496))
+        out = dialer("demo", "--dir", str(tmp_path / "d"), "--sip-port", "15496")
+    assert out.returncode == 1
+    assert "UDP port 15496 is in use: pass --sip-port" in out.stderr
+    assert not (tmp_path / "d").exists()  # nothing seeded
