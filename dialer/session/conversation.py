@@ -280,7 +280,9 @@ class Conversation:
         if not text and end - start < 0.5:  # a click or a breath: keep listening
             self._listening()
             return
-        if self.speaker.busy:
+        if self.speaker.busy:  # said while a reply to something else began: kept, not answered
+            if text:
+                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
             return
         turn = self.outcome.callee_turn(text, start, end, confidence=u.confidence)
         actions = self.policy.handle(UserSaid(text, u.confidence if text else 0.0))
