@@ -16,7 +16,16 @@ import sqlalchemy as sa
 from dialer.sip.recording import write_stereo
 from scheduler import ledger as L
 from scheduler.db import create_engine
-from scheduler.models import Account, AuditEntry, CallTurn, ContactNumber, DncEntry, Promise, Recording
+from scheduler.models import (
+    Account,
+    Attempt,
+    AuditEntry,
+    CallTurn,
+    ContactNumber,
+    DncEntry,
+    Promise,
+    Recording,
+)
 from scheduler.outcomes import CallOutcome, PromiseOutcome, TurnOutcome
 from scheduler.results import record_outcome, refuse_before_dial
 from scheduler.sql_ledger import SqlLedger
@@ -101,6 +110,10 @@ def test_a_promise_call_is_recorded_whole(url: str, tmp_path: Path) -> None:
     ]  # fmt: skip
     assert record.turns[1].started_at == END - dt.timedelta(seconds=40) + dt.timedelta(seconds=3.8)
     assert record.turns[1].intent == "promise_to_pay"
+    measures = (Attempt.machine, Attempt.opening_ms, Attempt.number_status_evidence)
+    assert _rows(url, sa.select(*measures)) == [("human", 380, "sip 200 answered")]
+    keys = _rows(url, sa.select(CallTurn.seq, CallTurn.keys).order_by(CallTurn.seq))
+    assert keys == [(0, None), (1, None), (2, None), (3, "1")]  # the keypad answer, in the database only
     (rec,) = record.recordings
     assert (rec.path, rec.channels, rec.sample_rate, rec.seconds) == ("recordings/a.wav", 2, 8000, 2.0)
     assert rec.sha256 == hashlib.sha256(Path(wav).read_bytes()).hexdigest()
@@ -209,6 +222,8 @@ def test_a_dead_number_is_suppressed(url: str, status: NumberStatus) -> None:
         machine="",
     )
     assert _record(url, outcome)
+    measures = (Attempt.machine, Attempt.opening_ms, Attempt.number_status_evidence)
+    assert _rows(url, sa.select(*measures)) == [(None, None, "announcement: 空号")]  # not answered
     rows = _rows(url, sa.select(ContactNumber.e164, ContactNumber.status, ContactNumber.suppressed_at,
                                 ContactNumber.status_detail).order_by(ContactNumber.id))  # fmt: skip
     assert rows[0][:3] == ("+12125550100", status.value, END)
@@ -268,6 +283,26 @@ def test_bad_values_are_refused_before_anything_is_written(url: str, tmp_path: P
         _record(url, _outcome(ids["a"], Disposition.refused, recording_path="../x.wav"), data_dir=tmp_path)
     assert [a.state for a in attempts(url)] == ["dialing"]
     assert _rows(url, sa.select(sa.func.count()).select_from(Recording)) == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"machine": "fax"}, "machine 'fax' is not one of"),
+        ({"opening_ms": -1}, "opening_ms must not be negative"),
+        ({"turns": (TurnOutcome(0, "callee", "", 1.0, keys="12x4"),)}, "turn 0: keys must be 1-64 keypad"),
+        ({"turns": (TurnOutcome(0, "callee", "", 1.0, keys="1" * 65),)}, "turn 0: keys must be 1-64 keypad"),
+    ],
+)
+def test_bad_measures_are_refused_and_keys_never_shown(
+    url: str, change: dict[str, object], message: str
+) -> None:
+    ids = dialing(url, {"a": ["+12125550100"]})
+    with pytest.raises(L.InvalidValue, match=message) as refused:
+        _record(url, _outcome(ids["a"], Disposition.refused, **change))
+    assert "12x4" not in str(refused.value) and "1111" not in str(refused.value)  # errors may be logged
+    assert [a.state for a in attempts(url)] == ["dialing"]
+    assert _rows(url, sa.select(sa.func.count()).select_from(CallTurn)) == [(0,)]
 
 
 def test_a_number_refused_before_dialling_is_marked_and_the_next_number_is_planned(url: str) -> None:
