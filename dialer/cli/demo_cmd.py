@@ -149,26 +149,21 @@ def _print_table(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from dialer.demo.cast import CAST
-
-    why = {role.persona: role.why for role in CAST}
     ok = sum(p.ok for p in result.personas)
     table = Table(title=f"demo: {ok} of {len(result.personas)} personas got the expected disposition")
     for column, justify in (
         ("persona", "left"),
-        ("does", "left"),
         ("expected", "left"),
         ("actual", "left"),
         ("", "center"),
         ("opening ms", "right"),
-        ("turn ms (median)", "right"),
-        ("barge-in stop ms", "right"),
+        ("turn ms p50", "right"),
+        ("barge-in ms", "right"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column in ("persona", "expected", "actual"))  # type: ignore[arg-type]
     for p in result.personas:
         table.add_row(
             p.persona,
-            why[p.persona],
             p.expected,
             p.actual or "(no result)",
             "[green]ok[/]" if p.ok else "[red]MISMATCH[/]",

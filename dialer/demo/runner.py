@@ -36,6 +36,7 @@ class PersonaResult:
     actual: str  # the disposition recorded ("" when the attempt never ended)
     attempts: int  # dialled (a retry the planner queued for later is not one)
     retries_queued: int = 0
+    does: str = ""  # what the persona does, in words
     turn_latency_s: tuple[float, ...] = ()
     barge_in_stop_s: tuple[float, ...] = ()
     opening_s: float | None = None
@@ -46,6 +47,7 @@ class PersonaResult:
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "does": self.does,
             "expected": self.expected,
             "actual": self.actual or None,
             "ok": self.ok,
@@ -194,6 +196,7 @@ def collect(layout: Layout) -> tuple[PersonaResult, ...]:
             PersonaResult(
                 persona=role.persona,
                 expected=role.expected,
+                does=role.why,
                 actual=str(ended[-1]["disposition"]) if ended else "",
                 attempts=sum(1 for a in mine if a["dialing_at"] is not None or a["disposition"]),
                 retries_queued=sum(1 for a in mine if a["state"] == "queued"),
