@@ -16,7 +16,7 @@ from dialer.sip.interfaces import CallRequest
 from dialer.sip.worker import WorkerSpec
 from dialer.sip.workers import WorkerPool
 from scheduler.db import create_engine
-from scheduler.models import ContactNumber
+from scheduler.models import Attempt, ContactNumber
 from scheduler.results import record_outcome
 from sip_config.loader import parse_profile
 from tests.outcomes.ledger_setup import OWNER, dialing, plan
@@ -89,9 +89,12 @@ def test_a_sit_and_announcement_on_the_wire_suppress_the_number(
             rows = dict(
                 conn.execute(sa.select(ContactNumber.e164, ContactNumber.suppressed_at.is_not(None))).all()
             )
+            evidence = dict(conn.execute(sa.select(Attempt.id, Attempt.number_status_evidence)).all())
     finally:
         engine.dispose()
     assert rows == {"+12125550100": True, "+12125550101": False}
+    assert evidence[ids["dead"]] == "SIT VC"  # what the suppression rests on, kept with the attempt
+    assert evidence[ids["busy"]] == (outcomes["busy"].number_status_evidence or None)
     later = plan(sqlite_url, ended + dt.timedelta(minutes=20))
     assert later["dead"].rule == "NUMBERS"  # type: ignore[attr-defined]
     assert later["busy"].queued  # type: ignore[attr-defined]

@@ -1,10 +1,12 @@
 """A campaign with known results, seeded the way the product writes them: a real call-list import, attempts
 claimed and dialled through the claim store, outcomes recorded by `scheduler.results.record_outcome` (turns
-with latencies, promises, real WAV recordings). `EXPECTED` is what a report on it must say."""
+with latencies and a keypad answer, promises, real WAV recordings). `EXPECTED` is what a report on it must
+say."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import math
 import struct
@@ -53,10 +55,11 @@ class Call:
     promise: bool = False
     number_status: NumberStatus | None = None
     sip_code: int = 200
+    keys: str = ""  # keypad digits of the last callee turn
 
 
 CALLS = [
-    Call("A1", 0, Disposition.promise_to_pay, "conversation", True, (300, 500, 700), 800, promise=True),
+    Call("A1", 0, Disposition.promise_to_pay, "conversation", True, (300, 500, 700), 800, True, keys="1"),
     Call("A2", 0, Disposition.already_paid, "conversation", True, (400, 600), 900),
     Call("A3", 1, Disposition.no_answer, "no_answer", sip_code=480),
     Call("A4", 1, Disposition.wrong_party, "wrong_party", True, (350,), 1000),
@@ -110,6 +113,8 @@ def _turns(call: Call) -> tuple[TurnOutcome, ...]:
             TurnOutcome(seq + 1, "callee", f"callee line {seq + 1}", t + 2.5, t + 4.0, "affirm", 0.9)
         )
         seq, t = seq + 2, t + 5.0
+    if turns and call.keys:
+        turns[-1] = dataclasses.replace(turns[-1], keys=call.keys)
     return tuple(turns)
 
 

@@ -66,6 +66,10 @@ def test_the_archive_holds_records_transcripts_and_recordings_with_a_true_manife
         "USD",
     )
     assert first["turns"] == "6" and first["transcript"] == "transcripts/attempt-1.txt"
+    measured = ("machine", "opening_ms", "number_status_evidence")
+    assert [first[k] for k in measured] == ["human", "800", "sip 200"]
+    assert [by_account[("A3", "1")][k] for k in measured] == ["", "", "sip 480"]  # never answered
+    assert [by_account[("A3", "2")][k] for k in measured] == ["", "", ""]  # not called yet
     assert by_account[("A3", "2")]["state"] == "queued" and by_account[("A3", "2")]["dialing_at"] == ""
     assert {r["disposition"] for r in rows if r["disposition"]} == set(EXPECTED["dispositions"])
 
@@ -80,6 +84,10 @@ def test_the_archive_holds_records_transcripts_and_recordings_with_a_true_manife
     assert [t["latency_ms"] for t in transcript["turns"] if t["speaker"] == "bot"] == [300, 500, 700]
     assert transcript["turns"][0]["start_s"] == 0.5 and transcript["promises"][0]["amount"] == "120.50"
     assert "[00:05.5]    bot: bot line 3  (500 ms)" in text
+    assert "answered by human, opening after 800 ms" in text
+    assert "[00:13.0] callee: callee line 6  (keys 1, intent affirm)" in text
+    assert (transcript["machine"], transcript["opening_ms"]) == ("human", 800)
+    assert [t["keys"] for t in transcript["turns"]] == [None] * 5 + ["1"]
 
     manifest = json.loads(manifest_text)
     assert manifest["campaign"]["name"] == CAMPAIGN

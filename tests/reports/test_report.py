@@ -8,7 +8,9 @@ import struct
 from pathlib import Path
 
 import pytest
+from alembic import command
 
+from scheduler import migrations
 from scheduler.db import create_engine
 from scheduler.ledger import CampaignNotFound
 from scheduler.reports import build_report, percentile
@@ -67,6 +69,21 @@ def test_report_numbers_match_the_seed(seeded: Site) -> None:
     assert quality.numbers["invalid"] == 1 and quality.numbers["vacant"] == 1
     assert quality.numbers["valid"] == 5 and quality.checked_by_calls == 1
     assert sum(quality.line_types.values()) == 6
+
+
+def test_calls_recorded_before_migration_0003_report_the_same_opening_latency(seeded: Site) -> None:
+    engine = create_engine(seeded.url)
+    try:
+        with engine.begin() as conn:  # the ledger as 0002 left it: the measures only in the audit entries
+            config = migrations.alembic_config(seeded.url)
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0002")
+        migrations.upgrade(seeded.url)
+        report = build_report(engine, CAMPAIGN, ZONE, NOW)
+    finally:
+        engine.dispose()
+    assert report.opening_latency.as_dict() == EXPECTED["opening_latency"]
+    assert report.turn_latency.as_dict() == EXPECTED["turn_latency"]
 
 
 def test_json_is_one_object_with_every_section_and_the_png_is_drawn(seeded: Site, tmp_path: Path) -> None:
