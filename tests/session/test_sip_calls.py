@@ -11,10 +11,12 @@ import socket
 import subprocess
 import sys
 import time
+import wave
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dialer.callee.latency import turn_latencies
@@ -163,6 +165,16 @@ def test_the_wrong_person_hears_no_debt_words(calls: dict[str, tuple[CallResult,
     assert said and not DEBT_WORDS.search(said), said
     heard = [t.text.lower() for t in r.turns if t.speaker == "callee"]
     assert any("wrong number" in text for text in heard), heard  # whisper heard the callee
+    # and on the wire: what the callee heard from the bot, transcribed
+    from voice.recognizers.whisper import WhisperRecognizer
+
+    wav = calls["wrong-person"][1] / "call-001-heard.wav"
+    with wave.open(str(wav)) as w:
+        stereo = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
+        rate = w.getframerate()
+    bot_side = WhisperRecognizer().transcribe(stereo[:, 0].tobytes(), rate).text
+    assert "automated" in bot_side.lower(), bot_side  # the opening was heard and understood
+    assert not DEBT_WORDS.search(bot_side), bot_side
 
 
 @pytest.mark.sip
