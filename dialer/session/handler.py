@@ -97,19 +97,19 @@ class SessionHandler:
         try:
             spec = SessionSpec.from_options(request.options)
             new_policy = self.policies(spec)  # load the script while the phone rings
-        except Exception as exc:
+            conversation = Conversation(
+                call,
+                spec,
+                recognizer=self.recognizer,
+                prompts=self.prompts,
+                new_policy=new_policy,
+                settings=self.settings,
+                voice=self.voice,
+            )
+        except Exception as exc:  # a bad spec (zone, currency) or script: no call can be conducted
             log.warning("call %s: cannot start a session (%s)", call.call_id, type(exc).__name__)
             call.hangup()
             return SessionReport("", ended_by="error", error=f"{type(exc).__name__}: {exc}")
-        conversation = Conversation(
-            call,
-            spec,
-            recognizer=self.recognizer,
-            prompts=self.prompts,
-            new_policy=new_policy,
-            settings=self.settings,
-            voice=self.voice,
-        )
         report = conversation.run(answer_timeout=request.ring_timeout + 60)
         log.info(
             "call %s: session ended by %s, disposition %s, %d turns, %d barge-ins, %d TTS fallbacks",

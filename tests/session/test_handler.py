@@ -64,3 +64,22 @@ def test_from_settings_builds_the_configured_engines(tmp_path: Path) -> None:
     assert rendered.engine == "espeak" and not rendered.fallback and len(rendered.pcm) > RATE
     assert "one hundred twenty dollars" in rendered.text
     assert any((tmp_path / "tts-cache").rglob("*.wav"))  # through the render cache
+
+
+def test_a_spec_that_cannot_be_spoken_ends_the_call_with_an_error_report() -> None:
+    handler = SessionHandler(
+        recognizer=ScriptedRecognizer(),
+        synthesizer=SilenceSynthesizer(),
+        policies=ScriptEngines(DialogueSettings(scripts_dir=str(SCRIPTS))),
+    )
+    engine = FakeSipEngine({URI: ScriptedCallee(audio=Timeline([], 3).pcm())}, rate=RATE)
+    engine.start()
+    try:
+        for bad, message in ((spec(time_zone="Mars/Olympus"), "Mars/Olympus"), (spec(currency="XYZ"), "XYZ")):
+            call = engine.dial(CallRequest(bad.currency, URI))
+            report = handler.handle(call, CallRequest("c1", URI, options=bad.options()))
+            engine.advance(0.5)
+            assert report.ended_by == "error" and message in report.error
+            assert call.result is not None
+    finally:
+        engine.shutdown()
