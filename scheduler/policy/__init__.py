@@ -1,6 +1,7 @@
 """The compliance policy engine: jurisdiction profiles as data, one pure decision function."""
 
 from scheduler.policy.case import (
+    CallbackRequest,
     CampaignLimits,
     ContactInfo,
     DebtorInfo,
@@ -13,6 +14,7 @@ from scheduler.policy.engine import decide
 from scheduler.policy.profiles import Profile, ProfileError, ProfileSet, load_profiles
 
 __all__ = [
+    "CallbackRequest",
     "CampaignLimits",
     "ContactInfo",
     "DebtorInfo",

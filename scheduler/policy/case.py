@@ -69,6 +69,19 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackRequest:
+    """ "Call me back at 4:30 tomorrow": the consumer's consent, given directly to the collector, to a call
+    about `debt` at `at` (Reg F 1006.14(b)(3)(i)). `number`: the number they asked on (None: any of theirs).
+
+    Only a profile that grants the exception (rule kind `callback_consent`) gives it any effect."""
+
+    asked_at: dt.datetime
+    at: dt.datetime
+    debt: str
+    number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignLimits:
     """A campaign's own settings: they can only tighten what the law allows."""
 
@@ -92,11 +105,19 @@ class DecisionCase:
     history: tuple[HistoryEntry, ...] = ()
     campaign: CampaignLimits = field(default_factory=CampaignLimits)
     profiles: tuple[str, ...] | None = None  # explicit profile ids; None: derive from the debtor
+    callbacks: tuple[CallbackRequest, ...] = ()  # the consumer's callback requests (consent to those calls)
 
     def at(self, when: dt.datetime) -> DecisionCase:
         """The same case at another instant (nothing else changed)."""
         return DecisionCase(
-            when, self.debtor, self.contact, self.debt, self.history, self.campaign, self.profiles
+            when,
+            self.debtor,
+            self.contact,
+            self.debt,
+            self.history,
+            self.campaign,
+            self.profiles,
+            self.callbacks,
         )
 
 

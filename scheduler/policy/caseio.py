@@ -14,6 +14,7 @@ from scheduler.policy.case import (
     CALL_RESULTS,
     LINE_TYPES,
     RELATIONS,
+    CallbackRequest,
     CampaignLimits,
     ContactInfo,
     DebtorInfo,
@@ -210,6 +211,24 @@ def parse_history(raw: Any) -> tuple[HistoryEntry, ...]:
     return tuple(out)
 
 
+def parse_callbacks(raw: Any, debt: str) -> tuple[CallbackRequest, ...]:
+    """The consumer's callback requests; `debt` defaults to the case's own."""
+    out = []
+    for i, item in enumerate(_list(raw, "callbacks")):
+        where = f"callbacks[{i}]"
+        c = _obj(item, where, {"asked_at", "at", "debt", "number"}, {"asked_at", "at"})
+        number = c.get("number")
+        out.append(
+            CallbackRequest(
+                asked_at=_ts(c["asked_at"], f"{where}.asked_at"),
+                at=_ts(c["at"], f"{where}.at"),
+                debt=_str(c.get("debt"), f"{where}.debt") or debt,
+                number=None if number is None else _number(number, f"{where}.number"),
+            )
+        )
+    return tuple(out)
+
+
 def parse_campaign(raw: Any) -> CampaignLimits:
     if raw is None:
         return CampaignLimits()
@@ -239,8 +258,8 @@ def parse_campaign(raw: Any) -> CampaignLimits:
 
 
 def parse_case(raw: Any, profiles: ProfileSet) -> DecisionCase:
-    top = _obj(raw, "case", {"now", "profiles", "debtor", "contact", "debt", "history", "campaign"},
-               {"now", "debtor", "contact", "debt"})  # fmt: skip
+    top = _obj(raw, "case", {"now", "profiles", "debtor", "contact", "debt", "history", "campaign",
+                             "callbacks"}, {"now", "debtor", "contact", "debt"})  # fmt: skip
     chosen = None
     if top.get("profiles") is not None:
         chosen = tuple(str(p) for p in _list(top["profiles"], "profiles"))
@@ -260,4 +279,5 @@ def parse_case(raw: Any, profiles: ProfileSet) -> DecisionCase:
         history=parse_history(top.get("history")),
         campaign=parse_campaign(top.get("campaign")),
         profiles=chosen,
+        callbacks=parse_callbacks(top.get("callbacks"), debt.strip()),
     )

@@ -181,6 +181,53 @@ class Until:
         return Block(self.rule, self.reason, self.until) if t < self.until else None
 
 
+@dataclass(frozen=True, slots=True)
+class ConsentWindow:
+    """[start, end): when a call the consumer asked for may be placed under a consent exception."""
+
+    start: dt.datetime
+    end: dt.datetime
+    rule: str  # the exception's rule id (what an allow decision names)
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Waivable:
+    """A counting rule the consumer's consent waives inside its windows, and only there.
+
+    Outside a window the inner check decides; a block that would reach into a window ends where the window
+    starts, so the engine's jump from block to block still lands on the first allowed instant."""
+
+    inner: Check
+    windows: tuple[ConsentWindow, ...]  # sorted by start
+
+    @property
+    def rule(self) -> str:
+        return self.inner.rule
+
+    def window(self, t: dt.datetime) -> ConsentWindow | None:
+        return next((w for w in self.windows if w.start <= t < w.end), None)
+
+    def waived(self, t: dt.datetime) -> tuple[ConsentWindow, Block] | None:
+        """The window and the block it lifts at `t` (None: nothing waived here)."""
+        window = self.window(t)
+        if window is None:
+            return None
+        block = self.inner.check(t)
+        return (window, block) if block is not None else None
+
+    def check(self, t: dt.datetime) -> Block | None:
+        if self.window(t) is not None:
+            return None
+        block = self.inner.check(t)
+        if block is None:
+            return None
+        opens = next((w.start for w in self.windows if w.start > t), None)
+        if opens is not None and (block.until is None or opens < block.until):
+            return Block(block.rule, block.reason, opens)
+        return block
+
+
 @lru_cache(maxsize=64)
 def holiday_calendar(country: str, subdivision: str | None) -> holidays.HolidayBase:
     return holidays.country_holidays(country, subdiv=subdivision)

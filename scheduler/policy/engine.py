@@ -2,6 +2,8 @@
 
     decide(case, profiles) -> Decision(allow, rule, reason, next_allowed_at, profiles)
 
+An allow is ALLOW, or the id of the consent exception (callbacks.py) when it lifted a cap or a lock.
+
 No database, no clock, no environment: the same case gives the same decision on any host, which is what
 an audit needs. The next allowed time is found by jumping from block to block (see checks.py): exact to
 the second, DST included, and null when nothing opens within the horizon (60 days by default).
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from scheduler.policy.case import Decision, DecisionCase
-from scheduler.policy.checks import Block
+from scheduler.policy.checks import Block, Check, Waivable
 from scheduler.policy.profiles import ProfileSet
 from scheduler.policy.resolve import MissingData, applicable_profiles, resolve
 from scheduler.policy.rules import Builder
@@ -29,6 +31,18 @@ def _dominant(blocks: list[Block]) -> Block:
     if forever:
         return forever[0]
     return max(blocks, key=lambda b: b.until or dt.datetime.max.replace(tzinfo=dt.UTC))
+
+
+def _allow(
+    checks: list[Check], now: dt.datetime, labels: tuple[str, ...], zones: tuple[str, ...]
+) -> Decision:
+    """An allow names the consent exception when one lifted a block (the audit must show why)."""
+    lifted = [w for c in checks if isinstance(c, Waivable) and (w := c.waived(now)) is not None]
+    if not lifted:
+        return Decision(True, ALLOW_RULE, "every applicable rule allows this call now", now, labels, zones)
+    window = lifted[0][0]
+    blocks = "; ".join(f"{b.rule}: {b.reason}" for _, b in lifted)
+    return Decision(True, window.rule, f"{window.reason}; lifted: {blocks}", now, labels, zones)
 
 
 def decide(case: DecisionCase, profiles: ProfileSet, horizon: dt.timedelta = DEFAULT_HORIZON) -> Decision:
@@ -55,9 +69,7 @@ def decide(case: DecisionCase, profiles: ProfileSet, horizon: dt.timedelta = DEF
         blocks = [b for c in checks if (b := c.check(t)) is not None]
         if not blocks:
             if first is None:
-                return Decision(
-                    True, ALLOW_RULE, "every applicable rule allows this call now", now, labels, zones
-                )
+                return _allow(checks, now, labels, zones)
             return Decision(False, first.rule, first.reason, t, labels, zones)
         if first is None:
             first = _dominant(blocks)

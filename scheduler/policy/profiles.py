@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from scheduler.policy.checks import parse_span
+
 KINDS: dict[str, frozenset[str]] = {
     # kind -> required parameters
     "window": frozenset({"from", "to"}),
@@ -41,7 +43,9 @@ KINDS: dict[str, frozenset[str]] = {
     "reassigned": frozenset(),
     "relation": frozenset({"allowed"}),
     "abandon_rate": frozenset({"max"}),
+    "callback_consent": frozenset({"waives", "tolerance", "consent_days"}),  # see callbacks.py
 }
+WAIVABLE_KINDS = frozenset({"cap", "lock_after"})
 COMMON = frozenset({"id", "kind", "source", "summary", "verify", "line_types", "personal"})
 
 
@@ -119,6 +123,33 @@ def _check_time(value: Any, where: str) -> None:
         raise ProfileError(f"{where}: {value!r} is not a HH:MM time") from exc
 
 
+def _check_callback_consent(item: Mapping[str, Any], kinds: Mapping[str, set[str]], where: str) -> None:
+    """A callback_consent rule is well formed and waives only this profile's counting rules.
+
+    `kinds`: rule id -> the kinds of the profile's rules with that id."""
+    waives = item.get("waives")
+    if not isinstance(waives, list) or not waives or not all(isinstance(w, str) for w in waives):
+        raise ProfileError(f"{where} waives: expected a non-empty list of rule ids")
+    for waived in waives:
+        if waived not in kinds:
+            raise ProfileError(f"{where} waives: no rule {waived!r} in this profile")
+        other = kinds[waived] - WAIVABLE_KINDS
+        if other:
+            raise ProfileError(
+                f"{where} waives: {waived!r} is a {', '.join(sorted(other))} rule; "
+                f"only {' and '.join(sorted(WAIVABLE_KINDS))} rules can be waived"
+            )
+    try:
+        tolerance = parse_span(str(item.get("tolerance")))
+    except ValueError as exc:
+        raise ProfileError(f"{where} tolerance: {exc}") from exc
+    if tolerance > dt.timedelta(hours=12):
+        raise ProfileError(f"{where} tolerance: {item.get('tolerance')!r} is more than 12 h")
+    days = item.get("consent_days")
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ProfileError(f"{where} consent_days: expected a whole number of days >= 1")
+
+
 def parse_profile(raw: Mapping[str, Any], where: str) -> Profile:
     for key in ("id", "version", "rules"):
         if key not in raw:
@@ -144,6 +175,12 @@ def parse_profile(raw: Mapping[str, Any], where: str) -> Profile:
         seen.add(key)
         params = {k: v for k, v in item.items() if k not in ("id", "kind", "source", "summary")}
         rules.append(Rule(str(item["id"]), kind, params, str(item["source"]), str(item.get("summary", ""))))
+    kinds: dict[str, set[str]] = {}
+    for rule in rules:
+        kinds.setdefault(rule.id, set()).add(rule.kind)
+    for index, rule in enumerate(rules, start=1):
+        if rule.kind == "callback_consent":
+            _check_callback_consent(rule.params, kinds, f"{where}: rule {index} ({rule.id})")
     applies = raw.get("applies_to", ())
     return Profile(
         id=str(raw["id"]),

@@ -6,13 +6,16 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from scheduler.policy.callbacks import consent_windows
 from scheduler.policy.case import CALL_RESULTS, NOT_CONNECTED, DecisionCase, HistoryEntry
 from scheduler.policy.checks import (
     CalendarCap,
     Check,
+    ConsentWindow,
     LockAfter,
     Permanent,
     RollingCap,
+    Waivable,
     WallCheck,
     holiday_calendar,
     parse_span,
@@ -50,11 +53,27 @@ class Builder:
     def build(self) -> list[Check]:
         for profile in self.resolved.profiles:
             conflict = next((r.id for r in profile.rules if r.kind == "location"), None)
+            waivers = self._waivers(profile)
             for rule in profile.rules:
                 if self._applies(rule):
+                    first = len(self.checks)
                     BUILDERS[rule.kind](self, rule, profile, conflict)
+                    windows = waivers.get(rule.id)
+                    if windows:
+                        self.checks[first:] = [Waivable(c, windows) for c in self.checks[first:]]
         self._campaign()
         return self.checks
+
+    def _waivers(self, profile: Profile) -> dict[str, tuple[ConsentWindow, ...]]:
+        """Rule id -> the consent windows in which this profile waives it (callbacks.py)."""
+        found: dict[str, list[ConsentWindow]] = {}
+        for rule in profile.rules:
+            if rule.kind != "callback_consent" or not self._applies(rule):
+                continue
+            windows = consent_windows(self.case, self._zones(rule), rule)
+            for waived in rule.get("waives") if windows else ():
+                found.setdefault(str(waived), []).extend(windows)
+        return {k: tuple(sorted(v, key=lambda w: (w.start, w.end))) for k, v in found.items()}
 
     def _applies(self, rule: Rule) -> bool:
         line_types = rule.get("line_types")
@@ -227,6 +246,9 @@ class Builder:
     def location(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
         """U2 changes how windows report (see WallCheck.conflict_rule); it adds no check of its own."""
 
+    def callback_consent(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+        """Waives other rules of its profile (see build); it adds no check of its own."""
+
     # -- the campaign's own settings (only ever tighter) ----------------------------------------
     def _campaign(self) -> None:
         campaign = self.case.campaign
@@ -260,4 +282,5 @@ BUILDERS: dict[str, Callable[[Builder, Rule, Profile, str | None], None]] = {
     "reassigned": Builder.reassigned,
     "relation": Builder.relation,
     "abandon_rate": Builder.abandon_rate,
+    "callback_consent": Builder.callback_consent,
 }
