@@ -170,11 +170,14 @@ def to_outcome(
 
 
 def interrupted_outcome(attempt_id: int, *, ended_at: dt.datetime, error: str = "worker died") -> CallOutcome:
-    """A call whose worker died: never redialled as this attempt; the planner re-decides under the policy."""
+    """A call whose worker died: never redialled as this attempt; the planner re-decides under the policy.
+
+    The call may have reached the debtor before the crash, so the compliance history counts it as a placed,
+    unanswered call (as the lease recovery does), never as a failure that costs nothing."""
     return CallOutcome(
         attempt_id=attempt_id,
         ended_at=ended_at,
         disposition=Disposition.interrupted,
-        history_result=HistoryResult.failed.value,
+        history_result=HistoryResult.no_answer.value,
         error=error[:200],
     )

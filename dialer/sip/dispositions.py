@@ -59,5 +59,5 @@ HISTORY = {
     "out_of_service": "failed",
     "unreachable": "no_answer",
     "trunk_failure": "failed",
-    "interrupted": "failed",
+    "interrupted": "no_answer",  # a worker died mid-call: it may have rung, so it counts as placed
 }

@@ -99,7 +99,10 @@ def worker_main(index: int, spec: WorkerSpec, commands: Connection, out: Connect
                 threads.append(t)
                 threads = [x for x in threads if x.is_alive()]
     except (EOFError, OSError):
-        pass
+        # The supervisor is gone (killed): nobody can record these calls any more, so end them now rather
+        # than talk on unlogged. Its successor counts them as placed and re-decides them under the policy.
+        log.warning("supervisor lost: hanging up %d live call(s)", engine.active_calls())
+        threads = []
     for t in threads:
         t.join(timeout=spec.profile.max_call_duration)
     engine.shutdown()

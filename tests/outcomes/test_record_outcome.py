@@ -262,7 +262,7 @@ def test_an_interrupted_call_is_never_redialled_and_the_planner_re_decides(url: 
     ids = dialing(url, {"a": ["+12125550100"]})
     assert _record(url, interrupted_outcome(ids["a"], ended_at=END, error="worker 2 died"))
     (first,) = attempts(url)
-    assert (first.state, first.disposition, first.result) == ("interrupted", "interrupted", "failed")
+    assert (first.state, first.disposition, first.result) == ("interrupted", "interrupted", "no_answer")
     assert store(url).claim(END, limit=5) == []  # not queued again
     row = plan(url, END)["a"]
     # the policy decides anew; the campaign allows 3 a day, so a new attempt is queued now

@@ -103,7 +103,7 @@ def test_history_results_and_the_interrupted_outcome() -> None:
     assert history_result(Disposition.unreachable) == "no_answer"
     assert history_result(Disposition.trunk_failure) == "failed"
     out = interrupted_outcome(9, ended_at=END)
-    assert (out.disposition, out.history_result, out.error) == ("interrupted", "failed", "worker died")
+    assert (out.disposition, out.history_result, out.error) == ("interrupted", "no_answer", "worker died")
 
 
 def test_early_media_is_transcribed_only_when_there_is_sound(tmp_path: Path) -> None:
