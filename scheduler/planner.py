@@ -4,7 +4,9 @@ For each open account it applies, in order: the account's state (paid, disputed:
 to pay (pause until the promised date has passed unpaid), work already queued, the shared attempt budget
 per debtor and debt, the retry strategy by cause of the last attempt, and then the policy engine for every
 usable number; the number that may be called soonest wins. Vacant and out-of-service numbers are
-suppressed; trunk failures are retried at once and never count against the debtor.
+suppressed; trunk failures are retried at once and never count against the debtor. A callback the consumer
+asked for is planned at the time asked; the policy engine decides it like any call, and a profile that
+grants the consent exception (Reg F 1006.14(b)(3)(i)) lets it through the frequency caps and locks.
 """
 
 from __future__ import annotations
@@ -187,13 +189,13 @@ class Planner:
                 ).all()
             )
             last = _last_attempts(session, ids)
-            callbacks = dict(
-                session.execute(
-                    sa.select(Callback.account_id, sa.func.max(Callback.requested_at))
-                    .where(Callback.account_id.in_(ids))
-                    .group_by(Callback.account_id)
-                ).all()
-            )
+            callbacks: dict[int, dict[int | None, dt.datetime]] = {}
+            for account_id, attempt_id, requested_at in session.execute(
+                sa.select(Callback.account_id, Callback.attempt_id, Callback.requested_at)
+                .where(Callback.account_id.in_(ids))
+                .order_by(Callback.id)
+            ):
+                callbacks.setdefault(account_id, {})[attempt_id] = requested_at
             open_ = [
                 a
                 for a in accounts
@@ -208,7 +210,7 @@ class Planner:
                     live.get(account.id),
                     int(used.get(account.id, 0)),
                     last.get(account.id),
-                    callbacks.get(account.id),
+                    _callback(callbacks.get(account.id, {}), last.get(account.id)),
                 )
                 ctx = _Context(session, campaign, now, limits, retry, explicit, horizon, write, result)
                 row = self._plan_account(ctx, account, bundles.get(account.debtor_id), facts)
@@ -295,6 +297,13 @@ class Planner:
             queued = True
         allow = at is not None
         return PlanRow(ref, number.e164, allow, decision.rule, decision.reason, at, decision.profiles, queued)
+
+
+def _callback(requests: dict[int | None, dt.datetime], last: Attempt | None) -> dt.datetime | None:
+    """The time asked for on the last attempt (else the latest asked for on the account)."""
+    if last is not None and last.id in requests:
+        return requests[last.id]
+    return max(requests.values(), default=None)
 
 
 def _sooner(a: Decision, b: Decision) -> bool:

@@ -14,8 +14,18 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from scheduler.models import Account, Attempt, Campaign, Consent, ContactNumber, Debtor, DncEntry
+from scheduler.models import (
+    Account,
+    Attempt,
+    Callback,
+    Campaign,
+    Consent,
+    ContactNumber,
+    Debtor,
+    DncEntry,
+)
 from scheduler.policy.case import (
+    CallbackRequest,
     CampaignLimits,
     ContactInfo,
     DebtorInfo,
@@ -40,6 +50,7 @@ class DebtorBundle:
     dnc_numbers: set[str] = field(default_factory=set)
     dnc_person: bool = False
     consents: dict[int | None, dt.datetime] = field(default_factory=dict)  # number id (None: any) -> granted
+    callbacks: list[CallbackRequest] = field(default_factory=list)  # the consumer's, for every account
 
 
 def campaign_limits(campaign: Campaign, abandoned_rate: float | None) -> CampaignLimits:
@@ -142,7 +153,35 @@ def load_bundles(session: Session, debtor_ids: Sequence[int], now: dt.datetime) 
         known = bundles[consent.debtor_id].consents.get(consent.contact_number_id)
         if known is None or consent.granted_at < known:
             bundles[consent.debtor_id].consents[consent.contact_number_id] = consent.granted_at
+    _load_callbacks(session, bundles, by_number, since)
     return bundles
+
+
+def _load_callbacks(
+    session: Session,
+    bundles: dict[int, DebtorBundle],
+    by_number: dict[int, ContactNumber],
+    since: dt.datetime,
+) -> None:
+    """Callback requests asked since `since`: when asked (the row's creation, at the end of the call that
+    recorded it), for when, about which account, on the number of the attempt they were asked on."""
+    rows = session.execute(
+        sa.select(Callback, Account.account_ref, Account.debtor_id, Attempt.contact_number_id)
+        .join(Account, Account.id == Callback.account_id)
+        .outerjoin(Attempt, Attempt.id == Callback.attempt_id)
+        .where(Account.debtor_id.in_(list(bundles)), Callback.created_at > since)
+        .order_by(Callback.id)
+    ).all()
+    for callback, account_ref, debtor_id, number_id in rows:
+        asked = by_number.get(number_id) if number_id is not None else None
+        bundles[debtor_id].callbacks.append(
+            CallbackRequest(
+                asked_at=callback.created_at,
+                at=callback.requested_at,
+                debt=account_ref,
+                number=asked.e164 if asked is not None else None,
+            )
+        )
 
 
 def build_case(
@@ -177,7 +216,10 @@ def build_case(
         opted_out=number.e164 in bundle.dnc_numbers,
         zones=tuple(number.area_code_zones or ()),
     )
-    return DecisionCase(now, debtor, contact, account_ref, tuple(bundle.history), limits, profiles or None)
+    callbacks = tuple(c for c in bundle.callbacks if c.debt == account_ref)
+    return DecisionCase(
+        now, debtor, contact, account_ref, tuple(bundle.history), limits, profiles or None, callbacks
+    )
 
 
 def grouped(items: Iterable[tuple[int, int]]) -> dict[int, list[int]]:

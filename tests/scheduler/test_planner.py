@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,13 @@ from click.testing import CliRunner
 from dialer.cli.main import cli
 from scheduler.claims import ClaimStore, claims_engine
 from scheduler.db import create_engine, session_factory
-from scheduler.models import Attempt, AuditEntry, Campaign, ContactNumber, DncEntry
+from scheduler.models import Account, Attempt, AuditEntry, Campaign, ContactNumber, DncEntry
+from scheduler.outcomes import CallOutcome
 from scheduler.planner import Planner, policy_gate
-from scheduler.policy import load_profiles
+from scheduler.policy import CallbackRequest, load_profiles
+from scheduler.policy.ledger_cases import load_bundles
+from scheduler.results import record_outcome
+from scheduler.vocabulary import Disposition
 from tests.scheduler.seed import T0, migrated, seed_accounts
 
 PROFILES = load_profiles()
@@ -234,3 +239,103 @@ def test_dialer_plan_and_policy_explain_on_an_imported_campaign(url: str, tmp_pa
     )
     missing = runner.invoke(cli, ["plan", "--campaign", "nope"], env=env)
     assert missing.exit_code == 1 and "no campaign named 'nope'" in missing.output
+
+
+def _call(url: str, store: ClaimStore, at: dt.datetime, outcomes: dict[int, CallOutcome]) -> None:
+    """Claim the due attempts, dial them and record each one's outcome (by account id) through the ledger."""
+    engine = create_engine(url)
+    try:
+        for claim in store.claim(at, limit=10):
+            assert store.start_dialing(claim.attempt_id, at)
+            outcome = replace(outcomes[claim.account_id], attempt_id=claim.attempt_id)
+            assert record_outcome(engine, store.owner, outcome, outcome.ended_at)
+    finally:
+        engine.dispose()
+
+
+def _conversation(disposition: Disposition, ended: dt.datetime, **extra: object) -> CallOutcome:
+    return CallOutcome(
+        attempt_id=0,
+        ended_at=ended,
+        disposition=disposition,
+        history_result="conversation",
+        answered_at=ended - dt.timedelta(seconds=50),
+        talk_seconds=50.0,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_a_callback_the_consumer_asked_for_is_called_at_that_time(url: str) -> None:
+    """Reg F 1006.14(b)(3)(i): asked for on Monday's call, Tuesday 16:30 New York is allowed through U4;
+    without the request the lock holds until day 8; the consented call counts for later calls."""
+    ids = seed_accounts(
+        url,
+        [
+            {"ref": "asked", **NY, "numbers": [("+12125550140", "mobile", True)]},
+            {"ref": "silent", **NY, "numbers": [("+12125550141", "mobile", True)]},
+        ],
+    )
+    store = ClaimStore(claims_engine(url), owner="h1", gate=policy_gate(PROFILES))
+    _plan(url, T0)
+    ended = T0 + dt.timedelta(minutes=2)  # Monday 10:02 New York
+    callback = dt.datetime(2026, 1, 13, 21, 30, tzinfo=dt.UTC)  # Tuesday 16:30 New York
+    day_8 = dt.datetime(2026, 1, 19, 13, tzinfo=dt.UTC)  # Monday 08:00 New York
+    _call(
+        url,
+        store,
+        T0,
+        {
+            ids["asked"]: _conversation(
+                Disposition.callback_requested, ended, callback_at=callback, callback_requested=True
+            ),
+            ids["silent"]: _conversation(Disposition.cannot_pay, ended),
+        },
+    )
+    engine = create_engine(url)
+    with session_factory(engine)() as session:  # the ledger's callback row, as the policy reads it
+        debtors = dict(session.execute(sa.select(Account.account_ref, Account.debtor_id)).all())
+        bundles = load_bundles(session, list(debtors.values()), ended)
+    engine.dispose()
+    assert bundles[debtors["asked"]].callbacks == [
+        CallbackRequest(asked_at=ended, at=callback, debt="asked", number="+12125550140")
+    ]
+    assert bundles[debtors["silent"]].callbacks == []
+    rows = _plan(url, ended + dt.timedelta(hours=8))  # the evening run; Tuesday 16:30 is in the horizon
+    assert (rows["asked"].rule, rows["asked"].at, rows["asked"].queued) == ("U3-U4-CONSENT", callback, True)
+    assert "1006.14(b)(3)(i)" in rows["asked"].reason
+    assert (rows["silent"].rule, rows["silent"].at, rows["silent"].queued) == ("U4", day_8, False)
+    queued = [a for a in _attempts(url) if a.state == "queued"]
+    assert [(a.account_id, a.scheduled_at, a.decision_rule) for a in queued] == [
+        (ids["asked"], callback, "U3-U4-CONSENT")
+    ]
+    engine = create_engine(url)
+    with session_factory(engine).begin() as session:  # a stray attempt for the silent one, due then too
+        number = session.scalar(sa.select(ContactNumber).where(ContactNumber.e164 == "+12125550141"))
+        assert number is not None
+        session.add(
+            Attempt(campaign_id=ids["campaign"], account_id=ids["silent"], contact_number_id=number.id,
+                    attempt_no=2, state="queued", scheduled_at=callback, created_at=T0)
+        )  # fmt: skip
+    engine.dispose()
+    (claim,) = store.claim(callback + dt.timedelta(minutes=1), limit=10)  # the claim gate decides again
+    assert claim.account_id == ids["asked"]
+    stray = next(a for a in _attempts(url) if a.account_id == ids["silent"] and a.state == "queued")
+    assert (stray.scheduled_at, stray.decision_rule) == (day_8, "U4")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        audit = conn.execute(
+            sa.select(AuditEntry.action, AuditEntry.rule, AuditEntry.detail).where(
+                AuditEntry.subject == f"attempt:{claim.attempt_id}"
+            )
+        ).all()
+    engine.dispose()
+    assert [(a, r) for a, r, _ in audit] == [("policy.allow", "U3-U4-CONSENT")]
+    assert "lifted: U4" in audit[0][2]["reason"]
+    # the consented call is a conversation too: it counts, and the lock starts again from Tuesday
+    assert store.start_dialing(claim.attempt_id, callback + dt.timedelta(minutes=1))
+    engine = create_engine(url)
+    done = _conversation(Disposition.cannot_pay, callback + dt.timedelta(minutes=3))
+    assert record_outcome(engine, "h1", replace(done, attempt_id=claim.attempt_id), done.ended_at)
+    engine.dispose()
+    later = _plan(url, callback + dt.timedelta(hours=20), write=False)
+    assert (later["asked"].rule, later["asked"].at) == ("U4", dt.datetime(2026, 1, 20, 13, tzinfo=dt.UTC))
