@@ -12,8 +12,11 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from dialer.session.conversation import Conversation
 from dialer.session.prompts import PromptRenderer
@@ -31,6 +34,11 @@ log = logging.getLogger(__name__)
 PolicyFactory = Callable[[SessionSpec], Callable[[], DialoguePolicy]]
 
 
+@dataclass(frozen=True)
+class _Named:
+    script: str
+
+
 class ScriptEngines:
     """Dialogue engines by script, loaded once per worker (a Rasa server is started once, kept running)."""
 
@@ -41,7 +49,7 @@ class ScriptEngines:
         self._stack = contextlib.ExitStack()
         self._lock = threading.Lock()
 
-    def __call__(self, spec: SessionSpec) -> Callable[[], DialoguePolicy]:
+    def __call__(self, spec: SessionSpec | _Named) -> Callable[[], DialoguePolicy]:
         from dialogue.engines import open_engine, resolve_script
 
         path = resolve_script(spec.script, self.settings, self.base)
@@ -51,6 +59,27 @@ class ScriptEngines:
                 engine = self._stack.enter_context(open_engine(path, self.settings))
                 self._engines[path] = engine
         return engine.new_policy  # type: ignore[no-any-return]
+
+    @property
+    def loaded(self) -> list[str]:
+        with self._lock:
+            return sorted(path.name for path in self._engines)
+
+    def preload(self) -> list[str]:
+        """Load every script under the scripts directory now (worker start), not on a call's first ring:
+        loading trains the understanding model (about a second). Broken scripts are skipped here (their
+        calls end with an error report); their names are returned."""
+        scripts_dir = Path(self.settings.scripts_dir)
+        if not scripts_dir.is_absolute() and self.base is not None:
+            scripts_dir = self.base / scripts_dir
+        broken = []
+        for candidate in sorted(scripts_dir.glob("*/domain.yml")) if scripts_dir.is_dir() else []:
+            try:
+                self(_Named(str(candidate.parent)))
+            except Exception as exc:
+                log.warning("script %s not loaded (%s)", candidate.parent.name, type(exc).__name__)
+                broken.append(candidate.parent.name)
+        return broken
 
     def close(self) -> None:
         with self._lock:
@@ -85,10 +114,14 @@ class SessionHandler:
         recognizer = build_recognizer(voice, models_dir, settings.data_dir / "work")
         synthesizer = build_synthesizer(voice, cache_dir)
         base = settings.config_path.resolve().parent if settings.config_path else None
+        policies = ScriptEngines(settings.dialogue, base)
+        if settings.dialogue.engine == "embedded":
+            policies.preload()
+        _warm_up(recognizer, voice.sample_rate)
         return cls(
             recognizer=recognizer,
             synthesizer=synthesizer,
-            policies=ScriptEngines(settings.dialogue, base),
+            policies=policies,
             settings=settings.session,
             voice=voice,
         )
@@ -121,3 +154,12 @@ class SessionHandler:
             report.tts_fallbacks,
         )
         return report
+
+
+def _warm_up(recognizer: Recognizer, rate: int) -> None:
+    """One decode at worker start: the first one pays the engine's lazy set-up, not a caller."""
+    try:
+        hiss = np.random.default_rng(0).normal(0, 30, rate // 2).astype("<i2").tobytes()
+        recognizer.transcribe(hiss, rate)
+    except Exception as exc:  # the first call will meet the same problem and report it
+        log.warning("recognizer warm-up failed (%s)", type(exc).__name__)

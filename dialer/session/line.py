@@ -45,13 +45,19 @@ class Line:
     def wait_answer(self, timeout: float) -> bool:
         """Consume events until the answer (True) or the end (False); early media is left in the result."""
         deadline = time.monotonic() + timeout
+        early = False
         while time.monotonic() < deadline:
             try:
                 event = self.call.events.get(timeout=self.poll_seconds)
             except queue.Empty:
                 continue
+            if event.kind is EventKind.EARLY_MEDIA:
+                early = True
             if event.kind is EventKind.ANSWERED:
-                self._drain_frames()  # early media belongs to the announcement, not the conversation
+                # early media belongs to the announcement, not the conversation; without it, frames
+                # already queued came after the answer (the session was busy): they are the call's start
+                if early:
+                    self._drain_frames()
                 self.answered = True
                 self.answered_wall = time.monotonic()
                 return True

@@ -60,6 +60,8 @@ def test_from_settings_builds_the_configured_engines(tmp_path: Path) -> None:
     )
     handler = SessionHandler.from_settings(settings)
     assert handler.recognizer.name == "scripted"
+    assert isinstance(handler.policies, ScriptEngines)
+    assert {"reminder-en", "reminder-zh"} <= set(handler.policies.loaded)  # loaded at worker start
     rendered = handler.prompts.render("Your payment of $120.50 is due 2026-11-15.", "en", RATE)
     assert rendered.engine == "espeak" and not rendered.fallback and len(rendered.pcm) > RATE
     assert "one hundred twenty dollars" in rendered.text
