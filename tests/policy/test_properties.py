@@ -5,17 +5,20 @@ independent oracle), the next allowed time is itself allowed, and nothing betwee
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.policy import (
+    CallbackRequest,
     CampaignLimits,
     ContactInfo,
     DebtorInfo,
     DecisionCase,
     HistoryEntry,
+    Profile,
     StatedTime,
     decide,
     load_profiles,
@@ -110,7 +113,42 @@ def cases(draw: st.DrawFn) -> DecisionCase:
             max_attempts_per_day=draw(st.integers(1, 4)),
             live_agent=draw(st.booleans()),
         )
-    return DecisionCase(now, debtor, contact, "A", history, campaign)
+    callbacks: tuple[CallbackRequest, ...] = ()
+    if draw(st.integers(0, 2)) == 0:  # the consumer asked for calls near now (consent exception windows)
+        asked = now - dt.timedelta(seconds=draw(st.integers(0, 9 * 86400)))
+        callbacks = tuple(
+            CallbackRequest(
+                asked_at=asked,
+                at=now + dt.timedelta(seconds=draw(st.integers(-3600, 3600))),
+                debt=draw(st.sampled_from(["A", "A", "A", "B"])),
+                number=draw(st.sampled_from([None, number, number, *numbers])),
+            )
+            for _ in range(draw(st.integers(1, 2)))
+        )
+        if draw(st.booleans()):  # the conversation the request was made in (it locks the debt: U4)
+            history += (HistoryEntry(asked, number, "A", "conversation"),)
+    return DecisionCase(now, debtor, contact, "A", history, campaign, None, callbacks)
+
+
+@st.composite
+def callback_cases(draw: st.DrawFn) -> DecisionCase:
+    """A conversation, a request in it for a call hours or days later, and an instant near that call."""
+    case = draw(cases())
+    asked = case.now
+    zones = decide(case, PROFILES).zones
+    tz = ZoneInfo(zones[0]) if zones else UTC
+    day = asked.astimezone(tz).date() + dt.timedelta(days=draw(st.integers(0, 9)))
+    wall = dt.datetime.combine(day, dt.time(draw(st.integers(7, 21)), draw(st.sampled_from([0, 15, 30, 45]))))
+    at = max(wall.replace(tzinfo=tz).astimezone(UTC), asked + dt.timedelta(minutes=10))  # mostly daytime
+    offset = draw(
+        st.one_of(st.sampled_from([-3600, -1801, -1800, -60, 0, 1799, 1800]), st.integers(-3600, 3600))
+    )
+    now = max(at + dt.timedelta(seconds=offset), asked)  # the engine knows no future history
+    number = case.contact.number
+    request = CallbackRequest(asked, at, "A", draw(st.sampled_from([None, number])))
+    history = (*(h for h in case.history if h.at <= asked), HistoryEntry(asked, number, "A", "conversation"))
+    contact = replace(case.contact, consent_at=START)  # T1 would hide everything else
+    return replace(case, now=now, contact=contact, history=history, callbacks=(request,))
 
 
 def _in(wall: dt.datetime, start: dt.time, end: dt.time, days: frozenset[int]) -> bool:
@@ -122,6 +160,31 @@ def _in(wall: dt.datetime, start: dt.time, end: dt.time, days: frozenset[int]) -
     return (t >= start and wall.weekday() in days) or (t < end and (wall.weekday() - 1) % 7 in days)
 
 
+def waived(case: DecisionCase, profile: Profile, tzs: list[ZoneInfo]) -> set[str]:
+    """The ids of the profile's rules its consent exception lifts at case.now (naively, one by one)."""
+    out: set[str] = set()
+    now = case.now
+    for rule in profile.rules:
+        if rule.kind != "callback_consent":
+            continue
+        tolerance = parse_span(rule.get("tolerance"))
+        for cb in case.callbacks:
+            fresh = all(
+                (now.astimezone(tz).date() - cb.asked_at.astimezone(tz).date()).days
+                < rule.get("consent_days")
+                for tz in tzs
+            )
+            if (
+                cb.debt == case.debt
+                and cb.number in (None, case.contact.number)
+                and cb.asked_at <= now
+                and cb.at - tolerance <= now < cb.at + tolerance
+                and fresh
+            ):
+                out.update(rule.get("waives"))
+    return out
+
+
 def violations(case: DecisionCase, zones: tuple[str, ...], profile_labels: tuple[str, ...]) -> list[str]:
     """A naive oracle: which window or cap would a call at case.now break?"""
     out: list[str] = []
@@ -131,7 +194,10 @@ def violations(case: DecisionCase, zones: tuple[str, ...], profile_labels: tuple
     line_type = case.contact.line_type
     past = [h for h in case.history if h.at <= now]
     for profile in applied:
+        lifted = waived(case, profile, tzs)
         for rule in profile.rules:
+            if rule.id in lifted:
+                continue
             if rule.get("line_types") is not None and line_type not in rule.get("line_types"):
                 continue
             if rule.get("personal") is not None and rule.get("personal") != case.contact.personal:
@@ -216,6 +282,10 @@ FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 @FAST
 @given(cases())
 def test_allowed_decisions_break_no_window_or_cap(case: DecisionCase) -> None:
+    allowed_decisions_break_no_window_or_cap(case)
+
+
+def allowed_decisions_break_no_window_or_cap(case: DecisionCase) -> None:
     decision = decide(case, PROFILES)
     oracle = violations(case, decision.zones, decision.profiles)
     if decision.allow:
@@ -228,6 +298,12 @@ def test_allowed_decisions_break_no_window_or_cap(case: DecisionCase) -> None:
 @FAST
 @given(cases(), st.lists(st.floats(0, 1), min_size=3, max_size=3))
 def test_next_allowed_time_is_allowed_and_nothing_before_it(case: DecisionCase, points: list[float]) -> None:
+    next_allowed_time_is_allowed_and_nothing_before_it(case, points)
+
+
+def next_allowed_time_is_allowed_and_nothing_before_it(
+    case: DecisionCase, points: list[float], extra: tuple[dt.datetime, ...] = ()
+) -> None:
     decision = decide(case, PROFILES)
     if decision.next_allowed_at is None:
         assert not decision.allow
@@ -242,7 +318,38 @@ def test_next_allowed_time_is_allowed_and_nothing_before_it(case: DecisionCase, 
         return
     span = (nxt - case.now).total_seconds()
     probes = [case.now + dt.timedelta(seconds=int(span * p)) for p in points]
-    probes.append(nxt - dt.timedelta(seconds=1))
+    probes += [nxt - dt.timedelta(seconds=1), *extra]
     for probe in probes:
         if case.now <= probe < nxt:
             assert not decide(case.at(probe), PROFILES).allow, (decision, probe)
+
+
+@FAST
+@given(callback_cases())
+def test_allowed_callbacks_break_no_other_rule(case: DecisionCase) -> None:
+    allowed_decisions_break_no_window_or_cap(case)
+
+
+@FAST
+@given(callback_cases(), st.lists(st.floats(0, 1), min_size=3, max_size=3))
+def test_next_allowed_time_with_callbacks(case: DecisionCase, points: list[float]) -> None:
+    # also where a consent window would open: a block that skips over it is caught there
+    edges = tuple(cb.at + dt.timedelta(minutes=m) for cb in case.callbacks for m in (-30, 0, 29))
+    next_allowed_time_is_allowed_and_nothing_before_it(case, points, edges)
+
+
+@FAST
+@given(st.one_of(cases(), callback_cases()))
+def test_callback_requests_only_ever_lift_the_rules_they_name(case: DecisionCase) -> None:
+    """The consent exception never turns an allow into a deny, and where it turns a deny into an allow the
+    deny was a waived rule's (U3 or U4) and the allow names the exception."""
+    with_requests = decide(case, PROFILES)
+    without = decide(replace(case, callbacks=()), PROFILES)
+    if without.allow:
+        assert with_requests.allow and with_requests.rule == "ALLOW", (without, with_requests)
+    elif with_requests.allow:
+        assert (without.rule, with_requests.rule) in {("U3", "U3-U4-CONSENT"), ("U4", "U3-U4-CONSENT")}
+        assert case.callbacks
+    if without.next_allowed_at is not None:  # a request can only bring the next allowed time forward
+        assert with_requests.next_allowed_at is not None
+        assert with_requests.next_allowed_at <= without.next_allowed_at
