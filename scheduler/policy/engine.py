@@ -45,6 +45,12 @@ def _allow(
     return Decision(True, window.rule, f"{window.reason}; lifted: {blocks}", now, labels, zones)
 
 
+def _then(checks: list[Check], t: dt.datetime, reason: str) -> str:
+    """A deny whose next allowed time is a consented callback says so."""
+    lifted = next((w for c in checks if isinstance(c, Waivable) and (w := c.waived(t)) is not None), None)
+    return f"{reason}; next: a call the consumer asked for ({lifted[0].rule})" if lifted else reason
+
+
 def decide(case: DecisionCase, profiles: ProfileSet, horizon: dt.timedelta = DEFAULT_HORIZON) -> Decision:
     """Allow or deny a dial at `case.now`; the rule, a reason, the next allowed instant, the profiles."""
     if case.now.tzinfo is None:
@@ -70,7 +76,7 @@ def decide(case: DecisionCase, profiles: ProfileSet, horizon: dt.timedelta = DEF
         if not blocks:
             if first is None:
                 return _allow(checks, now, labels, zones)
-            return Decision(False, first.rule, first.reason, t, labels, zones)
+            return Decision(False, first.rule, _then(checks, t, first.reason), t, labels, zones)
         if first is None:
             first = _dominant(blocks)
         ends = [b.until for b in blocks]

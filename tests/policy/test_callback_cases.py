@@ -73,6 +73,13 @@ def test_the_exception_names_the_rule_it_lifted(decide_cli: Decide) -> None:
     assert "lifted: U3: 7 placed calls" in cap
 
 
+def test_a_deny_says_when_the_next_allowed_call_is_the_one_asked_for(decide_cli: Decide) -> None:
+    before = json.loads(decide_cli(load("d-before-the-window")).output)["reason"]
+    assert before.endswith("; next: a call the consumer asked for (U3-U4-CONSENT)")
+    after = json.loads(decide_cli(load("c-window-closed-30-min-after")).output)["reason"]
+    assert "asked for" not in after
+
+
 def test_a_request_asked_after_now_is_not_known_yet(decide_cli: Decide) -> None:
     case = load("a-at-the-requested-time")
     case["callbacks"] = [{"asked_at": "2026-01-13T21:40:00Z", "at": "2026-01-13T21:30:00Z"}]
