@@ -37,7 +37,7 @@ LIVE_STATES = ("queued", "claimed", "dialing")
 NOT_COUNTED = frozenset({"trunk_failure"})  # never counted against the debtor
 SUPPRESS = frozenset({"vacant", "out_of_service"})
 # retried at once: on another number, or the policy decides (trunk failures are not the debtor's doing)
-AT_ONCE = frozenset({"trunk_failure", "interrupted", "vacant", "out_of_service", "wrong_party", "opt_out"})
+AT_ONCE = frozenset({"trunk_failure", "vacant", "out_of_service", "wrong_party", "opt_out"})
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,21 @@ class RetryPolicy:
     busy_minutes: int = 15
     no_answer_hours: int = 4  # lands at another time of day
     voicemail_hours: int = 24
+    # a call cut off by a crash may have reached the debtor moments ago: not straight back on the phone
+    interrupted_minutes: int = 60
     live_agent: bool = False
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RetryPolicy:
         known = {
             k: raw[k]
-            for k in ("busy_minutes", "no_answer_hours", "voicemail_hours", "live_agent")
+            for k in (
+                "busy_minutes",
+                "no_answer_hours",
+                "voicemail_hours",
+                "interrupted_minutes",
+                "live_agent",
+            )
             if k in raw
         }
         return cls(**known)
@@ -71,14 +79,9 @@ class RetryPolicy:
         if disposition == "unreachable":  # powered off: the next day
             tz = zone(zones[0]) if zones else dt.UTC
             return day_start(ended.astimezone(tz).date() + dt.timedelta(days=1), tz)  # type: ignore[arg-type]
-        if disposition in (
-            "trunk_failure",
-            "interrupted",
-            "vacant",
-            "out_of_service",
-            "wrong_party",
-            "opt_out",
-        ):
+        if disposition == "interrupted":
+            return ended + dt.timedelta(minutes=self.interrupted_minutes)
+        if disposition in AT_ONCE:
             return ended  # at once (another number, or the policy decides)
         if disposition == "callback_requested" and callback is not None:
             return callback

@@ -1,5 +1,6 @@
 """Crashes: the supervisor SIGKILLed mid-campaign and restarted loses no attempt and dials none twice; a
-call worker killed mid-call has its calls marked interrupted and re-decided by the policy engine."""
+call worker killed mid-call has its calls marked interrupted and re-decided by the policy engine, which
+queues them again after the retry pause."""
 
 from __future__ import annotations
 
@@ -99,12 +100,12 @@ def test_killed_call_worker_marks_its_calls_interrupted_and_the_policy_redecides
     for r in rows:
         if r["state"] != "queued":
             by_number[str(r["e164"])].append((r["state"], r["disposition"]))
-    later = [r["scheduled_at"] for r in rows if r["state"] == "queued"]
-    assert all(at > dt.datetime.now(dt.UTC) for at in later)  # type: ignore[operator]  # next ones: later
-    # the killed calls ended as interrupted; the planner allowed a new attempt at once, which was dialled
-    assert by_number == {
-        n: [("interrupted", "interrupted"), ("done", by_number[n][1][1])] for n in numbers.values()
-    }
-    assert all(by_number[n][1][1] for n in numbers.values())
-    assert peer.invites() == {n: 2 for n in numbers.values()}
+    later = {str(r["e164"]): r["scheduled_at"] for r in rows if r["state"] == "queued"}
+    # the killed calls ended as interrupted, counted as placed; the policy re-decided them and the planner
+    # queued each again after the retry policy's pause (a cut-off debtor is not rung straight back)
+    assert by_number == {n: [("interrupted", "interrupted")] for n in numbers.values()}
+    assert set(later) == set(numbers.values())
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=50)
+    assert all(at > soon for at in later.values())  # type: ignore[operator]
+    assert peer.invites() == {n: 1 for n in numbers.values()}
     assert summary(out)["dispositions"]["interrupted"] == 2  # type: ignore[index]
