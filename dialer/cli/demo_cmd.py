@@ -150,15 +150,19 @@ def _print_table(result: Any) -> None:
     from rich.table import Table
 
     ok = sum(p.ok for p in result.personas)
-    table = Table(title=f"demo: {ok} of {len(result.personas)} personas got the expected disposition")
+    table = Table(
+        title=f"demo: {ok} of {len(result.personas)} personas got the expected disposition",
+        caption="open: answer to the bot's first word; turn: median end of callee speech to the bot's reply; "
+        "barge: callee cuts in to the bot's silence (on the wire, at the simulated callee)",
+    )
     for column, justify in (
         ("persona", "left"),
         ("expected", "left"),
         ("actual", "left"),
         ("", "center"),
-        ("opening ms", "right"),
-        ("turn ms p50", "right"),
-        ("barge-in ms", "right"),
+        ("open ms", "right"),
+        ("turn ms", "right"),
+        ("barge ms", "right"),
     ):
         table.add_column(column, justify=justify, no_wrap=column in ("persona", "expected", "actual"))  # type: ignore[arg-type]
     for p in result.personas:
@@ -172,6 +176,8 @@ def _print_table(result: Any) -> None:
             ", ".join(f"{x * 1000:.0f}" for x in p.barge_in_stop_s) or "-",
         )
     console = Console()
+    if not console.is_terminal:  # a log or a pipe: room for every column
+        console = Console(width=120)
     console.print(table)
     root = result.layout.root
     console.print(
