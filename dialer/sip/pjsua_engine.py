@@ -36,6 +36,8 @@ from sip_config.schema import Profile, Transport
 
 log = logging.getLogger(__name__)
 
+JITTER_BUFFER_MS = (20, 60, 200)  # initial/minimum prefetch, maximum prefetch, capacity
+
 _TRANSPORTS = {
     Transport.UDP: pj.PJSIP_TRANSPORT_UDP,
     Transport.TCP: pj.PJSIP_TRANSPORT_TCP,
@@ -337,6 +339,12 @@ class PjsuaEngine(SipEngine):
         cfg.medConfig.clockRate = self.rate
         cfg.medConfig.sndClockRate = self.rate
         cfg.medConfig.noVad = True
+        # A short jitter buffer: on a managed trunk the network jitter is small, and every millisecond it
+        # holds is added to how late the callee hears the bot stop after a barge-in.
+        cfg.medConfig.jbInit = JITTER_BUFFER_MS[0]
+        cfg.medConfig.jbMinPre = JITTER_BUFFER_MS[0]
+        cfg.medConfig.jbMaxPre = JITTER_BUFFER_MS[1]
+        cfg.medConfig.jbMax = JITTER_BUFFER_MS[2]
         cfg.logConfig.level = self.log_level
         cfg.logConfig.consoleLevel = self.log_level  # what reaches the writer below
         self._writer = _LogWriter()
