@@ -66,7 +66,11 @@ def plan(app: AppContext, campaign_name: str, at: str | None, hours: int, limit:
         state = (
             "already queued"
             if row.rule == "QUEUED"
-            else ("now" if row.rule == "ALLOW" else f"after {row.rule}")
+            else (
+                "now"
+                if row.allow and row.rule == "ALLOW"
+                else (f"{row.rule} (asked for)" if row.allow else f"after {row.rule}")
+            )
         )
         calls.add_row(
             when, row.account_ref, mask_number(row.number or "") or "-", state, ", ".join(row.profiles)

@@ -16,6 +16,8 @@
    "debt": "A-1",
    "history": [{"at": "...Z", "number": "+1...", "debt": "A-1", "result": "no_answer",
                 "direction": "outbound|inbound", "debts": ["B-2"]}],
+   "callbacks": [{"asked_at": "...Z", "at": "...Z", "debt": "A-1", "number": "+1..."}],
+                                                  (calls the consumer asked for: Reg F consent)
    "campaign": {"window": {"from": "09:00", "to": "20:00"}, "days": "mon-sat",
                 "max_attempts_per_day": 3, "max_attempts_total": 7, "artificial_voice": true,
                 "live_agent": false, "abandoned_rate_24h": 0.01}}
