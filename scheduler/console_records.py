@@ -345,4 +345,7 @@ def _call(a: Attempt, account_ref: str, e164: str, campaign: str) -> dict[str, A
         "number_status": a.number_status,
         "sip_code": a.sip_code,
         "talk_seconds": a.talk_seconds,
+        "machine": a.machine,
+        "opening_ms": a.opening_ms,
+        "number_status_evidence": a.number_status_evidence,
     }

@@ -3,7 +3,7 @@
 
 A row's call fields are the console's own (`scheduler.console_records` row shape) and `call_cells` writes
 them for both CSV exports (this one and the console's calls.csv), so they name and format the same things
-alike; `with_measures` adds what the call measured (machine detection, opening latency, number-status
+alike, with what the call measured (machine detection, opening latency, number-status
 evidence), which `measure_cells` writes. The children (turns with their keypad digits, recordings,
 promises, callbacks) are read per page of attempts, not per attempt, so a large campaign costs a few
 queries per page.
@@ -73,15 +73,10 @@ def call_cells(call: dict[str, Any], number: str) -> list[str]:
 
 
 def measure_cells(call: dict[str, Any]) -> list[str]:
-    """The CSV cells under `MEASURE_COLUMNS` of a row made by `with_measures`: machine detection
+    """The CSV cells under `MEASURE_COLUMNS` of a call row: machine detection
     ("human", "machine"), opening latency in ms, and what the number status rests on ("sip 404")."""
     values = (call[name] for name in MEASURE_COLUMNS)
     return [neutralize("" if v is None else str(v)) for v in values]
-
-
-def with_measures(call: dict[str, Any], attempt: Attempt) -> dict[str, Any]:
-    """The console's call row and what the call measured (`MEASURE_COLUMNS`, the attempt's own columns)."""
-    return call | {name: getattr(attempt, name) for name in MEASURE_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -125,7 +120,7 @@ class CallExports(RecordQueries):
                 ).all()
                 if not rows:
                     return
-                calls = [with_measures(call_row(a, ref, e164, name), a) for a, ref, e164, name in rows]
+                calls = [call_row(a, ref, e164, name) for a, ref, e164, name in rows]
                 children = _children(s, [c["id"] for c in calls])
             for call in calls:
                 turns, recordings, promises, callbacks = (part.get(call["id"], []) for part in children)

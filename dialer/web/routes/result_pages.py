@@ -18,11 +18,11 @@ from dialer.web.pages import render
 from dialer.web.roles import Permission
 from dialer.web.routes.campaign_pages import local_midnight
 from scheduler.importing.values import neutralize
-from scheduler.report_records import CALL_COLUMNS, call_cells
+from scheduler.report_records import CALL_COLUMNS, MEASURE_COLUMNS, call_cells, measure_cells
 from scheduler.vocabulary import Disposition
 
 router = APIRouter()
-EXPORT_COLUMNS = (*CALL_COLUMNS, "recordings")
+EXPORT_COLUMNS = (*CALL_COLUMNS, *MEASURE_COLUMNS, "recordings")
 
 
 @router.get("/live")
@@ -125,7 +125,11 @@ def export(
         for c in calls:
             shown = " ".join(f"recordings/{Path(p).name}" for p in files.get(c["id"], []))
             writer.writerow(
-                [*call_cells(c, display_number(c["e164"], me.role)), neutralize(shown if recordings else "")]
+                [
+                    *call_cells(c, display_number(c["e164"], me.role)),
+                    *measure_cells(c),
+                    neutralize(shown if recordings else ""),
+                ]
             )
         archive.writestr("calls.csv", "\ufeff" + table.getvalue())
         if recordings:
