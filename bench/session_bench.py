@@ -19,12 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dialer.callee.latency import barge_in_stops, opening_delay, turn_latencies
+from dialer.callee.ports import wait_udp_bound
 from dialer.session.report import SessionReport
 from dialer.session.spec import SessionSpec
 from dialer.settings import load_settings
@@ -66,15 +65,8 @@ def _spec(n: int) -> SessionSpec:
 
 
 def _wait_udp(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"the callee did not bind UDP {port}")
+    if not wait_udp_bound(port, timeout):
+        raise SystemExit(f"the callee did not bind UDP {port}")
 
 
 def _tail_seconds(text: str) -> float:

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from dialer.callee.latency import turn_latencies
+from dialer.callee.ports import wait_udp_bound
 from dialer.session.report import SessionReport
 from dialer.sip.interfaces import CallRequest, CallResult
 from dialer.sip.workers import WorkerPool
@@ -52,15 +53,8 @@ def closed_port() -> int:
 
 
 def wait_udp(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"the callee did not bind UDP {port}")
+    if not wait_udp_bound(port, timeout):
+        raise RuntimeError(f"the callee did not bind UDP {port}")
 
 
 def settings_for(tmp: Path, engines: tuple[str, ...]) -> object:

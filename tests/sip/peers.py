@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dialer.callee.ports import UDP_AND_TCP, port_free, wait_udp_bound
+
 _used: set[int] = set()
 
 
@@ -24,20 +26,10 @@ def port_block(size: int = 1) -> int:
         base = random.randrange(20000, 60000 - size, 2)
         if any(p in _used for p in range(base, base + size)):
             continue
-        if all(_free(p) for p in range(base, base + size)):
+        if all(port_free(p, UDP_AND_TCP) for p in range(base, base + size)):
             _used.update(range(base, base + size))
             return base
     raise RuntimeError("no free port block")
-
-
-def _free(port: int) -> bool:
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        with socket.socket(socket.AF_INET, kind) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
 
 
 def speech(path: Path, text: str, rate: int = 8000) -> bytes:
@@ -157,12 +149,8 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 
 
 def _wait_udp(port: int, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _udp_free(port):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"peer did not bind UDP {port}")
+    if not wait_udp_bound(port, timeout):
+        raise RuntimeError(f"peer did not bind UDP {port}")
 
 
 def _wait_tcp(port: int, timeout: float = 5.0) -> None:
@@ -173,15 +161,6 @@ def _wait_tcp(port: int, timeout: float = 5.0) -> None:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"peer did not listen on TCP {port}")
-
-
-def _udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def baresip_dir(shared: Path, dest: Path, port: int, rtp_base: int, callee_wav: Path) -> Path:
