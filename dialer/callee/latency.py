@@ -1,8 +1,10 @@
 """Turn latency on the wire, from a simulated callee's event log.
 
-A turn is the gap between the callee's `speak_stop` (its last sample left) and the next `heard_bot_start`
-(the bot's first loud frame arrived). It includes the network path, both jitter buffers, the dialer's
-endpointing, ASR, policy and TTS: exactly what a person on the phone waits through.
+A turn is the gap between the end of the callee's speech and the next `heard_bot_start` (the bot's first
+loud frame arrived). The speech ends at `speak_stop` (its last sample left) less the utterance's trailing
+silence (`trailing_s` of its `speak_start`: espeak-ng ends every utterance with ~0.4 s of it). It
+includes the network path, both jitter buffers, the dialer's endpointing, ASR, policy and TTS: exactly what
+a person on the phone waits through.
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ from typing import Any
 
 
 def turn_latencies(events: Iterable[Mapping[str, Any]]) -> list[float]:
-    """Seconds from each `speak_stop` to the following `heard_bot_start` (unanswered turns are skipped)."""
+    """Seconds from the end of each callee utterance's speech to the following `heard_bot_start`
+    (unanswered turns are skipped)."""
     latencies: list[float] = []
     stopped: float | None = None
+    tail = 0.0
     for event in events:
         kind = event.get("event")
         if kind == "speak_stop":
-            stopped = float(event["wall"])
+            stopped = float(event["wall"]) - tail
         elif kind == "heard_bot_start" and stopped is not None:
             latencies.append(float(event["wall"]) - stopped)
             stopped = None
         elif kind == "speak_start":
             stopped = None  # the callee spoke again before the bot answered
+            tail = float(event.get("trailing_s") or 0.0)
     return latencies
 
 

@@ -216,7 +216,13 @@ class PersonaRunner:
         call.play(pcm)
         said.append((at, pcm))
         seconds = len(pcm) / (2 * self.rate)
-        log.add("speak_start", text=u.text or u.wav or "tone", seconds=round(seconds, 3), when=u.when)
+        log.add(
+            "speak_start",
+            text=u.text or u.wav or "tone",
+            seconds=round(seconds, 3),
+            when=u.when,
+            trailing_s=round(trailing_silence(pcm, self.rate, self.persona.energy_threshold), 3),
+        )
         return time.monotonic() + seconds
 
     def _drain_events(self, call: Call, log: EventLog) -> None:
@@ -227,6 +233,21 @@ class PersonaRunner:
                 return
             if event.kind is EventKind.DTMF:
                 log.add("dtmf_heard", digit=event.digit)
+
+
+def trailing_silence(pcm: bytes, rate: int, threshold: float) -> float:
+    """Seconds after the last loud 20 ms frame (espeak-ng ends its audio with ~0.4 s of silence): the
+    callee's speech ends that long before its audio does."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    n = frame_bytes(rate) // 2
+    frames = len(samples) // n
+    if frames == 0:
+        return len(samples) / rate
+    rms = np.sqrt((samples[: frames * n].reshape(frames, n) ** 2).mean(axis=1))
+    loud = np.nonzero(rms >= threshold)[0]
+    if loud.size == 0:
+        return len(samples) / rate
+    return float(len(samples) - (int(loud[-1]) + 1) * n) / rate
 
 
 def _timeline(said: list[tuple[int, bytes]], frame_size: int) -> list[bytes]:
