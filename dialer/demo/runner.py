@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dialer.callee.latency import barge_in_stops, opening_delay, turn_latencies
+from dialer.callee.ports import port_free, wait_udp_bound
 from dialer.demo.cast import CAST, PERSONAS_DIR, account_ref
 from dialer.demo.regions import NoOpenRegion, RegionChoice, choose_region
 from dialer.demo.seed import CAMPAIGN, DemoError, Layout, Ports, seed
@@ -96,15 +96,6 @@ def dialer_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "dialer.cli.main", *args]
 
 
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def check_ports(ports: Ports, workers: int = 1) -> None:
     wanted = [ports.callee, *range(ports.workers_sip, ports.workers_sip + workers)]
     taken = [p for p in wanted if not port_free(p)]
@@ -136,13 +127,10 @@ def child(cmd: list[str], log: Path, out: Path | None = None) -> Iterator[subpro
 
 
 def wait_bound(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise DemoError(f"the simulated callees did not start: {tail(log)}")
-        if not port_free(port):
-            return
-        time.sleep(0.1)
+    if wait_udp_bound(port, timeout, alive=lambda: proc.poll() is None):
+        return
+    if proc.poll() is not None:
+        raise DemoError(f"the simulated callees did not start: {tail(log)}")
     raise DemoError(f"the simulated callees did not bind port {port} in {timeout:.0f} s: {tail(log)}")
 
 
