@@ -29,7 +29,7 @@ def write_png(report: CampaignReport, path: Path, *, dpi: int = 100) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(13, 8.5))
     try:
         fig.suptitle(
-            f"campaign {report.campaign}: {report.accounts} accounts, {report.attempts} attempts "
+            f"campaign {report.campaign}: {report.accounts} accounts, {report.dialed_attempts} calls dialed "
             f"({report.generated_at:%Y-%m-%d %H:%M} UTC)"
         )
         _bars(axes[0][0], list(report.funnel), "funnel (accounts)", BLUE)
