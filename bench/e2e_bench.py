@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from dialer.callee.latency import barge_in_stops, opening_delay, turn_latencies  # noqa: E402
+from dialer.callee.ports import wait_udp_bound  # noqa: E402
 from dialer.callee.routes import dump_routes  # noqa: E402
 from dialer.demo.cast import PERSONAS_DIR  # noqa: E402
 from dialer.demo.seed import SCRIPTS_DIR  # noqa: E402
@@ -119,17 +120,8 @@ def start_callee(
 
 
 def wait_bound(port: int, timeout: float = 60.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"callee on {port} did not start")
+    if not wait_udp_bound(port, timeout):
+        raise RuntimeError(f"callee on {port} did not start")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
