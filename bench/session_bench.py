@@ -6,10 +6,10 @@ One call worker (pjsua2) runs `SessionHandler` with the configured recognizer an
 embedded reminder-en script; `dialer callee` plays the promises-friday and interrupts personas on
 127.0.0.1 (one call of each per round, both at once). Figures come from two clocks:
 
-* on the wire, from the callee's event log (`dialer.callee.latency`): end of the callee's audio to the
-  first loud frame of the bot's reply, and the same from its last word (espeak-ng's trailing silence,
-  ~0.37 s, taken off); callee's first word of a barge-in to the bot's last loud frame;
-  answer to the first loud frame of the opening;
+* on the wire, from the callee's event log (`dialer.callee.latency`): end of the callee's speech (its
+  `turn_latencies` already takes espeak-ng's trailing silence off, so it is not taken off here again) to
+  the first loud frame of the bot's reply; callee's first word of a barge-in to the bot's last loud
+  frame; answer to the first loud frame of the opening;
 * in the session, from its report: end of speech to the reply's first frame out (`latency_ms`),
   callee speech start to `clear_playback()` (`barge_in_stop_ms`), answer to the opening (`opening_ms`).
 """
@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -67,37 +66,6 @@ def _spec(n: int) -> SessionSpec:
 def _wait_udp(port: int, timeout: float = 20.0) -> None:
     if not wait_udp_bound(port, timeout):
         raise SystemExit(f"the callee did not bind UDP {port}")
-
-
-def _tail_seconds(text: str) -> float:
-    """Silence espeak-ng leaves after the words: the callee logs `speak_stop` when its audio is over."""
-    import numpy as np
-
-    from dialer.callee.synth import speak
-
-    samples = np.frombuffer(speak(text, 8000), dtype="<i2")
-    loud = np.nonzero(np.abs(samples) > 200)[0]
-    return (len(samples) - loud[-1]) / 8000 if loud.size else 0.0
-
-
-def _spoken_turns(events: list[dict[str, Any]], tails: dict[str, float]) -> list[float]:
-    """End of the callee's last word (not of its audio) -> the bot's first loud frame, on the wire."""
-    out: list[float] = []
-    stopped: float | None = None
-    tail = 0.0
-    for event in events:
-        kind = event.get("event")
-        if kind == "speak_start":
-            text = str(event.get("text", ""))
-            if text not in tails:
-                tails[text] = _tail_seconds(text) if text and text != "tone" else 0.0
-            tail, stopped = tails[text], None
-        elif kind == "speak_stop":
-            stopped = float(event["wall"]) - tail
-        elif kind == "heard_bot_start" and stopped is not None:
-            out.append(float(event["wall"]) - stopped)
-            stopped = None
-    return out
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -159,22 +127,18 @@ def main() -> None:
             p.terminate()
             p.wait(10)
     wire_turns: list[float] = []
-    wire_words: list[float] = []
-    tails: dict[str, float] = {}
     wire_barge: list[float] = []
     wire_open: list[float] = []
     for path in sorted((tmp / "callee").rglob("call-*-events.json")):
         events = json.loads(path.read_text())["events"]
         wire_turns += turn_latencies(events)
-        wire_words += _spoken_turns(events, tails)
         wire_barge += barge_in_stops(events)
         delay = opening_delay(events)
         if delay is not None:
             wire_open.append(delay)
     ms = 1000.0
     rows = {
-        "turn latency, wire (callee audio end)": [x * ms for x in wire_turns],
-        "turn latency, wire (last word)": [x * ms for x in wire_words],
+        "turn latency, wire (end of speech)": [x * ms for x in wire_turns],
         "turn latency, session": [float(t.latency_ms) for r in reports for t in r.turns if t.latency_ms],
         "barge-in stop, wire": [x * ms for x in wire_barge],
         "barge-in stop, session": [float(x) for r in reports for x in r.barge_in_stop_ms],
