@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Callable
 
@@ -26,7 +25,8 @@ from dialer.session.context import call_context
 from dialer.session.line import FRAME_SECONDS, Line
 from dialer.session.machine import MachineDetector, Verdict
 from dialer.session.outcome import Outcome
-from dialer.session.prompts import PromptRenderer, Rendered
+from dialer.session.prompts import PromptRenderer
+from dialer.session.reply import ReplyStream, plan
 from dialer.session.report import SessionReport
 from dialer.session.settings import SessionSettings
 from dialer.session.speaker import Playing, Speaker
@@ -45,7 +45,7 @@ from dialogue.interfaces import (
 )
 from voice.audio import level_dbfs
 from voice.endpointing import BargeIn, Endpointer, EndpointEvent, SpeechEnded, SpeechStarted
-from voice.errors import VoiceError
+from voice.errors import SynthesisError, VoiceError
 from voice.frames import AudioFrame
 from voice.interfaces import ListeningHints, Recognizer
 from voice.listener import Heard, Hearing, Listener
@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 PROMPT_GAP_SECONDS = 0.15  # between two prompts of one reply
 TRANSFER_WAIT_SECONDS = 15.0
+FIRST_SENTENCE_WAIT_SECONDS = 60.0  # engines time out on their own; this only ends a hung renderer
 
 
 class _Endpointer(Endpointer):
@@ -109,8 +110,7 @@ class Conversation:
         self.listening_since: float | None = None
         self.machine_at = 0.0
         self._opening: tuple[DialoguePolicy, list[BotAction]] | None = None
-        self._prerendered: dict[str, Rendered] = {}
-        self._warming: threading.Thread | None = None
+        self._opening_reply: ReplyStream | None = None
 
     # -- the call -------------------------------------------------------------------------------------
     def run(self, answer_timeout: float) -> SessionReport:
@@ -126,6 +126,8 @@ class Conversation:
             self.outcome.error = f"{type(exc).__name__}: {exc}"
             self.outcome.ended_by = "error"
         finally:
+            if self._opening_reply is not None:  # never spoken (a machine, no answer)
+                self._opening_reply.cancel()
             if self.speaker.busy:  # cut off by the end of the call
                 self._bot_done(self.speaker.stop(self.line.now, None))
             if self.call.result is None:
@@ -161,6 +163,7 @@ class Conversation:
             frame = line.next_frame()
             if frame is None:
                 continue
+            self._feed()
             done = self.speaker.tick(line.now)
             if done is not None:
                 self._bot_done(done)
@@ -189,6 +192,8 @@ class Conversation:
             self.state, self.policy, self.closing, self.listening_since = "announcement", None, False, None
             return
         if verdict.kind == "machine" and self.state in ("detecting", "talking"):
+            if self._opening_reply is not None:  # nobody to open to: stop rendering it
+                self._opening_reply.cancel()
             if self.speaker.busy:
                 self._bot_done(self.speaker.stop(self.line.now, None))
             self.state, self.policy, self.closing = "machine_wait", None, False
@@ -203,15 +208,9 @@ class Conversation:
         actions = policy.start(self.context)
         self._opening = (policy, actions)
         texts = [a.text for a in actions if isinstance(a, Say)]
-        self._warming = threading.Thread(target=self._prerender, args=(texts,), name="opening", daemon=True)
-        self._warming.start()
-
-    def _prerender(self, texts: list[str]) -> None:
-        for text in texts:
-            try:
-                self._prerendered[text] = self.prompts.render(text, self.spec.language, self.call.rate)
-            except Exception:  # rendered again (and the failure handled) when the opening is due
-                return
+        if texts:  # rendered sentence by sentence from now on; taken up by `_say` when the opening is due
+            lang = self.spec.language
+            self._opening_reply = ReplyStream(self.prompts, plan(texts, lang), lang, self.call.rate)
 
     def _open(self) -> None:
         self.state = "talking"
@@ -369,25 +368,39 @@ class Conversation:
             self.listener.hints = ListeningHints(prompt=hints.prompt, phrases=tuple(hints.phrases))
 
     def _say(self, texts: list[str], reply_to: float | None, opening: bool) -> None:
+        """Start the reply as soon as its first sentence is rendered; `_feed` queues the rest."""
         lang, rate = self.spec.language, self.call.rate
-        if opening and self._warming is not None:
-            self._warming.join(10.0)
-        rendered = [self._prerendered.get(t) or self.prompts.render(t, lang, rate) for t in texts]
-        self._prerendered.clear()
-        self.outcome.tts_fallbacks += sum(r.fallback for r in rendered)
-        gap = bytes(2 * round(PROMPT_GAP_SECONDS * rate))
-        pcm = gap.join(r.pcm for r in rendered)
         if self.speaker.busy:
             self._bot_done(self.speaker.stop(self.line.now, None))
+        stream, self._opening_reply = (self._opening_reply, None) if opening else (None, self._opening_reply)
+        if stream is None or stream.cancelled:
+            stream = ReplyStream(self.prompts, plan(texts, lang), lang, rate)
+        first = stream.ready(wait=FIRST_SENTENCE_WAIT_SECONDS)
+        if not first:
+            stream.cancel()
+            raise SynthesisError(f"no sentence of the reply rendered in {FIRST_SENTENCE_WAIT_SECONDS:.0f} s")
+        self.outcome.tts_fallbacks += stream.new_fallbacks()
+        pcm = b"".join(self._gap() + p.rendered.pcm if p.after_gap else p.rendered.pcm for p in first)
         now = self.line.now
         first_frame = now + FRAME_SECONDS  # the next tick of the media clock sends it
         latency = None if reply_to is None else max(0, round((first_frame - reply_to) * 1000))
-        text = " ".join(r.text for r in rendered)
-        turn = self.outcome.bot_turn(text, now, latency)
+        turn = self.outcome.bot_turn(stream.text, now, latency)
         if opening:
             self.outcome.opening_ms = round(first_frame * 1000)
-        self.speaker.play(turn, text, pcm, now)
+        self.speaker.play(turn, stream.text, pcm, now, reply=stream)
         self.listening_since = None
+
+    def _feed(self) -> None:
+        """Queue the reply's sentences rendered since the last frame behind the one playing."""
+        current = self.speaker.current
+        if current is None or current.reply is None or current.reply.complete:
+            return
+        for piece in current.reply.ready():
+            self.speaker.extend(self._gap() + piece.rendered.pcm if piece.after_gap else piece.rendered.pcm)
+        self.outcome.tts_fallbacks += current.reply.new_fallbacks()
+
+    def _gap(self) -> bytes:
+        return bytes(2 * round(PROMPT_GAP_SECONDS * self.call.rate))
 
     def _bot_done(self, playing: Playing | None) -> None:
         if playing is None:

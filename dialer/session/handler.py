@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 
 from dialer.session.conversation import Conversation
 from dialer.session.prompts import PromptRenderer
+from dialer.session.reply import fixed_sentences
 from dialer.session.report import SessionReport
 from dialer.session.settings import SessionSettings
 from dialer.session.spec import SessionSpec
@@ -81,6 +83,19 @@ class ScriptEngines:
                 broken.append(candidate.parent.name)
         return broken
 
+    def fixed_sentences(self) -> list[tuple[str, str]]:
+        """(sentence, language) of every loaded script's responses that hold no slot."""
+        from dialogue.script import load_script
+
+        with self._lock:
+            paths = sorted(self._engines)
+        out: list[tuple[str, str]] = []
+        for path in paths:
+            script = load_script(path)
+            templates = [v.text for r in script.responses.values() for v in r.variants if v.text]
+            out += [(text, script.language) for text in fixed_sentences(templates, script.language)]
+        return out
+
     def close(self) -> None:
         with self._lock:
             self._engines.clear()
@@ -118,13 +133,35 @@ class SessionHandler:
         if settings.dialogue.engine == "embedded":
             policies.preload()
         _warm_up(recognizer, voice.sample_rate)
-        return cls(
+        handler = cls(
             recognizer=recognizer,
             synthesizer=synthesizer,
             policies=policies,
             settings=settings.session,
             voice=voice,
         )
+        if synthesizer.cache is not None:
+            handler.prerender(policies.fixed_sentences(), voice.sample_rate)
+        return handler
+
+    def prerender(self, sentences: list[tuple[str, str]], rate: int) -> int:
+        """Render the scripts' fixed sentences into the render cache before the first call, so a reply
+        waits only for its sentences with per-call text. Already cached ones cost a file read; a failure
+        is logged and left to the call that needs the sentence. Returns the sentences rendered."""
+        started, done = time.monotonic(), 0
+        for text, lang in sentences:
+            try:
+                self.prompts.render(text, lang, rate, verbalized=True)
+                done += 1
+            except Exception as exc:
+                log.warning("fixed %s sentence not pre-rendered (%s)", lang, type(exc).__name__)
+        log.info(
+            "%d of %d fixed sentences ready in the render cache (%.1f s)",
+            done,
+            len(sentences),
+            time.monotonic() - started,
+        )
+        return done
 
     def handle(self, call: Call, request: CallRequest) -> SessionReport:
         try:

@@ -33,8 +33,8 @@ class PromptRenderer:
             return next(e.name for e in synth.engines if e.supports(lang))
         return synth.name
 
-    def render(self, text: str, lang: str, rate: int) -> Rendered:
-        spoken = verbalize(text, lang)
+    def render(self, text: str, lang: str, rate: int, *, verbalized: bool = False) -> Rendered:
+        spoken = text if verbalized else verbalize(text, lang)
         with self._lock:
             pcm = self.synthesizer.synthesize(spoken, lang, rate)
             engine = getattr(self.synthesizer, "last_engine", None) or self.synthesizer.name

@@ -8,6 +8,10 @@ ending the prompt:
 * then either `stop()` (the speech lasted long enough to be a barge-in: the prompt is over, the time from
   the callee's first word to the pause is kept) or `resume()` (it was a click or a breath: the rest plays).
 
+A reply spoken sentence by sentence (`reply.py`) starts with its first sentence and grows with `extend()`;
+while more is coming (`Playing.more`) an empty queue is a wait for the renderer, not the end of the prompt.
+The reply is cancelled with the prompt: whatever was not rendered yet is never played.
+
 The listener is told what is playing, frame by frame, so its endpointer can tell the bot's echo from the
 callee.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dialer.session.reply import ReplyStream
 from dialer.sip.interfaces import Call, frame_bytes
 from voice.frames import AudioFrame
 from voice.listener import Listener
@@ -32,6 +37,11 @@ class Playing:
     pcm: bytes = field(default=b"", repr=False)
     paused_at: float | None = None
     rest: bytes = field(default=b"", repr=False)
+    reply: ReplyStream | None = field(default=None, repr=False)  # the sentences still to come
+
+    @property
+    def more(self) -> bool:
+        return self.reply is not None and not self.reply.complete
 
 
 class Speaker:
@@ -51,15 +61,31 @@ class Speaker:
     def paused(self) -> bool:
         return self.current is not None and self.current.paused_at is not None
 
-    def play(self, turn: int, text: str, pcm: bytes, now: float) -> None:
-        """Speak one reply; whatever was still playing is cut off first."""
+    def play(self, turn: int, text: str, pcm: bytes, now: float, reply: ReplyStream | None = None) -> None:
+        """Speak one reply (its first sentence when `reply` renders the rest); whatever was still
+        playing is cut off first."""
         if self.current is not None:
             self.call.clear_playback()
             self.finish(now)
         self.call.clear_playback()
+        pcm = _padded(pcm, self.frame_size)
         self.call.play(pcm)
-        self.current = Playing(turn, text, now, -(-len(pcm) // self.frame_size), pcm=pcm)
+        frames = len(pcm) // self.frame_size
+        self.current = Playing(turn, text, now, frames, pcm=pcm, reply=reply)
         self.listener.set_bot_speaking(True)
+
+    def extend(self, pcm: bytes) -> None:
+        """The next sentence of the reply: queued behind what is playing (kept for later if paused)."""
+        current = self.current
+        if current is None or not pcm:
+            return
+        pcm = _padded(pcm, self.frame_size)
+        if current.paused_at is not None:
+            current.rest += pcm
+            return
+        current.pcm += pcm
+        current.frames = len(current.pcm) // self.frame_size
+        self.call.play(pcm)
 
     def _sent(self) -> int:
         """Frames of the current prompt already on the wire."""
@@ -72,6 +98,8 @@ class Speaker:
         if current is None or current.paused_at is not None or self.call.result is not None:
             return None  # a call that ended dropped its queue: the prompt did not finish
         if self.call.playback_pending() <= 0:
+            if current.more:
+                return None  # the next sentence is being rendered
             return self.finish(now)
         offset = self._sent()
         frame = current.pcm[offset * self.frame_size : (offset + 1) * self.frame_size]
@@ -102,6 +130,8 @@ class Speaker:
     def finish(self, now: float) -> Playing | None:
         done, self.current = self.current, None
         if done is not None:
+            if done.reply is not None:
+                done.reply.cancel()
             done.stopped = done.paused_at if done.paused_at is not None else now
         if not self.call.playback_pending():
             self.listener.set_bot_speaking(False)
@@ -118,3 +148,9 @@ class Speaker:
                 self.stop_ms.append(max(0, round(((done.stopped or now) - speech_start) * 1000)))
         self.listener.set_bot_speaking(False)
         return done
+
+
+def _padded(pcm: bytes, frame_size: int) -> bytes:
+    """A sentence's audio to whole frames (the last one padded with silence), so the frame offsets of
+    the sentences queued behind it line up."""
+    return pcm + bytes(-len(pcm) % frame_size)

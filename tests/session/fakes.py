@@ -155,6 +155,7 @@ def run_call(
     timeout: float = 60.0,
     options: dict[str, object] | None = None,
     policy: Callable[[], DialoguePolicy] | None = None,
+    on_engine: Callable[[FakeSipEngine], None] | None = None,
 ) -> Run:
     policies: list[ScriptedPolicy] = []
 
@@ -177,6 +178,8 @@ def run_call(
         settings=settings,
     )
     engine = FakeSipEngine({URI: callee}, rate=RATE)
+    if on_engine is not None:
+        on_engine(engine)
     engine.start()
     try:
         call = engine.dial(CallRequest("c1", URI, ring_timeout=10, max_duration=600))
