@@ -110,6 +110,7 @@ class RasaPolicy:
         return self._turn("call_start", ())
 
     def handle(self, event: UserEvent) -> list[BotAction]:
+        from dialogue.confirm import gate
         from dialogue.embedded.policy import event_intent
 
         if self._context is None:
@@ -124,7 +125,7 @@ class RasaPolicy:
         if event.confidence < self._engine.min_asr_confidence:
             self.last_parse = ParseResult(FALLBACK_INTENT, event.confidence)
             return self._turn(FALLBACK_INTENT, ())
-        parse = self._engine.parse(event.text, self._now())
+        parse = gate(self._script, self._last_question, self._engine.parse(event.text, self._now()))
         self.last_parse = parse
         return self._turn(parse.intent, parse.entities)
 

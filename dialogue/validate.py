@@ -127,6 +127,7 @@ def validate(script: Script) -> list[Finding]:
                 out.append(
                     Finding("schema", "dialer.yml", 0, f"dialer.yml: {key} names unknown response {name!r}")
                 )
+    out.extend(_check_confirm(script))
     for digit, intent in script.keypad.items():
         if intent not in intents:
             out.append(Finding("schema", "dialer.yml", 0, f"keypad {digit}: unknown intent {intent!r}"))
@@ -134,6 +135,23 @@ def validate(script: Script) -> list[Finding]:
         out.append(
             Finding("schema", "dialer.yml", 0, f"language {script.language!r}: only en and zh are supported")
         )
+    return out
+
+
+def _check_confirm(script: Script) -> list[Finding]:
+    """dialer.yml confirm_questions name responses; confirm_threshold is a probability."""
+    out: list[Finding] = []
+    raw = script.meta.get("confirm_threshold", 0.6)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 1:
+        out.append(Finding("schema", "dialer.yml", 0, f"confirm_threshold {raw!r}: expected a number 0..1"))
+    questions = script.meta.get("confirm_questions") or []
+    if not isinstance(questions, list):
+        out.append(Finding("schema", "dialer.yml", 0, "confirm_questions: expected a list of responses"))
+        return out
+    for name in questions:
+        if str(name) not in script.responses:
+            message = f"dialer.yml: confirm_questions names unknown response {name!r}"
+            out.append(Finding("schema", "dialer.yml", 0, message))
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from dialogue.confirm import gate
 from dialogue.embedded.matcher import LISTEN, Turn
 from dialogue.interfaces import (
     BotAction,
@@ -96,7 +97,9 @@ class EmbeddedPolicy:
             # The recognizer is unsure what was said: as good as not understood.
             self.last_parse = ParseResult(FALLBACK_INTENT, event.confidence)
             return self._user_turn(FALLBACK_INTENT, ())
-        parse = self._engine.understander.parse(event.text, self._now())
+        parse = gate(
+            self._script, self._last_question, self._engine.understander.parse(event.text, self._now())
+        )
         self.last_parse = parse
         return self._user_turn(parse.intent, parse.entities)
 
