@@ -2,6 +2,9 @@
 
 Shared by every call of a worker. Each render says whether the chain's preferred engine made it: a
 prompt rendered by a later engine (edge-tts unreachable, say) is a fallback, counted in the report.
+Renders take turns (the chain's `last_engine` is one per chain); an urgent one (the first sentence of a
+reply, which a callee is waiting for) goes before waiting ones that are not (the rest of another call's
+reply, which plays behind a sentence already on the wire).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ class Rendered:
 class PromptRenderer:
     def __init__(self, synthesizer: Synthesizer) -> None:
         self.synthesizer = synthesizer
-        self._lock = threading.Lock()  # `last_engine` is per chain: one render at a time
+        self._turn = threading.Condition()
+        self._busy = False
+        self._urgent_waiting = 0
 
     def preferred(self, lang: str) -> str:
         synth = self.synthesizer
@@ -33,9 +38,31 @@ class PromptRenderer:
             return next(e.name for e in synth.engines if e.supports(lang))
         return synth.name
 
-    def render(self, text: str, lang: str, rate: int, *, verbalized: bool = False) -> Rendered:
+    def render(
+        self, text: str, lang: str, rate: int, *, verbalized: bool = False, urgent: bool = True
+    ) -> Rendered:
         spoken = text if verbalized else verbalize(text, lang)
-        with self._lock:
+        self._acquire(urgent)
+        try:
             pcm = self.synthesizer.synthesize(spoken, lang, rate)
             engine = getattr(self.synthesizer, "last_engine", None) or self.synthesizer.name
+        finally:
+            self._release()
         return Rendered(spoken, pcm, engine, engine != self.preferred(lang))
+
+    def _acquire(self, urgent: bool) -> None:
+        with self._turn:
+            if urgent:
+                self._urgent_waiting += 1
+                try:
+                    self._turn.wait_for(lambda: not self._busy)
+                finally:
+                    self._urgent_waiting -= 1
+            else:
+                self._turn.wait_for(lambda: not self._busy and not self._urgent_waiting)
+            self._busy = True
+
+    def _release(self) -> None:
+        with self._turn:
+            self._busy = False
+            self._turn.notify_all()

@@ -6,7 +6,8 @@ from the render cache; rendered whole it keeps the callee waiting for every sent
 stands between the end of the callee's speech and the bot's first word; the script's fixed sentences are
 pre-rendered at worker start (`fixed_sentences`) and come from the cache.
 
-`ReplyStream` renders the pieces in order on its own thread; the call's thread takes each one with
+`ReplyStream` renders the pieces in order on its own thread (the first one urgent: it goes before other
+calls' later sentences); the call's thread takes each one with
 `ready()` as it is done. `cancel()` (barge-in, a new reply, the end of the call) drops every piece not yet
 taken, rendered or not. A render failure is kept and raised on the call's thread by `ready()`, as a
 whole-reply render would have raised it.
@@ -121,7 +122,9 @@ class ReplyStream:
             if self._cancelled.is_set():
                 return
             try:
-                rendered = self.prompts.render(piece.text, self.lang, self.rate, verbalized=True)
+                rendered = self.prompts.render(
+                    piece.text, self.lang, self.rate, verbalized=True, urgent=previous < 0
+                )
             except BaseException as exc:  # handed to the call's thread, raised there
                 self._done.put(exc)
                 return

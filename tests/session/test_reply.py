@@ -240,3 +240,26 @@ def test_a_later_sentence_that_cannot_be_rendered_ends_the_call_with_an_error() 
     assert r.ended_by == "error" and "EngineUnavailable" in r.error
     assert r.turns[0].speaker == "bot" and run.bot_audio_at(0.0, 10.0) > 5000  # the first sentence began
     assert run.engine.leg("c1").core.result is not None  # hung up
+
+
+def test_a_first_sentence_goes_before_the_later_sentences_of_another_calls_reply() -> None:
+    gate = threading.Event()
+    synth = GatedSynthesizer("busy", gate.is_set)
+    prompts = PromptRenderer(synth)
+    threads = [threading.Thread(target=prompts.render, args=("busy now.", "en", RATE))]
+    threads[0].start()
+    while synth.started != ["busy now."]:
+        time.sleep(0.001)
+    later = threading.Thread(
+        target=prompts.render, args=("later sentence.", "en", RATE), kwargs={"urgent": False}
+    )
+    later.start()
+    time.sleep(0.05)  # the later sentence waits for its turn first
+    first = threading.Thread(target=prompts.render, args=("first sentence.", "en", RATE))
+    first.start()
+    while prompts._urgent_waiting == 0:
+        time.sleep(0.001)
+    gate.set()
+    for thread in (*threads, later, first):
+        thread.join(5.0)
+    assert synth.started == ["busy now.", "first sentence.", "later sentence."]
