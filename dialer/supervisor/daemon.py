@@ -34,7 +34,6 @@ from dialer.logs import mask_number
 from dialer.settings import Settings
 from dialer.sip.interfaces import CallRequest, CallResult, EngineError
 from dialer.sip.workers import WorkerPool
-from dialer.supervisor import ledger_ops
 from dialer.supervisor.callspec import (
     AttemptFacts,
     SpecError,
@@ -47,6 +46,7 @@ from dialer.supervisor.metrics import Metrics, MetricsServer
 from dialer.supervisor.recorder import Recorder, RunSummary
 from dialer.supervisor.reload import check_scripts, counting_gate, load_policy
 from scheduler import migrations
+from scheduler import supervision as ledger_ops
 from scheduler.caller_id import choose_caller_id
 from scheduler.claims import Claim, ClaimStore, claims_engine, default_owner
 from scheduler.jobs import JobContext, install_jobs, planner_tick

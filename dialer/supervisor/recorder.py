@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from dialer.results import interrupted_outcome, to_outcome
 from dialer.session.report import SessionReport
 from dialer.sip.interfaces import CallResult
-from dialer.supervisor import ledger_ops
 from dialer.supervisor.metrics import Metrics
+from scheduler import supervision as ledger_ops
 from scheduler.claims import ClaimStore
 from scheduler.ledger import InvalidValue
 from scheduler.results import record_outcome

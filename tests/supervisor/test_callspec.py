@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dialer.supervisor import ledger_ops
 from dialer.supervisor.callspec import (
     SpecError,
     caller_id_headers,
@@ -18,6 +17,7 @@ from dialer.supervisor.callspec import (
     session_spec,
 )
 from dialer.supervisor.settings import CampaignCallSettings, RunSettings
+from scheduler import supervision as ledger_ops
 from scheduler.claims import ClaimStore, claims_engine
 from scheduler.db import create_engine
 from scheduler.models import Account, Attempt, AuditEntry, Campaign

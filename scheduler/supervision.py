@@ -1,5 +1,5 @@
-"""The supervisor's few ledger questions besides claims and outcomes: which campaigns, is anything left
-to do, and what a restarted host still holds under its own name."""
+"""The supervisor's ledger questions besides claims and outcomes (`dialer run`): which campaigns, is
+anything left to do, and what a restarted host still holds under its own name."""
 
 from __future__ import annotations
 
