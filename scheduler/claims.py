@@ -67,6 +67,17 @@ class Recovery:
     interrupted: int = 0
 
 
+def fenced(attempt_id: int, owner: str, current: str, now: dt.datetime) -> sa.Update:
+    """An UPDATE of one attempt that matches only while `owner` holds its lease in state `current`: every
+    step after a claim goes through it, so a host that lost its lease can neither dial nor overwrite."""
+    return sa.update(Attempt).where(
+        Attempt.id == attempt_id,
+        Attempt.state == current,
+        Attempt.lease_owner == owner,
+        Attempt.lease_expires_at > now,
+    )
+
+
 def default_owner() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
@@ -156,13 +167,7 @@ class ClaimStore:
     def _fenced(self, attempt_id: int, current: str, now: dt.datetime, **values: object) -> bool:
         with self._sessions.begin() as session:
             result = session.execute(
-                sa.update(Attempt)
-                .where(
-                    Attempt.id == attempt_id,
-                    Attempt.state == current,
-                    Attempt.lease_owner == self.owner,
-                    Attempt.lease_expires_at > now,
-                )
+                fenced(attempt_id, self.owner, current, now)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from scheduler import ledger as L
+from scheduler.claims import fenced
 from scheduler.models import Account, Attempt, CallTurn, ContactNumber
 from scheduler.outcomes import CallOutcome
 from scheduler.sql_ledger import SqlLedger
@@ -146,14 +147,7 @@ def record_outcome(
 def _fence(conn: Connection, owner: str, outcome: CallOutcome, now: dt.datetime) -> bool:
     interrupted = outcome.disposition == Disposition.interrupted
     result = conn.execute(
-        sa.update(Attempt)
-        .where(
-            Attempt.id == outcome.attempt_id,
-            Attempt.state == AttemptState.dialing.value,
-            Attempt.lease_owner == owner,
-            Attempt.lease_expires_at > now,
-        )
-        .values(
+        fenced(outcome.attempt_id, owner, AttemptState.dialing.value, now).values(
             state=(AttemptState.interrupted if interrupted else AttemptState.done).value,
             ended_at=outcome.ended_at,
             answered_at=outcome.answered_at,
@@ -309,14 +303,7 @@ def refuse_before_dial(
     try:
         with engine.connect() as conn, conn.begin() as tx:
             done = conn.execute(
-                sa.update(Attempt)
-                .where(
-                    Attempt.id == attempt_id,
-                    Attempt.state == AttemptState.claimed.value,
-                    Attempt.lease_owner == owner,
-                    Attempt.lease_expires_at > now,
-                )
-                .values(
+                fenced(attempt_id, owner, AttemptState.claimed.value, now).values(
                     state=AttemptState.cancelled.value,
                     decision_rule="NUMBER",
                     number_status=status.value,

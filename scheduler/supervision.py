@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from scheduler.claims import LIVE
+from scheduler.claims import LIVE, fenced
 from scheduler.models import Attempt, AuditEntry, Campaign
 from scheduler.vocabulary import AttemptState
 
@@ -66,14 +66,7 @@ def cancel_claimed(engine: Engine, owner: str, attempt_id: int, now: dt.datetime
     the planner decides the account's next attempt once the data is fixed."""
     with engine.begin() as conn:
         done = conn.execute(
-            sa.update(Attempt)
-            .where(
-                Attempt.id == attempt_id,
-                Attempt.state == AttemptState.claimed.value,
-                Attempt.lease_owner == owner,
-                Attempt.lease_expires_at > now,
-            )
-            .values(
+            fenced(attempt_id, owner, AttemptState.claimed.value, now).values(
                 state=AttemptState.cancelled.value,
                 decision_rule="DATA",
                 lease_owner=None,
