@@ -32,6 +32,20 @@ class Disposition(StrEnum):
     unreachable = "unreachable"
     trunk_failure = "trunk_failure"
     interrupted = "interrupted"
+    # legally significant replies: each stops or holds further calls under a policy rule
+    attorney = "attorney"
+    bankruptcy = "bankruptcy"
+    cease = "cease"
+    deceased = "deceased"
+    third_party = "third_party"
+    language_barrier = "language_barrier"
+    complaint = "complaint"
+    # the call was answered by something other than the person
+    screener = "screener"
+    ivr = "ivr"
+    fax = "fax"
+    # a failure on our side before any INVITE left the host: not a placed call
+    not_placed = "not_placed"
 
 
 class CallResult(StrEnum):
@@ -65,6 +79,8 @@ class NumberStatus(StrEnum):
     vacant = "vacant"
     out_of_service = "out_of_service"
     unreachable = "unreachable"
+    powered_off = "powered_off"
+    temporarily_unavailable = "temporarily_unavailable"
     suppressed = "suppressed"
 
 
