@@ -319,3 +319,71 @@ class AuditEntry(Base):
     rule: Mapped[str | None] = mapped_column(sa.String(64))
     profile_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# ---- quality inspection and the evidence chain (migration 0007) ------------------------------------------
+class QaInspection(Base):
+    """One call inspected under one version of the rule file: its score and how many findings it had."""
+
+    __tablename__ = "qa_inspections"
+    __table_args__ = (
+        sa.UniqueConstraint("attempt_id", "rules_version", name="uq_qa_inspections_attempt_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    rules_version: Mapped[str] = mapped_column(sa.String(32))
+    script: Mapped[str] = mapped_column(sa.String(100), default="")
+    script_version: Mapped[str] = mapped_column(sa.String(64), default="")
+    score: Mapped[int]
+    findings: Mapped[int] = mapped_column(default=0)
+    inspected_at: Mapped[dt.datetime] = _created()
+
+
+class QaFinding(Base):
+    """One rule broken on one call; `seq` is the turn it points at (None: the call as a whole)."""
+
+    __tablename__ = "qa_findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("qa_inspections.id", ondelete="CASCADE"), index=True
+    )
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(sa.String(64), index=True)
+    severity: Mapped[str] = mapped_column(sa.String(16))
+    seq: Mapped[int | None]
+    at_s: Mapped[float | None]  # seconds since the answer
+    message: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class QaVerdict(Base):
+    """A reviewer's word on a finding (confirm or dismiss, with a note); the newest one counts."""
+
+    __tablename__ = "qa_verdicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(sa.ForeignKey("qa_findings.id", ondelete="CASCADE"), index=True)
+    verdict: Mapped[str] = mapped_column(sa.String(16))  # confirm, dismiss
+    note: Mapped[str] = mapped_column(sa.String(1000), default="")
+    reviewer: Mapped[str] = mapped_column(sa.String(100))
+    at: Mapped[dt.datetime] = _created()
+
+
+class AuditChainEntry(Base):
+    """The hash-chained evidence log: each entry's hash covers its content and the previous entry's hash.
+
+    `prev_hash` is unique, so two writers that read the same head cannot both append (one retries): the
+    chain never forks, on SQLite and PostgreSQL alike. Triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(32))  # audit, recording, disclosure, qa.finding
+    subject: Mapped[str] = mapped_column(sa.String(200), default="", index=True)
+    source_id: Mapped[int | None]  # the row it seals (audit_log, recordings, qa_findings)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
