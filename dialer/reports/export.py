@@ -8,6 +8,8 @@
       recordings/attempt-N-K.wav      the call's recordings, copied byte for byte from the data directory
       manifest.json                   campaign and its settings, counts, bytes and SHA-256 of every file,
                                       recordings missing from disk or changed since the call was recorded
+      qa/, audit_chain.jsonl          inspection findings and verdicts, the audit-chain segment of these
+                                      calls and how to verify it (dialer.qa.evidence), when there are any
 
 One pass over the ledger fills everything (records and recordings together); the CSV is spooled to a
 temporary file because a zip takes one open entry at a time. The archive is written as FILE.zip.partial
@@ -32,6 +34,7 @@ from typing import IO, Any
 
 from sqlalchemy.engine import Engine
 
+from dialer.qa.evidence import pack_evidence
 from dialer.settings import Settings
 from scheduler.importing.values import neutralize
 from scheduler.ledger import AuditRecord, CampaignInfo
@@ -117,14 +120,17 @@ def write_export(
             writer.writerow(COLUMNS)
             if progress is not None:
                 progress(0, total)
+            exported: list[int] = []
             for done, record in enumerate(queries.campaign_calls(info.id), start=1):
                 writer.writerow(_row(record, _pack_call(archive, settings.data_dir, record, summary)))
+                exported.append(record.call["id"])
                 summary.attempts = done
                 if progress is not None:
                     progress(done, total)
             table.seek(0)
             _add(archive, "calls.csv", _chunks_of(table, prefix="\ufeff"), summary)
-            manifest = _manifest(info, settings, now, summary)
+            evidence = pack_evidence(engine, info.name, exported, lambda n, c: _add(archive, n, c, summary))
+            manifest = {**_manifest(info, settings, now, summary), "evidence": evidence}
             archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         os.replace(partial, out)
     except OSError as exc:
