@@ -109,9 +109,9 @@ def create_app(
 
 
 def page_routers() -> list[APIRouter]:
-    from dialer.web.routes import admin_pages, auth_pages, campaign_pages, list_pages, result_pages
+    from dialer.web.routes import admin_pages, auth_pages, campaign_pages, list_pages, qa_pages, result_pages
 
-    return [m.router for m in (auth_pages, campaign_pages, list_pages, result_pages, admin_pages)]
+    return [m.router for m in (auth_pages, campaign_pages, list_pages, result_pages, qa_pages, admin_pages)]
 
 
 def api_router() -> APIRouter:
