@@ -11,15 +11,20 @@ call's findings with their chain entries in one transaction.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from dialer.qa.checks import CHECKS, disclosures_played, read_call
-from dialer.qa.rules import RuleSet
+from dialer.qa.rules import RuleSet, load_rules
 from scheduler import audit_chain
 from scheduler.inspection import CallFacts, FindingRecord, InspectionResult, Inspections
+from scheduler.ledger import LedgerError
+
+log = logging.getLogger(__name__)
 
 
 def evaluate(facts: CallFacts, rules: RuleSet, script_version: str = "") -> InspectionResult:
@@ -78,3 +83,36 @@ def run_pass(
         store.record(result, script=facts.script)
         inspected, found = inspected + 1, found + len(result.findings)
     return RunSummary(sealed, inspected, found)
+
+
+QA_JOB_ID = "qa_pass"
+
+
+def install_qa_job(scheduler: Any, engine: Engine, scripts_dir: Path, *, every_seconds: int = 60) -> Any:
+    """The daemon's inspection job: every minute, seal new evidence and inspect the calls that ended.
+    A failing pass is logged and retried on the next tick; it never touches a live call."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    rules = load_rules()
+
+    def job() -> None:
+        try:
+            summary = run_pass(engine, rules, scripts_dir=scripts_dir)
+        except LedgerError as exc:
+            log.warning("event=qa.pass_failed error=%s", exc.__class__.__name__)
+            return
+        if summary.inspected or summary.sealed:
+            log.info(
+                "event=qa.pass inspected=%d findings=%d sealed=%d",
+                summary.inspected, summary.findings, summary.sealed,
+            )  # fmt: skip
+
+    return scheduler.add_job(
+        job,
+        IntervalTrigger(seconds=every_seconds),
+        id=QA_JOB_ID,
+        name="quality inspection",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )

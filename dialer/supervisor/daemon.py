@@ -31,6 +31,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from dialer.logs import mask_number
+from dialer.qa.inspect import install_qa_job
 from dialer.settings import Settings
 from dialer.sip.interfaces import CallRequest, CallResult, EngineError
 from dialer.sip.workers import WorkerPool
@@ -194,6 +195,7 @@ class Supervisor:
         for job in install_jobs(self.scheduler, self.ctx):
             if job.id in ("planner_tick", "window_openings"):
                 job.modify(func=self._locked_tick, args=[])
+        install_qa_job(self.scheduler, self.ctx.engine, Path(self.settings.dialogue.scripts_dir))
         self.scheduler.start()
         self.pool = self._start_pool()
         self._ready = True
