@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "web": ("dialer.cli.web_cmds:web", "the operator web console and HTTP API"),
     "user": ("dialer.cli.web_cmds:user", "console users: add"),
     "qa": ("dialer.cli.qa_cmds:qa", "quality inspection of every call: run, report, verdict"),
-    "audit": ("dialer.cli.qa_cmds:audit", "the hash-chained audit log: verify"),
+    "audit": ("dialer.cli.qa_cmds:audit", "the hash-chained audit log: seal, verify"),
 }
 
 

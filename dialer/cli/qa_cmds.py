@@ -151,6 +151,23 @@ def audit() -> None:
     """The hash-chained audit log (evidence of dial decisions, disclosures, recordings, findings)."""
 
 
+@audit.command("seal")
+@pass_app
+def seal(app: AppContext) -> None:
+    """Put the audit rows and recordings not on the chain yet onto it (`dialer qa run` and the daemon's
+    inspection job do this too)."""
+    from scheduler import audit_chain
+
+    engine = _engine(app)
+    try:
+        added = audit_chain.seal(engine)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    click.echo(f"{added} entries sealed onto the audit chain")
+
+
 @audit.command("verify")
 @click.option(
     "--segment",
@@ -162,7 +179,7 @@ def audit() -> None:
 @pass_app
 def verify(app: AppContext, segment: Path | None, offline: bool, as_json: bool) -> None:
     """Check every link and hash of the chain (and that each sealed audit row is unchanged); names the
-    first broken entry and exits 1 when one is found."""
+    first broken entry and exits 1 when one is found. Read-only: it seals nothing."""
     from scheduler import audit_chain
 
     if segment is not None:
@@ -185,7 +202,6 @@ def verify(app: AppContext, segment: Path | None, offline: bool, as_json: bool) 
         return
     engine = _engine(app)
     try:
-        audit_chain.seal(engine)
         result = audit_chain.verify(engine)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc

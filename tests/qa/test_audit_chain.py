@@ -27,6 +27,7 @@ def _disable_triggers(conn: sa.Connection, table: str) -> None:
 
 def test_verify_passes_then_names_the_tampered_audit_row(small_site: tuple[Site, dict[str, int]]) -> None:
     site, attempts = small_site
+    assert "entries sealed" in site.run("audit", "seal").output
     ok = site.run("audit", "verify", "--json")
     assert ok.exit_code == 0, ok.output
     intact = json.loads(ok.output)
