@@ -122,3 +122,26 @@ def test_the_says_stop_call_without_its_handling_is_found(engine: EmbeddedEngine
     found = evaluate(_facts([*kept, ask], "no_response", False, False), load_rules()).findings
     # asked for payment after "stop", and before anyone confirmed being the debtor
     assert {f.rule for f in found} == {"request_honoured", "debt_detail_before_rpc"}
+
+
+ZH_CALLS = {
+    "promise": ["是我。", "我周五可以还。", "对。"],
+    "wrong-person": ["你打错电话了，这里没有这个人。"],
+    "stop": ["别再打了。"],
+    "dispute": ["是我。", "这笔钱我不欠，你们搞错了。"],
+}
+
+
+@pytest.fixture(scope="module")
+def zh_engine() -> EmbeddedEngine:
+    return EmbeddedEngine(load_script(REPO / "scripts" / "reminder-zh"))
+
+
+@pytest.mark.parametrize("call", sorted(ZH_CALLS))
+def test_chinese_calls_on_reminder_zh_are_clean(zh_engine: EmbeddedEngine, call: str) -> None:
+    turns, disposition, promise, opt_out = _talk(zh_engine, [UserSaid(t) for t in ZH_CALLS[call]])
+    assert disposition, "\n".join(t.text for t in turns)
+    facts = dataclasses.replace(_facts(turns, disposition, promise, opt_out), language="zh", country="CN",
+                                state=None, zone="Asia/Shanghai")  # fmt: skip
+    result = evaluate(facts, load_rules())
+    assert [(f.rule, f.message) for f in result.findings] == [], "\n".join(t.text for t in turns)
