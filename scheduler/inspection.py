@@ -143,6 +143,14 @@ class Inspections:
         subject = f"attempt:{result.attempt_id}"
 
         def write(conn: Connection) -> int:
+            done = conn.scalar(
+                sa.select(QaInspection.id).where(
+                    QaInspection.attempt_id == result.attempt_id,
+                    QaInspection.rules_version == result.rules_version,
+                )
+            )
+            if done is not None:  # another pass inspected it meanwhile
+                return int(done)
             inspection_id = int(
                 conn.execute(
                     sa.insert(QaInspection)
@@ -193,14 +201,26 @@ class Inspections:
         return audit_chain.retrying(self.engine, write)
 
     def add_verdict(self, finding_id: int, verdict: str, note: str, reviewer: str) -> int:
+        """Store a reviewer's verdict and audit it (the note stays out of the audit: it is free text)."""
         if verdict not in VERDICTS:
             raise InvalidValue(f"verdict {verdict!r} is not one of: confirm, dismiss")
         if verdict == "dismiss" and not note.strip():
             raise InvalidValue("a dismissal needs a note saying why")
         try:
             with self.engine.begin() as conn:
-                if conn.scalar(sa.select(QaFinding.id).where(QaFinding.id == finding_id)) is None:
+                attempt_id = conn.scalar(sa.select(QaFinding.attempt_id).where(QaFinding.id == finding_id))
+                if attempt_id is None:
                     raise AttemptNotFound(f"no finding {finding_id}")
+                conn.execute(
+                    sa.insert(AuditEntry).values(
+                        at=self._clock(),
+                        actor=reviewer[:100],
+                        action="qa.verdict",
+                        subject=f"attempt:{attempt_id}",
+                        profile_versions={},
+                        detail={"finding": finding_id, "verdict": verdict},
+                    )
+                )
                 return int(
                     conn.execute(
                         sa.insert(QaVerdict)

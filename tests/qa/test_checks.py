@@ -115,3 +115,44 @@ def test_the_daemon_job_inspects_new_calls(sqlite_url: str, tmp_path: Path) -> N
             assert conn.scalar(sa.select(sa.func.count(AuditChainEntry.id))) > 2
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_two_passes_at_once_inspect_each_call_once(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    import threading
+
+    from dialer.qa.inspect import run_pass
+    from scheduler import audit_chain
+
+    url = str(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url"))
+    seed(url, tmp_path / "data", tmp_path, CALLS[:4])
+    engines = [create_engine(url), create_engine(url)]
+    errors: list[BaseException] = []
+
+    def run(engine: sa.Engine) -> None:
+        try:
+            run_pass(engine, load_rules())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        with engines[0].connect() as conn:
+            assert conn.scalar(sa.select(sa.func.count(QaInspection.id))) == 4
+            sealed = conn.execute(
+                sa.select(AuditChainEntry.kind, AuditChainEntry.source_id).where(
+                    AuditChainEntry.kind.in_(("audit", "recording"))
+                )
+            ).all()
+        assert len(sealed) == len(set(sealed))  # each audit row and recording sealed once
+        assert audit_chain.verify(engines[0]).ok
+    finally:
+        for e in engines:
+            e.dispose()

@@ -64,6 +64,23 @@ def test_verdicts_are_stored_and_counted(qa_site: tuple[Site, dict[str, int]]) -
     assert report["verdicts"] == {"open": report["findings"] - 2, "confirmed": 1, "dismissed": 1}
     statuses = {i["id"]: i["status"] for i in report["items"]}
     assert statuses[first] == "confirm" and statuses[second] == "dismiss"
+    import sqlalchemy as sa
+
+    from scheduler.db import create_engine
+    from scheduler.models import AuditEntry
+
+    engine = create_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            audited = conn.execute(
+                sa.select(AuditEntry.detail).where(AuditEntry.action == "qa.verdict").order_by(AuditEntry.id)
+            ).scalars()
+            assert [(d["finding"], d["verdict"]) for d in audited] == [
+                (first, "confirm"),
+                (second, "dismiss"),
+            ]
+    finally:
+        engine.dispose()
 
 
 def test_a_bad_rule_file_names_file_and_line(sqlite_url: str, tmp_path: Path) -> None:

@@ -130,5 +130,4 @@ def verdict(
         return redirect(f"/qa/calls/{attempt_id}", str(exc))
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
-    console.audit(me.name, "qa.verdict", f"attempt:{attempt_id}", finding=finding_id, verdict=verdict)
     return redirect(f"/qa/calls/{attempt_id}", f"finding {finding_id}: {verdict}")
