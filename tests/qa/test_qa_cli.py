@@ -49,8 +49,10 @@ def test_report_finds_every_seeded_violation_and_nothing_on_clean_calls(
     assert "request_honoured" in table.output and "findings by rule" in table.output
 
 
-def test_verdicts_are_stored_and_counted(qa_site: tuple[Site, dict[str, int]]) -> None:
-    site, _ = qa_site
+def test_verdicts_are_stored_counted_and_exported_with_the_chain_segment(
+    qa_site: tuple[Site, dict[str, int]], tmp_path: Path
+) -> None:
+    site, attempts = qa_site
     assert site.run("qa", "run").exit_code == 0
     items = json.loads(site.run("qa", "report", "--json").output)["items"]
     first, second = items[0]["id"], items[1]["id"]
@@ -82,6 +84,33 @@ def test_verdicts_are_stored_and_counted(qa_site: tuple[Site, dict[str, int]]) -
     finally:
         engine.dispose()
 
+    import csv
+    import io
+    import zipfile
+
+    from dialer.reports.export import verify
+
+    out = tmp_path / "qa.zip"
+    result = site.run("export", "--campaign", "qa-demo", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    assert verify(out) == []
+    with zipfile.ZipFile(out) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("qa/findings.csv").decode("utf-8-sig"))))
+        chain = archive.read("audit_chain.jsonl").decode()
+        manifest = json.loads(archive.read("manifest.json"))
+        how = archive.read("VERIFY.txt").decode()
+    assert {(r["account_ref"], r["rule"]) for r in rows} == {
+        (c.account, rule) for c in CALLS for rule in c.expected
+    }
+    dismissed = next(r for r in rows if r["finding_id"] == str(second))
+    assert (dismissed["status"], dismissed["note"]) == ("dismiss", "the callee asked twice")
+    subjects = {json.loads(line)["subject"] for line in chain.splitlines()}
+    assert subjects == {f"attempt:{a}" for a in attempts.values()}
+    assert manifest["evidence"]["findings"] == len(rows) and "dialer audit verify --segment" in how
+    segment = tmp_path / "audit_chain.jsonl"
+    segment.write_text(chain)
+    assert site.run("audit", "verify", "--segment", str(segment)).exit_code == 0
+
 
 def test_a_bad_rule_file_names_file_and_line(sqlite_url: str, tmp_path: Path) -> None:
     site = Site(sqlite_url, tmp_path / "data", {})  # the rule file is read before the database
@@ -109,38 +138,3 @@ def test_a_new_rule_version_inspects_again(sqlite_url: str, tmp_path: Path) -> N
     report = json.loads(site.run("qa", "report", "--json").output)
     assert report["calls"] == len(CALLS)  # the newest inspection of each call counts, once
     assert {i["rules_version"] for i in report["items"]} == {version}
-
-
-def test_export_carries_findings_verdicts_and_the_chain_segment(
-    qa_site: tuple[Site, dict[str, int]], tmp_path: Path
-) -> None:
-    import csv
-    import io
-    import zipfile
-
-    from dialer.reports.export import verify
-
-    site, attempts = qa_site
-    assert site.run("qa", "run").exit_code == 0
-    finding = json.loads(site.run("qa", "report", "--json").output)["items"][0]
-    assert site.run("qa", "verdict", str(finding["id"]), "dismiss", "--note", "seen, fine").exit_code == 0
-    out = tmp_path / "qa.zip"
-    result = site.run("export", "--campaign", "qa-demo", "--out", str(out), "--json")
-    assert result.exit_code == 0, result.output
-    assert verify(out) == []
-    with zipfile.ZipFile(out) as archive:
-        rows = list(csv.DictReader(io.StringIO(archive.read("qa/findings.csv").decode("utf-8-sig"))))
-        chain = archive.read("audit_chain.jsonl").decode()
-        manifest = json.loads(archive.read("manifest.json"))
-        how = archive.read("VERIFY.txt").decode()
-    assert {(r["account_ref"], r["rule"]) for r in rows} == {
-        (c.account, rule) for c in CALLS for rule in c.expected
-    }
-    dismissed = next(r for r in rows if r["finding_id"] == str(finding["id"]))
-    assert (dismissed["status"], dismissed["note"]) == ("dismiss", "seen, fine")
-    subjects = {json.loads(line)["subject"] for line in chain.splitlines()}
-    assert subjects == {f"attempt:{a}" for a in attempts.values()}
-    assert manifest["evidence"]["findings"] == len(rows) and "dialer audit verify --segment" in how
-    segment = tmp_path / "audit_chain.jsonl"
-    segment.write_text(chain)
-    assert site.run("audit", "verify", "--segment", str(segment)).exit_code == 0
