@@ -162,8 +162,8 @@ class QaQueries:
             by_day.setdefault(day, Counter())[f["rule"]] += 1
         by_version: dict[str, Counter[str]] = {}
         for f in found:
-            by_version.setdefault(f["script_version"] or "?", Counter())[f["rule"]] += 1
-        calls_by_version = Counter(c["script_version"] or "?" for c in calls)
+            by_version.setdefault(_version(f), Counter())[f["rule"]] += 1
+        calls_by_version = Counter(_version(c) for c in calls)
         return {
             "campaign": campaign,
             "calls": len(calls),
@@ -192,6 +192,11 @@ class QaQueries:
                 for v, c in sorted(by_version.items())
             },
         }
+
+
+def _version(row: dict[str, Any]) -> str:
+    """A script version as the report groups it: the script's name and its content hash."""
+    return f"{row['script']}@{row['script_version'] or '?'}"
 
 
 def _verdicts(s: Session, finding_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -18,15 +18,18 @@ def write_trends_png(report: dict[str, Any], path: Path, *, dpi: int = 100) -> P
     except ImportError as exc:
         raise PlotUnavailable("the PNG needs matplotlib: pip install matplotlib") from exc
     rules = sorted(report["by_rule"])
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
+    fig, axes = plt.subplots(1, 2, figsize=(15, 5.5))
+    colors = {rule: plt.get_cmap("tab20")(i % 20) for i, rule in enumerate(rules)}
     try:
         fig.suptitle(
             f"quality inspection{' of ' + report['campaign'] if report['campaign'] else ''}: "
             f"{report['calls']} calls, {report['findings']} findings, {report['clean']} clean"
         )
-        _stacked(axes[0], report["by_day"], rules, "findings by rule, per day of the call")
+        _stacked(axes[0], report["by_day"], rules, colors, "findings by rule, per day of the call")
         versions = {v: d["findings"] for v, d in report["by_script_version"].items()}
-        _stacked(axes[1], versions, rules, "findings by rule, per script version")
+        _stacked(axes[1], versions, rules, colors, "findings by rule, per script version")
+        if rules:
+            axes[1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
         fig.tight_layout()
         fig.savefig(path, format="png", dpi=dpi)
     finally:
@@ -34,7 +37,9 @@ def write_trends_png(report: dict[str, Any], path: Path, *, dpi: int = 100) -> P
     return path
 
 
-def _stacked(ax: Any, groups: dict[str, dict[str, int]], rules: list[str], title: str) -> None:
+def _stacked(
+    ax: Any, groups: dict[str, dict[str, int]], rules: list[str], colors: dict[str, Any], title: str
+) -> None:
     ax.set_title(title)
     labels = list(groups)
     if not labels or not rules:
@@ -45,8 +50,7 @@ def _stacked(ax: Any, groups: dict[str, dict[str, int]], rules: list[str], title
     bottom = [0] * len(labels)
     for rule in rules:
         values = [groups[label].get(rule, 0) for label in labels]
-        ax.bar(labels, values, bottom=bottom, label=rule)
+        ax.bar(labels, values, bottom=bottom, label=rule, color=colors[rule], width=0.6)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("findings")
-    ax.tick_params(axis="x", rotation=30)
-    ax.legend(fontsize="small")
+    ax.tick_params(axis="x", rotation=20)
