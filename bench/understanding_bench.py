@@ -136,6 +136,7 @@ class LanguageRun:
         self.corpus: SpokenCorpus = load_corpus(corpus_path(lang))
         self.lines = stratified(self.corpus.lines, lines)
         self.nlu = EmbeddedEngine.load(REPO / "scripts" / f"reminder-{lang}")
+        self.known = set(self.nlu.script.intents)  # intents the script has (the corpus may have more)
         unseen = voices_for(lang)
         self.voices = [v for v in unseen if voice_ids is None or v.id in voice_ids]
         self.renderer = renderer
@@ -178,7 +179,7 @@ def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def score_row(lang: str, engine: str, condition: str, score: Score) -> dict[str, Any]:
+def score_row(lang: str, engine: str, condition: str, score: Score, known: set[str]) -> dict[str, Any]:
     return {
         "language": lang,
         "engine": engine,
@@ -187,6 +188,7 @@ def score_row(lang: str, engine: str, condition: str, score: Score) -> dict[str,
         "error_rate": score.error_rate,
         "error_kind": "CER" if lang == "zh" else "WER",
         "intent_accuracy": score.intent_accuracy,
+        "intent_accuracy_script_intents": score.intent_accuracy_within(known),
         "entity_accuracy": score.entity_accuracy,
         "critical_errors": score.critical_errors,
         "critical_error_rate": score.critical_error_rate,
@@ -211,6 +213,7 @@ def understanding_table(rows: list[dict[str, Any]]) -> Table:
         "n",
         "WER/CER",
         "intent",
+        "intent (script's)",
         "entities",
         "critical (false/missed)",
         "CPU s/audio s",
@@ -226,6 +229,7 @@ def understanding_table(rows: list[dict[str, Any]]) -> Table:
             str(r["lines"]),
             f"{r['error_kind']} {_pct(r['error_rate'])}" if r["engine"] != "text" else "-",
             _pct(r["intent_accuracy"]),
+            _pct(r["intent_accuracy_script_intents"]),
             _pct(r["entity_accuracy"]),
             f"{r['critical_errors']} ({_pct(r['critical_error_rate'])}) "
             f"{r['critical_recorded_not_said']}/{r['critical_said_missed']}",
@@ -305,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for spec, recognizer in engines_here:
             if recognizer is None:
                 score = read_as_text(run.lines, run.parse, language=lang, now=run.corpus.now)
-                rows.append(score_row(lang, spec, "text", score))
+                rows.append(score_row(lang, spec, "text", score, run.known))
                 continue
             for condition in conditions:
                 score = hear(
@@ -320,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     seed=args.seed,
                     pace=args.pace,
                 )
-                rows.append(score_row(lang, spec, condition.name, score))
+                rows.append(score_row(lang, spec, condition.name, score, run.known))
                 console.print(f"  {lang} {spec} {condition.name}: intent {_pct(score.intent_accuracy)}")
         if not args.no_tts:
             tts_rows += intelligibility(

@@ -132,6 +132,11 @@ class Score:
     def intent_accuracy(self) -> float:
         return sum(t.intent_right for t in self.trials) / self.count if self.count else 0.0
 
+    def intent_accuracy_within(self, intents: set[str]) -> float | None:
+        """Intent accuracy over the lines whose intent the script knows (None when there are none)."""
+        known = [t for t in self.trials if t.line.intent in intents]
+        return sum(t.intent_right for t in known) / len(known) if known else None
+
     @property
     def entity_accuracy(self) -> float | None:
         labelled = right = 0
