@@ -76,11 +76,11 @@ def test_same_seed_same_audio_other_seed_other_noise() -> None:
     assert a != transmit(pcm, RATE, CONDITIONS["pink10"], seed=2).pcm
 
 
-@pytest.mark.parametrize(("name", "expected"), [("loss1", 30), ("loss3", 90)])
+@pytest.mark.parametrize(("name", "expected"), [("loss1", 10), ("loss3", 30)])
 def test_packet_loss_count_and_concealment(name: str, expected: int) -> None:
-    speech = _speechlike(60.0)
+    speech = _speechlike(20.0)
     sent = transmit(to_pcm(speech), RATE, CONDITIONS[name], seed=5)
-    assert sent.packets == 3000
+    assert sent.packets == 1000
     assert len(sent.lost_packets) == expected
     assert len(set(sent.lost_packets)) == expected
     clean = to_float(transmit(to_pcm(speech), RATE, CONDITIONS["ulaw"]).pcm)
@@ -88,7 +88,7 @@ def test_packet_loss_count_and_concealment(name: str, expected: int) -> None:
     frame = RATE // 50
     changed = {
         i
-        for i in range(3000)
+        for i in range(1000)
         if not np.array_equal(received[i * frame : (i + 1) * frame], clean[i * frame : (i + 1) * frame])
     }
     assert changed <= set(sent.lost_packets)
