@@ -1,0 +1,87 @@
+"""Readings that change an account are confirmed when the bot is not sure it heard them.
+
+The confidence of a reply is the recognizer's (UserSaid.confidence) times the NLU's. Below dialer.yml
+``significant.threshold`` a reading listed in ``significant.checks`` (already paid, wrong person, attorney,
+bankruptcy, dispute, deceased, stop, cease) is not acted on: the bot asks its check question ("Just to be
+sure: did you say you have already paid?") and only a confident yes replays the reading into the policy;
+anything else is treated as not understood. An opt-out that might have been said (the classifier's best
+guess is stop/cease, even below the fallback threshold) is asked about too, and honoured on yes or silence:
+only a confident no keeps the call going. A promise needs no check: its read-back is the confirmation,
+and the yes to it must itself be confident (dialogue/confirm.py, with the same combined confidence).
+
+The check lives in front of the rules on both engines: the tracker never sees the check question or the
+yes/no, so a confirmed reading continues exactly as if it had been heard clearly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialogue.confirm import confirm_threshold
+from dialogue.interfaces import ParseResult
+from dialogue.script import Script
+from dialogue.understanding.nlu import FALLBACK_INTENT
+
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_OPT_OUT_FLOOR = 0.15
+DEFAULT_OPT_OUT_INTENTS = ("stop", "cease")
+
+
+@dataclass(frozen=True)
+class Pending:
+    intent: str
+    entities: tuple[tuple[str, str], ...]
+    check: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policy does with one user event: a turn with this intent, or say ``check`` and wait."""
+
+    intent: str
+    entities: tuple[tuple[str, str], ...] = ()
+    check: str = ""
+
+
+def settings(script: Script) -> tuple[float, dict[str, str], frozenset[str], float]:
+    raw = script.meta.get("significant") or {}
+    raw = raw if isinstance(raw, dict) else {}
+    return (
+        float(raw.get("threshold", DEFAULT_THRESHOLD)),
+        {str(k): str(v) for k, v in (raw.get("checks") or {}).items()},
+        frozenset(str(i) for i in raw.get("opt_out_intents") or DEFAULT_OPT_OUT_INTENTS),
+        float(raw.get("opt_out_floor", DEFAULT_OPT_OUT_FLOOR)),
+    )
+
+
+def combined(parse: ParseResult, asr_confidence: float) -> float:
+    """How sure the bot is of a reply: both the ear and the understanding must be sure."""
+    return max(0.0, min(1.0, asr_confidence)) * parse.confidence
+
+
+class Checker:
+    """One call's pending check (not thread-safe: one per policy)."""
+
+    def __init__(self, script: Script) -> None:
+        self.threshold, self.checks, self.opt_out, self.floor = settings(script)
+        self.confirm_threshold = confirm_threshold(script)
+        self.pending: Pending | None = None
+
+    def decide(self, parse: ParseResult, confidence: float) -> Decision:
+        """``parse`` is the reply as understood (or an event as an intent with confidence 1)."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            sure = confidence >= self.confirm_threshold
+            if parse.intent == "affirm" and sure:
+                return Decision(pending.intent, pending.entities)
+            if pending.intent in self.opt_out and not (parse.intent == "deny" and sure):
+                return Decision(pending.intent, pending.entities)
+            return Decision(FALLBACK_INTENT)
+        candidate = parse.intent
+        if candidate == FALLBACK_INTENT and parse.top in self.opt_out and parse.confidence >= self.floor:
+            candidate = parse.top
+        check = self.checks.get(candidate)
+        if check and confidence < self.threshold:
+            self.pending = Pending(candidate, parse.entities, check)
+            return Decision(candidate, parse.entities, check)
+        return Decision(parse.intent, parse.entities)
