@@ -40,7 +40,8 @@ _LANGUAGE_NAMES_ZH = {
 _NAME_EN = re.compile(
     r"\b(?:name is|named|called|attorney is|lawyer is|attorney|lawyer|solicitor|counsel)\s+"
     r"(?!is\b|at\b|and\b|the\b|my\b|his\b|her\b|will\b|handling\b|told\b|has\b|for\b|instead\b)"
-    r"([a-z][a-z'-]+(?:\s+(?!at\b|and\b|on\b|number\b|phone\b|her\b|his\b|is\b)[a-z][a-z'-]+){0,2})",
+    r"([a-z][a-z'-]+(?:\s+(?!(?:at|and|on|number|phone|her|his|is|call|you|he|she|please|can|from|of|"
+    r"with|who|the|reach|ring|contact)\b)[a-z][a-z'-]+){0,2})",
     re.IGNORECASE,
 )
 _NAME_ZH = re.compile(
