@@ -207,3 +207,21 @@ def test_shipped_scripts_have_every_new_intent(script_dirs: dict[str, Path]) -> 
         script = load_script(path)
         assert new <= set(script.intents)
         assert new <= {e.intent for e in script.examples}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "entities"),
+    [
+        ("en", "i'll pay on the fifteenth", {"date": "2026-12-15"}),
+        ("en", "by the 15th", {"date": "2026-12-15"}),
+        ("en", "twenty five dollars on december third", {"date": "2026-12-03", "amount": "25"}),
+        ("en", "my lawyer is at five five five oh one nine nine", {"attorney_phone": "5550199"}),
+        ("zh", "十五号还", {"date": "2026-12-15"}),
+        ("zh", "下个月三号先还两百", {"date": "2026-12-03", "amount": "200"}),
+    ],
+)
+def test_asr_numbers_and_dates_are_normalised(
+    embedded: dict[str, EmbeddedEngine], lang: str, text: str, entities: dict[str, str]
+) -> None:
+    found = dict(embedded[lang].parse(text, NOW).entities)
+    assert {k: found.get(k) for k in entities} == entities
