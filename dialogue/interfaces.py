@@ -197,7 +197,12 @@ class DialoguePolicy(Protocol):
     def hints(self) -> ListeningHints: ...
 
     @property
-    def slots(self) -> dict[str, object]: ...
+    def slots(self) -> dict[str, object]:
+        """The conversation's slots. Besides the call context, what the ledger may keep from a call:
+        ``attorney_name`` and ``attorney_phone`` (digits) with the attorney disposition,
+        ``spoken_language`` (a code like es, zh, yue, en) with language_barrier, ``plan_parts`` (JSON
+        [[ISO date, amount], ...], the parts the RecordPromise actions carry)."""
+        ...
 
     @property
     def ended(self) -> bool: ...

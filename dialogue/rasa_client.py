@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -136,18 +135,20 @@ class RasaPolicy:
         if self._ended:
             return []
         intent = event_intent(self._script.keypad, event)
+        sure = 1.0
         if intent is not None:
             parse = ParseResult(intent, 1.0)
         else:
             assert isinstance(event, UserSaid)
             if event.confidence < self._engine.min_asr_confidence:
                 parse = ParseResult(FALLBACK_INTENT, event.confidence)
+                sure = event.confidence
             else:
                 heard = self._engine.parse(event.text, self._now())
-                heard = replace(heard, confidence=combined(heard, event.confidence))
                 parse = gate(self._script, self._last_question, heard)
+                sure = combined(heard, event.confidence)
         self.last_parse = parse
-        decision = self._checker.decide(parse, parse.confidence)
+        decision = self._checker.decide(parse, sure)
         if decision.check:
             return self._say_check(decision.check)
         return self._turn(decision.intent, decision.entities)

@@ -1,13 +1,14 @@
 """Readings that change an account are confirmed when the bot is not sure it heard them.
 
 The confidence of a reply is the recognizer's (UserSaid.confidence) times the NLU's. Below dialer.yml
-``significant.threshold`` a reading listed in ``significant.checks`` (already paid, wrong person, attorney,
-bankruptcy, dispute, deceased, stop, cease) is not acted on: the bot asks its check question ("Just to be
-sure: did you say you have already paid?") and only a confident yes replays the reading into the policy;
-anything else is treated as not understood. An opt-out that might have been said (the classifier's best
-guess is stop/cease, even below the fallback threshold) is asked about too, and honoured on yes or silence:
-only a confident no keeps the call going. A promise needs no check: its read-back is the confirmation,
-and the yes to it must itself be confident (dialogue/confirm.py, with the same combined confidence).
+``significant.threshold`` a reading listed in ``significant.checks`` (already paid, wrong person,
+attorney, bankruptcy, dispute, deceased, stop, cease) is not acted on: the bot asks its check question
+("Just to be sure: did you say you have already paid?"). Only a confident yes (NLU confidence at least
+confirm_threshold, as for every yes/no that changes the outcome) replays the reading; anything else is
+not understood. An opt-out that might have been said (the classifier's best guess is stop/cease, even
+below the fallback threshold) is asked about too, and honoured on yes or silence: only a confident no
+keeps the call going. A promise needs no check: its read-back is the confirmation, and the yes to it
+must itself be confident (dialogue/confirm.py).
 
 The check lives in front of the rules on both engines: the tracker never sees the check question or the
 yes/no, so a confirmed reading continues exactly as if it had been heard clearly.
@@ -68,10 +69,12 @@ class Checker:
         self.pending: Pending | None = None
 
     def decide(self, parse: ParseResult, confidence: float) -> Decision:
-        """``parse`` is the reply as understood (or an event as an intent with confidence 1)."""
+        """``parse`` is the reply as understood (or an event as an intent with confidence 1), gated as
+        every yes/no is (dialogue/confirm.py); ``confidence`` the combined one (:func:`combined`)."""
         if self.pending is not None:
             pending, self.pending = self.pending, None
-            sure = confidence >= self.confirm_threshold
+            # The yes/no to a check question: understood as surely as any other yes/no (the NLU's).
+            sure = parse.confidence >= self.confirm_threshold
             if parse.intent == "affirm" and sure:
                 return Decision(pending.intent, pending.entities)
             if pending.intent in self.opt_out and not (parse.intent == "deny" and sure):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from dialogue.confirm import gate
@@ -100,18 +99,19 @@ class EmbeddedPolicy:
         if self._ended:
             return []
         intent = event_intent(self._script.keypad, event)
+        sure = 1.0
         if intent is not None:
-            parse, sure = ParseResult(intent, 1.0), 1.0
+            parse = ParseResult(intent, 1.0)
         else:
             assert isinstance(event, UserSaid)
             if event.confidence < self._engine.min_asr_confidence:
                 # The recognizer is unsure what was said: as good as not understood.
                 parse = ParseResult(FALLBACK_INTENT, event.confidence)
+                sure = event.confidence
             else:
                 heard = self._engine.understander.parse(event.text, self._now())
-                heard = replace(heard, confidence=combined(heard, event.confidence))
                 parse = gate(self._script, self._last_question, heard)
-            sure = parse.confidence
+                sure = combined(heard, event.confidence)
         self.last_parse = parse
         decision = self._checker.decide(parse, sure)
         if decision.check:
