@@ -6,9 +6,10 @@ attorney, bankruptcy, dispute, deceased, stop, cease) is not acted on: the bot a
 ("Just to be sure: did you say you have already paid?"). Only a confident yes (NLU confidence at least
 confirm_threshold, as for every yes/no that changes the outcome) replays the reading; anything else is
 not understood. An opt-out that might have been said (the classifier's best guess is stop/cease, even
-below the fallback threshold) is asked about too, and honoured on yes or silence: only a confident no
-keeps the call going. A promise needs no check: its read-back is the confirmation, and the yes to it
-must itself be confident (dialogue/confirm.py).
+below the fallback threshold, above ``opt_out_floor``) is asked about too, and honoured on yes or
+silence: only a confident no keeps the call going. Any other significant reading with an NLU
+confidence below ``significant.floor`` is not understood at all. A promise needs no check: its
+read-back is the confirmation, and the yes to it must itself be confident (dialogue/confirm.py).
 
 The check lives in front of the rules on both engines: the tracker never sees the check question or the
 yes/no, so a confirmed reading continues exactly as if it had been heard clearly.
@@ -26,6 +27,7 @@ from dialogue.understanding.nlu import FALLBACK_INTENT
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_OPT_OUT_FLOOR = 0.15
 DEFAULT_OPT_OUT_INTENTS = ("stop", "cease")
+DEFAULT_FLOOR = 0.3  # below this NLU confidence a significant reading is not understood at all
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Decision:
     check: str = ""
 
 
-def settings(script: Script) -> tuple[float, dict[str, str], frozenset[str], float]:
+def settings(script: Script) -> tuple[float, dict[str, str], frozenset[str], float, float]:
     raw = script.meta.get("significant") or {}
     raw = raw if isinstance(raw, dict) else {}
     return (
@@ -52,6 +54,7 @@ def settings(script: Script) -> tuple[float, dict[str, str], frozenset[str], flo
         {str(k): str(v) for k, v in (raw.get("checks") or {}).items()},
         frozenset(str(i) for i in raw.get("opt_out_intents") or DEFAULT_OPT_OUT_INTENTS),
         float(raw.get("opt_out_floor", DEFAULT_OPT_OUT_FLOOR)),
+        float(raw.get("floor", DEFAULT_FLOOR)),
     )
 
 
@@ -64,7 +67,7 @@ class Checker:
     """One call's pending check (not thread-safe: one per policy)."""
 
     def __init__(self, script: Script) -> None:
-        self.threshold, self.checks, self.opt_out, self.floor = settings(script)
+        self.threshold, self.checks, self.opt_out, self.opt_out_floor, self.floor = settings(script)
         self.confirm_threshold = confirm_threshold(script)
         self.pending: Pending | None = None
 
@@ -81,9 +84,17 @@ class Checker:
                 return Decision(pending.intent, pending.entities)
             return Decision(FALLBACK_INTENT)
         candidate = parse.intent
-        if candidate == FALLBACK_INTENT and parse.top in self.opt_out and parse.confidence >= self.floor:
+        if (
+            candidate == FALLBACK_INTENT
+            and parse.top in self.opt_out
+            and parse.confidence >= self.opt_out_floor
+        ):
             candidate = parse.top
         check = self.checks.get(candidate)
+        if check and candidate not in self.opt_out and parse.confidence < self.floor:
+            # Too weak to be worth a question (and engines differ in their fallback thresholds): a
+            # significant reading this unsure is not understood, on every engine.
+            return Decision(FALLBACK_INTENT)
         if check and confidence < self.threshold:
             self.pending = Pending(candidate, parse.entities, check)
             return Decision(candidate, parse.entities, check)

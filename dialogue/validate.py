@@ -214,7 +214,7 @@ def _check_significant(script: Script) -> list[Finding]:
             )
         ]
     out: list[Finding] = []
-    for key in ("threshold", "opt_out_floor"):
+    for key in ("threshold", "floor", "opt_out_floor"):
         value = raw.get(key, 0.5)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             line = _meta_line(script, "significant", key)
