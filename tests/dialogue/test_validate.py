@@ -150,7 +150,7 @@ def test_significant_checks_name_known_intents_and_responses(
     copy = _script_copy(tmp_path, script_dirs["zh"])
     meta = copy / "dialer.yml"
     text = meta.read_text(encoding="utf-8").replace("stop: utter_check_stop", "stop: utter_check_nothing")
-    meta.write_text(text.replace("  threshold: 0.5", "  threshold: 5"), encoding="utf-8")
+    meta.write_text(text.replace("  threshold: 0.4\n", "  threshold: 5\n"), encoding="utf-8")
     messages = [f.message for f in validate(load_script(copy)) if f.severity == "error"]
     assert any("unknown response 'utter_check_nothing'" in m for m in messages), messages
     assert any("significant.threshold 5" in m for m in messages), messages
