@@ -150,3 +150,14 @@ def test_debt_talk_before_the_disclosure_fires(tmp_path: Path, script_dirs: dict
     assert len(findings) == 1
     assert findings[0].path == "data/rules.yml"
     assert "utter_reminder" in findings[0].message
+
+
+def test_opening_without_the_business_name_fires_t3(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    copy = _seed(
+        tmp_path,
+        script_dirs["en"],
+        [("Hello, this is {company}, with an automated call.", "Hello, this is an automated call.")],
+    )
+    findings = lint(load_script(copy))
+    assert [f.rule for f in findings] == ["T3"]
+    assert "business" in findings[0].message and findings[0].path == "domain.yml"
