@@ -27,7 +27,7 @@ from dialogue.understanding.nlu import FALLBACK_INTENT
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_OPT_OUT_FLOOR = 0.15
 DEFAULT_OPT_OUT_INTENTS = ("stop", "cease")
-DEFAULT_FLOOR = 0.3  # below this NLU confidence a significant reading is not understood at all
+DEFAULT_FLOOR = 0.4  # below this NLU confidence a significant reading is not understood at all
 
 
 @dataclass(frozen=True)
