@@ -1,6 +1,10 @@
 """Dialogue engines: load time, turn latency (p50/p95) and understanding accuracy, measured in one run.
 
-    .venv/bin/python bench/dialogue_bench.py [--turns N] [--no-rasa]
+    .venv/bin/python bench/dialogue_bench.py [--calls N] [--no-rasa] [--quick]
+
+The understanding table has a row per engine and script for all held-out replies and one for the
+legally significant and off-topic replies alone (attorney, bankruptcy, cease, deceased, third party,
+language, complaint, off-topic, dispute), whose mistakes change what may happen to an account.
 
 The Rasa rows appear when the Rasa environment is built (`dialer rasa setup`); its load time includes
 starting the server (the model is trained once and cached).
@@ -18,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dialogue.embedded.engine import EmbeddedEngine
-from dialogue.evaluate import load_heldout, score
+from dialogue.evaluate import HeldOut, load_heldout, score
 from dialogue.interfaces import KeyPressed, UserSaid
 from dialogue.rasa_env import health, venv_dir
 from dialogue.script import load_script
@@ -32,6 +36,15 @@ CONVERSATION = {
     "en": ["yes this is john", "how much do i owe", "i can pay fifty dollars next friday", "#1"],
     "zh": ["是我", "我欠多少", "我先还五百块，下周五", "#1"],
 }
+
+
+SIGNIFICANT = {"attorney", "bankruptcy", "cease", "deceased", "third_party", "language_barrier", "complaint",
+               "off_topic", "dispute"}  # fmt: skip
+
+
+def significant_only(heldout: HeldOut) -> HeldOut:
+    kept = tuple(e for e in heldout.examples if e.intent in SIGNIFICANT)
+    return HeldOut(heldout.language, heldout.now, kept)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -60,22 +73,30 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=20, help="conversations per engine and script")
     parser.add_argument("--no-rasa", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="2 calls per engine, embedded engine only")
     args = parser.parse_args()
+    if args.quick:
+        args.calls, args.no_rasa = 2, True
     console = Console()
     speed = Table(title="dialogue engines: load and turn latency")
     for column in ("engine", "script", "load s", "turns", "p50 ms", "p95 ms", "max ms"):
         speed.add_column(column, justify="right" if column not in ("engine", "script") else "left")
     quality = Table(title="understanding on held-out replies")
     for column in ("engine", "script", "replies", "intent acc", "dated", "date acc"):
-        quality.add_column(column, justify="right" if column not in ("engine", "script") else "left")
+        quality.add_column(
+            column, justify="right" if column not in ("engine", "script", "replies") else "left"
+        )
 
     def measure(name: str, lang: str, engine: Any, load_s: float) -> None:
         lat = turn_latencies(engine, lang, args.calls)
         speed.add_row(name, lang, f"{load_s:.2f}", str(len(lat)), f"{statistics.median(lat) * 1000:.1f}",
                       f"{percentile(lat, 0.95) * 1000:.1f}", f"{max(lat) * 1000:.1f}")  # fmt: skip
-        result = score(load_heldout(HELDOUT[lang]), engine.parse)
-        quality.add_row(name, lang, str(result.total), f"{result.intent_accuracy:.1%}",
+        heldout = load_heldout(HELDOUT[lang])
+        result = score(heldout, engine.parse)
+        quality.add_row(name, lang, f"all {result.total}", f"{result.intent_accuracy:.1%}",
                         str(result.dates_total), f"{result.date_accuracy:.1%}")  # fmt: skip
+        legal = score(significant_only(heldout), engine.parse)
+        quality.add_row(name, lang, f"significant {legal.total}", f"{legal.intent_accuracy:.1%}", "-", "-")
 
     for lang, path in SCRIPTS.items():
         started = time.perf_counter()

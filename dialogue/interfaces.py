@@ -39,6 +39,7 @@ class CallContext:
     promise_max_days: int = 14
     channel: str = "voice"
     leave_voicemail: bool = True
+    can_transfer: bool = True  # a person can take a transferred call (complaints, repeated questions)
     now: dt.datetime | None = None  # the call's local time; None: the engine's clock
 
     def slots(self) -> dict[str, object]:
@@ -56,6 +57,7 @@ class CallContext:
             "promise_max_days": self.promise_max_days,
             "channel": self.channel,
             "leave_voicemail": self.leave_voicemail,
+            "can_transfer": self.can_transfer,
         }
 
 
@@ -112,8 +114,20 @@ class SetDisposition:
 
 @dataclass(frozen=True)
 class RecordPromise:
+    """One promised payment. A payment plan is several of these, one per part, emitted in date order in
+    the turn the callee confirmed the read-back of all parts."""
+
     date: dt.date
     amount: Decimal | None  # None: the full amount due
+
+
+@dataclass(frozen=True)
+class RecordSettlement:
+    """The callee agreed to settle the whole balance for ``total`` (below it, within dialer.yml
+    payment_plan settlement limits). Emitted just before the RecordPromise parts that pay ``total``, in
+    the same turn; without it, promise parts never reduce what is owed."""
+
+    total: Decimal
 
 
 @dataclass(frozen=True)
@@ -132,7 +146,17 @@ class RecordPaid:
     method: str | None
 
 
-BotAction = Say | HangUp | Transfer | SetDisposition | RecordPromise | RecordCallback | OptOut | RecordPaid
+BotAction = (
+    Say
+    | HangUp
+    | Transfer
+    | SetDisposition
+    | RecordPromise
+    | RecordSettlement
+    | RecordCallback
+    | OptOut
+    | RecordPaid
+)
 
 
 @dataclass(frozen=True)
@@ -150,6 +174,7 @@ class ParseResult:
     intent: str
     confidence: float
     entities: tuple[tuple[str, str], ...] = ()
+    top: str = ""  # the classifier's best intent, even when below the fallback threshold
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -172,7 +197,12 @@ class DialoguePolicy(Protocol):
     def hints(self) -> ListeningHints: ...
 
     @property
-    def slots(self) -> dict[str, object]: ...
+    def slots(self) -> dict[str, object]:
+        """The conversation's slots. Besides the call context, what the ledger may keep from a call:
+        ``attorney_name`` and ``attorney_phone`` (digits) with the attorney disposition,
+        ``spoken_language`` (a code like es, zh, yue, en) with language_barrier, ``plan_parts`` (JSON
+        [[ISO date, amount], ...], the parts the RecordPromise actions carry)."""
+        ...
 
     @property
     def ended(self) -> bool: ...

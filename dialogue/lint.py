@@ -8,6 +8,12 @@ What it checks, and why it can be checked on the files alone:
 - U7: the disclosure exists in both forms (first contact, later contacts) and comes only after the check.
 - U9: the voicemail message holds the business name, a person, a callback number, and nothing else.
 - C5: no threats, false legal claims, police/court references, blacklists or exposure, in any response.
+- C5-contact: no threat to contact the callee's employer, family, neighbours or contacts.
+- C5-urgency: no "final warning", "last chance" or deadlines with threats (false urgency).
+- C5-legal: no lawsuit, court, judgment, garnishment or seizure the campaign has not approved
+  (dialer.yml ``approved_legal_actions``: lawsuit, garnishment, credit_report); implied arrest never.
+- U7-order: in every rule and story, after the right party confirmed, the disclosure comes before the
+  first response that discusses the debt.
 """
 
 from __future__ import annotations
@@ -24,11 +30,34 @@ DEBT_WORDS_EN = (
 )
 DEBT_WORDS_ZH = r"欠款|欠费|债务|还款|逾期|催收|借款|贷款|账单|金额|欠钱|还钱|欠"
 DEBT_VARIABLES = ("{amount}", "{due_date}", "{promise_amount}", "{promise_limit}")
-FORBIDDEN_EN = (
-    r"\b(arrest\w*|jail|prison|police|lawsuits?|sue|suing|court|legal action|blacklist\w*|garnish\w*|"
-    r"seize|criminal|warrant)\b"
+FORBIDDEN_EN = r"\b(arrest\w*|jail|prison|police|blacklist\w*|criminal|warrant|sheriff|handcuff\w*)\b"
+FORBIDDEN_ZH = r"公安|警察|坐牢|拘留|黑名单|曝光|判刑|抓人|上门抓"
+# Legal steps a campaign may approve (dialer.yml approved_legal_actions); unapproved, they are C5-legal.
+LEGAL_ACTIONS = {
+    "lawsuit": (
+        r"\b(lawsuits?|sue|suing|sued|court|legal action|legal proceedings|judg(?:e)?ments?)\b",
+        r"起诉|法院|诉讼|律师函|法律程序|判决",
+    ),
+    "garnishment": (
+        r"\b(garnish\w*|seiz\w*|levy|wage deduction|repossess\w*)\b",
+        r"冻结|扣押|查封|强制执行|扣工资",
+    ),
+    "credit_report": (r"\b(credit report\w*|credit bureau|credit score|credit record)\b", r"征信|信用记录"),
+}
+CONTACT_THREAT_EN = (
+    r"\b(contact|call|tell|inform|notify|visit|speak to|reach out to|let)\b[^.?!]{0,40}\b(your )?"
+    r"(employer|boss|work ?place|colleagues?|co-?workers?|family|relatives|parents|spouse|wife|husband|"
+    r"neighbou?rs?|friends|references|contacts)\b"
 )
-FORBIDDEN_ZH = r"公安|警察|坐牢|拘留|黑名单|曝光|起诉|法院|律师函|通讯录|判刑"
+CONTACT_THREAT_ZH = (
+    r"(联系|通知|告诉|打给|找)[^。？！]{0,8}"
+    r"(单位|领导|同事|家人|家里人|亲属|父母|配偶|邻居|朋友|通讯录|紧急联系人)"
+)
+URGENCY_EN = (
+    r"\b(final (warning|notice)|last (warning|chance|notice)|act now|immediately or|or else|"
+    r"before it'?s too late|urgent|within 24 hours|time is running out|no more chances)\b"
+)
+URGENCY_ZH = r"最后通知|最后一次|最后警告|最后机会|立即还款否则|否则后果自负|后果自负|限你|马上还钱|今天必须"
 AUTOMATED_EN = r"\b(automated|artificial|AI|virtual assistant|recorded message|robot)\b"
 AUTOMATED_ZH = r"自动语音|自动|智能|机器人|AI|人工智能"
 OPT_OUT_EN = (r"\b(to stop|say stop|press 9|press nine)\b", r"\bstop\b", r"\b(9|nine)\b")
@@ -136,6 +165,81 @@ def lint(script: Script) -> list[Finding]:
                 out.append(
                     _finding("C5", item, f"banned content {hit.group(0)!r} (threats, legal or police claims)")
                 )
+                break
+    out.extend(_pressure(script))
+    if "US" in jurisdictions:
+        out.extend(_disclosure_order(script))
+    return out
+
+
+def _first_hit(patterns: tuple[str, ...], text: str) -> re.Match[str] | None:
+    for pattern in patterns:
+        hit = re.search(pattern, text, re.IGNORECASE)
+        if hit:
+            return hit
+    return None
+
+
+def _pressure(script: Script) -> list[Finding]:
+    """Threats to tell others, false urgency, and legal steps the campaign has not approved."""
+    approved = {str(a) for a in script.meta.get("approved_legal_actions") or []}
+    out: list[Finding] = []
+    for item in _texts(script):
+        hit = _first_hit((CONTACT_THREAT_EN, CONTACT_THREAT_ZH), item.text)
+        if hit:
+            message = f"threatens to contact others {hit.group(0)!r} (employer, family, neighbours)"
+            out.append(_finding("C5-contact", item, message))
+        hit = _first_hit((URGENCY_EN, URGENCY_ZH), item.text)
+        if hit:
+            out.append(_finding("C5-urgency", item, f"false urgency {hit.group(0)!r}"))
+        for action, patterns in LEGAL_ACTIONS.items():
+            if action in approved:
+                continue
+            hit = _first_hit(patterns, item.text)
+            if hit:
+                message = (
+                    f"implies {action.replace('_', ' ')} {hit.group(0)!r}, which the campaign has not "
+                    "approved (dialer.yml approved_legal_actions)"
+                )
+                out.append(_finding("C5-legal", item, message))
+    return out
+
+
+def _mentions_debt(script: Script, action: str) -> bool:
+    debt = DEBT_WORDS_ZH if _zh(script) else DEBT_WORDS_EN
+    return any(
+        re.search(debt, t.text, re.IGNORECASE) or any(v in t.text for v in DEBT_VARIABLES)
+        for t in _texts(script, action)
+    )
+
+
+def _disclosure_order(script: Script) -> list[Finding]:
+    """After the right-party confirmation in a rule or story, the disclosure precedes any debt talk."""
+    raw = script.meta.get("right_party_question") or []
+    questions = {str(q) for q in ([raw] if isinstance(raw, str) else raw)}
+    confirm = set(script.meta.get("right_party_confirm_intents") or ["affirm"])
+    disclosure = str(script.meta.get("disclosure") or "")
+    out: list[Finding] = []
+    for flow in [*script.rules, *script.stories]:
+        steps = [s for s in flow.steps if s.kind != "slots"]
+        confirmed, disclosed, previous = False, False, ""
+        for step in steps:
+            if step.kind in ("intent", "or"):
+                intents = {step.value} if step.kind == "intent" else set(step.options)
+                if previous in questions and intents <= confirm:
+                    confirmed, disclosed = True, False
+                continue
+            previous = step.value
+            if not confirmed:
+                continue
+            if step.value == disclosure:
+                disclosed = True
+            elif not disclosed and _mentions_debt(script, step.value):
+                message = (
+                    f"{flow.kind} {flow.name!r}: {step.value!r} discusses the debt before the disclosure "
+                    f"{disclosure!r} after the right-party confirmation"
+                )
+                out.append(Finding("U7-order", flow.path, step.line, message))
                 break
     return out
 

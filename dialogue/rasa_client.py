@@ -26,8 +26,18 @@ from dialogue.interfaces import (
     UserEvent,
     UserSaid,
 )
+from dialogue.plan import load_limits
 from dialogue.script import Script
-from dialogue.turns import derive_slots, effects, initial_slots
+from dialogue.significance import Checker, combined
+from dialogue.turns import (
+    choose_variant,
+    derive_slots,
+    effects,
+    initial_slots,
+    question_base,
+    repeat_check,
+    say_and_effects,
+)
 from dialogue.understanding.nlu import FALLBACK_INTENT, extract_entities
 
 _SKIPPED = {"action_listen", "action_session_start", "action_extract_slots"}
@@ -42,6 +52,7 @@ class RasaEngine:
         self.url = url.rstrip("/")
         self.min_asr_confidence = min_asr_confidence
         self.script = script
+        self.plan_limits = load_limits(script.meta.get("payment_plan"))[0]
         self._client = httpx.Client(base_url=self.url, params={"token": token}, timeout=timeout)
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -57,10 +68,14 @@ class RasaEngine:
     def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:
         data = self.request("POST", "/model/parse", json={"text": text})
         intent = data.get("intent") or {}
-        entities = extract_entities(text, self.script.language, now or dt.datetime.now())
-        return ParseResult(
-            str(intent.get("name") or FALLBACK_INTENT), float(intent.get("confidence") or 0.0), entities
-        )
+        name = str(intent.get("name") or FALLBACK_INTENT)
+        ranking = [r for r in data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+        top = str(ranking[0].get("name")) if ranking else name
+        confidence = float(intent.get("confidence") or 0.0)
+        if name == FALLBACK_INTENT and ranking:
+            confidence = float(ranking[0].get("confidence") or 0.0)
+        entities = extract_entities(text, self.script.language, now or dt.datetime.now(), name)
+        return ParseResult(name, confidence, entities, top=top)
 
     def new_policy(self) -> RasaPolicy:
         return RasaPolicy(self)
@@ -84,6 +99,8 @@ class RasaPolicy:
         self._ended = False
         self._last_question = ""
         self._last_text = ""
+        self._asked: dict[str, int] = {}
+        self._checker = Checker(self._script)
         self.last_parse: ParseResult | None = None
         self.last_executed: tuple[str, ...] = ()
 
@@ -118,16 +135,36 @@ class RasaPolicy:
         if self._ended:
             return []
         intent = event_intent(self._script.keypad, event)
+        sure = 1.0
         if intent is not None:
-            self.last_parse = ParseResult(intent, 1.0)
-            return self._turn(intent, ())
-        assert isinstance(event, UserSaid)
-        if event.confidence < self._engine.min_asr_confidence:
-            self.last_parse = ParseResult(FALLBACK_INTENT, event.confidence)
-            return self._turn(FALLBACK_INTENT, ())
-        parse = gate(self._script, self._last_question, self._engine.parse(event.text, self._now()))
+            parse = ParseResult(intent, 1.0)
+        else:
+            assert isinstance(event, UserSaid)
+            if event.confidence < self._engine.min_asr_confidence:
+                parse = ParseResult(FALLBACK_INTENT, event.confidence)
+                sure = event.confidence
+            else:
+                heard = self._engine.parse(event.text, self._now())
+                parse = gate(self._script, self._last_question, heard)
+                sure = combined(heard, event.confidence)
         self.last_parse = parse
-        return self._turn(parse.intent, parse.entities)
+        decision = self._checker.decide(parse, sure)
+        if decision.check:
+            return self._say_check(decision.check)
+        return self._turn(decision.intent, decision.entities)
+
+    def _say_check(self, name: str) -> list[BotAction]:
+        """The check question, rendered here and kept out of the server's tracker (as on the embedded
+        engine): a confirmed reading continues from the question before it."""
+        self.last_executed = (name,)
+        response = self._script.responses.get(name)
+        if response is None:
+            return []
+        produced = say_and_effects(name, choose_variant(response, self._slots), self._slots)
+        for action in produced:
+            if isinstance(action, Say):
+                self._last_text = action.text
+        return produced
 
     def _set_slots(self, values: dict[str, Any]) -> None:
         events = [{"event": "slot", "name": k, "value": _jsonable(v)} for k, v in values.items()]
@@ -135,7 +172,8 @@ class RasaPolicy:
         self._seen = len(tracker.get("events") or [])
 
     def _turn(self, intent: str, entities: tuple[tuple[str, str], ...]) -> list[BotAction]:
-        updates = derive_slots(entities, self._slots, self._now())
+        updates = derive_slots(entities, self._slots, self._now(), self._engine.plan_limits)
+        updates["repeat_check"] = repeat_check(self._asked, self._last_question)
         self._slots.update(updates)
         self._set_slots(updates)
         actions, executed = self._trigger(intent)
@@ -163,6 +201,7 @@ class RasaPolicy:
                 if text:
                     actions.append(Say(text, name))
                     self._last_question, self._last_text = name, text
+                    self._asked[question_base(name)] = self._asked.get(question_base(name), 0) + 1
                 custom = (event.get("data") or {}).get("custom") or {}
                 actions.extend(effects(custom, self._slots))
         if any(isinstance(a, HangUp) for a in actions):
@@ -171,7 +210,7 @@ class RasaPolicy:
 
     def hints(self) -> ListeningHints:
         table = self._script.meta.get("hints") or {}
-        question = self._last_question.replace("utter_reprompt_", "utter_")
+        question = "check" if self._checker.pending is not None else question_base(self._last_question)
         return ListeningHints(
             self._last_text, tuple(str(p) for p in table.get(question) or table.get("default") or ())
         )

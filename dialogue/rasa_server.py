@@ -27,10 +27,11 @@ from dialogue.rasa_env import require, train, venv_dir
 from dialogue.settings import DialogueSettings
 
 TOKEN_ENV = "REMINDER_DIALER_RASA_TOKEN"
-# Reads the token from the environment so it never appears in `ps`.
+# Reads the token from the environment so it never appears in `ps`. One `--auth-token=...` argument: a
+# token that starts with "-" (token_urlsafe makes one in 64) would otherwise read as an option.
 _LAUNCH = (
     "import os, sys; from rasa.__main__ import main; "
-    "sys.argv = ['rasa', 'run', '--enable-api', '--auth-token', os.environ.pop('"
+    "sys.argv = ['rasa', 'run', '--enable-api', '--auth-token=' + os.environ.pop('"
     + TOKEN_ENV
     + "')] + sys.argv[1:]; "
     "main()"

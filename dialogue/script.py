@@ -145,7 +145,7 @@ def load_script(root: Path) -> Script:
     script = Script(root=root.resolve())
     meta_path = root / "dialer.yml"
     if meta_path.is_file():
-        script.meta = dict(_mapping(script, meta_path, yamlines.load(meta_path)))
+        script.meta = _mapping(script, meta_path, yamlines.load(meta_path))
     else:
         script.problems.append(Problem("dialer.yml", 0, "missing dialer.yml (language, opening, voicemail)"))
     script.language = str(script.meta.get("language", "en"))

@@ -48,7 +48,7 @@ def context_for(script: Script, overrides: dict[str, Any] | None = None) -> Call
         try:
             if key == "now":
                 values[key] = dt.datetime.fromisoformat(str(value)) if value is not None else None
-            elif key in ("first_contact", "leave_voicemail"):
+            elif key in ("first_contact", "leave_voicemail", "can_transfer"):
                 if not isinstance(value, bool):
                     raise ValueError("expected true or false")
                 values[key] = value
@@ -63,14 +63,14 @@ def context_for(script: Script, overrides: dict[str, Any] | None = None) -> Call
     return CallContext(**values)
 
 
-def event_for(text: str | None, intent: str) -> UserEvent | None:
+def event_for(text: str | None, intent: str, asr_confidence: float = 1.0) -> UserEvent | None:
     """The user event a test step stands for; None means the call start."""
     if text is None:
         events: dict[str, UserEvent] = {"no_input": NoInput(), "machine_detected": MachineDetected()}
         return events.get(intent)
     if text.startswith("#") and len(text) == 2:
         return KeyPressed(text[1])
-    return UserSaid(text)
+    return UserSaid(text, asr_confidence)
 
 
 def run_story(script: Script, story: Flow, new_policy: PolicyFactory) -> StoryResult:
@@ -96,7 +96,9 @@ def run_story(script: Script, story: Flow, new_policy: PolicyFactory) -> StoryRe
         if step.kind in ("intent", "or"):
             if pending:
                 return fail(step.line, f"expected the bot to listen, but it ran {pending[0]!r}")
-            event = event_for(step.user, step.value)
+            heard = story.metadata.get("asr_confidence") or {}
+            confidence = float(heard.get(step.user, 1.0)) if isinstance(heard, dict) and step.user else 1.0
+            event = event_for(step.user, step.value, confidence)
             transcript.append(f"user: {step.user or '<' + step.value + '>'}")
             if not started:
                 take(policy.start(context, first_event=event) if event is not None else policy.start(context))
@@ -143,6 +145,9 @@ def run_story(script: Script, story: Flow, new_policy: PolicyFactory) -> StoryRe
     for phrase in story.metadata.get("says") or []:
         if str(phrase) not in spoken:
             return fail(story.line, f"the bot never said {phrase!r}")
+    for phrase in story.metadata.get("never_says") or []:
+        if str(phrase) in spoken:
+            return fail(story.line, f"the bot said {phrase!r}, which it must not say in this call")
     return StoryResult(story.name, True, story.path, story.line, "", tuple(transcript))
 
 

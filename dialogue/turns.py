@@ -5,7 +5,7 @@ and the Rasa server produce the same actions from the same files.
 A response's ``custom`` block (domain.yml) may hold::
 
     disposition: promise_to_pay     # SetDisposition (VOCAB strings)
-    record: promise | paid | callback
+    record: promise | paid | callback | plan   # plan: RecordSettlement? then one RecordPromise per part
     opt_out: number | all
     transfer: agent                 # Transfer(target)
     hangup: true
@@ -14,6 +14,7 @@ A response's ``custom`` block (domain.yml) may hold::
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,11 +27,15 @@ from dialogue.interfaces import (
     RecordCallback,
     RecordPaid,
     RecordPromise,
+    RecordSettlement,
     Say,
     SetDisposition,
     Transfer,
 )
+from dialogue.plan import PlanCheck, PlanLimits, check_plan
 from dialogue.script import Response, Variant
+from dialogue.understanding.amounts import find_amount
+from dialogue.understanding.parts import REST, Part
 
 _WEEKDAYS_ZH = "一二三四五六日"
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
@@ -44,7 +49,18 @@ DERIVED_SLOTS = (
     "promise_amount",
     "paid_method",
     "promise_limit",
+    "attorney_name",
+    "attorney_phone",
+    "attorney_given",
+    "spoken_language",
+    "plan_text",
+    "plan_parts",
+    "plan_problem",
+    "plan_settlement",
+    "plan_rules",
+    "repeat_check",
 )
+REPEAT_LIMIT = 3  # a question asked this many times, and the callee still loops: offer a person or end
 
 
 def display_date(day: dt.date, language: str) -> str:
@@ -84,15 +100,39 @@ def initial_slots(context: CallContext, now: dt.datetime) -> dict[str, Any]:
         promise_amount=context.amount,
         paid_method=None,
         promise_limit=display_date(limit, context.language),
+        attorney_name=None,
+        attorney_phone=None,
+        attorney_given=False,
+        spoken_language=None,
+        plan_text=None,
+        plan_parts=None,
+        plan_problem=None,
+        plan_settlement=None,
+        plan_rules=None,
+        repeat_check="ok",
     )
     return slots
 
 
+def question_base(name: str) -> str:
+    """A question and its reprompt count as the same question."""
+    return name.replace("utter_reprompt_", "utter_")
+
+
+def repeat_check(asked: dict[str, int], last_question: str) -> str:
+    """``too_many`` once the question just asked has been asked REPEAT_LIMIT times in this call."""
+    return "too_many" if asked.get(question_base(last_question), 0) >= REPEAT_LIMIT else "ok"
+
+
 def derive_slots(
-    entities: tuple[tuple[str, str], ...], slots: dict[str, Any], now: dt.datetime
+    entities: tuple[tuple[str, str], ...],
+    slots: dict[str, Any],
+    now: dt.datetime,
+    limits: PlanLimits | None = None,
 ) -> dict[str, Any]:
-    """Slot updates for one user turn. ``date_check`` (ok | too_far | past | missing) and the callback
-    time are reset every turn: they describe this reply only; the promise date and amount persist."""
+    """Slot updates for one user turn. ``date_check`` (ok | too_far | past | missing | plan |
+    plan_outside) and the callback time are reset every turn: they describe this reply only; the promise
+    date and amount, the plan and the attorney's details persist."""
     language = str(slots.get("language") or "en")
     found = dict(entities)
     updates: dict[str, Any] = {"date_check": "missing", "callback_at": None, "callback_text": None}
@@ -118,7 +158,122 @@ def derive_slots(
             updates.update(amount_said=str(value), promise_amount=display_amount(value, currency, language))
     if "method" in found:
         updates["paid_method"] = found["method"]
+    for name in ("attorney_name", "attorney_phone"):
+        if name in found:
+            updates[name] = found[name]
+    if updates.get("attorney_name") or updates.get("attorney_phone"):
+        updates["attorney_given"] = True
+    if "language" in found:
+        updates["spoken_language"] = found["language"]
+    parts = tuple(
+        Part(dt.date.fromisoformat(v.split("|")[0]), _part_amount(v.split("|")[1]))
+        for k, v in entities
+        if k == "part"
+    )
+    settle = "settle" in found
+    if not parts and settle and "date" in found and "amount" in found:
+        parts = (Part(dt.date.fromisoformat(found["date"]), Decimal(found["amount"])),)
+    if parts:
+        updates.update(plan_slots(parts, settle, slots, limits or PlanLimits(), now.date()))
     return updates
+
+
+def _part_amount(raw: str) -> Decimal | str:
+    return REST if raw == REST else Decimal(raw)
+
+
+def balance_of(slots: dict[str, Any]) -> Decimal | None:
+    """The amount due as a number, read from its display form ("$120.50", 一千二百元)."""
+    text = str(slots.get("amount") or "")
+    language = str(slots.get("language") or "en")
+    found = find_amount(text, language)
+    if found is None:
+        digits = re.sub(r"[^\d.]", "", text)
+        try:
+            found = Decimal(digits) if digits else None
+        except InvalidOperation:
+            found = None
+    return found
+
+
+def plan_slots(
+    parts: tuple[Part, ...], settle: bool, slots: dict[str, Any], limits: PlanLimits, today: dt.date
+) -> dict[str, Any]:
+    """The slots a plan (or settlement) sets: its check, the read-back text, the problem and the rules."""
+    language = str(slots.get("language") or "en")
+    currency = str(slots.get("currency") or "")
+    balance = balance_of(slots)
+    checked = check_plan(parts, balance, settle, limits, today)
+    zh = language.startswith("zh")
+
+    def money(value: Decimal) -> str:
+        return display_amount(value, currency, language)
+
+    pieces = [
+        (
+            f"{display_date(day, language)}还{money(amount)}"
+            if zh
+            else f"{money(amount)} by {display_date(day, language)}"
+        )
+        for day, amount in checked.parts
+    ]
+    if zh:
+        text = "，".join(pieces) + ("，结清全部欠款" if checked.settlement else "")
+    else:
+        text = (
+            pieces[0] if len(pieces) == 1 else ", ".join(pieces[:-1]) + " and " + pieces[-1] if pieces else ""
+        )
+        text += " to settle the account in full" if checked.settlement else ""
+    latest = today + dt.timedelta(days=limits.latest_days)
+    first = limits.min_first_part.of(balance) or Decimal(0)
+    if zh:
+        by = display_date(latest, language)
+        rules = f"最多可以分{limits.max_parts}期，首期不少于{money(first)}，最晚{by}前还清。"
+    else:
+        rules = (
+            f"We can note up to {limits.max_parts} payments, the first of at least {money(first)}, "
+            f"all by {display_date(latest, language)}."
+        )
+    return {
+        "date_check": "plan" if checked.problem is None else "plan_outside",
+        "plan_text": text,
+        "plan_parts": json.dumps([[d.isoformat(), str(a)] for d, a in checked.parts]),
+        "plan_problem": _problem_text(checked, currency, language),
+        "plan_settlement": str(checked.total) if checked.settlement and checked.problem is None else None,
+        "plan_rules": rules,
+    }
+
+
+_PROBLEMS_EN = {
+    "parts": "we can note at most {limit} payments",
+    "past": "a payment date has already passed",
+    "late": "every payment must be made by {limit}",
+    "first_part": "the first payment must be at least {limit}",
+    "total": "the payments must add up to at least {limit}",
+    "settlement": "we can't reduce the balance below {limit} on this call",
+    "rest": "I couldn't work out the remaining amount",
+}
+_PROBLEMS_ZH = {
+    "parts": "最多只能分{limit}期",
+    "past": "有一期的日期已经过了",
+    "late": "每一期都要在{limit}前还",
+    "first_part": "首期至少要还{limit}",
+    "total": "合计至少要还{limit}",
+    "settlement": "本次通话不能减免到{limit}以下",
+    "rest": "我没能算出剩余的金额",
+}
+
+
+def _problem_text(checked: PlanCheck, currency: str, language: str) -> str | None:
+    if checked.problem is None:
+        return None
+    limit = checked.limit
+    if checked.problem in ("late", "past") and limit:
+        limit = display_date(dt.date.fromisoformat(limit), language)
+    elif checked.problem in ("first_part", "total", "settlement") and limit:
+        limit = display_amount(Decimal(limit), currency, language)
+    table = _PROBLEMS_ZH if language.startswith("zh") else _PROBLEMS_EN
+    return table[checked.problem].format(limit=limit)
 
 
 def choose_variant(response: Response, slots: dict[str, Any]) -> Variant | None:
@@ -155,6 +310,11 @@ def effects(custom: dict[str, Any], slots: dict[str, Any]) -> list[BotAction]:
     if record == "promise" and slots.get("date"):
         amount = Decimal(str(slots["amount_said"])) if slots.get("amount_said") else None
         out.append(RecordPromise(dt.date.fromisoformat(str(slots["date"])), amount))
+    elif record == "plan" and slots.get("plan_parts"):
+        if slots.get("plan_settlement"):
+            out.append(RecordSettlement(Decimal(str(slots["plan_settlement"]))))
+        for day, amount in json.loads(str(slots["plan_parts"])):
+            out.append(RecordPromise(dt.date.fromisoformat(day), Decimal(amount)))
     elif record == "paid":
         paid = dt.date.fromisoformat(str(slots["date"])) if slots.get("date") else None
         out.append(RecordPaid(paid, str(slots["paid_method"]) if slots.get("paid_method") else None))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
+from dialogue.flows import flow_findings
+from dialogue.plan import load_limits
 from dialogue.script import Flow, Script
+from dialogue.yamlines import LDict
 
 BUILTIN_INTENTS = {"nlu_fallback", "call_start", "no_input", "machine_detected"}
 BUILTIN_ACTIONS = {"action_listen", "action_restart", "action_default_fallback", "action_session_start"}
@@ -13,7 +17,9 @@ KNOWN_CUSTOM_KEYS = {"disposition", "record", "opt_out", "transfer", "hangup"}
 DISPOSITIONS = {
     "promise_to_pay", "already_paid", "dispute", "cannot_pay", "callback_requested", "transferred",
     "wrong_party", "opt_out", "refused", "no_response", "voicemail_left", "machine_no_message",
+    "attorney", "bankruptcy", "cease", "deceased", "third_party", "language_barrier", "complaint",
 }  # fmt: skip
+RECORDS = {"promise", "paid", "callback", "plan"}
 _VARIABLE = re.compile(r"\{(\w+)\}")
 
 
@@ -86,6 +92,16 @@ def validate(script: Script) -> list[Finding]:
                             f"response {response.name}: unknown custom key {key!r}",
                         )
                     )
+            record = variant.custom.get("record")
+            if record is not None and record not in RECORDS:
+                out.append(
+                    Finding(
+                        "schema",
+                        response.path,
+                        variant.line,
+                        f"response {response.name}: unknown record {record!r} ({', '.join(sorted(RECORDS))})",
+                    )
+                )
             disposition = variant.custom.get("disposition")
             if disposition and disposition not in DISPOSITIONS:
                 out.append(
@@ -106,6 +122,8 @@ def validate(script: Script) -> list[Finding]:
                     )
                 )
     used = {s.value for f in [*script.rules, *script.stories] for s in f.steps if s.kind == "action"}
+    checks = script.meta.get("significant") or {}
+    used |= {str(v) for v in (checks.get("checks") or {}).values()} if isinstance(checks, dict) else set()
     for name, response in script.responses.items():
         if name not in used:
             out.append(
@@ -128,6 +146,9 @@ def validate(script: Script) -> list[Finding]:
                     Finding("schema", "dialer.yml", 0, f"dialer.yml: {key} names unknown response {name!r}")
                 )
     out.extend(_check_confirm(script))
+    out.extend(_check_plan_limits(script))
+    out.extend(_check_significant(script))
+    out.extend(flow_findings(script))
     for digit, intent in script.keypad.items():
         if intent not in intents:
             out.append(Finding("schema", "dialer.yml", 0, f"keypad {digit}: unknown intent {intent!r}"))
@@ -152,6 +173,62 @@ def _check_confirm(script: Script) -> list[Finding]:
         if str(name) not in script.responses:
             message = f"dialer.yml: confirm_questions names unknown response {name!r}"
             out.append(Finding("schema", "dialer.yml", 0, message))
+    return out
+
+
+def _meta_line(script: Script, *keys: str) -> int:
+    """The dialer.yml line of a nested key (0 when unknown)."""
+    node: Any = script.meta
+    line = 0
+    for key in keys:
+        if not isinstance(node, LDict) or key not in node:
+            return line
+        line = node.line_of(key)
+        node = node.get(key)
+    return line
+
+
+def _check_plan_limits(script: Script) -> list[Finding]:
+    """dialer.yml payment_plan: known keys with sensible values, reported at their line."""
+    _, problems = load_limits(script.meta.get("payment_plan"))
+    return [
+        Finding(
+            "schema",
+            "dialer.yml",
+            _meta_line(script, "payment_plan", key) or _meta_line(script, "payment_plan"),
+            f"payment_plan.{key}: {problem}" if key != "payment_plan" else f"payment_plan: {problem}",
+        )
+        for key, problem in problems
+    ]
+
+
+def _check_significant(script: Script) -> list[Finding]:
+    """dialer.yml significant: a threshold 0..1 and check questions that exist, for known intents."""
+    raw = script.meta.get("significant")
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        return [
+            Finding(
+                "schema", "dialer.yml", _meta_line(script, "significant"), "significant: expected a mapping"
+            )
+        ]
+    out: list[Finding] = []
+    for key in ("threshold", "floor", "opt_out_floor"):
+        value = raw.get(key, 0.5)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            line = _meta_line(script, "significant", key)
+            out.append(Finding("schema", "dialer.yml", line, f"significant.{key} {value!r}: expected 0..1"))
+    intents = set(script.intents)
+    for intent, response in (raw.get("checks") or {}).items():
+        line = _meta_line(script, "significant", "checks", str(intent))
+        if str(intent) not in intents:
+            out.append(
+                Finding("schema", "dialer.yml", line, f"significant.checks: unknown intent {intent!r}")
+            )
+        if str(response) not in script.responses:
+            message = f"significant.checks.{intent}: unknown response {response!r}"
+            out.append(Finding("schema", "dialer.yml", line, message))
     return out
 
 

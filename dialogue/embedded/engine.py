@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from dialogue.embedded.matcher import Matcher
 from dialogue.interfaces import ParseResult, ScriptError
+from dialogue.plan import load_limits
 from dialogue.script import Script, load_script
 from dialogue.understanding.nlu import Understander
 
@@ -36,6 +37,7 @@ class EmbeddedEngine:
         self.min_asr_confidence = min_asr_confidence
         self.understander = Understander(script.examples_by_intent(), script.language, fallback_threshold)
         self.matcher = Matcher(script.rules, script.stories)
+        self.plan_limits = load_limits(script.meta.get("payment_plan"))[0]
 
     @classmethod
     def load(

@@ -21,7 +21,15 @@ from dialogue.interfaces import (
     UserEvent,
     UserSaid,
 )
-from dialogue.turns import choose_variant, derive_slots, initial_slots, say_and_effects
+from dialogue.significance import Checker, combined
+from dialogue.turns import (
+    choose_variant,
+    derive_slots,
+    initial_slots,
+    question_base,
+    repeat_check,
+    say_and_effects,
+)
 from dialogue.understanding.nlu import FALLBACK_INTENT
 
 if TYPE_CHECKING:
@@ -54,6 +62,8 @@ class EmbeddedPolicy:
         self._ended = False
         self._last_question: str = ""
         self._last_text: str = ""
+        self._asked: dict[str, int] = {}
+        self._checker = Checker(self._script)
         self.last_parse: ParseResult | None = None
         self.last_executed: tuple[str, ...] = ()
 
@@ -89,22 +99,40 @@ class EmbeddedPolicy:
         if self._ended:
             return []
         intent = event_intent(self._script.keypad, event)
+        sure = 1.0
         if intent is not None:
-            self.last_parse = ParseResult(intent, 1.0)
-            return self._user_turn(intent, ())
-        assert isinstance(event, UserSaid)
-        if event.confidence < self._engine.min_asr_confidence:
-            # The recognizer is unsure what was said: as good as not understood.
-            self.last_parse = ParseResult(FALLBACK_INTENT, event.confidence)
-            return self._user_turn(FALLBACK_INTENT, ())
-        parse = gate(
-            self._script, self._last_question, self._engine.understander.parse(event.text, self._now())
-        )
+            parse = ParseResult(intent, 1.0)
+        else:
+            assert isinstance(event, UserSaid)
+            if event.confidence < self._engine.min_asr_confidence:
+                # The recognizer is unsure what was said: as good as not understood.
+                parse = ParseResult(FALLBACK_INTENT, event.confidence)
+                sure = event.confidence
+            else:
+                heard = self._engine.understander.parse(event.text, self._now())
+                parse = gate(self._script, self._last_question, heard)
+                sure = combined(heard, event.confidence)
         self.last_parse = parse
-        return self._user_turn(parse.intent, parse.entities)
+        decision = self._checker.decide(parse, sure)
+        if decision.check:
+            return self._say_check(decision.check)
+        return self._user_turn(decision.intent, decision.entities)
+
+    def _say_check(self, name: str) -> list[BotAction]:
+        """The check question, outside the tracker: the rules continue from the question before it."""
+        self.last_executed = (name,)
+        response = self._script.responses.get(name)
+        if response is None:
+            return []
+        produced = say_and_effects(name, choose_variant(response, self._slots), self._slots)
+        for action in produced:
+            if isinstance(action, Say):
+                self._last_text = action.text
+        return produced
 
     def _user_turn(self, intent: str, entities: tuple[tuple[str, str], ...]) -> list[BotAction]:
-        self._slots.update(derive_slots(entities, self._slots, self._now()))
+        self._slots.update(derive_slots(entities, self._slots, self._now(), self._engine.plan_limits))
+        self._slots["repeat_check"] = repeat_check(self._asked, self._last_question)
         self._tracker.append(Turn("user", intent, dict(self._slots)))
         self.last_executed = ()
         actions = self._run()
@@ -135,12 +163,15 @@ class EmbeddedPolicy:
         for action in produced:
             if isinstance(action, Say):
                 self._last_question, self._last_text = name, action.text
+                self._asked[question_base(name)] = self._asked.get(question_base(name), 0) + 1
             if isinstance(action, HangUp):
                 self._ended = True
         return produced
 
     def hints(self) -> ListeningHints:
         table = self._script.meta.get("hints") or {}
-        question = self._last_question.replace("utter_reprompt_", "utter_")
+        question = question_base(self._last_question)
+        if self._checker.pending is not None:
+            question = "check"
         phrases = tuple(str(p) for p in table.get(question) or table.get("default") or ())
         return ListeningHints(prompt=self._last_text, phrases=phrases)

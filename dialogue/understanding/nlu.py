@@ -8,13 +8,22 @@ from dialogue.interfaces import ParseResult
 from dialogue.understanding.amounts import find_amount, find_method
 from dialogue.understanding.classifier import IntentClassifier
 from dialogue.understanding.dates import find_when
+from dialogue.understanding.parts import find_parts, says_settlement
+from dialogue.understanding.spoken import find_attorney_name, find_language, find_phone, spell_digits
 
 FALLBACK_INTENT = "nlu_fallback"
 
 
-def extract_entities(text: str, language: str, now: dt.datetime) -> tuple[tuple[str, str], ...]:
-    """Dates as ISO dates, times as HH:MM, amounts as decimal strings, methods as ids."""
+def extract_entities(
+    text: str, language: str, now: dt.datetime, intent: str = ""
+) -> tuple[tuple[str, str], ...]:
+    """Dates as ISO dates, times as HH:MM, amounts as decimal strings, methods as ids; the parts of a
+    multi-part promise as ``part`` = "date|amount" (amount "rest" for the remainder), ``settle`` when a
+    settlement is offered; the attorney's name and number; the language heard (only with the intent
+    language_barrier)."""
     found: list[tuple[str, str]] = []
+    if not language.startswith("zh"):
+        text = spell_digits(text)
     when = find_when(text, language, now)
     if when is not None:
         found.append(("date", when.date.isoformat()))
@@ -26,6 +35,20 @@ def extract_entities(text: str, language: str, now: dt.datetime) -> tuple[tuple[
     method = find_method(text, language)
     if method is not None:
         found.append(("method", method))
+    for part in find_parts(text, language, now):
+        found.append(("part", f"{part.date.isoformat()}|{part.amount}"))
+    if says_settlement(text, language):
+        found.append(("settle", "1"))
+    phone = find_phone(text, language)
+    if phone is not None:
+        found.append(("attorney_phone", phone))
+    name = find_attorney_name(text, language)
+    if name is not None:
+        found.append(("attorney_name", name))
+    if intent == "language_barrier":
+        spoken = find_language(text, language)
+        if spoken is not None:
+            found.append(("language", spoken))
     return tuple(found)
 
 
@@ -42,4 +65,6 @@ class Understander:
         intent, confidence = ranking[0]
         if confidence < self.threshold or not text.strip():
             intent = FALLBACK_INTENT
-        return ParseResult(intent, confidence, extract_entities(text, self.language, now))
+        return ParseResult(
+            intent, confidence, extract_entities(text, self.language, now, intent), top=ranking[0][0]
+        )

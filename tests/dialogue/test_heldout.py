@@ -35,3 +35,19 @@ def test_embedded_understanding_quality(embedded: dict[str, EmbeddedEngine], lan
     )
     assert result.intent_accuracy >= 0.90, result.misses
     assert result.date_accuracy >= 0.90, result.misses
+
+
+SIGNIFICANT = {"attorney", "bankruptcy", "cease", "deceased", "third_party", "language_barrier", "complaint"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_legally_significant_replies_are_understood(embedded: dict[str, EmbeddedEngine], lang: str) -> None:
+    """Every legally significant intent has held-out replies, and most of them are understood."""
+    from dialogue.evaluate import HeldOut
+
+    heldout = load_heldout(HERE / f"heldout_{lang}.yml")
+    kept = tuple(e for e in heldout.examples if e.intent in SIGNIFICANT)
+    assert {e.intent for e in kept} == SIGNIFICANT
+    result = score(HeldOut(heldout.language, heldout.now, kept), embedded[lang].parse)
+    print(f"\n{lang} significant: intent {result.intent_accuracy:.1%}", *result.misses, sep="\n  ")
+    assert result.intent_accuracy >= 0.85, result.misses

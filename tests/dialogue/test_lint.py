@@ -65,7 +65,7 @@ def test_seeded_chinese_violations(tmp_path: Path, script_dirs: dict[str, Path])
         ],
     )
     rules = {f.rule for f in lint(load_script(copy))}
-    assert rules == {"C4", "C5", "U9"}
+    assert rules == {"C4", "C5", "C5-legal", "U9"}
 
 
 def test_opt_out_too_late_after_the_name(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
@@ -81,3 +81,83 @@ def test_opt_out_too_late_after_the_name(tmp_path: Path, script_dirs: dict[str, 
     findings = lint(load_script(copy))
     assert [f.rule for f in findings] == ["T4"]
     assert "s after the name" in findings[0].message
+
+
+def test_threats_to_tell_others_fire(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    en = _seed(
+        tmp_path / "en",
+        script_dirs["en"],
+        [
+            (
+                'Goodbye."\n    custom:\n      disposition: cannot_pay',
+                'Or we will call your employer."\n    custom:\n      disposition: cannot_pay',
+            )
+        ],
+    )
+    assert {f.rule for f in lint(load_script(en))} == {"C5-contact"}
+    zh = _seed(tmp_path / "zh", script_dirs["zh"], [("理解您的情况。", "不还的话我们会通知您的家人。")])
+    assert {f.rule for f in lint(load_script(zh))} == {"C5-contact"}
+
+
+def test_false_urgency_fires(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    en = _seed(
+        tmp_path / "en",
+        script_dirs["en"],
+        [('When will you be able to make this payment?"', 'This is your final warning. When will you pay?"')],
+    )
+    findings = lint(load_script(en))
+    assert {f.rule for f in findings} == {"C5-urgency"}
+    assert "final warning" in findings[0].message
+    zh = _seed(
+        tmp_path / "zh",
+        script_dirs["zh"],
+        [('请问您打算什么时候还款？"', '这是最后通知，请问您打算什么时候还款？"')],
+    )
+    assert {f.rule for f in lint(load_script(zh))} == {"C5-urgency"}
+
+
+def test_unapproved_legal_action_fires_unless_the_campaign_approves_it(
+    tmp_path: Path, script_dirs: dict[str, Path]
+) -> None:
+    copy = _seed(
+        tmp_path,
+        script_dirs["en"],
+        [('When will you be able to make this payment?"', 'We may garnish your wages. When can you pay?"')],
+    )
+    findings = lint(load_script(copy))
+    assert {f.rule for f in findings} == {"C5-legal"}
+    assert "garnishment" in findings[0].message and findings[0].path == "domain.yml" and findings[0].line > 0
+    meta = copy / "dialer.yml"
+    meta.write_text(meta.read_text() + "approved_legal_actions: [garnishment]\n")
+    assert lint(load_script(copy)) == []
+
+
+def test_debt_talk_before_the_disclosure_fires(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    """After the right party confirmed, the reminder before the debt-collector notice is U7-order."""
+    copy = tmp_path / "reminder-en"
+    shutil.copytree(script_dirs["en"], copy)
+    rules = copy / "data" / "rules.yml"
+    text = rules.read_text(encoding="utf-8")
+    good = "  - intent: affirm\n  - action: utter_disclosure\n  - action: utter_reminder\n"
+    assert good in text
+    rules.write_text(
+        text.replace(
+            good, "  - intent: affirm\n  - action: utter_reminder\n  - action: utter_disclosure\n", 1
+        ),
+        encoding="utf-8",
+    )
+    findings = [f for f in lint(load_script(copy)) if f.rule == "U7-order"]
+    assert len(findings) == 1
+    assert findings[0].path == "data/rules.yml"
+    assert "utter_reminder" in findings[0].message
+
+
+def test_opening_without_the_business_name_fires_t3(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    copy = _seed(
+        tmp_path,
+        script_dirs["en"],
+        [("Hello, this is {company}, with an automated call.", "Hello, this is an automated call.")],
+    )
+    findings = lint(load_script(copy))
+    assert [f.rule for f in findings] == ["T3"]
+    assert "business" in findings[0].message and findings[0].path == "domain.yml"

@@ -89,3 +89,68 @@ def test_broken_yaml_is_a_script_error_with_line(tmp_path: Path, script_dirs: di
     )
     with pytest.raises(ScriptError, match=r"stories.yml:\d+: invalid YAML"):
         load_script(copy)
+
+
+def _script_copy(tmp_path: Path, source: Path) -> Path:
+    copy = tmp_path / source.name
+    shutil.copytree(source, copy)
+    return copy
+
+
+def _append_rule(copy: Path, rule: str) -> int:
+    """Append a rule to data/rules.yml; returns the line its steps start on."""
+    path = copy / "data" / "rules.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + rule, encoding="utf-8")
+    return len(text.splitlines()) + 1
+
+
+def test_dead_air_after_a_user_turn_is_flagged(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    copy = _script_copy(tmp_path, script_dirs["en"])
+    first = _append_rule(
+        copy,
+        "- rule: silent after a greeting\n  steps:\n  - action: utter_ask_payment\n  - intent: greet\n",
+    )
+    findings = [f for f in validate(load_script(copy)) if f.rule == "dead_air"]
+    assert [(f.path, f.line) for f in findings] == [("data/rules.yml", first + 3)]
+    assert "says nothing" in findings[0].message or "dead air" in findings[0].message
+
+
+def test_a_question_repeated_without_a_cap_is_a_loop(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    copy = _script_copy(tmp_path, script_dirs["en"])
+    first = _append_rule(
+        copy,
+        "- rule: greet forever\n  steps:\n  - action: utter_ask_payment\n  - intent: greet\n"
+        "  - action: utter_ask_payment\n",
+    )
+    findings = [f for f in validate(load_script(copy)) if f.rule == "loop"]
+    assert [(f.path, f.line) for f in findings] == [("data/rules.yml", first + 4)]
+    assert "repeat_check" in findings[0].message
+
+
+def test_payment_plan_limits_are_checked_at_their_line(tmp_path: Path, script_dirs: dict[str, Path]) -> None:
+    copy = _script_copy(tmp_path, script_dirs["en"])
+    meta = copy / "dialer.yml"
+    text = meta.read_text(encoding="utf-8").replace(
+        "  max_parts: 3\n", "  max_parts: many\n  max_pieces: 2\n"
+    )
+    meta.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    findings = {
+        f.message.split(":")[0]: f for f in validate(load_script(copy)) if "payment_plan" in f.message
+    }
+    assert findings["payment_plan.max_parts"].line == lines.index("  max_parts: many") + 1
+    assert findings["payment_plan.max_pieces"].line == lines.index("  max_pieces: 2") + 1
+    assert all(f.path == "dialer.yml" and f.severity == "error" for f in findings.values())
+
+
+def test_significant_checks_name_known_intents_and_responses(
+    tmp_path: Path, script_dirs: dict[str, Path]
+) -> None:
+    copy = _script_copy(tmp_path, script_dirs["zh"])
+    meta = copy / "dialer.yml"
+    text = meta.read_text(encoding="utf-8").replace("stop: utter_check_stop", "stop: utter_check_nothing")
+    meta.write_text(text.replace("  threshold: 0.4\n", "  threshold: 5\n"), encoding="utf-8")
+    messages = [f.message for f in validate(load_script(copy)) if f.severity == "error"]
+    assert any("unknown response 'utter_check_nothing'" in m for m in messages), messages
+    assert any("significant.threshold 5" in m for m in messages), messages

@@ -1,0 +1,101 @@
+"""Readings that change an account are confirmed when the bot is not sure it heard them.
+
+The confidence of a reply is the recognizer's (UserSaid.confidence) times the NLU's. Below dialer.yml
+``significant.threshold`` a reading listed in ``significant.checks`` (already paid, wrong person,
+attorney, bankruptcy, dispute, deceased, stop, cease) is not acted on: the bot asks its check question
+("Just to be sure: did you say you have already paid?"). Only a confident yes (NLU confidence at least
+confirm_threshold, as for every yes/no that changes the outcome) replays the reading; anything else is
+not understood. An opt-out that might have been said (the classifier's best guess is stop/cease, even
+below the fallback threshold, above ``opt_out_floor``) is asked about too, and honoured on yes or
+silence: only a confident no keeps the call going. Any other significant reading with an NLU
+confidence below ``significant.floor`` is not understood at all. A promise needs no check: its
+read-back is the confirmation, and the yes to it must itself be confident (dialogue/confirm.py).
+
+The check lives in front of the rules on both engines: the tracker never sees the check question or the
+yes/no, so a confirmed reading continues exactly as if it had been heard clearly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialogue.confirm import confirm_threshold
+from dialogue.interfaces import ParseResult
+from dialogue.script import Script
+from dialogue.understanding.nlu import FALLBACK_INTENT
+
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_OPT_OUT_FLOOR = 0.15
+DEFAULT_OPT_OUT_INTENTS = ("stop", "cease")
+DEFAULT_FLOOR = 0.4  # below this NLU confidence a significant reading is not understood at all
+
+
+@dataclass(frozen=True)
+class Pending:
+    intent: str
+    entities: tuple[tuple[str, str], ...]
+    check: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policy does with one user event: a turn with this intent, or say ``check`` and wait."""
+
+    intent: str
+    entities: tuple[tuple[str, str], ...] = ()
+    check: str = ""
+
+
+def settings(script: Script) -> tuple[float, dict[str, str], frozenset[str], float, float]:
+    raw = script.meta.get("significant") or {}
+    raw = raw if isinstance(raw, dict) else {}
+    return (
+        float(raw.get("threshold", DEFAULT_THRESHOLD)),
+        {str(k): str(v) for k, v in (raw.get("checks") or {}).items()},
+        frozenset(str(i) for i in raw.get("opt_out_intents") or DEFAULT_OPT_OUT_INTENTS),
+        float(raw.get("opt_out_floor", DEFAULT_OPT_OUT_FLOOR)),
+        float(raw.get("floor", DEFAULT_FLOOR)),
+    )
+
+
+def combined(parse: ParseResult, asr_confidence: float) -> float:
+    """How sure the bot is of a reply: both the ear and the understanding must be sure."""
+    return max(0.0, min(1.0, asr_confidence)) * parse.confidence
+
+
+class Checker:
+    """One call's pending check (not thread-safe: one per policy)."""
+
+    def __init__(self, script: Script) -> None:
+        self.threshold, self.checks, self.opt_out, self.opt_out_floor, self.floor = settings(script)
+        self.confirm_threshold = confirm_threshold(script)
+        self.pending: Pending | None = None
+
+    def decide(self, parse: ParseResult, confidence: float) -> Decision:
+        """``parse`` is the reply as understood (or an event as an intent with confidence 1), gated as
+        every yes/no is (dialogue/confirm.py); ``confidence`` the combined one (:func:`combined`)."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            # The yes/no to a check question: understood as surely as any other yes/no (the NLU's).
+            sure = parse.confidence >= self.confirm_threshold
+            if parse.intent == "affirm" and sure:
+                return Decision(pending.intent, pending.entities)
+            if pending.intent in self.opt_out and not (parse.intent == "deny" and sure):
+                return Decision(pending.intent, pending.entities)
+            return Decision(FALLBACK_INTENT)
+        candidate = parse.intent
+        if (
+            candidate == FALLBACK_INTENT
+            and parse.top in self.opt_out
+            and parse.confidence >= self.opt_out_floor
+        ):
+            candidate = parse.top
+        check = self.checks.get(candidate)
+        if check and candidate not in self.opt_out and parse.confidence < self.floor:
+            # Too weak to be worth a question (and engines differ in their fallback thresholds): a
+            # significant reading this unsure is not understood, on every engine.
+            return Decision(FALLBACK_INTENT)
+        if check and confidence < self.threshold:
+            self.pending = Pending(candidate, parse.entities, check)
+            return Decision(candidate, parse.entities, check)
+        return Decision(parse.intent, parse.entities)
