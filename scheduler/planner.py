@@ -1,12 +1,15 @@
 """The campaign planner: which account is called on which number when, and why the others are not.
 
-For each open account it applies, in order: the account's state (paid, disputed: stop), a pending promise
+For each open account it applies, in order: the account's state (paid, closed: stop), a pending promise
 to pay (pause until the promised date has passed unpaid), work already queued, the shared attempt budget
 per debtor and debt, the retry strategy by cause of the last attempt, and then the policy engine for every
 usable number; the number that may be called soonest wins. Vacant and out-of-service numbers are
 suppressed; trunk failures are retried at once and never count against the debtor. A callback the consumer
 asked for is planned at the time asked; the policy engine decides it like any call, and a profile that
 grants the consent exception (Reg F 1006.14(b)(3)(i)) lets it through the frequency caps and locks.
+Replies on record (attorney, bankruptcy, cease, deceased, dispute, language barrier) are the policy
+engine's ACCOUNT rules; a debtor whose language has a script of its own in the campaign
+(`scripts_by_language`) is called with that script.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from scheduler.policy.ledger_cases import (
 from scheduler.policy.wallclock import day_start, zone
 
 UNUSABLE_STATUS = frozenset({"invalid", "vacant", "out_of_service", "suppressed"})
-STOP_ACCOUNT = frozenset({"paid", "disputed", "closed"})
+STOP_ACCOUNT = frozenset({"paid", "closed"})  # a dispute is held by the policy's DISPUTE rule (a flag)
 LIVE_STATES = ("queued", "claimed", "dialing")
 NOT_COUNTED = frozenset({"trunk_failure"})  # never counted against the debtor
 SUPPRESS = frozenset({"vacant", "out_of_service"})
 # retried at once: on another number, or the policy decides (trunk failures are not the debtor's doing)
 AT_ONCE = frozenset({"trunk_failure", "vacant", "out_of_service", "wrong_party", "opt_out"})
+# replies on record (account flags): the policy's ACCOUNT rules decide at once whether anything may follow
+FLAGGED = frozenset({"attorney", "bankruptcy", "cease", "deceased", "dispute", "language_barrier"})
 
 
 @dataclass(frozen=True)
@@ -81,11 +86,11 @@ class RetryPolicy:
             return day_start(ended.astimezone(tz).date() + dt.timedelta(days=1), tz)  # type: ignore[arg-type]
         if disposition == "interrupted":
             return ended + dt.timedelta(minutes=self.interrupted_minutes)
-        if disposition in AT_ONCE:
+        if disposition in AT_ONCE or disposition in FLAGGED:
             return ended  # at once (another number, or the policy decides)
         if disposition == "callback_requested" and callback is not None:
             return callback
-        if disposition in ("already_paid", "dispute"):
+        if disposition == "already_paid":
             return None
         return ended + dt.timedelta(hours=self.no_answer_hours)
 
@@ -294,6 +299,7 @@ class Planner:
                     scheduled_at=at,
                     decision_rule=decision.rule,
                     created_at=now,
+                    script=(campaign.scripts_by_language or {}).get(bundle.debtor.language or ""),
                 )
             )
             result.created += 1

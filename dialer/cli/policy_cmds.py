@@ -115,6 +115,11 @@ def explain(app: AppContext, campaign_name: str, account_ref: str, at: str | Non
             bundle = load_bundles(session, [account.debtor_id], now)[account.debtor_id]
             if not bundle.numbers:
                 raise click.ClickException(f"account {account_ref!r} has no contact number")
+            for flag in bundle.flags:  # the replies on record that the ACCOUNT rules act on
+                flag_line: dict[str, object] = {"flag": flag.kind, "account": flag.debt}
+                if flag.language:
+                    flag_line["language"] = flag.language
+                click.echo(json.dumps(flag_line, ensure_ascii=False))
             for number in bundle.numbers:
                 case = build_case(
                     now, bundle, number, account.account_ref, limits, tuple(campaign.profiles) or None
@@ -126,3 +131,32 @@ def explain(app: AppContext, campaign_name: str, account_ref: str, at: str | Non
         raise click.ClickException(f"cannot read the ledger: {exc.orig}") from exc
     finally:
         engine.dispose()
+
+
+@policy.command()
+@click.option("--campaign", "campaign_name", required=True, help="campaign name")
+@click.option("--account", "account_ref", required=True, help="account reference (the debt)")
+@click.option("--flag", "kind", default="dispute", show_default=True, help="the flag to resolve")
+@click.option("--reason", required=True, help="why (validation sent, dispute settled); kept in the audit")
+@click.option("--actor", default="operator", show_default=True, help="who resolves it (audit)")
+@pass_app
+def resolve(
+    app: AppContext, campaign_name: str, account_ref: str, kind: str, reason: str, actor: str
+) -> None:
+    """Mark an account's dispute resolved: the DISPUTE rule stops holding its calls."""
+    import datetime as dt
+
+    from scheduler import ledger as L
+    from scheduler.account_flags import resolve_flag
+    from scheduler.db import create_engine
+
+    engine = create_engine(app.settings.database_url)
+    try:
+        closed = resolve_flag(
+            engine, campaign_name, account_ref, kind, actor=actor, reason=reason, now=dt.datetime.now(dt.UTC)
+        )
+    except L.LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    click.echo(f"{account_ref}: {closed} {kind} flag(s) resolved")

@@ -130,6 +130,8 @@ class Conversation:
                 self._opening_reply.cancel()
             if self.speaker.busy:  # cut off by the end of the call
                 self._bot_done(self.speaker.stop(self.line.now, None))
+            if self.policy is not None:
+                self.outcome.take_slots(self.policy.slots)
             if self.call.result is None:
                 self.call.hangup()
         return self.outcome.report(tuple(self.speaker.stop_ms))
@@ -348,9 +350,11 @@ class Conversation:
     # -- speaking -------------------------------------------------------------------------------------
     def _apply(self, actions: list[BotAction], reply_to: float | None, opening: bool = False) -> None:
         texts: list[str] = []
+        responses: list[str] = []
         for action in actions:
             if isinstance(action, Say):
                 texts.append(action.text)
+                responses.append(action.response)
             elif isinstance(action, HangUp):
                 self.closing = True
             elif isinstance(action, Transfer):
@@ -360,14 +364,16 @@ class Conversation:
         if self.policy is not None and self.policy.ended:
             self.closing = True
         if texts:
-            self._say(texts, reply_to, opening)
+            self._say(texts, reply_to, opening, tuple(responses))
         else:
             self._listening()
         if self.policy is not None:
             hints = self.policy.hints()
             self.listener.hints = ListeningHints(prompt=hints.prompt, phrases=tuple(hints.phrases))
 
-    def _say(self, texts: list[str], reply_to: float | None, opening: bool) -> None:
+    def _say(
+        self, texts: list[str], reply_to: float | None, opening: bool, responses: tuple[str, ...] = ()
+    ) -> None:
         """Start the reply as soon as its first sentence is rendered; `_feed` queues the rest."""
         lang, rate = self.spec.language, self.call.rate
         if self.speaker.busy:
@@ -384,7 +390,7 @@ class Conversation:
         now = self.line.now
         first_frame = now + FRAME_SECONDS  # the next tick of the media clock sends it
         latency = None if reply_to is None else max(0, round((first_frame - reply_to) * 1000))
-        turn = self.outcome.bot_turn(stream.text, now, latency)
+        turn = self.outcome.bot_turn(stream.text, now, latency, responses)
         if opening:
             self.outcome.opening_ms = round(first_frame * 1000)
         self.speaker.play(turn, stream.text, pcm, now, reply=stream)

@@ -68,7 +68,7 @@ def load_facts(engine: Engine, attempt_id: int, default_zone: str) -> AttemptFac
         attempt_id=attempt.id,
         attempt_no=attempt.attempt_no,
         campaign=campaign.name,
-        script=campaign.script,
+        script=attempt.script or campaign.script,  # a script in the debtor's language (planner)
         voicemail_policy=campaign.voicemail_policy,
         caller_id_pool=tuple(campaign.caller_id_pool or ()),
         e164=number.e164,
