@@ -111,6 +111,8 @@ class Conversation:
         self.machine_at = 0.0
         self._opening: tuple[DialoguePolicy, list[BotAction]] | None = None
         self._opening_reply: ReplyStream | None = None
+        self._notice_turn: int | None = None  # REC: the recording notice's bot turn, while it plays
+        self._open_after_notice = False
 
     # -- the call -------------------------------------------------------------------------------------
     def run(self, answer_timeout: float) -> SessionReport:
@@ -176,6 +178,10 @@ class Conversation:
             for event in self._listen(frame):
                 self._on_listener(event)
             self._timers(frame)
+            if self._open_after_notice:
+                self._open_after_notice = False
+                if self.state == "talking" and self.policy is None and not self.closing:
+                    self._open()
 
     # -- machine or human -----------------------------------------------------------------------------
     def _detect(self, frame: AudioFrame) -> None:
@@ -216,12 +222,31 @@ class Conversation:
 
     def _open(self) -> None:
         self.state = "talking"
+        if self.spec.recording_notice and self._notice_turn is None:
+            self._recording_notice()
+            return
         if self._opening is not None:
             (self.policy, actions), self._opening = self._opening, None
         else:
             self.policy = self.new_policy()
             actions = self.policy.start(self.context)
         self._apply(actions, reply_to=None, opening=True)
+
+    def _recording_notice(self) -> None:
+        """REC: the notice before anything is recorded; the recorder starts when it has played to its end
+        (`_bot_done`), then the opening follows. Cut off (barge-in, hang-up): nothing is ever recorded."""
+        notice = self.s.recording_notice_zh if self.spec.language == "zh" else self.s.recording_notice_en
+        self.outcome.recording_withheld = True
+        self._say([notice], None, opening=False, responses=("utter_recording_notice",))
+        self._notice_turn = len(self.outcome.turns) - 1
+
+    def _notice_done(self, playing: Playing) -> None:
+        self._notice_turn = -1  # played (or cut off): never again on this call
+        if not playing.barged_in and self.spec.recording_path and self.call.result is None:
+            self.call.start_recording(self.spec.recording_path)
+            self.outcome.recording_withheld = False
+            log.info("call %s: recording notice played, recording started", self.call.call_id)
+        self._open_after_notice = True  # on the next frame, unless a machine verdict changed the state
 
     def _voicemail(self) -> None:
         self.state = "voicemail"
@@ -412,6 +437,9 @@ class Conversation:
         if playing is None:
             return
         self.outcome.end_turn(playing.turn, playing.stopped or self.line.now, playing.barged_in)
+        if self._notice_turn is not None and playing.turn == self._notice_turn:
+            self._notice_done(playing)
+            return
         if self.state == "voicemail" and not playing.barged_in:
             self.outcome.voicemail_left = True
         self._listening()

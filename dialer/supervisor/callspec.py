@@ -44,6 +44,7 @@ class AttemptFacts:
     currency: str
     due_date: dt.date | None
     time_zone: str
+    recording_notice: bool = False  # REC applies to this debtor (all-party consent): the notice first
 
 
 def load_facts(engine: Engine, attempt_id: int, default_zone: str) -> AttemptFacts:
@@ -78,7 +79,18 @@ def load_facts(engine: Engine, attempt_id: int, default_zone: str) -> AttemptFac
         currency=account.currency,
         due_date=account.due_date,
         time_zone=_zone(debtor, number, default_zone),
+        recording_notice=bool(_recording_notice(debtor, number, tuple(campaign.profiles or ()))),
     )
+
+
+def _recording_notice(debtor: Debtor, number: ContactNumber, explicit: tuple[str, ...]) -> tuple[str, ...]:
+    """The REC rules of the built-in profiles that could apply to the debtor (see policy/recording.py)."""
+    from scheduler.policy import load_profiles
+    from scheduler.policy.case import DebtorInfo
+    from scheduler.policy.recording import recording_notice_rules
+
+    info = DebtorInfo(country=debtor.country, state=debtor.state, postal_code=debtor.postal_code)
+    return recording_notice_rules(load_profiles(), info, number.e164, explicit or None)
 
 
 def _zone(debtor: Debtor, number: ContactNumber, default: str) -> str:
@@ -115,6 +127,7 @@ def session_spec(facts: AttemptFacts, run: RunSettings, max_seconds: float) -> S
         machine_action="hangup" if facts.voicemail_policy == VoicemailPolicy.hang_up.value else "voicemail",
         transfer_uri=call.transfer_uri,
         max_seconds=max_seconds,
+        recording_notice=facts.recording_notice,
     )
 
 
