@@ -272,7 +272,7 @@ def _plan(
 ) -> None:
     """Every part of a payment plan as a promise (plan id, part number); a part without an amount is the
     rest of the balance. The account is promised until the last part's date."""
-    parts = []
+    parts: list[tuple[dt.date, Decimal]] = []
     for part in outcome.plan:
         amount = part.amount if part.amount is not None else amount_due - sum(a for _, a in parts)
         if amount <= 0:
