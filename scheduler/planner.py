@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from scheduler.claims import Verdict, audit_verdict
-from scheduler.models import Account, Attempt, Callback, Campaign, ContactNumber
+from scheduler.models import Account, Attempt, Callback, Campaign, ContactNumber, PaymentPlan
+from scheduler.plans import next_reminder
 from scheduler.policy import CampaignLimits, Decision, ProfileSet, decide
 from scheduler.policy.ledger_cases import (
     DebtorBundle,
@@ -55,6 +56,7 @@ class RetryPolicy:
     # a call cut off by a crash may have reached the debtor moments ago: not straight back on the phone
     interrupted_minutes: int = 60
     live_agent: bool = False
+    plan_reminder_days: int = 1  # a payment plan: the reminder call from this many days before each part
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RetryPolicy:
@@ -66,6 +68,7 @@ class RetryPolicy:
                 "voicemail_hours",
                 "interrupted_minutes",
                 "live_agent",
+                "plan_reminder_days",
             )
             if k in raw
         }
@@ -204,12 +207,19 @@ class Planner:
                 .order_by(Callback.id)
             ):
                 callbacks.setdefault(account_id, {})[attempt_id] = requested_at
+            planned = set(  # accounts with a payment plan: a reminder may be due before a part
+                session.scalars(
+                    sa.select(PaymentPlan.account_id).where(
+                        PaymentPlan.account_id.in_(ids), PaymentPlan.status == "pending"
+                    )
+                )
+            )
             open_ = [
                 a
                 for a in accounts
                 if a.status not in STOP_ACCOUNT
                 and a.id not in live
-                and not (a.promised_until is not None and now.date() <= a.promised_until)
+                and (a.id in planned or not (a.promised_until is not None and now.date() <= a.promised_until))
                 and int(used.get(a.id, 0)) < campaign.max_attempts_total
             ]  # only these need the debtor's facts and a policy decision
             bundles = load_bundles(session, sorted({a.debtor_id for a in open_}), now) if open_ else {}
@@ -235,7 +245,13 @@ class Planner:
         if account.status in STOP_ACCOUNT:
             return PlanRow(ref, None, False, "ACCOUNT", f"the account is {account.status}", None)
         today = now.date()
-        if account.promised_until is not None and today <= account.promised_until:
+        reminder = None
+        if account.promised_until is not None:  # a plan keeps the account promised until its last part
+            reminder = next_reminder(session, account.id, now, retry.plan_reminder_days)
+        if reminder is not None and (reminder.made or reminder.due_from > now + horizon):
+            why = f"{reminder.describe()}: reminder " + ("made" if reminder.made else "not due yet")
+            return PlanRow(ref, None, False, "PLAN", why, None if reminder.made else reminder.due_from)
+        if reminder is None and account.promised_until is not None and today <= account.promised_until:
             resume = dt.datetime.combine(account.promised_until + dt.timedelta(days=1), dt.time(), dt.UTC)
             return PlanRow(
                 ref, None, False, "PROMISE", f"promise to pay until {account.promised_until}", resume
@@ -258,7 +274,7 @@ class Planner:
                 result.suppressed_numbers += 1
         if not numbers:
             return PlanRow(ref, None, False, "NUMBERS", "no usable number (all suppressed or invalid)", None)
-        start = now
+        start = max(now, reminder.due_from) if reminder is not None else now
         if last is not None:
             zones = tuple(numbers[0].area_code_zones or ())
             not_before = retry.not_before(last, zones, callback)
@@ -266,7 +282,7 @@ class Planner:
                 return PlanRow(
                     ref, None, False, "REVIEW", f"last outcome {last.disposition}: needs review", None
                 )
-            start = max(now, not_before)
+            start = max(start, not_before)
         best: tuple[ContactNumber, Decision] | None = None
         for number in numbers:
             case = build_case(start, bundle, number, ref, limits, explicit)
@@ -346,7 +362,14 @@ def policy_gate(profiles: ProfileSet) -> Any:
             return Verdict(False, "CAMPAIGN", f"the campaign is {campaign.state}")
         if account.status in STOP_ACCOUNT:
             return Verdict(False, "ACCOUNT", f"the account is {account.status}")
-        if account.promised_until is not None and now.date() <= account.promised_until:
+        reminder = None
+        if account.promised_until is not None:  # a plan keeps the account promised until its last part
+            days = RetryPolicy.from_dict(campaign.retry_policy or {}).plan_reminder_days
+            reminder = next_reminder(session, account.id, now, days, exclude_attempt=attempt.id)
+        if reminder is not None and (reminder.made or now < reminder.due_from):
+            why = f"{reminder.describe()}: reminder " + ("made" if reminder.made else "not due yet")
+            return Verdict(False, "PLAN", why, None if reminder.made else reminder.due_from)
+        if reminder is None and account.promised_until is not None and now.date() <= account.promised_until:
             resume = dt.datetime.combine(account.promised_until + dt.timedelta(days=1), dt.time(), dt.UTC)
             return Verdict(False, "PROMISE", f"promise to pay until {account.promised_until}", resume)
         bundle = load_bundles(session, [account.debtor_id], now)[account.debtor_id]
