@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from scheduler.models import Attempt, PaymentPlan, Promise
+from scheduler.models import Account, Attempt, Campaign, PaymentPlan, Promise
 
 REMINDED_STATES = ("queued", "claimed", "dialing", "done", "interrupted")
 
@@ -65,16 +67,52 @@ def next_reminder(
     return PlanReminder(int(part_no or 0), int(parts), date, due_from, made)
 
 
-def plans_of(
-    session: Session, account_ids: list[int]
-) -> dict[int, list[tuple[int, int, dt.date, object, str]]]:
-    """account id -> [(plan id, part no, date, amount, status)] in order (reports)."""
-    out: dict[int, list[tuple[int, int, dt.date, object, str]]] = {}
-    for account_id, plan_id, part_no, date, amount, status in session.execute(
-        sa.select(Promise.account_id, Promise.plan_id, Promise.part_no, Promise.promised_date, Promise.amount,
-                  Promise.status)
-        .where(Promise.account_id.in_(account_ids), Promise.plan_id.is_not(None))
-        .order_by(Promise.plan_id, Promise.part_no)
-    ):  # fmt: skip
-        out.setdefault(account_id, []).append((int(plan_id or 0), int(part_no or 0), date, amount, status))
-    return out
+@dataclass(frozen=True, slots=True)
+class PlanPart:
+    """One part of a payment plan, as reports and exports show it."""
+
+    plan_id: int
+    account_ref: str
+    part_no: int
+    parts: int
+    date: dt.date
+    amount: Decimal
+    currency: str
+    status: str
+    attempt_id: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "plan": self.plan_id,
+            "account": self.account_ref,
+            "part": self.part_no,
+            "parts": self.parts,
+            "date": self.date.isoformat(),
+            "amount": str(self.amount),
+            "currency": self.currency,
+            "status": self.status,
+            "attempt": self.attempt_id,
+        }
+
+
+PLAN_COLUMNS = ("plan", "account", "part", "parts", "date", "amount", "currency", "status", "attempt")
+
+
+def campaign_plan_parts(engine: Engine, campaign: str) -> list[PlanPart]:
+    """Every part of every payment plan of the campaign's accounts, plan by plan, in the order agreed."""
+    query = (
+        sa.select(
+            PaymentPlan.id, Account.account_ref, Promise.part_no, PaymentPlan.parts, Promise.promised_date,
+            Promise.amount, Promise.currency, Promise.status, PaymentPlan.attempt_id,
+        )
+        .join(Promise, Promise.plan_id == PaymentPlan.id)
+        .join(Account, Account.id == PaymentPlan.account_id)
+        .join(Campaign, Campaign.id == Account.campaign_id)
+        .where(Campaign.name == campaign)
+        .order_by(PaymentPlan.id, Promise.part_no)
+    )  # fmt: skip
+    with engine.connect() as conn:
+        return [
+            PlanPart(int(r[0]), r[1], int(r[2] or 0), int(r[3]), r[4], Decimal(r[5]), r[6], r[7], r[8])
+            for r in conn.execute(query).all()
+        ]

@@ -5,7 +5,11 @@ ends when an operator resolves it (`dialer policy resolve`); plans and disclosur
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
+import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -196,7 +200,7 @@ def test_an_operator_resolves_a_dispute_from_the_command_line(url: str, tmp_path
     engine.dispose()
 
 
-def test_every_part_of_a_payment_plan_is_stored_in_order(url: str) -> None:
+def test_every_part_of_a_payment_plan_is_stored_in_order(url: str, tmp_path: Path) -> None:
     ids = dialing(url, {"A": [FIRST]})
     parts = (
         PromiseOutcome(dt.date(2026, 1, 16), Decimal("50")),
@@ -219,6 +223,27 @@ def test_every_part_of_a_payment_plan_is_stored_in_order(url: str) -> None:
         (2, dt.date(2026, 1, 20), Decimal("70.50"), True),
     ]
     assert tuple(until) == (dt.date(2026, 1, 20), "promised")
+    # `dialer report` and `dialer export` show the plan part by part
+    env = {"DIALER_DATABASE__URL": url, "DIALER_DATA_DIR": str(tmp_path), "DIALER_CONFIG": ""}
+    shown = CliRunner().invoke(cli, ["report", "--campaign", "plan", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    plans = json.loads(shown.output)["plans"]
+    assert [(p["part"], p["parts"], p["date"], p["amount"]) for p in plans] == [
+        (1, 2, "2026-01-16", "50.00"),
+        (2, 2, "2026-01-20", "70.50"),
+    ]
+    table = CliRunner().invoke(cli, ["report", "--campaign", "plan"], env=env, terminal_width=200)
+    assert "payment plans" in table.output and "2 of 2" in table.output
+    out = tmp_path / "plan.zip"
+    exported = CliRunner().invoke(cli, ["export", "--campaign", "plan", "--out", str(out), "--json"], env=env)
+    assert exported.exit_code == 0, exported.output
+    with zipfile.ZipFile(out) as archive:
+        rows = list(csv.reader(io.StringIO(archive.read("plans.csv").decode("utf-8-sig"))))
+    assert rows[0] == ["plan", "account", "part", "parts", "date", "amount", "currency", "status", "attempt"]
+    assert [r[1:7] for r in rows[1:]] == [
+        ["A", "1", "2", "2026-01-16", "50.00", "USD"],
+        ["A", "2", "2", "2026-01-20", "70.50", "USD"],
+    ]
 
 
 def test_disclosures_are_stored_with_their_times(url: str) -> None:
