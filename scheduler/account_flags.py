@@ -99,3 +99,29 @@ def account_flags(engine: Engine, campaign: str, account_ref: str) -> list[FlagI
             .order_by(AccountFlagEntry.id)
         ).all()
         return [FlagInfo(f.id, f.kind, ref, f.created_at, f.resolved_at, f.language) for f, ref in rows]
+
+
+def set_language_scripts(
+    engine: Engine, campaign: str, scripts: dict[str, str], *, actor: str
+) -> dict[str, str]:
+    """The campaign's script per language (a language barrier re-queues with the debtor's language's
+    script; a language without one is not called: rule LANGUAGE). Replaces the mapping; returns it."""
+    clean: dict[str, str] = {}
+    for language, script in scripts.items():
+        code, name = language.strip().lower(), script.strip()
+        if not code or not name or len(code) > 16 or len(name) > 100:
+            raise L.InvalidValue(f"language script {language!r}={script!r}: expected LANGUAGE=SCRIPT")
+        clean[code] = name
+    with engine.begin() as conn:
+        done = conn.execute(
+            sa.update(Campaign).where(Campaign.name == campaign).values(scripts_by_language=clean)
+        ).rowcount
+        if not done:
+            raise L.CampaignNotFound(f"no campaign named {campaign!r}")
+        conn.execute(
+            sa.insert(AuditEntry).values(
+                at=dt.datetime.now(dt.UTC), actor=actor[:100], action="campaign.language_scripts",
+                subject=f"campaign:{campaign}", profile_versions={}, detail={"scripts": clean},
+            )
+        )  # fmt: skip
+    return clean

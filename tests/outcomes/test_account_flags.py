@@ -26,6 +26,7 @@ from scheduler.db import create_engine, session_factory
 from scheduler.models import (
     Account,
     AccountFlagEntry,
+    Attempt,
     CallDisclosure,
     Campaign,
     Debtor,
@@ -37,7 +38,7 @@ from scheduler.policy import Decision, decide
 from scheduler.policy.ledger_cases import abandoned_rate, build_case, campaign_limits, load_bundles
 from scheduler.results import record_outcome
 from scheduler.vocabulary import Disposition, NumberStatus
-from tests.outcomes.ledger_setup import OWNER, PROFILES, dialing
+from tests.outcomes.ledger_setup import OWNER, PROFILES, dialing, plan
 from tests.scheduler.seed import T0, migrated
 
 END = T0 + dt.timedelta(minutes=2)
@@ -141,19 +142,31 @@ def test_each_flag_stops_the_numbers_and_debts_its_rule_names(url: str, disposit
     assert [(f.kind, f.account_ref, f.resolved_at) for f in flags] == [(disposition.value, "A", None)]
 
 
-def test_a_language_barrier_sets_the_language_and_a_script_for_it_lets_calls_through(url: str) -> None:
-    ids = dialing(url, {"A": [FIRST]})
+def test_a_language_barrier_sets_the_language_and_a_script_for_it_lets_calls_through(
+    url: str, tmp_path: Path
+) -> None:
+    ids = dialing(url, {"A": [FIRST]}, where={"country": "GB"})  # no 7-day lock: the re-queue is seen
     _record(url, _outcome(ids["A"], Disposition.language_barrier, spoken_language="ES"))
     engine = create_engine(url)
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         assert conn.execute(sa.select(Debtor.language)).scalar_one() == "es"
         assert conn.execute(sa.select(AccountFlagEntry.language)).scalar_one() == "es"
-        conn.execute(
-            sa.update(Campaign).values(scripts_by_language={"en": "reminder-en", "es": "reminder-es"})
-        )
     engine.dispose()
-    decision = _decisions(url)[("A", FIRST)]
-    assert decision.rule != "LANGUAGE"
+    assert plan(url, LATER)["A"].rule == "LANGUAGE"  # type: ignore[attr-defined]
+    env = {"DIALER_DATABASE__URL": url, "DIALER_DATA_DIR": str(tmp_path), "DIALER_CONFIG": ""}
+    bad = CliRunner().invoke(cli, ["campaign", "scripts", "plan", "es"], env=env)
+    assert bad.exit_code != 0 and "LANGUAGE=SCRIPT" in bad.output
+    done = CliRunner().invoke(
+        cli, ["campaign", "scripts", "plan", "en=reminder-en", "ES=reminder-es"], env=env
+    )
+    assert done.exit_code == 0, done.output
+    row = plan(url, LATER)["A"]
+    assert row.queued, row  # type: ignore[attr-defined]
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        script = conn.execute(sa.select(Attempt.script).where(Attempt.state == "queued")).scalar_one()
+    engine.dispose()
+    assert script == "reminder-es"  # the call is made again, in the consumer's language
 
 
 def test_attorney_details_are_kept_with_the_flag(url: str) -> None:
