@@ -1,6 +1,6 @@
 """The campaign planner: which account is called on which number when, and why the others are not.
 
-For each open account it applies, in order: the account's state (paid, closed: stop), a pending promise
+For each open account it applies, in order: the account's state (paid, disputed: stop), a pending promise
 to pay (pause until the promised date has passed unpaid), work already queued, the shared attempt budget
 per debtor and debt, the retry strategy by cause of the last attempt, and then the policy engine for every
 usable number; the number that may be called soonest wins. Vacant and out-of-service numbers are
@@ -36,7 +36,9 @@ from scheduler.policy.ledger_cases import (
 from scheduler.policy.wallclock import day_start, zone
 
 UNUSABLE_STATUS = frozenset({"invalid", "vacant", "out_of_service", "suppressed"})
-STOP_ACCOUNT = frozenset({"paid", "closed"})  # a dispute is held by the policy's DISPUTE rule (a flag)
+# a disputed account also carries a dispute flag (the policy's DISPUTE rule, `dialer policy explain`);
+# `dialer policy resolve` opens both
+STOP_ACCOUNT = frozenset({"paid", "disputed", "closed"})
 LIVE_STATES = ("queued", "claimed", "dialing")
 NOT_COUNTED = frozenset({"trunk_failure"})  # never counted against the debtor
 SUPPRESS = frozenset({"vacant", "out_of_service"})

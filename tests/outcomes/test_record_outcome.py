@@ -242,9 +242,7 @@ def test_paid_and_disputed_accounts_stop(url: str, disposition: Disposition, sta
     paid = dt.date(2026, 1, 10) if disposition == Disposition.already_paid else None
     assert _record(url, _outcome(ids["a"], disposition, paid_date=paid))
     assert _rows(url, sa.select(Account.status)) == [(status,)]
-    # a dispute is held by the policy's DISPUTE rule (an account flag) until an operator resolves it
-    rule = "DISPUTE" if disposition == Disposition.dispute else "ACCOUNT"
-    assert plan(url, END + dt.timedelta(days=3))["a"].rule == rule  # type: ignore[attr-defined]
+    assert plan(url, END + dt.timedelta(days=3))["a"].rule == "ACCOUNT"  # type: ignore[attr-defined]
 
 
 def test_the_planner_honours_a_callback_time(url: str) -> None:
