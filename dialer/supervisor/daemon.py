@@ -271,7 +271,7 @@ class Supervisor:
 
     def _prepare(self, claim: Claim, now: dt.datetime) -> None:
         try:
-            facts = load_facts(self.engine, claim.attempt_id, self.run.default_time_zone)
+            facts = load_facts(self.engine, claim.attempt_id, self.run.default_time_zone, self.ctx.profiles)
         except SpecError as exc:
             self._cancel(claim.attempt_id, now, str(exc))
             return
