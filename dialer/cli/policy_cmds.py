@@ -115,17 +115,21 @@ def explain(app: AppContext, campaign_name: str, account_ref: str, at: str | Non
             bundle = load_bundles(session, [account.debtor_id], now)[account.debtor_id]
             if not bundle.numbers:
                 raise click.ClickException(f"account {account_ref!r} has no contact number")
-            for flag in bundle.flags:  # the replies on record that the ACCOUNT rules act on
-                flag_line: dict[str, object] = {"flag": flag.kind, "account": flag.debt}
-                if flag.language:
-                    flag_line["language"] = flag.language
-                click.echo(json.dumps(flag_line, ensure_ascii=False))
             for number in bundle.numbers:
                 case = build_case(
                     now, bundle, number, account.account_ref, limits, tuple(campaign.profiles) or None
                 )
                 out: dict[str, object] = {"number": mask_number(number.e164), "number_status": number.status}
                 out.update(decide(case, profiles).as_json())
+                if bundle.flags:  # the replies on record the ACCOUNT rules act on (any of the debtor's debts)
+                    out["flags"] = [
+                        {
+                            "flag": f.kind,
+                            "account": f.debt,
+                            **({"language": f.language} if f.language else {}),
+                        }
+                        for f in bundle.flags
+                    ]
                 click.echo(json.dumps(out, ensure_ascii=False))
     except sa.exc.OperationalError as exc:
         raise click.ClickException(f"cannot read the ledger: {exc.orig}") from exc

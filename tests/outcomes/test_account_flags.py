@@ -189,7 +189,8 @@ def test_an_operator_resolves_a_dispute_from_the_command_line(url: str, tmp_path
     explain = CliRunner().invoke(cli, ["policy", "explain", "--campaign", "plan", "--account", "A",
                                        "--at", LATER.isoformat()], env=env)  # fmt: skip
     assert explain.exit_code == 0, explain.output
-    assert '"flag": "dispute"' in explain.output and '"rule": "DISPUTE"' in explain.output
+    line = json.loads(explain.output.splitlines()[0])
+    assert (line["rule"], line["flags"]) == ("DISPUTE", [{"flag": "dispute", "account": "A"}])
     refused = CliRunner().invoke(
         cli,
         ["policy", "resolve", "--campaign", "plan", "--account", "A", "--flag", "cease", "--reason", "x"],
