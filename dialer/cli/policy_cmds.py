@@ -8,7 +8,10 @@
    "debtor": {"country": "US", "state": "MA", "postal_code": "02139",
               "inconvenient_times": [{"days": "mon-fri", "from": "09:00", "to": "17:00"}],
               "attorney": false, "cease_requested": false, "employer_forbids_calls": false,
-              "reachable": true, "numbers": ["+1..."]},
+              "reachable": true, "numbers": ["+1..."],
+              "flags": [{"kind": "attorney|bankruptcy|cease|deceased|dispute|language_barrier",
+                         "debt": "A-1", "number": "+1...", "language": "es"}]},
+                                                  (replies on record: the ACCOUNT profile's rules)
    "contact": {"number": "+16175550100", "line_type": "mobile", "personal": true, "workplace": false,
                "consent_at": "2025-01-01T00:00:00Z", "opted_out": false,
                "relation": "debtor|guarantor|emergency_contact|third_party",
@@ -20,7 +23,7 @@
                                                   (calls the consumer asked for: Reg F consent)
    "campaign": {"window": {"from": "09:00", "to": "20:00"}, "days": "mon-sat",
                 "max_attempts_per_day": 3, "max_attempts_total": 7, "artificial_voice": true,
-                "live_agent": false, "abandoned_rate_24h": 0.01}}
+                "live_agent": false, "abandoned_rate_24h": 0.01, "languages": ["en", "es"]}}
 
 Output: {"allow", "rule", "reason", "next_allowed_at", "profiles"}. Bad input exits 2 with one line naming
 the field.
@@ -56,7 +59,7 @@ def app_profiles(app: AppContext) -> ProfileSet:
 
 @click.group()
 def policy() -> None:
-    """Compliance decisions: decide a case, explain a ledger entry."""
+    """Compliance decisions: decide a case, explain a ledger entry, resolve a dispute."""
 
 
 @policy.command(help=__doc__.split("\n\n", 1)[1] if __doc__ else None)
