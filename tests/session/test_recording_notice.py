@@ -57,3 +57,31 @@ def test_without_rec_nothing_changes(tmp_path: Path) -> None:
     r = run.report
     assert "automated call" in r.turns[0].text and not r.recording_withheld
     assert [d.kind for d in r.disclosures][:1] == ["opening"]
+
+
+def test_the_promises_of_one_turn_are_a_plan_in_order() -> None:
+    """Not REC, but the same report: a payment plan arrives as several promises in one reply."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from dialogue.interfaces import HangUp, RecordPromise, Say, SetDisposition
+
+    first, rest = dt.date(2026, 12, 4), dt.date(2026, 12, 20)
+    replies = [
+        [Say("When can you pay?", "utter_ask_payment")],
+        [
+            Say("Fifty on the fourth, the rest on the twentieth. Goodbye.", "utter_confirm_plan"),
+            SetDisposition("promise_to_pay"),
+            RecordPromise(first, Decimal("50")),
+            RecordPromise(rest, None),
+            HangUp(),
+        ],
+    ]
+    callee = ScriptedCallee(
+        audio=Timeline([(4.0, "yes speaking"), (8.5, "fifty now and the rest later")]).pcm()
+    )
+    run = run_call(callee, replies=["yes speaking", "fifty now and the rest later"], policy_replies=replies)
+    r = run.report
+    assert r.disposition == "promise_to_pay"
+    assert r.plan == ((first, Decimal("50")), (rest, None))
+    assert (r.promise_date, r.promise_amount) == (first, Decimal("50"))  # the first part, as a single promise
