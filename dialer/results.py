@@ -14,7 +14,7 @@ from dialer.numberstatus import Classification, classify_number, detect_sit, tra
 from dialer.session.report import SessionReport
 from dialer.sip.dispositions import HISTORY
 from dialer.sip.interfaces import CallResult
-from scheduler.outcomes import CallOutcome, PromiseOutcome, TurnOutcome
+from scheduler.outcomes import CallOutcome, DisclosureOutcome, PromiseOutcome, TurnOutcome
 from scheduler.vocabulary import CallResult as HistoryResult
 from scheduler.vocabulary import Disposition
 from voice.interfaces import Recognizer
@@ -30,6 +30,11 @@ CONVERSATION = frozenset(
         Disposition.callback_requested,
         Disposition.transferred,
         Disposition.opt_out,
+        # the consumer spoke about the debt: a conversation (U4 locks it), the account flag holds the rest
+        Disposition.attorney,
+        Disposition.bankruptcy,
+        Disposition.cease,
+        Disposition.complaint,
     }
 )
 _HISTORY_OF = {
@@ -38,6 +43,10 @@ _HISTORY_OF = {
     Disposition.no_response: HistoryResult.no_answer,  # nobody spoke: not a conversation about the debt
     Disposition.voicemail_left: HistoryResult.voicemail,
     Disposition.machine_no_message: HistoryResult.voicemail,
+    # someone answered, but no conversation with the consumer about the debt took place: a placed call
+    Disposition.deceased: HistoryResult.refused,
+    Disposition.third_party: HistoryResult.refused,
+    Disposition.language_barrier: HistoryResult.refused,
 }
 
 
@@ -138,6 +147,12 @@ def to_outcome(
     promise = None
     if report is not None and report.promise_date is not None:
         promise = PromiseOutcome(report.promise_date, report.promise_amount)
+    plan = tuple(PromiseOutcome(d, a) for d, a in report.plan) if report is not None else ()
+    disclosures = tuple(
+        DisclosureOutcome(d.kind, d.start_s, d.end_s, d.complete)
+        for d in (report.disclosures if report is not None else ())
+    )
+    withheld = report is not None and report.recording_withheld
     turns = tuple(
         TurnOutcome(
             t.seq, t.speaker, t.text, t.start_s, t.end_s, t.intent, t.confidence, t.latency_ms, t.keys
@@ -163,9 +178,15 @@ def to_outcome(
         callback_requested=report.callback_requested if report is not None else False,
         opt_out=report.opt_out if report is not None else "",
         turns=turns,
-        recording_path=_relative(result.recording, data_dir),
+        recording_path=None if withheld else _relative(result.recording, data_dir),
         opening_ms=report.opening_ms if report is not None else None,
         error=error[:200],
+        plan=plan if len(plan) > 1 else (),
+        attorney_name=report.attorney_name if report is not None else "",
+        attorney_phone=report.attorney_phone if report is not None else "",
+        spoken_language=report.spoken_language if report is not None else "",
+        disclosures=disclosures,
+        recording_withheld=withheld,
     )
 
 

@@ -134,6 +134,8 @@ class Campaign(Base):
     voicemail_policy: Mapped[str] = mapped_column(sa.String(16), default=VoicemailPolicy.message.value)
     state: Mapped[str] = mapped_column(sa.String(16), default=CampaignState.draft.value)
     created_at: Mapped[dt.datetime] = _created()
+    # 0005: language -> script, for a consumer who speaks another language: {"zh": "reminder-zh"}
+    scripts_by_language: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class ImportBatch(Base):
@@ -236,6 +238,7 @@ class Attempt(Base):
     machine: Mapped[str | None] = mapped_column(sa.String(16))  # answering-machine detection: human, machine
     opening_ms: Mapped[int | None]  # answer to the first audio of the opening
     number_status_evidence: Mapped[str | None] = mapped_column(sa.String(200))  # "sip 404", "SIT vacant"
+    script: Mapped[str | None] = mapped_column(sa.String(100))  # 0005: not the campaign's (the language)
 
 
 class Promise(Base):
@@ -249,6 +252,59 @@ class Promise(Base):
     currency: Mapped[str] = mapped_column(sa.String(3))
     created_at: Mapped[dt.datetime] = _created()
     status: Mapped[str] = mapped_column(sa.String(16), default=PromiseStatus.pending.value)
+    plan_id: Mapped[int | None] = mapped_column(index=True)  # 0005: payment_plans.id (no FK: added in place)
+    part_no: Mapped[int | None]  # 1, 2, ... within the plan, in the order agreed
+
+
+class PaymentPlan(Base):
+    """A promise in several parts agreed on one call; each part is a `Promise` row (plan_id, part_no)."""
+
+    __tablename__ = "payment_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attempts.id"), index=True)
+    parts: Mapped[int]
+    total: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[str] = mapped_column(sa.String(16), default=PromiseStatus.pending.value)
+    created_at: Mapped[dt.datetime] = _created()
+
+
+class AccountFlagEntry(Base):
+    """A legally significant reply on record (attorney, bankruptcy, cease, deceased, dispute,
+    language_barrier): the policy's ACCOUNT rules act on it while `resolved_at` is null. `detail` holds
+    what was taken down (attorney_name, attorney_phone); `language` what a language barrier revealed."""
+
+    __tablename__ = "account_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(sa.ForeignKey("debtors.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attempts.id"), index=True)
+    contact_number_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contact_numbers.id"))
+    kind: Mapped[str] = mapped_column(sa.String(32))  # a Disposition word
+    language: Mapped[str | None] = mapped_column(sa.String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(sa.String(16), default="call")  # DncSource words
+    created_at: Mapped[dt.datetime] = _created()
+    resolved_at: Mapped[dt.datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(100))
+    resolved_reason: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class CallDisclosure(Base):
+    """When a disclosure played on a call (recording notice, opening, debt-collector notice), for quality
+    inspection: the bot's audio on the wire, from `started_at` to `ended_at` (null: cut off)."""
+
+    __tablename__ = "call_disclosures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))  # recording_notice, opening, debt_collector
+    started_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    complete: Mapped[bool] = mapped_column(default=False)
 
 
 class Callback(Base):

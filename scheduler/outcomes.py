@@ -37,6 +37,30 @@ class PromiseOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class DisclosureOutcome:
+    """A disclosure the bot played: `kind` (recording_notice, opening, debt_collector), seconds since the
+    answer; `complete`: it played to its end (not cut off by a hang-up)."""
+
+    kind: str
+    start_s: float
+    end_s: float | None
+    complete: bool
+
+
+# Replies that put a flag on the account (the policy's ACCOUNT rules act on it).
+FLAG_DISPOSITIONS = frozenset(
+    {
+        Disposition.attorney,
+        Disposition.bankruptcy,
+        Disposition.cease,
+        Disposition.deceased,
+        Disposition.dispute,
+        Disposition.language_barrier,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
 class CallOutcome:
     attempt_id: int
     ended_at: dt.datetime
@@ -59,3 +83,9 @@ class CallOutcome:
     recording_path: str | None = None  # relative to the data directory
     opening_ms: int | None = None  # answer to the first audio of the opening
     error: str = ""  # why a session ended abnormally (no personal data)
+    plan: tuple[PromiseOutcome, ...] = ()  # a payment plan: every part in the order agreed (2 or more)
+    attorney_name: str = ""  # taken down with an attorney reply
+    attorney_phone: str = ""
+    spoken_language: str = ""  # what a language barrier revealed ("zh"); "" unknown
+    disclosures: tuple[DisclosureOutcome, ...] = ()
+    recording_withheld: bool = False  # REC: the notice never played, so no audio was kept

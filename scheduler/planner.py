@@ -7,6 +7,9 @@ usable number; the number that may be called soonest wins. Vacant and out-of-ser
 suppressed; trunk failures are retried at once and never count against the debtor. A callback the consumer
 asked for is planned at the time asked; the policy engine decides it like any call, and a profile that
 grants the consent exception (Reg F 1006.14(b)(3)(i)) lets it through the frequency caps and locks.
+Replies on record (attorney, bankruptcy, cease, deceased, dispute, language barrier) are the policy
+engine's ACCOUNT rules; a debtor whose language has a script of its own in the campaign
+(`scripts_by_language`) is called with that script.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from scheduler.claims import Verdict, audit_verdict
-from scheduler.models import Account, Attempt, Callback, Campaign, ContactNumber
+from scheduler.models import Account, Attempt, Callback, Campaign, ContactNumber, PaymentPlan
+from scheduler.plans import next_reminder
 from scheduler.policy import CampaignLimits, Decision, ProfileSet, decide
 from scheduler.policy.ledger_cases import (
     DebtorBundle,
@@ -32,12 +36,16 @@ from scheduler.policy.ledger_cases import (
 from scheduler.policy.wallclock import day_start, zone
 
 UNUSABLE_STATUS = frozenset({"invalid", "vacant", "out_of_service", "suppressed"})
+# a disputed account also carries a dispute flag (the policy's DISPUTE rule, `dialer policy explain`);
+# `dialer policy resolve` opens both
 STOP_ACCOUNT = frozenset({"paid", "disputed", "closed"})
 LIVE_STATES = ("queued", "claimed", "dialing")
 NOT_COUNTED = frozenset({"trunk_failure"})  # never counted against the debtor
 SUPPRESS = frozenset({"vacant", "out_of_service"})
 # retried at once: on another number, or the policy decides (trunk failures are not the debtor's doing)
 AT_ONCE = frozenset({"trunk_failure", "vacant", "out_of_service", "wrong_party", "opt_out"})
+# replies on record (account flags): the policy's ACCOUNT rules decide at once whether anything may follow
+FLAGGED = frozenset({"attorney", "bankruptcy", "cease", "deceased", "dispute", "language_barrier"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class RetryPolicy:
     # a call cut off by a crash may have reached the debtor moments ago: not straight back on the phone
     interrupted_minutes: int = 60
     live_agent: bool = False
+    plan_reminder_days: int = 1  # a payment plan: the reminder call from this many days before each part
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RetryPolicy:
@@ -61,6 +70,7 @@ class RetryPolicy:
                 "voicemail_hours",
                 "interrupted_minutes",
                 "live_agent",
+                "plan_reminder_days",
             )
             if k in raw
         }
@@ -81,11 +91,11 @@ class RetryPolicy:
             return day_start(ended.astimezone(tz).date() + dt.timedelta(days=1), tz)  # type: ignore[arg-type]
         if disposition == "interrupted":
             return ended + dt.timedelta(minutes=self.interrupted_minutes)
-        if disposition in AT_ONCE:
+        if disposition in AT_ONCE or disposition in FLAGGED:
             return ended  # at once (another number, or the policy decides)
         if disposition == "callback_requested" and callback is not None:
             return callback
-        if disposition in ("already_paid", "dispute"):
+        if disposition == "already_paid":
             return None
         return ended + dt.timedelta(hours=self.no_answer_hours)
 
@@ -199,12 +209,19 @@ class Planner:
                 .order_by(Callback.id)
             ):
                 callbacks.setdefault(account_id, {})[attempt_id] = requested_at
+            planned = set(  # accounts with a payment plan: a reminder may be due before a part
+                session.scalars(
+                    sa.select(PaymentPlan.account_id).where(
+                        PaymentPlan.account_id.in_(ids), PaymentPlan.status == "pending"
+                    )
+                )
+            )
             open_ = [
                 a
                 for a in accounts
                 if a.status not in STOP_ACCOUNT
                 and a.id not in live
-                and not (a.promised_until is not None and now.date() <= a.promised_until)
+                and (a.id in planned or not (a.promised_until is not None and now.date() <= a.promised_until))
                 and int(used.get(a.id, 0)) < campaign.max_attempts_total
             ]  # only these need the debtor's facts and a policy decision
             bundles = load_bundles(session, sorted({a.debtor_id for a in open_}), now) if open_ else {}
@@ -230,7 +247,13 @@ class Planner:
         if account.status in STOP_ACCOUNT:
             return PlanRow(ref, None, False, "ACCOUNT", f"the account is {account.status}", None)
         today = now.date()
-        if account.promised_until is not None and today <= account.promised_until:
+        reminder = None
+        if account.promised_until is not None:  # a plan keeps the account promised until its last part
+            reminder = next_reminder(session, account.id, now, retry.plan_reminder_days)
+        if reminder is not None and (reminder.made or reminder.due_from > now + horizon):
+            why = f"{reminder.describe()}: reminder " + ("made" if reminder.made else "not due yet")
+            return PlanRow(ref, None, False, "PLAN", why, None if reminder.made else reminder.due_from)
+        if reminder is None and account.promised_until is not None and today <= account.promised_until:
             resume = dt.datetime.combine(account.promised_until + dt.timedelta(days=1), dt.time(), dt.UTC)
             return PlanRow(
                 ref, None, False, "PROMISE", f"promise to pay until {account.promised_until}", resume
@@ -253,7 +276,7 @@ class Planner:
                 result.suppressed_numbers += 1
         if not numbers:
             return PlanRow(ref, None, False, "NUMBERS", "no usable number (all suppressed or invalid)", None)
-        start = now
+        start = max(now, reminder.due_from) if reminder is not None else now
         if last is not None:
             zones = tuple(numbers[0].area_code_zones or ())
             not_before = retry.not_before(last, zones, callback)
@@ -261,7 +284,7 @@ class Planner:
                 return PlanRow(
                     ref, None, False, "REVIEW", f"last outcome {last.disposition}: needs review", None
                 )
-            start = max(now, not_before)
+            start = max(start, not_before)
         best: tuple[ContactNumber, Decision] | None = None
         for number in numbers:
             case = build_case(start, bundle, number, ref, limits, explicit)
@@ -294,6 +317,7 @@ class Planner:
                     scheduled_at=at,
                     decision_rule=decision.rule,
                     created_at=now,
+                    script=(campaign.scripts_by_language or {}).get(bundle.debtor.language or ""),
                 )
             )
             result.created += 1
@@ -340,7 +364,14 @@ def policy_gate(profiles: ProfileSet) -> Any:
             return Verdict(False, "CAMPAIGN", f"the campaign is {campaign.state}")
         if account.status in STOP_ACCOUNT:
             return Verdict(False, "ACCOUNT", f"the account is {account.status}")
-        if account.promised_until is not None and now.date() <= account.promised_until:
+        reminder = None
+        if account.promised_until is not None:  # a plan keeps the account promised until its last part
+            days = RetryPolicy.from_dict(campaign.retry_policy or {}).plan_reminder_days
+            reminder = next_reminder(session, account.id, now, days, exclude_attempt=attempt.id)
+        if reminder is not None and (reminder.made or now < reminder.due_from):
+            why = f"{reminder.describe()}: reminder " + ("made" if reminder.made else "not due yet")
+            return Verdict(False, "PLAN", why, None if reminder.made else reminder.due_from)
+        if reminder is None and account.promised_until is not None and now.date() <= account.promised_until:
             resume = dt.datetime.combine(account.promised_until + dt.timedelta(days=1), dt.time(), dt.UTC)
             return Verdict(False, "PROMISE", f"promise to pay until {account.promised_until}", resume)
         bundle = load_bundles(session, [account.debtor_id], now)[account.debtor_id]

@@ -6,6 +6,9 @@
       call turns with their keypad digits, the recording row (WAV header and SHA-256)       } holds the
       promise to pay (account -> promised), already paid (-> paid), dispute (-> disputed)    } lease; else
       callback time (the planner's retry honours it), opt-out (DNC, effective at once)      } nothing is
+      a payment plan: one promise per part (plan id, part number), in the order agreed       }
+      an account flag for attorney, bankruptcy, cease, deceased, dispute, language barrier    }
+      the disclosures the bot played, with their times                                       }
       number status on the contact number (vacant / out of service: suppressed)             } written
       one audit entry (codes and measures only: no words, numbers or digits)
 
@@ -32,8 +35,18 @@ from sqlalchemy.engine import Connection, Engine
 
 from scheduler import ledger as L
 from scheduler.claims import fenced
-from scheduler.models import Account, Attempt, CallTurn, ContactNumber
-from scheduler.outcomes import CallOutcome
+from scheduler.models import (
+    Account,
+    AccountFlagEntry,
+    Attempt,
+    CallDisclosure,
+    CallTurn,
+    ContactNumber,
+    Debtor,
+    PaymentPlan,
+    Promise,
+)
+from scheduler.outcomes import FLAG_DISPOSITIONS, CallOutcome
 from scheduler.sql_ledger import SqlLedger
 from scheduler.validation import check_aware, check_word
 from scheduler.vocabulary import (
@@ -205,10 +218,24 @@ def _children(
             attempt_id,
             L.RecordingInfo(facts.path, facts.seconds, facts.channels, facts.sample_rate, facts.sha256),
         )
-    if outcome.promise is not None:
+    if len(outcome.plan) > 1:
+        _plan(conn, ledger, outcome, account_id, Decimal(amount_due), currency, now)
+    elif outcome.promise is not None:
         amount = outcome.promise.amount if outcome.promise.amount is not None else Decimal(amount_due)
         ledger.add_promise(
             attempt_id, account_id, outcome.promise.date, amount, outcome.promise.currency or currency
+        )
+    if outcome.disposition in FLAG_DISPOSITIONS:
+        _flag(conn, outcome, debtor_id, account_id, number_id, now)
+    for d in outcome.disclosures:
+        conn.execute(
+            sa.insert(CallDisclosure).values(
+                attempt_id=attempt_id,
+                kind=d.kind,
+                started_at=base + dt.timedelta(seconds=d.start_s),
+                ended_at=None if d.end_s is None else base + dt.timedelta(seconds=d.end_s),
+                complete=d.complete,
+            )
         )
     if outcome.paid_date is not None or outcome.disposition == Disposition.already_paid:
         _account_status(conn, account_id, AccountStatus.paid, now)
@@ -232,6 +259,74 @@ def _children(
     ledger.append_audit(
         L.AuditRecord(owner, ACTION, f"attempt:{attempt_id}", detail=_audit_detail(outcome, facts), at=now)
     )
+
+
+def _plan(
+    conn: Connection,
+    ledger: SqlLedger,
+    outcome: CallOutcome,
+    account_id: int,
+    amount_due: Decimal,
+    currency: str,
+    now: dt.datetime,
+) -> None:
+    """Every part of a payment plan as a promise (plan id, part number); a part without an amount is the
+    rest of the balance. The account is promised until the last part's date."""
+    parts: list[tuple[dt.date, Decimal]] = []
+    for part in outcome.plan:
+        amount = part.amount if part.amount is not None else amount_due - sum(a for _, a in parts)
+        if amount <= 0:
+            raise L.InvalidValue(f"payment plan part {len(parts) + 1}: the amount must be positive")
+        parts.append((part.date, amount))
+    plan_id = conn.execute(
+        sa.insert(PaymentPlan)
+        .values(
+            account_id=account_id,
+            attempt_id=outcome.attempt_id,
+            parts=len(parts),
+            total=sum(a for _, a in parts),
+            currency=outcome.plan[0].currency or currency,
+            status="pending",
+            created_at=now,
+        )
+        .returning(PaymentPlan.id)
+    ).scalar_one()
+    for no, (date, amount) in enumerate(parts, start=1):
+        promise_id = ledger.add_promise(
+            outcome.attempt_id, account_id, date, amount, outcome.plan[0].currency or currency
+        )
+        conn.execute(sa.update(Promise).where(Promise.id == promise_id).values(plan_id=plan_id, part_no=no))
+    last = max(date for date, _ in parts)
+    conn.execute(sa.update(Account).where(Account.id == account_id).values(promised_until=last))
+
+
+def _flag(
+    conn: Connection, outcome: CallOutcome, debtor_id: int, account_id: int, number_id: int, now: dt.datetime
+) -> None:
+    """The reply on record; a language barrier also sets the debtor's language when it was recognised."""
+    detail = {
+        k: v
+        for k, v in (("attorney_name", outcome.attorney_name), ("attorney_phone", outcome.attorney_phone))
+        if v
+    }
+    language = outcome.spoken_language.strip().lower()[:16] or None
+    conn.execute(
+        sa.insert(AccountFlagEntry).values(
+            debtor_id=debtor_id,
+            account_id=account_id,
+            attempt_id=outcome.attempt_id,
+            contact_number_id=number_id,
+            kind=str(outcome.disposition),
+            language=language if outcome.disposition == Disposition.language_barrier else None,
+            detail=detail,
+            source=DncSource.call.value,
+            created_at=now,
+        )
+    )
+    if outcome.disposition == Disposition.language_barrier and language:
+        conn.execute(
+            sa.update(Debtor).where(Debtor.id == debtor_id).values(language=language, updated_at=now)
+        )
 
 
 def _turn_keys(conn: Connection, outcome: CallOutcome) -> None:
@@ -283,6 +378,10 @@ def _audit_detail(outcome: CallOutcome, facts: RecordingFacts | None) -> dict[st
         "turns": len(outcome.turns),
         "turn_latency_ms": bot_latencies,
         "promise": outcome.promise is not None,
+        "plan_parts": len(outcome.plan),
+        "flag": str(outcome.disposition) if outcome.disposition in FLAG_DISPOSITIONS else None,
+        "disclosures": [d.kind for d in outcome.disclosures if d.complete],
+        "recording_withheld": outcome.recording_withheld,
         "paid": outcome.paid_date is not None or outcome.disposition == Disposition.already_paid,
         "callback": outcome.callback_at.isoformat() if outcome.callback_at else None,
         "opt_out": outcome.opt_out,

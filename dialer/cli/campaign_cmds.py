@@ -273,3 +273,29 @@ def resume(app: AppContext, name: str) -> None:
 def stop(app: AppContext, name: str) -> None:
     """End the campaign for good: queued attempts are cancelled."""
     _set_state(app, name, CampaignState.stopped)
+
+
+@campaign.command("scripts")
+@click.argument("name")
+@click.argument("scripts", nargs=-1, required=True)
+@pass_app
+def scripts(app: AppContext, name: str, scripts: tuple[str, ...]) -> None:
+    """The script for each language, LANGUAGE=SCRIPT (e.g. en=reminder-en zh=reminder-zh): a consumer who
+    speaks another language is called again with that language's script; a language without one is not."""
+    from scheduler.account_flags import set_language_scripts
+    from scheduler.db import create_engine
+
+    pairs = {}
+    for item in scripts:
+        language, sep, script = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: expected LANGUAGE=SCRIPT", param_hint="SCRIPTS")
+        pairs[language] = script
+    engine = create_engine(app.settings.database_url)
+    try:
+        done = set_language_scripts(engine, name, pairs, actor=getpass.getuser())
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    click.echo(f"campaign {name!r}: " + ", ".join(f"{k}={v}" for k, v in sorted(done.items())))

@@ -8,7 +8,10 @@
    "debtor": {"country": "US", "state": "MA", "postal_code": "02139",
               "inconvenient_times": [{"days": "mon-fri", "from": "09:00", "to": "17:00"}],
               "attorney": false, "cease_requested": false, "employer_forbids_calls": false,
-              "reachable": true, "numbers": ["+1..."]},
+              "reachable": true, "numbers": ["+1..."],
+              "flags": [{"kind": "attorney|bankruptcy|cease|deceased|dispute|language_barrier",
+                         "debt": "A-1", "number": "+1...", "language": "es"}]},
+                                                  (replies on record: the ACCOUNT profile's rules)
    "contact": {"number": "+16175550100", "line_type": "mobile", "personal": true, "workplace": false,
                "consent_at": "2025-01-01T00:00:00Z", "opted_out": false,
                "relation": "debtor|guarantor|emergency_contact|third_party",
@@ -20,7 +23,7 @@
                                                   (calls the consumer asked for: Reg F consent)
    "campaign": {"window": {"from": "09:00", "to": "20:00"}, "days": "mon-sat",
                 "max_attempts_per_day": 3, "max_attempts_total": 7, "artificial_voice": true,
-                "live_agent": false, "abandoned_rate_24h": 0.01}}
+                "live_agent": false, "abandoned_rate_24h": 0.01, "languages": ["en", "es"]}}
 
 Output: {"allow", "rule", "reason", "next_allowed_at", "profiles"}. Bad input exits 2 with one line naming
 the field.
@@ -56,7 +59,7 @@ def app_profiles(app: AppContext) -> ProfileSet:
 
 @click.group()
 def policy() -> None:
-    """Compliance decisions: decide a case, explain a ledger entry."""
+    """Compliance decisions: decide a case, explain a ledger entry, resolve a dispute."""
 
 
 @policy.command(help=__doc__.split("\n\n", 1)[1] if __doc__ else None)
@@ -121,8 +124,46 @@ def explain(app: AppContext, campaign_name: str, account_ref: str, at: str | Non
                 )
                 out: dict[str, object] = {"number": mask_number(number.e164), "number_status": number.status}
                 out.update(decide(case, profiles).as_json())
+                if bundle.flags:  # the replies on record the ACCOUNT rules act on (any of the debtor's debts)
+                    out["flags"] = [
+                        {
+                            "flag": f.kind,
+                            "account": f.debt,
+                            **({"language": f.language} if f.language else {}),
+                        }
+                        for f in bundle.flags
+                    ]
                 click.echo(json.dumps(out, ensure_ascii=False))
     except sa.exc.OperationalError as exc:
         raise click.ClickException(f"cannot read the ledger: {exc.orig}") from exc
     finally:
         engine.dispose()
+
+
+@policy.command()
+@click.option("--campaign", "campaign_name", required=True, help="campaign name")
+@click.option("--account", "account_ref", required=True, help="account reference (the debt)")
+@click.option("--flag", "kind", default="dispute", show_default=True, help="the flag to resolve")
+@click.option("--reason", required=True, help="why (validation sent, dispute settled); kept in the audit")
+@click.option("--actor", default="operator", show_default=True, help="who resolves it (audit)")
+@pass_app
+def resolve(
+    app: AppContext, campaign_name: str, account_ref: str, kind: str, reason: str, actor: str
+) -> None:
+    """Mark an account's dispute resolved: the DISPUTE rule stops holding its calls."""
+    import datetime as dt
+
+    from scheduler import ledger as L
+    from scheduler.account_flags import resolve_flag
+    from scheduler.db import create_engine
+
+    engine = create_engine(app.settings.database_url)
+    try:
+        closed = resolve_flag(
+            engine, campaign_name, account_ref, kind, actor=actor, reason=reason, now=dt.datetime.now(dt.UTC)
+        )
+    except L.LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
+    click.echo(f"{account_ref}: {closed} {kind} flag(s) resolved")

@@ -59,11 +59,13 @@ def _actor() -> str:
 @pass_app
 def report(app: AppContext, campaign: str, as_json: bool, png: Path | None) -> None:
     """A campaign's funnel, dispositions, answer rate by hour, turn latency and data quality per list."""
+    from scheduler.plans import campaign_plan_parts
     from scheduler.reports import build_report
 
     engine = _engine(app)
     try:
         result = build_report(engine, campaign, app.settings.operator_timezone, dt.datetime.now(dt.UTC))
+        plan_parts = campaign_plan_parts(engine, campaign)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -79,16 +81,18 @@ def report(app: AppContext, campaign: str, as_json: bool, png: Path | None) -> N
             raise click.ClickException(f"cannot write {png}: {exc}") from exc
     if as_json:
         out = result.as_dict()
+        out["plans"] = [p.as_dict() for p in plan_parts]
         if png is not None:
             out["png"] = str(png)
         click.echo(json.dumps(out, ensure_ascii=False))
         return
     from rich.console import Console
 
-    from dialer.reports.tables import render
+    from dialer.reports.tables import plans_table, render
 
     console = Console()
     console.print(render(result))
+    console.print(plans_table(plan_parts))
     if png is not None:
         console.print(f"figure: {png}")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -38,6 +39,7 @@ from dialer.qa.evidence import pack_evidence
 from dialer.settings import Settings
 from scheduler.importing.values import neutralize
 from scheduler.ledger import AuditRecord, CampaignInfo
+from scheduler.plans import PLAN_COLUMNS, campaign_plan_parts
 from scheduler.report_records import (
     CALL_COLUMNS,
     MEASURE_COLUMNS,
@@ -129,6 +131,7 @@ def write_export(
                     progress(done, total)
             table.seek(0)
             _add(archive, "calls.csv", _chunks_of(table, prefix="\ufeff"), summary)
+            _add_plans(archive, engine, info.name, summary)
             evidence = pack_evidence(engine, info.name, exported, lambda n, c: _add(archive, n, c, summary))
             manifest = {**_manifest(info, settings, now, summary), "evidence": evidence}
             archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
@@ -145,6 +148,16 @@ def write_export(
         )
     )
     return summary
+
+
+def _add_plans(archive: zipfile.ZipFile, engine: Engine, campaign: str, summary: ExportSummary) -> None:
+    """plans.csv: every part of every payment plan (plan, account, part, parts, date, amount, ...)."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(PLAN_COLUMNS)
+    for part in campaign_plan_parts(engine, campaign):
+        writer.writerow([neutralize(str(v if v is not None else "")) for v in part.as_dict().values()])
+    _add(archive, "plans.csv", [("\ufeff" + text.getvalue()).encode("utf-8")], summary)
 
 
 def _private(path: Path) -> Path:

@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from scheduler.number_quality import STATUSES
+from scheduler.plans import PlanPart
 from scheduler.reports import CampaignReport, Latency
 
 
@@ -106,3 +107,18 @@ def _quality(report: CampaignReport) -> Table:
 def _latency_cells(latency: Latency) -> list[str]:
     d = latency.as_dict()
     return [str(d["count"]), _ms(d["p50"]), _ms(d["p95"]), _ms(d["p99"]), _ms(d["max"])]
+
+
+def plans_table(parts: list[PlanPart]) -> Table:
+    """Payment plans: one row per part, plan by plan, in the order agreed on the call."""
+    table = Table(title="payment plans (parts)", title_justify="left")
+    for column in ("plan", "account", "part", "date", "amount", "status"):
+        table.add_column(column, justify="right" if column in ("plan", "part", "amount") else "left")
+    for p in parts:
+        table.add_row(
+            str(p.plan_id), p.account_ref, f"{p.part_no} of {p.parts}", p.date.isoformat(),
+            f"{p.amount:,.2f} {p.currency}", p.status,
+        )  # fmt: skip
+    if not parts:
+        table.add_row("-", "(no payment plans)", "", "", "", "")
+    return table

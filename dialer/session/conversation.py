@@ -111,6 +111,8 @@ class Conversation:
         self.machine_at = 0.0
         self._opening: tuple[DialoguePolicy, list[BotAction]] | None = None
         self._opening_reply: ReplyStream | None = None
+        self._notice_turn: int | None = None  # REC: the recording notice's bot turn, while it plays
+        self._open_after_notice = False
 
     # -- the call -------------------------------------------------------------------------------------
     def run(self, answer_timeout: float) -> SessionReport:
@@ -130,6 +132,8 @@ class Conversation:
                 self._opening_reply.cancel()
             if self.speaker.busy:  # cut off by the end of the call
                 self._bot_done(self.speaker.stop(self.line.now, None))
+            if self.policy is not None:
+                self.outcome.take_slots(self.policy.slots)
             if self.call.result is None:
                 self.call.hangup()
         return self.outcome.report(tuple(self.speaker.stop_ms))
@@ -174,6 +178,10 @@ class Conversation:
             for event in self._listen(frame):
                 self._on_listener(event)
             self._timers(frame)
+            if self._open_after_notice:
+                self._open_after_notice = False
+                if self.state == "talking" and self.policy is None and not self.closing:
+                    self._open()
 
     # -- machine or human -----------------------------------------------------------------------------
     def _detect(self, frame: AudioFrame) -> None:
@@ -214,12 +222,31 @@ class Conversation:
 
     def _open(self) -> None:
         self.state = "talking"
+        if self.spec.recording_notice and self._notice_turn is None:
+            self._recording_notice()
+            return
         if self._opening is not None:
             (self.policy, actions), self._opening = self._opening, None
         else:
             self.policy = self.new_policy()
             actions = self.policy.start(self.context)
         self._apply(actions, reply_to=None, opening=True)
+
+    def _recording_notice(self) -> None:
+        """REC: the notice before anything is recorded; the recorder starts when it has played to its end
+        (`_bot_done`), then the opening follows. Cut off (barge-in, hang-up): nothing is ever recorded."""
+        notice = self.s.recording_notice_zh if self.spec.language == "zh" else self.s.recording_notice_en
+        self.outcome.recording_withheld = True
+        self._say([notice], None, opening=False, responses=("utter_recording_notice",))
+        self._notice_turn = len(self.outcome.turns) - 1
+
+    def _notice_done(self, playing: Playing) -> None:
+        self._notice_turn = -1  # played (or cut off): never again on this call
+        if not playing.barged_in and self.spec.recording_path and self.call.result is None:
+            self.call.start_recording(self.spec.recording_path)
+            self.outcome.recording_withheld = False
+            log.info("call %s: recording notice played, recording started", self.call.call_id)
+        self._open_after_notice = True  # on the next frame, unless a machine verdict changed the state
 
     def _voicemail(self) -> None:
         self.state = "voicemail"
@@ -348,9 +375,11 @@ class Conversation:
     # -- speaking -------------------------------------------------------------------------------------
     def _apply(self, actions: list[BotAction], reply_to: float | None, opening: bool = False) -> None:
         texts: list[str] = []
+        responses: list[str] = []
         for action in actions:
             if isinstance(action, Say):
                 texts.append(action.text)
+                responses.append(action.response)
             elif isinstance(action, HangUp):
                 self.closing = True
             elif isinstance(action, Transfer):
@@ -360,14 +389,16 @@ class Conversation:
         if self.policy is not None and self.policy.ended:
             self.closing = True
         if texts:
-            self._say(texts, reply_to, opening)
+            self._say(texts, reply_to, opening, tuple(responses))
         else:
             self._listening()
         if self.policy is not None:
             hints = self.policy.hints()
             self.listener.hints = ListeningHints(prompt=hints.prompt, phrases=tuple(hints.phrases))
 
-    def _say(self, texts: list[str], reply_to: float | None, opening: bool) -> None:
+    def _say(
+        self, texts: list[str], reply_to: float | None, opening: bool, responses: tuple[str, ...] = ()
+    ) -> None:
         """Start the reply as soon as its first sentence is rendered; `_feed` queues the rest."""
         lang, rate = self.spec.language, self.call.rate
         if self.speaker.busy:
@@ -384,7 +415,7 @@ class Conversation:
         now = self.line.now
         first_frame = now + FRAME_SECONDS  # the next tick of the media clock sends it
         latency = None if reply_to is None else max(0, round((first_frame - reply_to) * 1000))
-        turn = self.outcome.bot_turn(stream.text, now, latency)
+        turn = self.outcome.bot_turn(stream.text, now, latency, responses)
         if opening:
             self.outcome.opening_ms = round(first_frame * 1000)
         self.speaker.play(turn, stream.text, pcm, now, reply=stream)
@@ -406,6 +437,9 @@ class Conversation:
         if playing is None:
             return
         self.outcome.end_turn(playing.turn, playing.stopped or self.line.now, playing.barged_in)
+        if self._notice_turn is not None and playing.turn == self._notice_turn:
+            self._notice_done(playing)
+            return
         if self.state == "voicemail" and not playing.barged_in:
             self.outcome.voicemail_left = True
         self._listening()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from dialer.session.context import to_utc
-from dialer.session.report import SessionReport, TurnReport
+from dialer.session.report import DisclosureReport, SessionReport, TurnReport
 from dialer.session.spec import SessionSpec
 from dialogue.interfaces import (
     BotAction,
@@ -20,6 +20,14 @@ from dialogue.interfaces import (
     RecordPromise,
     SetDisposition,
 )
+
+# The scripts' disclosure responses (dialer.yml `opening`, `disclosure`; the session's recording notice)
+DISCLOSURES = {
+    "utter_recording_notice": "recording_notice",
+    "utter_opening": "opening",
+    "utter_disclosure": "debt_collector",
+}
+SLOTS = ("attorney_name", "attorney_phone", "spoken_language")
 
 
 @dataclass
@@ -42,13 +50,22 @@ class Outcome:
     asr_errors: int = 0
     ended_by: str = ""
     error: str = ""
+    plan: list[tuple[dt.date, Decimal | None]] = field(default_factory=list)
+    slots: dict[str, str] = field(default_factory=dict)
+    recording_withheld: bool = False
+    _plan_turn: int = -1
+    _responses: dict[int, tuple[str, ...]] = field(default_factory=dict)  # bot turn -> response names
 
     def apply(self, action: BotAction) -> None:
-        """The bookkeeping actions (speech, hang-up and transfer are the session's)."""
+        """The bookkeeping actions (speech, hang-up and transfer are the session's). The promises of one
+        turn are the parts of a payment plan, in order; a later turn's promise replaces them."""
         if isinstance(action, SetDisposition):
             self.disposition = action.disposition
         elif isinstance(action, RecordPromise):
-            self.promise_date, self.promise_amount = action.date, action.amount
+            if self._plan_turn != len(self.turns):
+                self.plan, self._plan_turn = [], len(self.turns)
+            self.plan.append((action.date, action.amount))
+            self.promise_date, self.promise_amount = self.plan[0]
         elif isinstance(action, RecordPaid):
             self.paid_date = action.date
         elif isinstance(action, RecordCallback):
@@ -57,10 +74,31 @@ class Outcome:
         elif isinstance(action, OptOut):
             self.opt_out = action.scope
 
+    def take_slots(self, slots: dict[str, object]) -> None:
+        """What the policy took down that the ledger keeps with a flag (attorney, language)."""
+        for name in SLOTS:
+            value = slots.get(name)
+            if isinstance(value, str) and value.strip():
+                self.slots[name] = value.strip()[:100]
+
     # -- turns ----------------------------------------------------------------------------------------
-    def bot_turn(self, text: str, start: float, latency_ms: int | None) -> int:
+    def bot_turn(
+        self, text: str, start: float, latency_ms: int | None, responses: tuple[str, ...] = ()
+    ) -> int:
         self.turns.append(TurnReport(len(self.turns), "bot", text, round(start, 3), latency_ms=latency_ms))
+        self._responses[len(self.turns) - 1] = responses
         return len(self.turns) - 1
+
+    def disclosures(self) -> tuple[DisclosureReport, ...]:
+        """When each disclosure played: its bot turn's start and end; complete unless cut off."""
+        out = []
+        for index, names in sorted(self._responses.items()):
+            turn = self.turns[index]
+            for name in names:
+                if name in DISCLOSURES:
+                    complete = turn.end_s is not None and not turn.barged_in
+                    out.append(DisclosureReport(DISCLOSURES[name], turn.start_s, turn.end_s, complete))
+        return tuple(out)
 
     def end_turn(self, index: int, end: float, barged_in: bool = False) -> None:
         self.turns[index] = replace(self.turns[index], end_s=round(end, 3), barged_in=barged_in)
@@ -126,4 +164,10 @@ class Outcome:
             asr_errors=self.asr_errors,
             ended_by=self.ended_by,
             error=self.error,
+            plan=tuple(self.plan),
+            attorney_name=self.slots.get("attorney_name", ""),
+            attorney_phone=self.slots.get("attorney_phone", ""),
+            spoken_language=self.slots.get("spoken_language", ""),
+            disclosures=self.disclosures(),
+            recording_withheld=self.recording_withheld,
         )

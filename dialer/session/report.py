@@ -26,6 +26,17 @@ class TurnReport:
 
 
 @dataclass(frozen=True, slots=True)
+class DisclosureReport:
+    """A disclosure the bot played (seconds since the answer): recording_notice, opening, debt_collector.
+    `complete`: it played to its end."""
+
+    kind: str
+    start_s: float
+    end_s: float | None
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SessionReport:
     disposition: str  # a VOCAB disposition ("" when the session never reached the callee)
     machine: str = ""  # "human", "machine" or "" (undecided)
@@ -45,3 +56,9 @@ class SessionReport:
     asr_errors: int = 0
     ended_by: str = ""  # "bot", "callee", "max_duration", "error"
     error: str = ""
+    plan: tuple[tuple[dt.date, Decimal | None], ...] = ()  # every promise of the call, in order (a plan: 2+)
+    attorney_name: str = ""  # slots taken down with a legally significant reply
+    attorney_phone: str = ""
+    spoken_language: str = ""
+    disclosures: tuple[DisclosureReport, ...] = ()
+    recording_withheld: bool = False  # REC: the recording notice never played: no audio may be kept

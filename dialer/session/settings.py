@@ -39,6 +39,12 @@ class SessionSettings(BaseModel):
     machine_silence_seconds: float = Field(
         default=2.5, gt=0.2, le=30, description="no beep but this much silence after the greeting: speak"
     )
+    recording_notice_en: str = Field(
+        default="This call is recorded.", min_length=1, description="REC: said before any recording (English)"
+    )
+    recording_notice_zh: str = Field(
+        default="本次通话将被录音。", min_length=1, description="REC: said before any recording (Chinese)"
+    )
     announcement_max_seconds: float = Field(
         default=12.0, gt=1, le=60, description="after special information tones: listen this long at most"
     )

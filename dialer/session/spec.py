@@ -31,6 +31,10 @@ class SessionSpec:
     machine_action: str = "voicemail"  # what a machine gets: "voicemail" (limited content) or "hangup"
     transfer_uri: str = ""  # a human agent; empty: transfer requests end with a callback offer
     max_seconds: float = 300.0
+    # REC (all-party consent): the request is dialled without a recording; the session starts it at
+    # `recording_path` once the recording notice has played to its end (never: nothing is recorded)
+    recording_notice: bool = False
+    recording_path: str = ""
 
     def options(self) -> dict[str, Any]:
         return {OPTION_KEY: self}

@@ -134,6 +134,11 @@ class CallCore(Call):
         self._done.wait(timeout)
         return self._result
 
+    def start_recording(self, path: str) -> None:
+        """From the next frame on (both channels start empty, so they stay aligned); once per call."""
+        if self.record_path is None and self._result is None:
+            self.record_path = path
+
     def _command(self, name: str, *args: Any) -> None:
         raise NotImplementedError
 

@@ -190,6 +190,11 @@ class Call(abc.ABC):
     def ended(self) -> bool:
         return self.result is not None
 
+    def start_recording(self, path: str) -> None:
+        """Begin the stereo recording now, for a call dialled without `record_path` (rule REC: nothing
+        is recorded before the recording notice has played). Engines that cannot record raise."""
+        raise NotImplementedError(f"{type(self).__name__} cannot start a recording mid-call")
+
 
 IncomingHandler = Callable[[Call], None]
 

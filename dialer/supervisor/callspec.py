@@ -21,6 +21,7 @@ from dialer.session.spec import SessionSpec
 from dialer.supervisor.settings import RunSettings
 from scheduler.models import Account, Attempt, Campaign, ContactNumber, Debtor
 from scheduler.policy.geo import BadNumber, address_facts, number_facts
+from scheduler.policy.profiles import ProfileSet
 from scheduler.vocabulary import VoicemailPolicy
 from sip_config.schema import Profile
 
@@ -44,9 +45,13 @@ class AttemptFacts:
     currency: str
     due_date: dt.date | None
     time_zone: str
+    recording_notice: bool = False  # REC applies to this debtor (all-party consent): the notice first
 
 
-def load_facts(engine: Engine, attempt_id: int, default_zone: str) -> AttemptFacts:
+def load_facts(
+    engine: Engine, attempt_id: int, default_zone: str, profiles: ProfileSet | None = None
+) -> AttemptFacts:
+    """The attempt's facts; `profiles` (default: the built-in ones) decide whether REC applies."""
     query = (
         sa.select(Attempt, Campaign, Account, Debtor, ContactNumber)
         .join(Campaign, Campaign.id == Attempt.campaign_id)
@@ -68,7 +73,7 @@ def load_facts(engine: Engine, attempt_id: int, default_zone: str) -> AttemptFac
         attempt_id=attempt.id,
         attempt_no=attempt.attempt_no,
         campaign=campaign.name,
-        script=campaign.script,
+        script=attempt.script or campaign.script,  # a script in the debtor's language (planner)
         voicemail_policy=campaign.voicemail_policy,
         caller_id_pool=tuple(campaign.caller_id_pool or ()),
         e164=number.e164,
@@ -78,7 +83,20 @@ def load_facts(engine: Engine, attempt_id: int, default_zone: str) -> AttemptFac
         currency=account.currency,
         due_date=account.due_date,
         time_zone=_zone(debtor, number, default_zone),
+        recording_notice=bool(_recording_notice(debtor, number, tuple(campaign.profiles or ()), profiles)),
     )
+
+
+def _recording_notice(
+    debtor: Debtor, number: ContactNumber, explicit: tuple[str, ...], profiles: ProfileSet | None
+) -> tuple[str, ...]:
+    """The REC rules of the profiles that could apply to the debtor (see policy/recording.py)."""
+    from scheduler.policy import load_profiles
+    from scheduler.policy.case import DebtorInfo
+    from scheduler.policy.recording import recording_notice_rules
+
+    info = DebtorInfo(country=debtor.country, state=debtor.state, postal_code=debtor.postal_code)
+    return recording_notice_rules(profiles or load_profiles(), info, number.e164, explicit or None)
 
 
 def _zone(debtor: Debtor, number: ContactNumber, default: str) -> str:
@@ -115,6 +133,7 @@ def session_spec(facts: AttemptFacts, run: RunSettings, max_seconds: float) -> S
         machine_action="hangup" if facts.voicemail_policy == VoicemailPolicy.hang_up.value else "voicemail",
         transfer_uri=call.transfer_uri,
         max_seconds=max_seconds,
+        recording_notice=facts.recording_notice,
     )
 
 

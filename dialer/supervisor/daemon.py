@@ -16,6 +16,7 @@ planner tick. Nothing here redials an attempt that may have reached the network.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import queue
@@ -272,7 +273,7 @@ class Supervisor:
 
     def _prepare(self, claim: Claim, now: dt.datetime) -> None:
         try:
-            facts = load_facts(self.engine, claim.attempt_id, self.run.default_time_zone)
+            facts = load_facts(self.engine, claim.attempt_id, self.run.default_time_zone, self.ctx.profiles)
         except SpecError as exc:
             self._cancel(claim.attempt_id, now, str(exc))
             return
@@ -306,12 +307,14 @@ class Supervisor:
         self._held.pop(attempt_id, None)
         record = recording_path(self.settings.data_dir, facts, now)
         record.parent.mkdir(parents=True, exist_ok=True)
+        if spec.recording_notice:  # REC: the session starts the recorder after the notice has played
+            spec = dataclasses.replace(spec, recording_path=str(record))
         request = CallRequest(
             call_id=str(attempt_id),
             uri=self.profile.destination_uri(facts.e164),
             ring_timeout=self.profile.ring_timeout,
             max_duration=min(self.profile.max_call_duration, max_seconds + 15),
-            record_path=str(record),
+            record_path=None if spec.recording_notice else str(record),
             headers=caller_id_headers(self.profile, caller_id),
             options={**self.run.handler_options, **spec.options()},
         )

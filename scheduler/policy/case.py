@@ -18,6 +18,20 @@ RELATIONS = frozenset({"debtor", "guarantor", "emergency_contact", "third_party"
 LINE_TYPES = frozenset(
     {"mobile", "fixed_line", "fixed_line_or_mobile", "voip", "toll_free", "premium", "unknown"}
 )
+# Legally significant replies kept on an account (vocabulary dispositions): rules of kind `flags` and
+# `language` act on them until an operator resolves them (only a dispute can be resolved).
+FLAG_KINDS = frozenset({"attorney", "bankruptcy", "cease", "deceased", "dispute", "language_barrier"})
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFlag:
+    """A reply on record: what was said (`kind`), about which debt, on which number. `language`: for a
+    language barrier, the language the consumer speaks (None: not known)."""
+
+    kind: str
+    debt: str
+    number: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +54,7 @@ class DebtorInfo:
     employer_forbids_calls: bool = False
     reachable: bool | None = True  # C4: is the debtor themselves reachable? None: unknown
     numbers: tuple[str, ...] = ()  # the debtor's other numbers (their area codes are candidate locations)
+    flags: tuple[AccountFlag, ...] = ()  # open flags on any of the debtor's accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +109,7 @@ class CampaignLimits:
     artificial_voice: bool = True
     live_agent: bool = False
     abandoned_rate_24h: float | None = None
+    languages: frozenset[str] | None = None  # the languages the campaign has a script for (None: unknown)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,10 @@ from typing import Any
 
 from scheduler.policy.case import (
     CALL_RESULTS,
+    FLAG_KINDS,
     LINE_TYPES,
     RELATIONS,
+    AccountFlag,
     CallbackRequest,
     CampaignLimits,
     ContactInfo,
@@ -119,7 +121,7 @@ def _list(value: Any, where: str) -> list[Any]:
 
 def parse_debtor(raw: Any) -> DebtorInfo:
     keys = {"country", "state", "postal_code", "inconvenient_times", "attorney", "cease_requested",
-            "employer_forbids_calls", "reachable", "numbers", "name", "ref"}  # fmt: skip
+            "employer_forbids_calls", "reachable", "numbers", "name", "ref", "flags"}  # fmt: skip
     d = _obj(raw, "debtor", keys)
     stated = []
     for i, item in enumerate(_list(d.get("inconvenient_times"), "debtor.inconvenient_times")):
@@ -149,7 +151,29 @@ def parse_debtor(raw: Any) -> DebtorInfo:
             _number(n, f"debtor.numbers[{i}]")
             for i, n in enumerate(_list(d.get("numbers"), "debtor.numbers"))
         ),
+        flags=parse_flags(d.get("flags")),
     )
+
+
+def parse_flags(raw: Any) -> tuple[AccountFlag, ...]:
+    """Replies on record: [{"kind": "attorney", "debt": "A-1", "number": "+1...", "language": "es"}]."""
+    out = []
+    for i, item in enumerate(_list(raw, "debtor.flags")):
+        where = f"debtor.flags[{i}]"
+        f = _obj(item, where, {"kind", "debt", "number", "language"}, {"kind", "debt"})
+        kind = f["kind"]
+        if kind not in FLAG_KINDS:
+            raise CaseError(f"{where}.kind: {kind!r} is not one of {', '.join(sorted(FLAG_KINDS))}")
+        number = f.get("number")
+        out.append(
+            AccountFlag(
+                kind=str(kind),
+                debt=_str(f["debt"], f"{where}.debt") or "",
+                number=None if number is None else _number(number, f"{where}.number"),
+                language=_str(f.get("language"), f"{where}.language"),
+            )
+        )
+    return tuple(out)
 
 
 def parse_contact(raw: Any) -> ContactInfo:
@@ -233,7 +257,7 @@ def parse_campaign(raw: Any) -> CampaignLimits:
     if raw is None:
         return CampaignLimits()
     keys = {"name", "window", "days", "max_attempts_per_day", "max_attempts_total", "artificial_voice",
-            "live_agent", "abandoned_rate_24h"}  # fmt: skip
+            "live_agent", "abandoned_rate_24h", "languages"}  # fmt: skip
     c = _obj(raw, "campaign", keys)
     start = end = None
     if c.get("window") is not None:
@@ -254,7 +278,17 @@ def parse_campaign(raw: Any) -> CampaignLimits:
         artificial_voice=_bool(c.get("artificial_voice"), "campaign.artificial_voice", default=True),
         live_agent=_bool(c.get("live_agent"), "campaign.live_agent"),
         abandoned_rate_24h=float(rate) if rate is not None else None,
+        languages=_languages(c.get("languages")),
     )
+
+
+def _languages(raw: Any) -> frozenset[str] | None:
+    if raw is None:
+        return None
+    items = _list(raw, "campaign.languages")
+    if not all(isinstance(x, str) and x.strip() for x in items):
+        raise CaseError("campaign.languages: expected a list of language codes")
+    return frozenset(x.strip() for x in items)
 
 
 def parse_case(raw: Any, profiles: ProfileSet) -> DecisionCase:

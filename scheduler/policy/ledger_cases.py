@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.models import (
     Account,
+    AccountFlagEntry,
     Attempt,
     Callback,
     Campaign,
@@ -25,6 +26,7 @@ from scheduler.models import (
     DncEntry,
 )
 from scheduler.policy.case import (
+    AccountFlag,
     CallbackRequest,
     CampaignLimits,
     ContactInfo,
@@ -51,6 +53,7 @@ class DebtorBundle:
     dnc_person: bool = False
     consents: dict[int | None, dt.datetime] = field(default_factory=dict)  # number id (None: any) -> granted
     callbacks: list[CallbackRequest] = field(default_factory=list)  # the consumer's, for every account
+    flags: list[AccountFlag] = field(default_factory=list)  # open replies on record, every account
 
 
 def campaign_limits(campaign: Campaign, abandoned_rate: float | None) -> CampaignLimits:
@@ -64,6 +67,7 @@ def campaign_limits(campaign: Campaign, abandoned_rate: float | None) -> Campaig
         max_attempts_per_day=campaign.max_attempts_per_day,
         abandoned_rate_24h=abandoned_rate,
         live_agent=bool(campaign.retry_policy.get("live_agent", False)),
+        languages=frozenset(campaign.scripts_by_language or {}),
     )
 
 
@@ -154,7 +158,25 @@ def load_bundles(session: Session, debtor_ids: Sequence[int], now: dt.datetime) 
         if known is None or consent.granted_at < known:
             bundles[consent.debtor_id].consents[consent.contact_number_id] = consent.granted_at
     _load_callbacks(session, bundles, by_number, since)
+    _load_flags(session, bundles, by_number)
     return bundles
+
+
+def _load_flags(
+    session: Session, bundles: dict[int, DebtorBundle], by_number: dict[int, ContactNumber]
+) -> None:
+    """Every open flag of the debtors (never only recent ones: a bankruptcy does not expire)."""
+    rows = session.execute(
+        sa.select(AccountFlagEntry, Account.account_ref)
+        .join(Account, Account.id == AccountFlagEntry.account_id)
+        .where(AccountFlagEntry.debtor_id.in_(list(bundles)), AccountFlagEntry.resolved_at.is_(None))
+        .order_by(AccountFlagEntry.id)
+    ).all()
+    for flag, account_ref in rows:
+        number = by_number.get(flag.contact_number_id) if flag.contact_number_id is not None else None
+        bundles[flag.debtor_id].flags.append(
+            AccountFlag(flag.kind, account_ref, number.e164 if number else None, flag.language)
+        )
 
 
 def _load_callbacks(
@@ -207,6 +229,7 @@ def build_case(
         attorney=d.attorney,
         cease_requested=d.cease_requested or bundle.dnc_person,
         numbers=tuple(n.e164 for n in bundle.numbers if n.id != number.id),
+        flags=tuple(bundle.flags),
     )
     contact = ContactInfo(
         number=number.e164,

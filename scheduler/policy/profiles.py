@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from scheduler.policy.case import FLAG_KINDS
 from scheduler.policy.checks import parse_span
 
 KINDS: dict[str, frozenset[str]] = {
@@ -44,7 +45,11 @@ KINDS: dict[str, frozenset[str]] = {
     "relation": frozenset({"allowed"}),
     "abandon_rate": frozenset({"max"}),
     "callback_consent": frozenset({"waives", "tolerance", "consent_days"}),  # see callbacks.py
+    "flags": frozenset({"flags", "scope"}),  # replies on record: attorney, bankruptcy, cease, ...
+    "language": frozenset(),  # a language barrier on record: a script in the consumer's language
+    "recording_notice": frozenset(),  # REC: all-party consent, the notice before any recording
 }
+FLAG_SCOPES = frozenset({"debtor", "debt", "number"})
 WAIVABLE_KINDS = frozenset({"cap", "lock_after"})
 COMMON = frozenset({"id", "kind", "source", "summary", "verify", "line_types", "personal"})
 
@@ -123,6 +128,14 @@ def _check_time(value: Any, where: str) -> None:
         raise ProfileError(f"{where}: {value!r} is not a HH:MM time") from exc
 
 
+def _check_flags(item: Mapping[str, Any], where: str) -> None:
+    flags = item.get("flags")
+    if not isinstance(flags, list) or not flags or not all(f in FLAG_KINDS for f in flags):
+        raise ProfileError(f"{where} flags: expected a non-empty list of {', '.join(sorted(FLAG_KINDS))}")
+    if item.get("scope") not in FLAG_SCOPES:
+        raise ProfileError(f"{where} scope: expected one of {', '.join(sorted(FLAG_SCOPES))}")
+
+
 def _check_callback_consent(item: Mapping[str, Any], kinds: Mapping[str, set[str]], where: str) -> None:
     """A callback_consent rule is well formed and waives only this profile's counting rules.
 
@@ -171,6 +184,8 @@ def parse_profile(raw: Mapping[str, Any], where: str) -> Profile:
         for key in ("from", "to"):
             if key in item:
                 _check_time(item[key], f"{rwhere} {key}")
+        if kind == "flags":
+            _check_flags(item, rwhere)
         key = f"{item['id']}/{kind}/{index}"
         seen.add(key)
         params = {k: v for k, v in item.items() if k not in ("id", "kind", "source", "summary")}

@@ -37,8 +37,10 @@ def _facts(number: str, field: str) -> NumberFacts:
 def applicable_profiles(case: DecisionCase, profiles: ProfileSet, facts: list[NumberFacts]) -> list[Profile]:
     """Every profile that could apply: national ones for the address and each number's country, the
     state/province ones for the address, the ZIP and each area code, then the site's own."""
-    if case.profiles is not None:
-        return [profiles.get(p) for p in case.profiles]
+    if case.profiles is not None:  # the campaign's choice, plus the profiles that apply always
+        chosen_ids = dict.fromkeys(case.profiles)
+        chosen_ids.update(dict.fromkeys(p.id for p in profiles.profiles.values() if "*" in p.applies_to))
+        return [profiles.get(p) for p in chosen_ids]
     debtor = case.debtor
     chosen: dict[str, Profile] = {}
 

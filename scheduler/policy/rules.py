@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scheduler.policy.callbacks import consent_windows
-from scheduler.policy.case import CALL_RESULTS, NOT_CONNECTED, DecisionCase, HistoryEntry
+from scheduler.policy.case import CALL_RESULTS, NOT_CONNECTED, AccountFlag, DecisionCase, HistoryEntry
 from scheduler.policy.checks import (
     CalendarCap,
     Check,
@@ -202,6 +202,39 @@ class Builder:
             if hit:
                 self.checks.append(Permanent(rule.id, why))
 
+    def flags(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+        """A reply on record stops calls: about that debt on every number (`scope = "debt"`), only on the
+        number it was said on (`"number"`), or about every debt of the debtor on every number (`"debtor"`)."""
+        kinds, scope = frozenset(rule.get("flags")), str(rule.get("scope"))
+        case = self.case
+        for flag in case.debtor.flags:
+            if flag.kind not in kinds or not _in_scope(flag, scope, case):
+                continue
+            where = "" if flag.debt == case.debt else f" (said about debt {flag.debt})"
+            if flag.debt == case.debt and flag.number is not None and flag.number != case.contact.number:
+                where = " (said on another of the debtor's numbers)"
+            self.checks.append(Permanent(rule.id, FLAG_REASONS[flag.kind] + where))
+            return
+
+    def language(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+        """A language barrier on record: only a campaign with a script in the consumer's language calls."""
+        known = self.case.campaign.languages
+        for flag in self.case.debtor.flags:
+            if flag.kind != "language_barrier":
+                continue
+            if not flag.language:
+                why = "the consumer did not understand the script's language and which one they speak is not"
+                self.checks.append(Permanent(rule.id, why + " on record (missing data)"))
+            elif known is None or flag.language not in known:
+                why = f"the consumer speaks {flag.language!r}; the campaign has no script in that language"
+                self.checks.append(Permanent(rule.id, why))
+            else:
+                continue
+            return
+
+    def recording_notice(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+        """REC: the session announces recording before capture (see recording.py); no dial check."""
+
     def consent(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
         if self.case.campaign.artificial_voice and not self.resolved.has_consent:
             why = (
@@ -270,6 +303,24 @@ class Builder:
             self._cap("CAMPAIGN", dials, rule, "campaign attempts (this debt)")
 
 
+FLAG_REASONS = {
+    "attorney": "the consumer said an attorney represents them about this debt",
+    "bankruptcy": "the consumer said they filed for bankruptcy (automatic stay)",
+    "cease": "the consumer asked to stop all communication",
+    "deceased": "the account holder is reported deceased",
+    "dispute": "the debt is disputed (validation requested): no collection until an operator resolves it",
+    "language_barrier": "the consumer does not speak the script's language",
+}
+
+
+def _in_scope(flag: AccountFlag, scope: str, case: DecisionCase) -> bool:
+    if scope == "debtor":
+        return True
+    if flag.debt != case.debt:
+        return False
+    return scope == "debt" or flag.number is None or flag.number == case.contact.number
+
+
 BUILDERS: dict[str, Callable[[Builder, Rule, Profile, str | None], None]] = {
     "window": Builder.window,
     "stated_times": Builder.stated_times,
@@ -283,4 +334,7 @@ BUILDERS: dict[str, Callable[[Builder, Rule, Profile, str | None], None]] = {
     "relation": Builder.relation,
     "abandon_rate": Builder.abandon_rate,
     "callback_consent": Builder.callback_consent,
+    "flags": Builder.flags,
+    "language": Builder.language,
+    "recording_notice": Builder.recording_notice,
 }

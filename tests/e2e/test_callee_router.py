@@ -16,6 +16,10 @@ from tests.sip.peers import Procs, _wait_udp
 from .conftest import PERSONAS, RTP_PORTS, SIP_PORTS, dialer, take_ports
 
 ISSUE_PERSONAS = {
+    "attorney",
+    "bankruptcy",
+    "cease",
+    "deceased",
     "promises-friday",
     "already-paid",
     "disputes",

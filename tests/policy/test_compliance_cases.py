@@ -96,5 +96,5 @@ def test_massachusetts_number_brings_the_state_profile(decide_cli: Decide) -> No
     case = json.loads((CASES / "09-massachusetts-third-in-7-days.json").read_text())
     case["debtor"] = {"country": "US", "state": "NY", "postal_code": "10001"}
     decision = json.loads(decide_cli(case).output)
-    assert decision["profiles"] == ["US@2026.2", "US-MA@2026.1"]
+    assert decision["profiles"] == ["US@2026.2", "US-MA@2026.2", "ACCOUNT@2026.1"]
     assert decision["rule"] == "MA"

@@ -158,10 +158,10 @@ def test_site_profile_from_profiles_dir_without_code(decide_cli: Decide, tmp_pat
     for entry in case["history"]:
         entry["number"] = "+12125550100"
     without = json.loads(decide_cli(case).output)
-    assert without["allow"] is True and without["profiles"] == ["US@2026.2"]
+    assert without["allow"] is True and without["profiles"] == ["US@2026.2", "ACCOUNT@2026.1"]
     decision = json.loads(decide_cli(case, profiles_dir=site).output)
     assert (decision["allow"], decision["rule"]) == (False, "ACME-CAP")
-    assert decision["profiles"] == ["US@2026.2", "ACME@2026.1"]
+    assert decision["profiles"] == ["US@2026.2", "ACCOUNT@2026.1", "ACME@2026.1"]
     # 2026-07-03 is the observed Independence Day; 07-04 the day itself; Sunday 07-05 is a working day
     holiday = load_case("05b-seven-in-seven-debt-b")
     holiday["now"] = "2026-07-03T15:00:00Z"

@@ -54,7 +54,7 @@ def test_the_archive_holds_records_transcripts_and_recordings_with_a_true_manife
         manifest_text = archive.read("manifest.json").decode()
     transcripts = {n for n in names if n.startswith("transcripts/")}
     assert len(transcripts) == 2 * EXPECTED["transcripts"] and len(wavs) == EXPECTED["recordings"]
-    assert names == {"calls.csv", "manifest.json"} | transcripts | set(wavs)
+    assert names == {"calls.csv", "plans.csv", "manifest.json"} | transcripts | set(wavs)
 
     assert [r["attempt_id"] for r in rows] == [str(i) for i in range(1, 8)]
     by_account = {(r["account_ref"], r["attempt_no"]): r for r in rows}
@@ -184,9 +184,9 @@ def test_an_empty_campaign_exports_a_header_and_a_manifest(empty: Site, tmp_path
         "recordings": 0,
         "missing_recordings": 0,
         "changed_recordings": 0,
-        "files": 2,
+        "files": 3,
     }
     with zipfile.ZipFile(out) as archive:
-        assert sorted(archive.namelist()) == ["calls.csv", "manifest.json"]
+        assert sorted(archive.namelist()) == ["calls.csv", "manifest.json", "plans.csv"]
         assert _rows(archive) == []
     assert verify(out) == []

@@ -115,7 +115,7 @@ def test_plan_queues_allowed_calls_and_explains_the_rest(url: str) -> None:
     decided = {(s, a, r) for s, a, r, _ in audit}
     assert ("account:ok", "policy.allow", "ALLOW") in decided
     assert ("account:no-consent", "policy.deny", "T1") in decided
-    assert all(v == {"US": "2026.2"} for s, _, _, v in audit if s != "account:nowhere")
+    assert all(v == {"US": "2026.2", "ACCOUNT": "2026.1"} for s, _, _, v in audit if s != "account:nowhere")
     again = _plan(url, T0)  # already queued: nothing new
     assert again["ok"].rule == "QUEUED" and len(_attempts(url)) == 2
 
