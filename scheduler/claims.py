@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scheduler.db import create_engine, session_factory
-from scheduler.models import Attempt, AuditEntry
+from scheduler.models import Attempt, AuditEntry, Campaign
 from scheduler.vocabulary import AttemptState, Disposition
 
 LIVE = (AttemptState.claimed.value, AttemptState.dialing.value)
@@ -128,8 +128,11 @@ class ClaimStore:
         self._sessions = session_factory(engine)
 
     def _due(self, now: dt.datetime, limit: int, campaign_id: int | None) -> sa.Select[Attempt]:
+        backing_off = sa.select(Campaign.id).where(Campaign.backoff_until > now)
         query = sa.select(Attempt).where(
-            Attempt.state == AttemptState.queued.value, Attempt.scheduled_at <= now
+            Attempt.state == AttemptState.queued.value,
+            Attempt.scheduled_at <= now,
+            Attempt.campaign_id.not_in(backing_off),  # local failures: the campaign waits (lifecycle.py)
         )
         if campaign_id is not None:
             query = query.where(Attempt.campaign_id == campaign_id)

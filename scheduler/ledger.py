@@ -113,6 +113,9 @@ class CampaignInfo:
     voicemail_policy: str
     state: str
     created_at: dt.datetime
+    state_reason: str | None = None  # why it paused (itself, after local failures, or by whom)
+    failure_streak: int = 0  # local failures in a row (scheduler.lifecycle)
+    backoff_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,9 @@ from scheduler.policy.wallclock import day_start, zone
 UNUSABLE_STATUS = frozenset({"invalid", "vacant", "out_of_service", "suppressed"})
 STOP_ACCOUNT = frozenset({"paid", "disputed", "closed"})
 LIVE_STATES = ("queued", "claimed", "dialing")
-NOT_COUNTED = frozenset({"trunk_failure"})  # never counted against the debtor
+# never counted against the debtor's attempt budget (a trunk failure may still count in the compliance
+# history: see scheduler.policy.ledger_cases); not_placed never left the host
+NOT_COUNTED = frozenset({"trunk_failure", "not_placed"})
 SUPPRESS = frozenset({"vacant", "out_of_service"})
 # retried at once: on another number, or the policy decides (trunk failures are not the debtor's doing)
 AT_ONCE = frozenset({"trunk_failure", "vacant", "out_of_service", "wrong_party", "opt_out"})
@@ -67,11 +69,14 @@ class RetryPolicy:
         return cls(**known)
 
     def not_before(
-        self, last: Attempt, zones: tuple[str, ...], callback: dt.datetime | None
+        self, last: Attempt, zones: tuple[str, ...], callback: dt.datetime | None, streak: int = 1
     ) -> dt.datetime | None:
-        """The earliest retry after `last`; None: never (on this account, until someone reviews it)."""
+        """The earliest retry after `last`; None: never (on this account, until someone reviews it).
+        `streak`: attempts in a row not placed through our own fault (each doubles the wait)."""
         ended = last.ended_at or last.dialing_at or last.scheduled_at
         disposition = last.disposition or last.result or ""
+        if disposition == "not_placed":  # never sooner than a normal retry, later with every failure
+            return ended + dt.timedelta(hours=self.no_answer_hours) * 2 ** max(0, min(streak, 10) - 1)
         if disposition == "busy":
             return ended + dt.timedelta(minutes=self.busy_minutes)
         if disposition in ("voicemail_left",):
@@ -256,7 +261,8 @@ class Planner:
         start = now
         if last is not None:
             zones = tuple(numbers[0].area_code_zones or ())
-            not_before = retry.not_before(last, zones, callback)
+            streak = _not_placed_streak(session, account.id) if last.disposition == "not_placed" else 1
+            not_before = retry.not_before(last, zones, callback, streak)
             if not_before is None:
                 return PlanRow(
                     ref, None, False, "REVIEW", f"last outcome {last.disposition}: needs review", None
@@ -313,6 +319,22 @@ def _sooner(a: Decision, b: Decision) -> bool:
     if a.next_allowed_at is None:
         return False
     return b.next_allowed_at is None or a.next_allowed_at < b.next_allowed_at
+
+
+def _not_placed_streak(session: Session, account_id: int) -> int:
+    """How many of the account's latest ended attempts in a row were not placed (local failures)."""
+    recent = session.scalars(
+        sa.select(Attempt.disposition)
+        .where(Attempt.account_id == account_id, Attempt.state.in_(("done", "interrupted")))
+        .order_by(Attempt.id.desc())
+        .limit(10)
+    )
+    streak = 0
+    for disposition in recent:
+        if disposition != "not_placed":
+            break
+        streak += 1
+    return max(1, streak)
 
 
 def _last_attempts(session: Session, account_ids: list[int]) -> dict[int, Attempt]:

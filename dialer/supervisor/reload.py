@@ -1,11 +1,10 @@
-"""What SIGHUP reloads: the policy profiles (effective at the next claim) and the call scripts (checked
-here; the call workers load them, so they are recycled once their live calls have ended)."""
+"""What SIGHUP reloads: the policy profiles (effective at the next claim). The call scripts are checked by
+`preflight` (a campaign whose script broke is paused); the workers load them, so they are recycled once
+their live calls have ended."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -32,19 +31,3 @@ def counting_gate(profiles: ProfileSet, metrics: Metrics) -> Gate:
         return verdict
 
     return counted
-
-
-def check_scripts(scripts: Iterable[str], settings: Any) -> list[str]:
-    """Load every named script the way a session does; the problems found (file and line), if any."""
-    from dialogue.engines import resolve_script
-    from dialogue.interfaces import DialogueError
-    from dialogue.script import load_script
-
-    base = settings.config_path.parent if settings.config_path is not None else None
-    problems = []
-    for name in sorted(set(scripts)):
-        try:
-            load_script(resolve_script(name, settings.dialogue, base))
-        except (DialogueError, OSError, ValueError) as exc:
-            problems.append(f"{name}: {exc}")
-    return problems
