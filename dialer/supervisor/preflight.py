@@ -43,7 +43,60 @@ def script_problem(name: str, settings: Any) -> str:
             f"script {name!r} has {len(findings)} error(s), first {findings[0]}: "
             f"fix them (dialer script validate {name}; dialer script lint {name})"
         )
-    return ""
+    speech = language_problem(script.language, settings)
+    return f"script {name!r} speaks {script.language!r}, but {speech}" if speech else ""
+
+
+def language_problem(language: str, settings: Any) -> str:
+    """ "" when a recognizer and a voice for `language` are configured and installed; else what is not."""
+    return _recognizer_problem(language, settings) or _voice_problem(language, settings.voice)
+
+
+def _recognizer_problem(language: str, settings: Any) -> str:
+    import importlib.util
+
+    voice = settings.voice
+    if voice.asr_engine == "scripted":
+        return ""
+    if voice.asr_engine == "whisper":
+        if importlib.util.find_spec("faster_whisper") is None:
+            return "faster-whisper is not installed: pip install 'reminder-dialer[speech]'"
+        model = voice.whisper_model_path
+        if model and not Path(model).is_dir():
+            return f"the whisper model {model} is not installed: set voice.whisper_model_path to a model dir"
+        if language != "en" and (not model or Path(model).name.endswith(".en")):
+            return (
+                f"the whisper model {Path(model).name if model else 'tiny.en'} knows English only: set "
+                "voice.whisper_model_path to a multilingual model, or voice.asr_engine = vosk with a "
+                f"{language} model (dialer models list)"
+            )
+        return ""
+    if voice.asr_engine == "vosk":
+        from voice.engines import _vosk_language, resolve_vosk_model
+        from voice.errors import ModelNotInstalled
+
+        try:
+            resolve_vosk_model(voice.vosk_model, settings.path(voice.models_dir, "models"))
+        except ModelNotInstalled as exc:
+            return str(exc)
+        if _vosk_language(voice.vosk_model) != language:
+            return f"the Vosk model {voice.vosk_model} is not a {language} model: dialer models list"
+        return ""
+    return f"the recognizer {voice.asr_engine!r} is unknown: set voice.asr_engine to whisper or vosk"
+
+
+def _voice_problem(language: str, voice: Any) -> str:
+    import shutil
+
+    for engine in voice.tts_engines:
+        if engine == "silence" or (engine == "edge" and language in voice.edge_voices):
+            return ""
+        if engine == "espeak" and language in voice.espeak_voices and shutil.which("espeak-ng"):
+            return ""
+    return (
+        f"no configured voice speaks {language!r} ({', '.join(voice.tts_engines)}): add one to "
+        "voice.edge_voices or voice.espeak_voices (with espeak-ng installed)"
+    )
 
 
 def caller_id_problems(pool: Iterable[str], owned: Iterable[str] = ()) -> list[str]:

@@ -94,13 +94,16 @@ def test_commands_refuse_a_database_without_schema(env: dict[str, str]) -> None:
 
 def test_campaign_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
     assert run(env, "db", "upgrade").exit_code == 0
+    # the default recognizer (whisper tiny.en) hears English only: a Chinese script is refused, saying so
+    zh = run(env, "campaign", "create", "june", "--script", "reminder-zh")
+    assert zh.exit_code == 1 and "knows English only" in zh.stderr
     created = run(
         env,
         "campaign",
         "create",
         "june",
         "--script",
-        "reminder-zh",
+        "reminder-en",
         "--profiles",
         "US,us-ma",
         "--window-from",
@@ -120,7 +123,7 @@ def test_campaign_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
     assert run(env, "import", str(calls), "--campaign", "june", "--json").exit_code == 0
 
     shown = json.loads(run(env, "campaign", "show", "june", "--json").stdout)
-    assert shown["profiles"] == ["US", "US-MA"] and shown["script"] == "reminder-zh"
+    assert shown["profiles"] == ["US", "US-MA"] and shown["script"] == "reminder-en"
     assert (shown["window_from"], shown["window_to"], shown["state"]) == ("09:00", "20:00", "draft")
     assert shown["accounts"] == 1 and shown["amount_due"] == {"USD": "10.50"}
     assert shown["imports"][0]["quality"]["numbers_valid"] == 1
