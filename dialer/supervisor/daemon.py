@@ -31,13 +31,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from dialer.logs import mask_number
-from dialer.settings import Settings
+from dialer.settings import Settings, site_path
 from dialer.sip.interfaces import CallRequest, CallResult, EngineError
 from dialer.sip.workers import WorkerPool
 from dialer.supervisor.callspec import (
@@ -115,7 +114,7 @@ class Supervisor:
             raise SupervisorError(str(exc)) from exc
         try:
             self.profile: Profile = load_for_settings(
-                Path(settings.sip.profile), settings.sip.secrets_file, environ
+                site_path(settings, settings.sip.profile), settings.sip.secrets_file, environ
             )
         except Exception as exc:  # ProfileError names file, line and field (never the secret)
             raise SupervisorError(str(exc)) from exc

@@ -123,12 +123,11 @@ def caller_id_problems(pool: Iterable[str], owned: Iterable[str] = ()) -> list[s
 def owned_numbers(settings: Any) -> tuple[str, ...]:
     """The numbers the trunk profile says the operator owns (its caller_id and owned_numbers); () when
     the profile names none or cannot be read here (`dialer run` refuses a bad profile on its own)."""
+    from dialer.settings import site_path
     from sip_config.loader import load_profile
 
-    base = settings.config_path.resolve().parent if settings.config_path is not None else Path.cwd()
-    path = Path(settings.sip.profile)
     try:
-        profile = load_profile(path if path.is_absolute() else base / path, resolve=False)
+        profile = load_profile(site_path(settings, settings.sip.profile), resolve=False)
     except Exception:
         return ()
     if not profile.owned_numbers:

@@ -59,17 +59,21 @@ def test_init_writes_every_setting_with_its_description_and_creates_the_database
         if description:
             assert f"# {description}" in text
     parsed = tomllib.loads(text)
-    assert parsed == {"data_dir": "data", **{s: {} for s in parsed if s != "data_dir"}}
+    site = {"sip": {"profile": "sip/loopback.yaml"}, "dialogue": {"scripts_dir": "scripts"}}
+    assert parsed == {"data_dir": "data", **{s: {} for s in parsed if s != "data_dir"}, **site}
+    assert (target / "scripts" / "reminder-en" / "domain.yml").is_file()  # the site's own copies
+    assert (target / "sip" / "loopback.yaml").is_file()
     # the commented-out values are the real defaults: uncommented, they validate to the same settings
     uncommented = "\n".join(
         line[2:] if re.match(r"# [A-Za-z_]\w* = ", line) and "(unset)" not in line else line
         for line in text.splitlines()
     )
     explicit = Settings.model_validate(tomllib.loads(uncommented))
-    assert explicit.model_dump(exclude={"data_dir"}) == Settings().model_dump(exclude={"data_dir"})
+    own = {"data_dir": True, "sip": {"profile"}, "dialogue": {"scripts_dir"}}
+    assert explicit.model_dump(exclude=own) == Settings().model_dump(exclude=own)
     settings = load_settings(target / "dialer.toml", environ={})
     assert settings.data_dir == (target / "data").resolve()
-    assert settings.model_dump(exclude={"data_dir"}) == Settings().model_dump(exclude={"data_dir"})
+    assert settings.model_dump(exclude=own) == Settings().model_dump(exclude=own)
     assert migrations.is_current(settings.database_url)
     again = run({"DIALER_CONFIG": ""}, "init", str(target))
     assert again.exit_code == 1 and "--force" in again.stderr
