@@ -143,9 +143,9 @@ def init_cmd(directory: Path, force: bool) -> None:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from scheduler.read_models import display_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return display_url(url)
 
 
 @click.group("db")

@@ -30,9 +30,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy.engine import Engine
-
 from dialer.settings import Settings
+from scheduler.db import Engine
 from scheduler.importing.values import neutralize
 from scheduler.ledger import AuditRecord, CampaignInfo
 from scheduler.report_records import (

@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from dialer.results import interrupted_outcome, to_outcome
 from dialer.session.report import SessionReport
 from dialer.sip.interfaces import CallResult
 from dialer.supervisor.metrics import Metrics
 from scheduler import supervision as ledger_ops
 from scheduler.claims import ClaimStore
+from scheduler.db import Engine
 from scheduler.ledger import InvalidValue
 from scheduler.lifecycle import Failure, Lifecycle
 from scheduler.outcomes import CallOutcome

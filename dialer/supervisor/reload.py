@@ -1,16 +1,14 @@
-"""What SIGHUP reloads: the policy profiles (effective at the next claim). The call scripts are checked by
-`preflight` (a campaign whose script broke is paused); the workers load them, so they are recycled once
-their live calls have ended."""
+"""What SIGHUP reloads: the policy profiles (effective at the next claim). The call scripts are checked
+(`preflight`; a broken one keeps the running workers and is logged); the workers load them, so they are
+recycled once their live calls have ended."""
 
 from __future__ import annotations
 
 import datetime as dt
-
-from sqlalchemy.orm import Session
+from typing import Any
 
 from dialer.supervisor.metrics import Metrics
 from scheduler.claims import Gate, Verdict
-from scheduler.models import Attempt
 from scheduler.planner import policy_gate
 from scheduler.policy import ProfileSet, load_profiles
 
@@ -24,7 +22,7 @@ def counting_gate(profiles: ProfileSet, metrics: Metrics) -> Gate:
     """The policy gate of the planner, counting denials by rule for the metrics endpoint."""
     gate = policy_gate(profiles)
 
-    def counted(session: Session, attempt: Attempt, now: dt.datetime) -> Verdict:
+    def counted(session: Any, attempt: Any, now: dt.datetime) -> Verdict:
         verdict: Verdict = gate(session, attempt, now)
         if not verdict.allow:
             metrics.denials.labels(rule=verdict.rule).inc()
