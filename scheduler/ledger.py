@@ -77,6 +77,10 @@ class InvalidValue(LedgerError, ValueError):
     pass
 
 
+class AccountsElsewhere(Conflict):
+    """An import would move accounts out of another campaign without being asked to (--move)."""
+
+
 class BackendError(LedgerError):
     pass
 
@@ -181,6 +185,7 @@ class ImportHeader:
     filename: str
     sha256: str
     dry_run: bool = False
+    move: bool = False  # accounts found in another campaign move into this one (else: AccountsElsewhere)
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,7 @@ class ImportCounts:
     suppressed: int = 0
     duplicates: int = 0
     numbers_suppressed: int = 0
+    moved: int = 0  # of `updated`: accounts moved here from another campaign
 
 
 @dataclass(frozen=True)

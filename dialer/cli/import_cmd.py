@@ -47,6 +47,14 @@ def open_ledger(app: AppContext) -> SqlLedger:
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object with the counts, nothing else")
 @click.option("--create", is_flag=True, help="create the campaign with default settings if it does not exist")
+@click.option(
+    "--map",
+    "columns",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help='name a column the importer does not know, e.g. --map "amount=Amount Owed" (repeatable)',
+)
+@click.option("--move", is_flag=True, help="move accounts that are in another campaign into this one")
 @pass_app
 def import_cmd(
     app: AppContext,
@@ -58,6 +66,8 @@ def import_cmd(
     errors_path: Path | None,
     as_json: bool,
     create: bool,
+    columns: tuple[str, ...],
+    move: bool,
 ) -> None:
     """Import a call list (CSV or XLSX) into a campaign.
 
@@ -77,6 +87,11 @@ def import_cmd(
         try:
             ledger.get_campaign(campaign_name)
         except CampaignNotFound:
+            if dry_run:
+                raise click.ClickException(
+                    f"no campaign named {campaign_name!r}, and a dry run creates nothing: create it with "
+                    f"`dialer campaign create {campaign_name}` first"
+                ) from None
             if not create:
                 raise click.ClickException(
                     f"no campaign named {campaign_name!r}: create it with "
@@ -84,7 +99,12 @@ def import_cmd(
                 ) from None
             ledger.create_campaign(CampaignSpec(name=campaign_name))
         options = ImportOptions(
-            campaign_name, region.upper() if region else None, currency.upper() if currency else None, dry_run
+            campaign_name,
+            region.upper() if region else None,
+            currency.upper() if currency else None,
+            dry_run,
+            columns=columns,
+            move=move,
         )
         _run(ledger, file, options, errors_path, as_json)
     finally:
@@ -160,8 +180,10 @@ def _report(
     console = Console()
     title = f"import batch {summary['batch']}" + (" (dry run: nothing written)" if dry_run else "")
     table = Table(title=title, show_header=False)
-    for key in ("rows", "imported", "updated", "rejected", "suppressed", "duplicates"):
+    for key in ("rows", "imported", "updated", "unchanged", "rejected", "suppressed", "duplicates"):
         table.add_row(key, str(summary[key]))
+    if summary.get("moved"):
+        table.add_row("moved from other campaigns", str(summary["moved"]))
     table.add_row(
         "numbers valid / invalid", f"{quality.get('numbers_valid', 0)} / {quality.get('numbers_invalid', 0)}"
     )
