@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 
@@ -161,13 +161,20 @@ def _run(
         if errors_handle is not None and not errors_handle.closed:
             errors_handle.close()
     if as_json:
-        click.echo(json.dumps(result.summary()))
+        click.echo(json.dumps(result.report()))
         return
-    _report(result.summary(), result.quality, shown, errors_path, options.dry_run)
+    _report(result.report(), result.quality, shown, errors_path, options.dry_run)
+
+
+NOTES = (
+    ("extensions", "numbers with an extension (not dialled)"),
+    ("shared_numbers", "numbers shared by several debtors"),
+    ("never_callable_without_consent", "US cell numbers without consent (T1: never called as they stand)"),
+)
 
 
 def _report(
-    summary: dict[str, int],
+    summary: dict[str, Any],
     quality: dict[str, object],
     shown: list[ImportReject],
     errors_path: Path | None,
@@ -192,6 +199,13 @@ def _report(
         table.add_row("line types", ", ".join(f"{k} {v}" for k, v in line_types.items()))
     if quality.get("formula_cells"):
         table.add_row("formula cells neutralized", str(quality["formula_cells"]))
+    for key, label in NOTES:
+        note = summary.get(key) or {}
+        if note.get("rows"):
+            lines = ", ".join(str(n) for n in note["lines"][:10]) + (" ..." if note["rows"] > 10 else "")
+            table.add_row(label, f"{note['rows']} (lines {lines})")
+    if summary.get("ignored_columns"):
+        table.add_row("ignored columns", ", ".join(summary["ignored_columns"]))
     console.print(table)
     if shown:
         rejects = Table(title="rejected rows" + (" (first 10)" if summary["rejected"] > len(shown) else ""))

@@ -86,6 +86,7 @@ def _recognizer_problem(language: str, settings: Any) -> str:
 
 
 def _voice_problem(language: str, voice: Any) -> str:
+    import importlib.util
     import shutil
 
     for engine in voice.tts_engines:
@@ -93,6 +94,8 @@ def _voice_problem(language: str, voice: Any) -> str:
             return ""
         if engine == "espeak" and language in voice.espeak_voices and shutil.which("espeak-ng"):
             return ""
+        if engine == "piper" and language == "en" and importlib.util.find_spec("piper") is not None:
+            return ""  # the piper wheel's own voice is English
     return (
         f"no configured voice speaks {language!r} ({', '.join(voice.tts_engines)}): add one to "
         "voice.edge_voices or voice.espeak_voices (with espeak-ng installed)"

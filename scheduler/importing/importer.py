@@ -58,6 +58,14 @@ class ImportResult:
             "moved": c.moved,  # of the updated: accounts moved here from another campaign (--move)
         }
 
+    def report(self) -> dict[str, Any]:
+        """The summary with what deserves a look: extensions, numbers several debtors share, rows the
+        jurisdiction will not allow as they stand (counts and line numbers), and the ignored columns."""
+        notes = {
+            k: self.quality[k] for k in ("extensions", "shared_numbers", "never_callable_without_consent")
+        }
+        return {**self.summary(), **notes, "ignored_columns": list(self.source.get("ignored_columns", []))}
+
 
 class CallListFile:
     """An opened call list whose header has been found and checked (ImportFileError otherwise)."""

@@ -41,6 +41,7 @@ class CheckedNumber:
     line_type: str
     region: str | None
     zones: tuple[str, ...]
+    extension: bool = False  # written with an extension the bot cannot dial (reported, number kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,8 @@ def check_number(text: str, default_region: str | None) -> CheckedNumber | BadNu
     zones = tuple(z for z in _zones(number, kind) if z != _UNKNOWN_ZONE)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     line_type = _LINE_TYPES.get(kind, LineType.unknown).value
-    return CheckedNumber(e164, line_type, None if region == _NON_GEOGRAPHIC else region, zones)
+    region = None if region == _NON_GEOGRAPHIC else region
+    return CheckedNumber(e164, line_type, region, zones, bool(number.extension))
 
 
 _NANP = re.compile(r"^(\+?1[\s.-]*)?\(?([2-9]\d\d)\)?[\s.-]*([2-9]\d\d)[\s.-]*(\d{4})$")

@@ -95,3 +95,37 @@ def test_session_failing_after_the_invite_rings_once_and_counts(
     state, reason, _ = campaign_state(ledger_url)
     assert state == "paused" and reason is not None and "ScriptError" in reason
     assert summary(out)["paused"] == {"sup": reason}
+
+
+def test_unusable_recordings_directory_places_no_call(
+    tmp_path: Path, procs: Procs, shared_dir: Path, callee_wav: Path, daemons: list[Daemon]
+) -> None:
+    """The recordings folder cannot be made (here: a file stands in its way, as a full or read-only disk
+    would refuse it): no call without its recording, not_placed with the cause, the campaign paused."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    seed_campaign(url, 2)
+    (tmp_path / "data" / "recordings").mkdir(parents=True)
+    (tmp_path / "data" / "recordings" / "sup").write_text("in the way")
+    ports = free_ports()
+    peer = start_peer(procs, shared_dir, tmp_path, ports, callee_wav, seconds=60)
+    daemon = make_daemon(tmp_path, url, ports, DIALER_SCHEDULER__PAUSE_AFTER_FAILURES="2")
+    daemons.append(daemon)
+    daemon.start("--until-idle", "--json", "--campaign", "sup")
+    code, out = daemon.finish(timeout=90)
+    assert code == 0, daemon.text()[-3000:]
+    assert peer.invites() == {}
+    rows = attempts(url)
+    assert [a["disposition"] for a in rows if a["disposition"]] == ["not_placed", "not_placed"]
+    assert all("recordings directory" in str(a["cause"]) for a in rows if a["disposition"])
+    state, reason, _ = campaign_state(url)
+    assert state == "paused" and reason is not None and "recordings directory" in reason
+    assert summary(out)["not_placed"] == 2
+
+
+def test_a_paused_campaign_shows_in_the_metrics() -> None:
+    from dialer.supervisor.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.campaign_paused("sup", "paused after 5 local failures in a row; last: FileNotFoundError")
+    text = metrics.render().decode()
+    assert 'dialer_campaign_paused{campaign="sup",reason="paused after 5 local failures' in text

@@ -54,3 +54,24 @@ def test_map_names_a_column_and_a_missing_one_lists_the_accepted_names(dialer: A
     assert summary["imported"] == 3
     bad = dialer("import", path, "--campaign", "c", "--map", "amout=Amount Owed")
     assert bad.exit_code == 2 and "use FIELD=HEADER" in bad.stderr
+
+
+def test_extensions_shared_numbers_consent_and_ignored_columns_are_reported(dialer: Any, lists: Any) -> None:
+    header = ["account", "customer id", "name", "phone", "amount", "due_date", "consent_date", "Notes"]
+    rows = [
+        ["A1", "D1", "Ann Lee", "+1 212 555 0101", "10", "2026-12-05", "2026-01-02", "x"],
+        ["A2", "D2", "Bo Chan", "+1 212 555 0101", "10", "2026-12-05", "2026-01-02", "y"],  # D1's number
+        ["A3", "D3", "Cy Diaz", "+1 212 555 0103 ext. 12", "10", "2026-12-05", "2026-01-02", ""],
+        ["A4", "D4", "Di Eng", "+1 808 555 0104", "10", "2026-12-05", "", ""],  # no consent: T1
+    ]
+    summary = dialer.json(
+        "import", str(lists.csv("notes.csv", rows, header=header)), "--campaign", "c", "--create"
+    )
+    assert summary["imported"] == 4
+    assert summary["shared_numbers"] == {"rows": 1, "lines": [3]}
+    assert summary["extensions"] == {"rows": 1, "lines": [4]}
+    assert summary["never_callable_without_consent"] == {"rows": 1, "lines": [5]}
+    assert summary["ignored_columns"] == ["Notes"]
+    shown = dialer("import", str(lists.csv("notes.csv", rows, header=header)), "--campaign", "c")
+    assert "numbers shared by several debtors" in shown.stdout and "(lines 3)" in shown.stdout
+    assert "ignored columns" in shown.stdout and "Notes" in shown.stdout
