@@ -45,7 +45,7 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class GateVerdict:
     """A gate's answer for one attempt (the policy decision, reduced to what a claim needs)."""
 
     allow: bool
@@ -56,7 +56,7 @@ class Verdict:
 
 
 # A gate decides, inside the claiming transaction, whether an attempt may be dialled now.
-Gate = Callable[[Session, Attempt, dt.datetime], Verdict]
+Gate = Callable[[Session, Attempt, dt.datetime], GateVerdict]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ def claims_engine(url: str) -> Engine:
 
 
 def audit_verdict(
-    session: Session, subject: str, verdict: Verdict, at: dt.datetime, actor: str, **detail: object
+    session: Session, subject: str, verdict: GateVerdict, at: dt.datetime, actor: str, **detail: object
 ) -> None:
     """Append one decision (allow or deny) to the audit log with its rule and profile versions."""
     versions = dict(label.split("@", 1) for label in verdict.profiles if "@" in label)
@@ -240,7 +240,7 @@ class ClaimStore:
                     row.lease_expires_at = None
                     counts["interrupted"] += 1
                     continue
-                verdict = self.gate(session, row, now) if self.gate else Verdict(True, "ALLOW")
+                verdict = self.gate(session, row, now) if self.gate else GateVerdict(True, "ALLOW")
                 if self.gate is not None:
                     audit_verdict(session, f"attempt:{row.id}", verdict, now, self.owner)
                 row.lease_owner, row.lease_expires_at, row.claimed_at = None, None, None
@@ -253,7 +253,7 @@ class ClaimStore:
         return Recovery(**counts)
 
 
-def _deny(row: Attempt, verdict: Verdict) -> None:
+def _deny(row: Attempt, verdict: GateVerdict) -> None:
     row.decision_rule = verdict.rule
     row.lease_owner, row.lease_expires_at, row.claimed_at = None, None, None
     if verdict.next_allowed_at is not None:

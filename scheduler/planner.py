@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from scheduler.claims import Verdict, audit_verdict
+from scheduler.claims import GateVerdict, audit_verdict
 from scheduler.models import Account, Attempt, Callback, Campaign, ContactNumber
 from scheduler.policy import CampaignLimits, Decision, ProfileSet, decide
 from scheduler.policy.ledger_cases import (
@@ -273,7 +273,7 @@ class Planner:
             case = build_case(start, bundle, number, ref, limits, explicit)
             decision = decide(case, self.profiles)
             if write:
-                verdict = Verdict(
+                verdict = GateVerdict(
                     decision.allow,
                     decision.rule,
                     decision.reason,
@@ -351,27 +351,27 @@ def _last_attempts(session: Session, account_ids: list[int]) -> dict[int, Attemp
 def policy_gate(profiles: ProfileSet) -> Any:
     """The claim-time check: the same engine, on the ledger's current facts for this attempt."""
 
-    def gate(session: Session, attempt: Attempt, now: dt.datetime) -> Verdict:
+    def gate(session: Session, attempt: Attempt, now: dt.datetime) -> GateVerdict:
         campaign = session.get(Campaign, attempt.campaign_id)
         account = session.get(Account, attempt.account_id)
         if campaign is None or account is None:
-            return Verdict(False, "DATA", "the attempt's campaign or account is gone")
+            return GateVerdict(False, "DATA", "the attempt's campaign or account is gone")
         if campaign.state == "paused":
-            return Verdict(False, "CAMPAIGN", "the campaign is paused", now + dt.timedelta(minutes=15))
+            return GateVerdict(False, "CAMPAIGN", "the campaign is paused", now + dt.timedelta(minutes=15))
         if campaign.state != "running":
-            return Verdict(False, "CAMPAIGN", f"the campaign is {campaign.state}")
+            return GateVerdict(False, "CAMPAIGN", f"the campaign is {campaign.state}")
         if account.status in STOP_ACCOUNT:
-            return Verdict(False, "ACCOUNT", f"the account is {account.status}")
+            return GateVerdict(False, "ACCOUNT", f"the account is {account.status}")
         if account.promised_until is not None and now.date() <= account.promised_until:
             resume = dt.datetime.combine(account.promised_until + dt.timedelta(days=1), dt.time(), dt.UTC)
-            return Verdict(False, "PROMISE", f"promise to pay until {account.promised_until}", resume)
+            return GateVerdict(False, "PROMISE", f"promise to pay until {account.promised_until}", resume)
         bundle = load_bundles(session, [account.debtor_id], now)[account.debtor_id]
         number = next((n for n in bundle.numbers if n.id == attempt.contact_number_id), None)
         if number is None or number.status in UNUSABLE_STATUS or number.suppressed_at is not None:
-            return Verdict(False, "NUMBERS", "the number is suppressed or invalid")
+            return GateVerdict(False, "NUMBERS", "the number is suppressed or invalid")
         limits = campaign_limits(campaign, abandoned_rate(session, campaign.id, now))
         case = build_case(now, bundle, number, account.account_ref, limits, tuple(campaign.profiles) or None)
         d = decide(case, profiles)
-        return Verdict(d.allow, d.rule, d.reason, d.next_allowed_at, d.profiles)
+        return GateVerdict(d.allow, d.rule, d.reason, d.next_allowed_at, d.profiles)
 
     return gate

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from dialer.supervisor.metrics import Metrics
-from scheduler.claims import Gate, Verdict
+from scheduler.claims import Gate, GateVerdict
 from scheduler.planner import policy_gate
 from scheduler.policy import ProfileSet, load_profiles
 
@@ -22,8 +22,8 @@ def counting_gate(profiles: ProfileSet, metrics: Metrics) -> Gate:
     """The policy gate of the planner, counting denials by rule for the metrics endpoint."""
     gate = policy_gate(profiles)
 
-    def counted(session: Any, attempt: Any, now: dt.datetime) -> Verdict:
-        verdict: Verdict = gate(session, attempt, now)
+    def counted(session: Any, attempt: Any, now: dt.datetime) -> GateVerdict:
+        verdict: GateVerdict = gate(session, attempt, now)
         if not verdict.allow:
             metrics.denials.labels(rule=verdict.rule).inc()
         return verdict

@@ -13,7 +13,7 @@ import phonenumbers
 
 from scheduler.importing.errors import RowError
 from scheduler.importing.headers import HeaderMap
-from scheduler.importing.phones import BadNumber, check_number
+from scheduler.importing.phones import NumberProblem, check_number
 from scheduler.importing.values import (
     FORMULA_PREFIXES,
     has_cjk,
@@ -237,7 +237,7 @@ class RowNormalizer:
             if not text:
                 continue
             checked = check_number(text, self.region)
-            if isinstance(checked, BadNumber):
+            if isinstance(checked, NumberProblem):
                 self.quality.numbers_invalid += 1
                 self.quality.invalid_reasons[checked.reason] += 1
                 problems.append(f"phone '{neutralize(text)}': {checked.reason}")
