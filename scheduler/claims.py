@@ -9,8 +9,10 @@
 
 PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` lets hosts claim side by side without waiting on each other.
 SQLite (one host): claims are serialized by BEGIN IMMEDIATE, the write lock taken at the start of the
-transaction (use `claims_engine`). Every later step is fenced: `start_dialing` and `complete` succeed only
-for the lease owner while the lease holds, so a host that lost its lease can neither dial nor overwrite.
+transaction (use `claims_engine`). A campaign backing off after local failures (`backoff_until`) is
+skipped until then (scheduler.lifecycle). Every later step is fenced: `start_dialing` and `complete`
+succeed only for the lease owner while the lease holds, so a host that lost its lease can neither dial
+nor overwrite.
 """
 
 from __future__ import annotations

@@ -4,9 +4,12 @@ For each open account it applies, in order: the account's state (paid, disputed:
 to pay (pause until the promised date has passed unpaid), work already queued, the shared attempt budget
 per debtor and debt, the retry strategy by cause of the last attempt, and then the policy engine for every
 usable number; the number that may be called soonest wins. Vacant and out-of-service numbers are
-suppressed; trunk failures are retried at once and never count against the debtor. A callback the consumer
-asked for is planned at the time asked; the policy engine decides it like any call, and a profile that
-grants the consent exception (Reg F 1006.14(b)(3)(i)) lets it through the frequency caps and locks.
+suppressed; trunk failures are retried at once (the trunk's back-off spaces them, scheduler.lifecycle)
+and never use the debtor's attempt budget, though one that may have rung counts in the compliance history.
+An attempt not placed through our own fault waits a normal retry, doubled for each such failure in a
+row. A callback the consumer asked for is planned at the time asked; the policy engine decides it like
+any call, and a profile that grants the consent exception (Reg F 1006.14(b)(3)(i)) lets it through the
+frequency caps and locks.
 """
 
 from __future__ import annotations
