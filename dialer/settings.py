@@ -137,3 +137,13 @@ def load_settings(config: Path | None = None, environ: dict[str, str] | None = N
         raise SettingsError(f"{source}: setting {where!r}: {first['msg']}") from exc
     data_dir = settings.data_dir if settings.data_dir.is_absolute() else base_dir / settings.data_dir
     return settings.model_copy(update={"data_dir": data_dir.resolve(), "config_path": path})
+
+
+def site_path(settings: Settings, value: str) -> Path:
+    """A path setting as the site means it: absolute as is; relative to dialer.toml's folder when the file
+    is there (a site made by `dialer init` runs from any directory), else to the working directory."""
+    path = Path(value)
+    if path.is_absolute() or settings.config_path is None:
+        return path
+    beside = settings.config_path.resolve().parent / path
+    return beside if beside.exists() else path

@@ -9,8 +9,10 @@
 
 PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` lets hosts claim side by side without waiting on each other.
 SQLite (one host): claims are serialized by BEGIN IMMEDIATE, the write lock taken at the start of the
-transaction (use `claims_engine`). Every later step is fenced: `start_dialing` and `complete` succeed only
-for the lease owner while the lease holds, so a host that lost its lease can neither dial nor overwrite.
+transaction (use `claims_engine`). A campaign backing off after local failures (`backoff_until`) is
+skipped until then (scheduler.lifecycle). Every later step is fenced: `start_dialing` and `complete`
+succeed only for the lease owner while the lease holds, so a host that lost its lease can neither dial
+nor overwrite.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scheduler.db import create_engine, session_factory
-from scheduler.models import Attempt, AuditEntry
+from scheduler.models import Attempt, AuditEntry, Campaign
 from scheduler.vocabulary import AttemptState, Disposition
 
 LIVE = (AttemptState.claimed.value, AttemptState.dialing.value)
@@ -45,7 +47,7 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class GateVerdict:
     """A gate's answer for one attempt (the policy decision, reduced to what a claim needs)."""
 
     allow: bool
@@ -56,7 +58,7 @@ class Verdict:
 
 
 # A gate decides, inside the claiming transaction, whether an attempt may be dialled now.
-Gate = Callable[[Session, Attempt, dt.datetime], Verdict]
+Gate = Callable[[Session, Attempt, dt.datetime], GateVerdict]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ def claims_engine(url: str) -> Engine:
 
 
 def audit_verdict(
-    session: Session, subject: str, verdict: Verdict, at: dt.datetime, actor: str, **detail: object
+    session: Session, subject: str, verdict: GateVerdict, at: dt.datetime, actor: str, **detail: object
 ) -> None:
     """Append one decision (allow or deny) to the audit log with its rule and profile versions."""
     versions = dict(label.split("@", 1) for label in verdict.profiles if "@" in label)
@@ -128,8 +130,11 @@ class ClaimStore:
         self._sessions = session_factory(engine)
 
     def _due(self, now: dt.datetime, limit: int, campaign_id: int | None) -> sa.Select[Attempt]:
+        backing_off = sa.select(Campaign.id).where(Campaign.backoff_until > now)
         query = sa.select(Attempt).where(
-            Attempt.state == AttemptState.queued.value, Attempt.scheduled_at <= now
+            Attempt.state == AttemptState.queued.value,
+            Attempt.scheduled_at <= now,
+            Attempt.campaign_id.not_in(backing_off),  # local failures: the campaign waits (lifecycle.py)
         )
         if campaign_id is not None:
             query = query.where(Attempt.campaign_id == campaign_id)
@@ -237,7 +242,7 @@ class ClaimStore:
                     row.lease_expires_at = None
                     counts["interrupted"] += 1
                     continue
-                verdict = self.gate(session, row, now) if self.gate else Verdict(True, "ALLOW")
+                verdict = self.gate(session, row, now) if self.gate else GateVerdict(True, "ALLOW")
                 if self.gate is not None:
                     audit_verdict(session, f"attempt:{row.id}", verdict, now, self.owner)
                 row.lease_owner, row.lease_expires_at, row.claimed_at = None, None, None
@@ -250,7 +255,7 @@ class ClaimStore:
         return Recovery(**counts)
 
 
-def _deny(row: Attempt, verdict: Verdict) -> None:
+def _deny(row: Attempt, verdict: GateVerdict) -> None:
     row.decision_rule = verdict.rule
     row.lease_owner, row.lease_expires_at, row.claimed_at = None, None, None
     if verdict.next_allowed_at is not None:

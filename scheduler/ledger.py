@@ -77,6 +77,10 @@ class InvalidValue(LedgerError, ValueError):
     pass
 
 
+class AccountsElsewhere(Conflict):
+    """An import would move accounts out of another campaign without being asked to (--move)."""
+
+
 class BackendError(LedgerError):
     pass
 
@@ -113,6 +117,9 @@ class CampaignInfo:
     voicemail_policy: str
     state: str
     created_at: dt.datetime
+    state_reason: str | None = None  # why it paused (itself, after local failures, or by whom)
+    failure_streak: int = 0  # local failures in a row (scheduler.lifecycle)
+    backoff_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,7 @@ class ImportHeader:
     filename: str
     sha256: str
     dry_run: bool = False
+    move: bool = False  # accounts found in another campaign move into this one (else: AccountsElsewhere)
 
 
 @dataclass(frozen=True)
@@ -193,6 +201,7 @@ class ImportCounts:
     suppressed: int = 0
     duplicates: int = 0
     numbers_suppressed: int = 0
+    moved: int = 0  # of `updated`: accounts moved here from another campaign
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,11 @@ class Campaign(Base):
     created_at: Mapped[dt.datetime] = _created()
     # 0005: language -> script, for a consumer who speaks another language: {"zh": "reminder-zh"}
     scripts_by_language: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # local failures (migration 0006): consecutive attempts not placed through our own fault, the back-off
+    # they earned, and why the campaign paused itself (shown by `campaign show`, the console, /metrics)
+    failure_streak: Mapped[int] = mapped_column(server_default="0")
+    backoff_until: Mapped[dt.datetime | None]
+    state_reason: Mapped[str | None] = mapped_column(sa.String(300))
 
 
 class ImportBatch(Base):
@@ -239,6 +244,21 @@ class Attempt(Base):
     opening_ms: Mapped[int | None]  # answer to the first audio of the opening
     number_status_evidence: Mapped[str | None] = mapped_column(sa.String(200))  # "sip 404", "SIT vacant"
     script: Mapped[str | None] = mapped_column(sa.String(100))  # 0005: not the campaign's (the language)
+    cause: Mapped[str | None] = mapped_column(
+        sa.String(200)
+    )  # why it was not placed (0006; no personal data)
+
+
+class TrunkHealth(Base):
+    """Consecutive failures of one trunk (408 without ringing, 5xx, no response) and its back-off, shared by
+    every host dialling through it (migration 0006). `trunk` "" is the default trunk."""
+
+    __tablename__ = "trunk_health"
+
+    trunk: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    failure_streak: Mapped[int] = mapped_column(default=0)
+    backoff_until: Mapped[dt.datetime | None]
+    last_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
 
 class Promise(Base):

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scheduler.db import session_factory
+from scheduler.lifecycle import trunk_backoff
 from scheduler.models import Attempt, Campaign
 from scheduler.vocabulary import AttemptState
 
@@ -73,6 +74,10 @@ class Pacer:
             trunk = row.trunk
             limits = self.limits_for(trunk)
             _lock(session, trunk)
+            backoff = trunk_backoff(session.connection(), trunk, now)
+            if backoff is not None:
+                why = f"trunk {trunk or 'default'}: backing off after failures ({backoff[1] or 'no answer'})"
+                return Pace(False, backoff[0], why)
             on_trunk = sa.select(Campaign.id).where(_trunk_filter(trunk))
             live = session.scalar(
                 sa.select(sa.func.count()).where(

@@ -4,7 +4,10 @@ For each open account it applies, in order: the account's state (paid, disputed:
 to pay (pause until the promised date has passed unpaid), work already queued, the shared attempt budget
 per debtor and debt, the retry strategy by cause of the last attempt, and then the policy engine for every
 usable number; the number that may be called soonest wins. Vacant and out-of-service numbers are
-suppressed; trunk failures are retried at once and never count against the debtor. A callback the consumer
+suppressed; trunk failures are retried at once (the trunk's back-off spaces them, scheduler.lifecycle)
+and never use the debtor's attempt budget, though one that may have rung counts in the compliance history.
+An attempt not placed through our own fault waits a normal retry, doubled for each such failure in a
+row. A callback the consumer
 asked for is planned at the time asked; the policy engine decides it like any call, and a profile that
 grants the consent exception (Reg F 1006.14(b)(3)(i)) lets it through the frequency caps and locks.
 Replies on record (attorney, bankruptcy, cease, deceased, dispute, language barrier) are the policy
@@ -22,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from scheduler.claims import Verdict, audit_verdict
+from scheduler.claims import GateVerdict, audit_verdict
 from scheduler.models import Account, Attempt, Callback, Campaign, ContactNumber, PaymentPlan
 from scheduler.plans import next_reminder
 from scheduler.policy import CampaignLimits, Decision, ProfileSet, decide
@@ -40,7 +43,9 @@ UNUSABLE_STATUS = frozenset({"invalid", "vacant", "out_of_service", "suppressed"
 # `dialer policy resolve` opens both
 STOP_ACCOUNT = frozenset({"paid", "disputed", "closed"})
 LIVE_STATES = ("queued", "claimed", "dialing")
-NOT_COUNTED = frozenset({"trunk_failure"})  # never counted against the debtor
+# never counted against the debtor's attempt budget (a trunk failure may still count in the compliance
+# history: see scheduler.policy.ledger_cases); not_placed never left the host
+NOT_COUNTED = frozenset({"trunk_failure", "not_placed"})
 SUPPRESS = frozenset({"vacant", "out_of_service"})
 # retried at once: on another number, or the policy decides (trunk failures are not the debtor's doing)
 AT_ONCE = frozenset({"trunk_failure", "vacant", "out_of_service", "wrong_party", "opt_out"})
@@ -77,11 +82,14 @@ class RetryPolicy:
         return cls(**known)
 
     def not_before(
-        self, last: Attempt, zones: tuple[str, ...], callback: dt.datetime | None
+        self, last: Attempt, zones: tuple[str, ...], callback: dt.datetime | None, streak: int = 1
     ) -> dt.datetime | None:
-        """The earliest retry after `last`; None: never (on this account, until someone reviews it)."""
+        """The earliest retry after `last`; None: never (on this account, until someone reviews it).
+        `streak`: attempts in a row not placed through our own fault (each doubles the wait)."""
         ended = last.ended_at or last.dialing_at or last.scheduled_at
         disposition = last.disposition or last.result or ""
+        if disposition == "not_placed":  # never sooner than a normal retry, later with every failure
+            return ended + dt.timedelta(hours=self.no_answer_hours) * 2 ** max(0, min(streak, 10) - 1)
         if disposition == "busy":
             return ended + dt.timedelta(minutes=self.busy_minutes)
         if disposition in ("voicemail_left",):
@@ -279,7 +287,8 @@ class Planner:
         start = max(now, reminder.due_from) if reminder is not None else now
         if last is not None:
             zones = tuple(numbers[0].area_code_zones or ())
-            not_before = retry.not_before(last, zones, callback)
+            streak = _not_placed_streak(session, account.id) if last.disposition == "not_placed" else 1
+            not_before = retry.not_before(last, zones, callback, streak)
             if not_before is None:
                 return PlanRow(
                     ref, None, False, "REVIEW", f"last outcome {last.disposition}: needs review", None
@@ -290,7 +299,7 @@ class Planner:
             case = build_case(start, bundle, number, ref, limits, explicit)
             decision = decide(case, self.profiles)
             if write:
-                verdict = Verdict(
+                verdict = GateVerdict(
                     decision.allow,
                     decision.rule,
                     decision.reason,
@@ -339,6 +348,22 @@ def _sooner(a: Decision, b: Decision) -> bool:
     return b.next_allowed_at is None or a.next_allowed_at < b.next_allowed_at
 
 
+def _not_placed_streak(session: Session, account_id: int) -> int:
+    """How many of the account's latest ended attempts in a row were not placed (local failures)."""
+    recent = session.scalars(
+        sa.select(Attempt.disposition)
+        .where(Attempt.account_id == account_id, Attempt.state.in_(("done", "interrupted")))
+        .order_by(Attempt.id.desc())
+        .limit(10)
+    )
+    streak = 0
+    for disposition in recent:
+        if disposition != "not_placed":
+            break
+        streak += 1
+    return max(1, streak)
+
+
 def _last_attempts(session: Session, account_ids: list[int]) -> dict[int, Attempt]:
     newest = (
         sa.select(Attempt.account_id, sa.func.max(Attempt.id).label("id"))
@@ -353,34 +378,34 @@ def _last_attempts(session: Session, account_ids: list[int]) -> dict[int, Attemp
 def policy_gate(profiles: ProfileSet) -> Any:
     """The claim-time check: the same engine, on the ledger's current facts for this attempt."""
 
-    def gate(session: Session, attempt: Attempt, now: dt.datetime) -> Verdict:
+    def gate(session: Session, attempt: Attempt, now: dt.datetime) -> GateVerdict:
         campaign = session.get(Campaign, attempt.campaign_id)
         account = session.get(Account, attempt.account_id)
         if campaign is None or account is None:
-            return Verdict(False, "DATA", "the attempt's campaign or account is gone")
+            return GateVerdict(False, "DATA", "the attempt's campaign or account is gone")
         if campaign.state == "paused":
-            return Verdict(False, "CAMPAIGN", "the campaign is paused", now + dt.timedelta(minutes=15))
+            return GateVerdict(False, "CAMPAIGN", "the campaign is paused", now + dt.timedelta(minutes=15))
         if campaign.state != "running":
-            return Verdict(False, "CAMPAIGN", f"the campaign is {campaign.state}")
+            return GateVerdict(False, "CAMPAIGN", f"the campaign is {campaign.state}")
         if account.status in STOP_ACCOUNT:
-            return Verdict(False, "ACCOUNT", f"the account is {account.status}")
+            return GateVerdict(False, "ACCOUNT", f"the account is {account.status}")
         reminder = None
         if account.promised_until is not None:  # a plan keeps the account promised until its last part
             days = RetryPolicy.from_dict(campaign.retry_policy or {}).plan_reminder_days
             reminder = next_reminder(session, account.id, now, days, exclude_attempt=attempt.id)
         if reminder is not None and (reminder.made or now < reminder.due_from):
             why = f"{reminder.describe()}: reminder " + ("made" if reminder.made else "not due yet")
-            return Verdict(False, "PLAN", why, None if reminder.made else reminder.due_from)
+            return GateVerdict(False, "PLAN", why, None if reminder.made else reminder.due_from)
         if reminder is None and account.promised_until is not None and now.date() <= account.promised_until:
             resume = dt.datetime.combine(account.promised_until + dt.timedelta(days=1), dt.time(), dt.UTC)
-            return Verdict(False, "PROMISE", f"promise to pay until {account.promised_until}", resume)
+            return GateVerdict(False, "PROMISE", f"promise to pay until {account.promised_until}", resume)
         bundle = load_bundles(session, [account.debtor_id], now)[account.debtor_id]
         number = next((n for n in bundle.numbers if n.id == attempt.contact_number_id), None)
         if number is None or number.status in UNUSABLE_STATUS or number.suppressed_at is not None:
-            return Verdict(False, "NUMBERS", "the number is suppressed or invalid")
+            return GateVerdict(False, "NUMBERS", "the number is suppressed or invalid")
         limits = campaign_limits(campaign, abandoned_rate(session, campaign.id, now))
         case = build_case(now, bundle, number, account.account_ref, limits, tuple(campaign.profiles) or None)
         d = decide(case, profiles)
-        return Verdict(d.allow, d.rule, d.reason, d.next_allowed_at, d.profiles)
+        return GateVerdict(d.allow, d.rule, d.reason, d.next_allowed_at, d.profiles)
 
     return gate

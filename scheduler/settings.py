@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -28,3 +30,34 @@ class SchedulerSettings(BaseModel):
     trunk_calls_per_second: float = Field(default=5.0, gt=0, description="default call starts per second")
     retention_days: int = Field(default=1826, ge=1, description="keep recordings, transcripts (CN C6: 5 y)")
     daily_summary_hour_utc: int = Field(default=6, ge=0, le=23)
+    pause_after_failures: int = Field(
+        default=5, ge=1, description="consecutive local failures after which a campaign pauses itself"
+    )
+    failure_backoff_seconds: float = Field(
+        default=30.0, gt=0, description="first back-off after a local failure (doubles per failure)"
+    )
+    trunk_backoff_seconds: float = Field(
+        default=2.0, gt=0, description="first back-off after a trunk failure (doubles per failure)"
+    )
+    backoff_max_seconds: float = Field(default=1800.0, gt=0, description="longest back-off")
+
+    def backoff(self) -> Backoff:
+        return Backoff(
+            self.pause_after_failures,
+            self.failure_backoff_seconds,
+            self.trunk_backoff_seconds,
+            self.backoff_max_seconds,
+        )
+
+
+class Backoff(NamedTuple):
+    """How local and trunk failures slow a campaign down and when it stops (scheduler.lifecycle)."""
+
+    pause_after: int = 5
+    local_seconds: float = 30.0
+    trunk_seconds: float = 2.0
+    max_seconds: float = 1800.0
+
+    def delay(self, first: float, streak: int) -> float:
+        """first, 2 first, 4 first ... for the 1st, 2nd, 3rd failure in a row, at most max_seconds."""
+        return min(self.max_seconds, first * 2 ** max(0, min(streak, 30) - 1))

@@ -129,6 +129,10 @@ class SqlLedger:
             if target not in CAMPAIGN_TRANSITIONS[current]:
                 raise L.InvalidTransition(f"campaign {name!r} is {current}: it cannot become {target}")
             row.state = target.value
+            if target == CampaignState.running:  # a fresh start: the failure streak and back-off end
+                row.state_reason, row.failure_streak, row.backoff_until = None, 0, None
+            elif target == CampaignState.paused:
+                row.state_reason = f"paused by {actor}"
             if target == CampaignState.stopped:
                 s.execute(
                     sa.update(Attempt)
@@ -626,6 +630,9 @@ def _campaign(c: Campaign) -> L.CampaignInfo:
         c.voicemail_policy,
         c.state,
         c.created_at,
+        c.state_reason,
+        c.failure_streak or 0,
+        c.backoff_until,
     )
 
 

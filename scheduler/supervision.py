@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -35,6 +36,26 @@ def campaign_scripts(engine: Engine, ids: Sequence[int] | None) -> dict[str, str
         query = query.where(Campaign.id.in_(ids))
     with engine.connect() as conn:
         return {str(n): str(s) for n, s in conn.execute(query).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class RunningCampaign:
+    id: int
+    name: str
+    script: str
+    caller_id_pool: tuple[str, ...]
+
+
+def running_campaigns(engine: Engine, ids: Sequence[int] | None) -> list[RunningCampaign]:
+    """The running campaigns (all, or the selected ones) with what the pre-flight checks need."""
+    query = sa.select(Campaign.id, Campaign.name, Campaign.script, Campaign.caller_id_pool).where(
+        Campaign.state == "running"
+    )
+    if ids:
+        query = query.where(Campaign.id.in_(ids))
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(Campaign.id)).all()
+    return [RunningCampaign(int(i), str(n), str(s), tuple(p or ())) for i, n, s, p in rows]
 
 
 def pending_work(engine: Engine, ids: Sequence[int] | None, now: dt.datetime) -> int:

@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from scheduler.db import session_factory
 from scheduler.ledger import BackendError, InvalidValue, NotFound
-from scheduler.models import Account, Attempt, Campaign, Promise, utcnow
+from scheduler.models import Account, Attempt, AuditEntry, Campaign, Promise, utcnow
 from scheduler.operators import WebhookDelivery, WebhookSubscription
 
-EVENTS = ("promise_to_pay", "opt_out")
+EVENTS = ("promise_to_pay", "opt_out", "campaign_paused")
 MAX_ATTEMPTS = 8
 BASE_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(hours=1)
@@ -210,6 +210,20 @@ class WebhookOutbox:
                 key = f"opt_out:{a.id}"
                 data = {"attempt_id": a.id, "account_ref": ref, "campaign": campaign}
                 yield key, "opt_out", _envelope(key, "opt_out", a.ended_at or a.created_at, data)
+        if "campaign_paused" in sub.events:  # by an operator, or by itself after failures (lifecycle.py)
+            rows3 = s.execute(
+                sa.select(AuditEntry, Campaign.name)
+                .join(
+                    Campaign, AuditEntry.subject == sa.literal("campaign:") + sa.cast(Campaign.id, sa.String)
+                )
+                .where(AuditEntry.action == "campaign.paused", AuditEntry.at >= sub.created_at)
+                .order_by(AuditEntry.id)
+            )
+            for entry, campaign in rows3:
+                key = f"campaign_paused:{entry.id}"
+                reason = str((entry.detail or {}).get("reason") or f"paused by {entry.actor}")
+                data = {"campaign": campaign, "reason": reason, "by": entry.actor}
+                yield key, "campaign_paused", _envelope(key, "campaign_paused", entry.at, data)
 
     def deliver_due(
         self, poster: Poster | None = None, *, timeout: float = 10.0, limit: int = 100

@@ -81,6 +81,9 @@ class Profile(_Strict):
     dtmf_mode: DtmfMode = DtmfMode.RFC2833
     caller_id: str = Field(default="", description="E.164 number or user part presented as From")
     caller_name: str = Field(default="", max_length=64)
+    owned_numbers: tuple[str, ...] = Field(
+        default=(), description="E.164 numbers the operator owns on this trunk: every caller ID must be one"
+    )
     p_asserted_identity: str = Field(default="", description="sip:/tel: URI sent as P-Asserted-Identity")
     channel_limit: int = Field(default=10, ge=1, le=10000)
     calls_per_second: float = Field(default=1.0, gt=0, le=1000)

@@ -128,6 +128,7 @@ def create(
         caller_id_pool=caller_ids,
         voicemail_policy=voicemail,
     )
+    _refuse_what_cannot_work(app, name, script, caller_ids)
     ledger = open_ledger(app)
     try:
         created = ledger.create_campaign(spec)
@@ -136,6 +137,15 @@ def create(
     finally:
         ledger.close()
     click.echo(f"created campaign {created.name!r} (id {created.id}, {created.state})")
+
+
+def _refuse_what_cannot_work(app: AppContext, name: str, script: str, caller_ids: tuple[str, ...]) -> None:
+    """A campaign whose script or caller IDs cannot work is refused here, not found out by ringing."""
+    from dialer.supervisor.preflight import campaign_problems
+
+    problems = campaign_problems(script, caller_ids, app.settings)
+    if problems:
+        raise click.ClickException(f"campaign {name!r}: {problems[0]}")
 
 
 def _as_dict(c: CampaignInfo) -> dict[str, Any]:
@@ -154,6 +164,9 @@ def _as_dict(c: CampaignInfo) -> dict[str, Any]:
         "caller_id_pool": list(c.caller_id_pool),
         "voicemail_policy": c.voicemail_policy,
         "created_at": c.created_at.isoformat(),
+        "state_reason": c.state_reason,
+        "failure_streak": c.failure_streak,
+        "backoff_until": c.backoff_until.isoformat() if c.backoff_until else None,
     }
 
 
@@ -263,7 +276,16 @@ def pause(app: AppContext, name: str) -> None:
 @click.argument("name")
 @pass_app
 def resume(app: AppContext, name: str) -> None:
-    """Start a draft campaign or continue a paused one."""
+    """Start a draft campaign or continue a paused one (refused while its script or caller IDs cannot
+    work); the failure streak and back-off start again from nothing."""
+    ledger = open_ledger(app)
+    try:
+        info = ledger.get_campaign(name)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        ledger.close()
+    _refuse_what_cannot_work(app, name, info.script, info.caller_id_pool)
     _set_state(app, name, CampaignState.running)
 
 

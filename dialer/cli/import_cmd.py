@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 
@@ -47,6 +47,14 @@ def open_ledger(app: AppContext) -> SqlLedger:
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object with the counts, nothing else")
 @click.option("--create", is_flag=True, help="create the campaign with default settings if it does not exist")
+@click.option(
+    "--map",
+    "columns",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help='name a column the importer does not know, e.g. --map "amount=Amount Owed" (repeatable)',
+)
+@click.option("--move", is_flag=True, help="move accounts that are in another campaign into this one")
 @pass_app
 def import_cmd(
     app: AppContext,
@@ -58,6 +66,8 @@ def import_cmd(
     errors_path: Path | None,
     as_json: bool,
     create: bool,
+    columns: tuple[str, ...],
+    move: bool,
 ) -> None:
     """Import a call list (CSV or XLSX) into a campaign.
 
@@ -77,6 +87,11 @@ def import_cmd(
         try:
             ledger.get_campaign(campaign_name)
         except CampaignNotFound:
+            if dry_run:
+                raise click.ClickException(
+                    f"no campaign named {campaign_name!r}, and a dry run creates nothing: create it with "
+                    f"`dialer campaign create {campaign_name}` first"
+                ) from None
             if not create:
                 raise click.ClickException(
                     f"no campaign named {campaign_name!r}: create it with "
@@ -84,7 +99,12 @@ def import_cmd(
                 ) from None
             ledger.create_campaign(CampaignSpec(name=campaign_name))
         options = ImportOptions(
-            campaign_name, region.upper() if region else None, currency.upper() if currency else None, dry_run
+            campaign_name,
+            region.upper() if region else None,
+            currency.upper() if currency else None,
+            dry_run,
+            columns=columns,
+            move=move,
         )
         _run(ledger, file, options, errors_path, as_json)
     finally:
@@ -141,13 +161,20 @@ def _run(
         if errors_handle is not None and not errors_handle.closed:
             errors_handle.close()
     if as_json:
-        click.echo(json.dumps(result.summary()))
+        click.echo(json.dumps(result.report()))
         return
-    _report(result.summary(), result.quality, shown, errors_path, options.dry_run)
+    _report(result.report(), result.quality, shown, errors_path, options.dry_run)
+
+
+NOTES = (
+    ("extensions", "numbers with an extension (not dialled)"),
+    ("shared_numbers", "numbers shared by several debtors"),
+    ("never_callable_without_consent", "US cell numbers without consent (T1: never called as they stand)"),
+)
 
 
 def _report(
-    summary: dict[str, int],
+    summary: dict[str, Any],
     quality: dict[str, object],
     shown: list[ImportReject],
     errors_path: Path | None,
@@ -160,8 +187,10 @@ def _report(
     console = Console()
     title = f"import batch {summary['batch']}" + (" (dry run: nothing written)" if dry_run else "")
     table = Table(title=title, show_header=False)
-    for key in ("rows", "imported", "updated", "rejected", "suppressed", "duplicates"):
+    for key in ("rows", "imported", "updated", "unchanged", "rejected", "suppressed", "duplicates"):
         table.add_row(key, str(summary[key]))
+    if summary.get("moved"):
+        table.add_row("moved from other campaigns", str(summary["moved"]))
     table.add_row(
         "numbers valid / invalid", f"{quality.get('numbers_valid', 0)} / {quality.get('numbers_invalid', 0)}"
     )
@@ -170,6 +199,13 @@ def _report(
         table.add_row("line types", ", ".join(f"{k} {v}" for k, v in line_types.items()))
     if quality.get("formula_cells"):
         table.add_row("formula cells neutralized", str(quality["formula_cells"]))
+    for key, label in NOTES:
+        note = summary.get(key) or {}
+        if note.get("rows"):
+            lines = ", ".join(str(n) for n in note["lines"][:10]) + (" ..." if note["rows"] > 10 else "")
+            table.add_row(label, f"{note['rows']} (lines {lines})")
+    if summary.get("ignored_columns"):
+        table.add_row("ignored columns", ", ".join(summary["ignored_columns"]))
     console.print(table)
     if shown:
         rejects = Table(title="rejected rows" + (" (first 10)" if summary["rejected"] > len(shown) else ""))

@@ -12,8 +12,7 @@ from rich.table import Table
 from dialer.cli.context import AppContext, pass_app
 from dialer.cli.policy_cmds import app_profiles
 from dialer.logs import mask_number
-from scheduler.db import create_engine, session_factory
-from scheduler.planner import Planner
+from scheduler.read_models import ReadError, plan_preview
 
 
 def parse_at(value: str | None) -> dt.datetime:
@@ -36,24 +35,14 @@ def parse_at(value: str | None) -> dt.datetime:
 @pass_app
 def plan(app: AppContext, campaign_name: str, at: str | None, hours: int, limit: int) -> None:
     """Preview the planner: nothing is written."""
-    import sqlalchemy as sa
-
-    from scheduler.models import Campaign
-
     now = parse_at(at)
     profiles = app_profiles(app)
-    engine = create_engine(app.settings.database_url)
     try:
-        with session_factory(engine)() as session:
-            campaign = session.scalar(sa.select(Campaign).where(Campaign.name == campaign_name))
-            if campaign is None:
-                raise click.ClickException(f"no campaign named {campaign_name!r}")
-            result = Planner(profiles).plan(session, campaign, now, horizon=dt.timedelta(hours=hours))
-            session.rollback()
-    except sa.exc.OperationalError as exc:
-        raise click.ClickException(f"cannot read the ledger: {exc.orig}") from exc
-    finally:
-        engine.dispose()
+        result = plan_preview(
+            app.settings.database_url, campaign_name, profiles, now, dt.timedelta(hours=hours)
+        )
+    except ReadError as exc:
+        raise click.ClickException(str(exc)) from exc
     until = now + dt.timedelta(hours=hours)
     due = sorted(result.due_within(until), key=lambda r: (r.at or now, r.account_ref))
     others = [r for r in result.rows if r not in due]

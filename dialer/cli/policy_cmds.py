@@ -91,53 +91,22 @@ decide_cmd.name = "decide"
 @pass_app
 def explain(app: AppContext, campaign_name: str, account_ref: str, at: str | None) -> None:
     """The decision for one ledger account, one JSON line per contact number (numbers masked)."""
-    import sqlalchemy as sa
-
     from dialer.cli.plan_cmd import parse_at
     from dialer.logs import mask_number
-    from scheduler.db import create_engine, session_factory
-    from scheduler.models import Account, Campaign
-    from scheduler.policy.ledger_cases import abandoned_rate, build_case, campaign_limits, load_bundles
+    from scheduler.read_models import ReadError, explain_account
 
     now = parse_at(at)
     profiles = app_profiles(app)
-    engine = create_engine(app.settings.database_url)
     try:
-        with session_factory(engine)() as session:
-            campaign = session.scalar(sa.select(Campaign).where(Campaign.name == campaign_name))
-            if campaign is None:
-                raise click.ClickException(f"no campaign named {campaign_name!r}")
-            account = session.scalar(
-                sa.select(Account).where(
-                    Account.account_ref == account_ref, Account.campaign_id == campaign.id
-                )
-            )
-            if account is None:
-                raise click.ClickException(f"no account {account_ref!r} in campaign {campaign_name!r}")
-            limits = campaign_limits(campaign, abandoned_rate(session, campaign.id, now))
-            bundle = load_bundles(session, [account.debtor_id], now)[account.debtor_id]
-            if not bundle.numbers:
-                raise click.ClickException(f"account {account_ref!r} has no contact number")
-            for number in bundle.numbers:
-                case = build_case(
-                    now, bundle, number, account.account_ref, limits, tuple(campaign.profiles) or None
-                )
-                out: dict[str, object] = {"number": mask_number(number.e164), "number_status": number.status}
-                out.update(decide(case, profiles).as_json())
-                if bundle.flags:  # the replies on record the ACCOUNT rules act on (any of the debtor's debts)
-                    out["flags"] = [
-                        {
-                            "flag": f.kind,
-                            "account": f.debt,
-                            **({"language": f.language} if f.language else {}),
-                        }
-                        for f in bundle.flags
-                    ]
-                click.echo(json.dumps(out, ensure_ascii=False))
-    except sa.exc.OperationalError as exc:
-        raise click.ClickException(f"cannot read the ledger: {exc.orig}") from exc
-    finally:
-        engine.dispose()
+        decisions = explain_account(app.settings.database_url, campaign_name, account_ref, profiles, now)
+    except ReadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for item in decisions:
+        out: dict[str, object] = {"number": mask_number(item.e164), "number_status": item.number_status}
+        out.update(item.decision.as_json())
+        if item.flags:  # the replies on record the ACCOUNT rules act on (any of the debtor's debts)
+            out["flags"] = [dict(flag) for flag in item.flags]
+        click.echo(json.dumps(out, ensure_ascii=False))
 
 
 @policy.command()

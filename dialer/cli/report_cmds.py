@@ -15,29 +15,17 @@ from dialer.cli.context import AppContext, pass_app
 from scheduler.ledger import LedgerError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from scheduler.db import Engine
 
 
 def _engine(app: AppContext) -> Engine:
     """The ledger's engine, refusing a database that does not exist or whose schema is not current."""
-    import sqlalchemy as sa
+    from scheduler.read_models import ReadError, open_current
 
-    from scheduler import migrations
-    from scheduler.db import create_engine, normalize_url
-
-    settings = app.settings
-    url = normalize_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
-        raise click.ClickException(
-            f"no database at {url.database}: run `dialer db upgrade` and import a list"
-        )
     try:
-        current = migrations.is_current(settings.database_url)
-    except sa.exc.SQLAlchemyError as exc:
-        raise click.ClickException(f"cannot open the database: {exc.__class__.__name__}") from exc
-    if not current:
-        raise click.ClickException("the database schema is not current: run `dialer db upgrade`")
-    return create_engine(settings.database_url)
+        return open_current(app.settings.database_url)
+    except ReadError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _actor() -> str:

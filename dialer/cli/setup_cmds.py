@@ -1,4 +1,5 @@
-"""`dialer init` (a commented dialer.toml plus the database) and `dialer db upgrade|current`.
+"""`dialer init` (a commented dialer.toml, the site's scripts and SIP profiles, the database) and `dialer db
+upgrade|current`.
 
 The dialer.toml that init writes is generated from the settings models themselves: every section, every
 key, its default and its Field description as a comment, so the file can never drift from the code.
@@ -57,6 +58,8 @@ def render_config(model: BaseModel | None = None, prefix: str = "") -> str:
             lines.append(f"# {name} =  (unset)")
         elif not prefix and name == "data_dir":
             lines.append(f"{name} = {_toml_value('data')}")
+        elif f"{prefix}{name}" in SITE_PATHS:  # the site's own copies, relative to this file
+            lines.append(f"{name} = {_toml_value(SITE_PATHS[prefix + name])}")
         else:
             lines.append(f"# {name} = {_toml_value(value)}")
     for table, value in tables:
@@ -67,6 +70,36 @@ def render_config(model: BaseModel | None = None, prefix: str = "") -> str:
         lines.append(f"[{table}]")
         lines.append(render_config(value, f"{table}.").rstrip("\n"))
     return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+# Paths `dialer init` sets to the site's own copies (relative paths resolve against dialer.toml's folder).
+SITE_PATHS = {"sip.profile": "sip/loopback.yaml", "dialogue.scripts_dir": "scripts"}
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _copy_site_files(directory: Path) -> list[str]:
+    """The call scripts and the example SIP profiles, copied into the site (kept when already there), so
+    the site runs from any directory and the operator edits its own copies."""
+    import shutil
+
+    import sip_config
+
+    copied = []
+    scripts = PACKAGE_ROOT / "scripts"
+    if scripts.is_dir():
+        for project in sorted(p for p in scripts.iterdir() if (p / "domain.yml").is_file()):
+            target = directory / "scripts" / project.name
+            if not target.exists():
+                shutil.copytree(project, target)
+                copied.append(f"scripts/{project.name}")
+    examples = Path(sip_config.__file__).resolve().parent / "examples"
+    for profile in sorted(examples.glob("*.yaml")):
+        target = directory / "sip" / profile.name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(profile, target)
+            copied.append(f"sip/{profile.name}")
+    return copied
 
 
 HEADER = """\
@@ -88,6 +121,12 @@ def init_cmd(directory: Path, force: bool) -> None:
     config = directory / DEFAULT_CONFIG_NAME
     if config.exists() and not force:
         raise click.ClickException(f"{config} exists: pass --force to overwrite it")
+    copied = _copy_site_files(directory)
+    if not (directory / "scripts").is_dir():
+        raise click.ClickException(
+            f"no call scripts found next to the package ({PACKAGE_ROOT / 'scripts'}): copy a script "
+            f"project into {directory / 'scripts'}"
+        )
     config.write_text(HEADER + render_config(), encoding="utf-8")
     try:
         settings = load_settings(config)
@@ -96,15 +135,17 @@ def init_cmd(directory: Path, force: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrations.upgrade(settings.database_url)
     click.echo(f"wrote {config}")
+    if copied:
+        click.echo(f"copied into the site: {', '.join(copied)}")
     click.echo(
         f"database ready: {_safe_url(settings.database_url)} (revision {', '.join(migrations.heads())})"
     )
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from scheduler.read_models import display_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return display_url(url)
 
 
 @click.group("db")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scheduler.importing.phones import BadNumber, check_number
+from scheduler.importing.phones import NumberProblem, check_number
 from scheduler.vocabulary import LineType, NumberStatus
 
 NOT_DIALLED = frozenset({LineType.premium.value})
@@ -31,7 +31,7 @@ def check_before_dial(
 ) -> PreDial:
     """Is this number fit to dial? `ledger_status` is the contact number's recorded status, if any."""
     checked = check_number(text, default_region)
-    if isinstance(checked, BadNumber):
+    if isinstance(checked, NumberProblem):
         return PreDial(False, NumberStatus.invalid, None, LineType.unknown.value, None, (), checked.reason)
     if ledger_status is not None and ledger_status in DEAD:
         return PreDial(

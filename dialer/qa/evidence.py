@@ -18,9 +18,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from scheduler import audit_chain
+from scheduler.db import Engine
 from scheduler.importing.values import neutralize
 from scheduler.qa_queries import QaQueries, QueueFilter
 

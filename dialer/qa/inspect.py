@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from dialer.qa.checks import CHECKS, disclosures_played, read_call
 from dialer.qa.rules import RuleSet, load_rules
 from scheduler import audit_chain
+from scheduler.db import Engine
 from scheduler.inspection import CallFacts, FindingRecord, InspectionResult, Inspections
 from scheduler.ledger import LedgerError
 

@@ -33,10 +33,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy.engine import Engine
-
 from dialer.qa.evidence import pack_evidence
 from dialer.settings import Settings
+from scheduler.db import Engine
 from scheduler.importing.values import neutralize
 from scheduler.ledger import AuditRecord, CampaignInfo
 from scheduler.plans import PLAN_COLUMNS, campaign_plan_parts

@@ -163,6 +163,11 @@ class SessionHandler:
         )
         return done
 
+    def prepare(self, request: CallRequest) -> None:
+        """Before the INVITE: the spec and the script must be usable, else the call is not placed (the
+        worker reports the exception as the cause) and no phone rings with nothing to say."""
+        self.policies(SessionSpec.from_options(request.options))
+
     def handle(self, call: Call, request: CallRequest) -> SessionReport:
         try:
             spec = SessionSpec.from_options(request.options)

@@ -141,14 +141,35 @@ def _handle(handler: CallHandler, call: Any, request: CallRequest, report: list[
         log.exception("call handler failed")
 
 
+NOT_PLACED = "not_placed"  # scheduler.vocabulary.Disposition.not_placed: no INVITE left this host
+
+
+def _prepare(handler: CallHandler, request: CallRequest) -> str:
+    """The handler's pre-dial step (script, models, voice), if it has one: "" when the call may be
+    placed, else the cause (an exception's class and message, never a number)."""
+    prepare = getattr(handler, "prepare", None)
+    if not callable(prepare):
+        return ""
+    try:
+        prepare(request)
+    except Exception as exc:
+        log.warning("call %s: not placed, the handler is not ready (%s)", request.call_id, type(exc).__name__)
+        return f"{type(exc).__name__}: {exc}"[:200]
+    return ""
+
+
 def _run_call(engine: Any, handler: CallHandler, request: CallRequest, send: Any) -> None:
+    cause = _prepare(handler, request)
+    if cause:  # nothing can be said on this call: do not ring the phone
+        send(("result", failed_result(request, cause, NOT_PLACED)))
+        return
     try:
         call = engine.dial(request)
     except CapacityError:
         send(("requeue", request))  # a slot not yet freed: the pool dials it again shortly
         return
-    except SipError as exc:
-        send(("result", failed_result(request, str(exc))))
+    except SipError as exc:  # refused before an INVITE was sent (bad URI, engine gone)
+        send(("result", failed_result(request, f"{type(exc).__name__}: {exc}", NOT_PLACED)))
         return
     report: list[Any] = []
     runner = threading.Thread(

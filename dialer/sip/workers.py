@@ -107,7 +107,8 @@ class WorkerPool:
             dropped = list(self._pending)
             self._pending.clear()
         for request in dropped:
-            self._resolve(failed_result(request, "pool stopped before dialling", "interrupted"))
+            # never sent to a worker: no INVITE left this host
+            self._resolve(failed_result(request, "pool stopped before dialling", "not_placed"))
         deadline = time.monotonic() + timeout
         while self.in_flight() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -9,6 +9,12 @@ record each result, and shut down without losing an attempt.
     SIGHUP: policy profiles reloaded at once; scripts checked, then the call workers are recycled once
     their live calls have ended (no new claims meanwhile)
 
+Nothing rings for nothing: at start-up a running campaign whose script or caller IDs cannot work is paused
+with the reason (`preflight.py`); before each dial the script is checked again and the worker's handler
+prepares the call; a failure before the INVITE is recorded `not_placed` (never in the compliance history),
+backs the campaign off and, after `scheduler.pause_after_failures` in a row, pauses it with the reason.
+Trunk failures back the trunk off (`scheduler.lifecycle`).
+
 A restart under a fixed `scheduler.host_id` takes back its own leases at once (claimed: released;
 dialling: interrupted, re-decided by the planner); other hosts' expired leases are recovered by the
 planner tick. Nothing here redials an attempt that may have reached the network.
@@ -26,14 +32,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from dialer.logs import mask_number
 from dialer.qa.inspect import install_qa_job
-from dialer.settings import Settings
+from dialer.settings import Settings, site_path
 from dialer.sip.interfaces import CallRequest, CallResult, EngineError
 from dialer.sip.workers import WorkerPool
 from dialer.supervisor.callspec import (
@@ -45,8 +50,9 @@ from dialer.supervisor.callspec import (
     session_spec,
 )
 from dialer.supervisor.metrics import Metrics, MetricsServer
+from dialer.supervisor.preflight import ScriptChecks, caller_id_problems
 from dialer.supervisor.recorder import Recorder, RunSummary
-from dialer.supervisor.reload import check_scripts, counting_gate, load_policy
+from dialer.supervisor.reload import counting_gate, load_policy
 from scheduler import migrations
 from scheduler import supervision as ledger_ops
 from scheduler.caller_id import choose_caller_id
@@ -110,7 +116,7 @@ class Supervisor:
             raise SupervisorError(str(exc)) from exc
         try:
             self.profile: Profile = load_for_settings(
-                Path(settings.sip.profile), settings.sip.secrets_file, environ
+                site_path(settings, settings.sip.profile), settings.sip.secrets_file, environ
             )
         except Exception as exc:  # ProfileError names file, line and field (never the secret)
             raise SupervisorError(str(exc)) from exc
@@ -126,7 +132,11 @@ class Supervisor:
             self.engine, profiles, settings.scheduler, settings.data_dir, self.owner, clock=clock
         )
         self.summary = RunSummary(sorted(self.campaign_ids))
-        self.recorder = Recorder(self.engine, self.owner, settings.data_dir, self.metrics, self.summary)
+        backoff = settings.scheduler.backoff()
+        self.recorder = Recorder(
+            self.engine, self.owner, settings.data_dir, self.metrics, self.summary, backoff
+        )
+        self.scripts = ScriptChecks(settings)
         self.capacity = min(settings.sip.workers * settings.sip.calls_per_worker, self.profile.channel_limit)
         self._live: dict[int, _Live] = {}
         self._held: dict[int, _Held] = {}
@@ -191,12 +201,15 @@ class Supervisor:
             self.server = MetricsServer(self.metrics, self.health, m.host, m.port)
             self.server.start()
         self.recorder.recover_own(self.claims, self.clock())
+        self._preflight(starting=True)
         self.tick()
         self.scheduler = BackgroundScheduler(timezone=dt.UTC)
         for job in install_jobs(self.scheduler, self.ctx):
             if job.id in ("planner_tick", "window_openings"):
                 job.modify(func=self._locked_tick, args=[])
-        install_qa_job(self.scheduler, self.ctx.engine, Path(self.settings.dialogue.scripts_dir))
+        install_qa_job(
+            self.scheduler, self.ctx.engine, site_path(self.settings, self.settings.dialogue.scripts_dir)
+        )
         self.scheduler.start()
         self.pool = self._start_pool()
         self._ready = True
@@ -204,6 +217,34 @@ class Supervisor:
             "event=run.started owner=%s campaigns=%s capacity=%d handler=%s",
             self.owner, ",".join(self.summary.campaigns) or "*", self.capacity, self.run.handler,
         )  # fmt: skip
+
+    def _preflight(self, starting: bool = False) -> list[str]:
+        """Pause every selected running campaign whose script or caller IDs cannot work, with the reason
+        (one line each). At start-up, a selection left with nothing to run is an error."""
+        selected = list(self.campaign_ids.values())
+        campaigns = ledger_ops.running_campaigns(self.engine, selected)
+        paused = []
+        now = self.clock()
+        for campaign in campaigns:
+            script = self.scripts.problem(campaign.script)
+            problems = [script] if script else caller_id_problems(campaign.caller_id_pool, self._owned())
+            if not problems:
+                continue
+            reason = f"refused to dial: {problems[0]}"
+            if self.recorder.lifecycle.pause(campaign.id, reason, now):
+                self.summary.paused[campaign.name] = reason
+                self.metrics.campaign_paused(campaign.name, reason)
+            log.error("event=campaign.paused campaign=%s reason=%s", campaign.name, reason)
+            paused.append(campaign.name)
+        if starting and selected and campaigns and len(paused) == len(campaigns):
+            raise SupervisorError(
+                f"campaign {paused[0]!r} cannot run: {self.summary.paused.get(paused[0], 'see the log')}"
+            )
+        return paused
+
+    def _owned(self) -> tuple[str, ...]:
+        owned = self.profile.owned_numbers
+        return (*owned, self.profile.caller_id) if owned else ()
 
     def _start_pool(self) -> WorkerPool:
         deadline = time.monotonic() + self.run.worker_start_seconds
@@ -295,6 +336,11 @@ class Supervisor:
             self._held.pop(attempt_id, None)
             self._cancel(attempt_id, now, str(exc))
             return
+        problem = self.scripts.problem(facts.script)
+        if problem:  # deleted or broken since start-up: never ring a phone with nothing to say
+            self._held.pop(attempt_id, None)
+            self.recorder.not_placed(attempt_id, problem, facts.campaign, now)
+            return
         caller_id = choose_caller_id(facts.caller_id_pool, facts.e164) or self.profile.caller_id or None
         pace = self.pacer.start_call(attempt_id, self.owner, now, caller_id)
         if not pace.started:
@@ -306,7 +352,12 @@ class Supervisor:
             return
         self._held.pop(attempt_id, None)
         record = recording_path(self.settings.data_dir, facts, now)
-        record.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # the recordings directory is full or not writable
+            why = f"recordings directory: {type(exc).__name__}"
+            self.recorder.not_placed(attempt_id, why, facts.campaign, now)
+            return
         if spec.recording_notice:  # REC: the session starts the recorder after the notice has played
             spec = dataclasses.replace(spec, recording_path=str(record))
         request = CallRequest(
@@ -379,15 +430,19 @@ class Supervisor:
         self.claims.gate = counting_gate(profiles, self.metrics)
         self.ctx.profiles = profiles
         ids = list(self.campaign_ids.values())
-        scripts = ledger_ops.campaign_scripts(self.engine, ids)
-        problems = check_scripts(scripts.values(), self.settings)
         log.info(
             "event=reload.profiles profiles=%d versions=%s",
             len(profiles.profiles), ",".join(sorted(p.label for p in profiles.profiles.values())),
         )  # fmt: skip
-        if problems:
+        scripts = ledger_ops.campaign_scripts(self.engine, ids)
+        fresh = ScriptChecks(self.settings)  # the files as they are now, not as they were at start-up
+        problems = [f"{name}: {p}" for name in sorted(set(scripts.values())) if (p := fresh.problem(name))]
+        if problems:  # the workers keep the scripts they loaded; no campaign is paused for a bad edit
             for problem in problems:
                 log.error("event=reload.failed what=script reason=%s (call workers kept)", problem)
+            return
+        self.scripts = fresh
+        if not scripts:
             return
         log.info(
             "event=reload.scripts scripts=%s recycle=after live calls",

@@ -62,6 +62,18 @@ class Metrics:
         )
         self.worker_restarts = Gauge("dialer_worker_restarts", "call workers restarted", registry=r)
         self.reloads = Counter("dialer_reloads", "SIGHUP reloads of scripts and profiles", registry=r)
+        self.trunk_failures = Counter(
+            "dialer_trunk_failures", "placed calls the trunk failed (408, 5xx, no response)", registry=r
+        )
+        self.paused = Gauge(
+            "dialer_campaign_paused",
+            "1 for a campaign this daemon paused, with the reason an operator reads",
+            ["campaign", "reason"],
+            registry=r,
+        )
+
+    def campaign_paused(self, campaign: str, reason: str) -> None:
+        self.paused.labels(campaign=campaign, reason=reason[:160]).set(1)
 
     def observe_report(self, report: SessionReport | None) -> None:
         if report is None:

@@ -111,7 +111,24 @@ class HeaderMap:
         return len(self.fields) + len(self.phones)
 
 
-def map_header(cells: list[str]) -> HeaderMap:
+FIELD_WORDS = {"amount": "amount", "account": "account_ref", "phone": "phone"}
+
+
+def parse_mapping(items: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """`--map "amount=Amount Owed"` items -> {normalized header: canonical field}; ValueError names a bad
+    item and the fields that may be mapped."""
+    known = {*ALIASES, "phone"}
+    out: dict[str, str] = {}
+    for item in items:
+        target, sep, header = item.partition("=")
+        name = FIELD_WORDS.get(target.strip(), target.strip())
+        if not sep or not header.strip() or name not in known:
+            raise ValueError(f"--map {item!r}: use FIELD=HEADER with FIELD one of {', '.join(sorted(known))}")
+        out[normalize_header(header)] = name
+    return out
+
+
+def map_header(cells: list[str], mapping: dict[str, str] | None = None) -> HeaderMap:
     fields: dict[str, int] = {}
     phones: list[tuple[int, bool]] = []
     ignored: list[str] = []
@@ -119,7 +136,11 @@ def map_header(cells: list[str]) -> HeaderMap:
         key = normalize_header(raw)
         if not key:
             continue
-        name = _LOOKUP.get(key)
+        mapped = (mapping or {}).get(key)
+        if mapped == "phone":
+            phones.append((index, True))
+            continue
+        name = mapped or _LOOKUP.get(key)
         if name is not None and name not in fields:
             fields[name] = index
         elif PHONE_PATTERN.match(key) or key in WORK_PHONE:
@@ -143,12 +164,24 @@ def missing_fields(header: HeaderMap) -> list[str]:
     return missing
 
 
-def find_header(candidates: list[tuple[int, list[str]]], source: str) -> tuple[int, HeaderMap]:
+def accepted_names(field_name: str) -> str:
+    """The header names a required field is recognized by (English and Chinese), for error messages."""
+    if field_name == "phone":
+        return "phone, phone2, mobile, tel, 手机号, 电话, 联系电话"
+    if field_name.startswith("name"):
+        return ", ".join((*ALIASES["name"], "first_name + last_name", "名 + 姓"))
+    return ", ".join(ALIASES[field_name])
+
+
+def find_header(
+    candidates: list[tuple[int, list[str]]], source: str, mapping: dict[str, str] | None = None
+) -> tuple[int, HeaderMap]:
     """Pick the header among the first rows: the one that names the most known columns (title rows above
-    a header are common in exported sheets). Fails with the missing required columns named."""
+    a header are common in exported sheets). Fails with the missing required columns named, each with
+    the header names it is known by and how to map another one."""
     best: tuple[int, HeaderMap] | None = None
     for line, cells in candidates:
-        mapped = map_header(cells)
+        mapped = map_header(cells, mapping)
         if best is None or mapped.recognized() > best[1].recognized():
             best = (line, mapped)
     if best is None:
@@ -160,5 +193,10 @@ def find_header(candidates: list[tuple[int, list[str]]], source: str) -> tuple[i
         )
     missing = missing_fields(mapped)
     if missing:
-        raise ImportFileError(f"{source}: line {line}: missing required column(s): {', '.join(missing)}")
+        names = "; ".join(f"{m}: {accepted_names(m.split(' ')[0])}" for m in missing)
+        hint = missing[0].split(" ")[0].replace("account_ref", "account")
+        raise ImportFileError(
+            f"{source}: line {line}: missing required column(s): {', '.join(missing)} (accepted names: "
+            f'{names}; or name your column: --map "{hint}=Your Header")'
+        )
     return line, mapped

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.importing.errors import ImportFileError, RowError
-from scheduler.importing.headers import HeaderMap, find_header
+from scheduler.importing.headers import HeaderMap, find_header, parse_mapping
 from scheduler.importing.reader import TableSource, file_sha256
 from scheduler.importing.rows import RowNormalizer, raw_line
 from scheduler.ledger import ImportChunk, ImportCounts, ImportHeader, ImportReject, ImportRow, Ledger
@@ -33,6 +33,8 @@ class ImportOptions:
     currency: str | None = None  # when neither a column nor a symbol nor the country says
     dry_run: bool = False
     chunk_rows: int = CHUNK_ROWS
+    columns: tuple[str, ...] = ()  # `--map FIELD=HEADER` items
+    move: bool = False  # accounts now in another campaign move here (else the import is refused)
 
 
 @dataclass(frozen=True)
@@ -46,26 +48,36 @@ class ImportResult:
         c = self.counts
         return {
             "batch": c.batch,
-            "rows": c.rows,
+            "rows": c.rows,  # = imported + updated + unchanged + rejected + suppressed + duplicates
             "imported": c.imported,
             "updated": c.updated,
+            "unchanged": c.unchanged,
             "rejected": c.rejected,
             "suppressed": c.suppressed,
             "duplicates": c.duplicates,
+            "moved": c.moved,  # of the updated: accounts moved here from another campaign (--move)
         }
+
+    def report(self) -> dict[str, Any]:
+        """The summary with what deserves a look: extensions, numbers several debtors share, rows the
+        jurisdiction will not allow as they stand (counts and line numbers), and the ignored columns."""
+        notes = {
+            k: self.quality[k] for k in ("extensions", "shared_numbers", "never_callable_without_consent")
+        }
+        return {**self.summary(), **notes, "ignored_columns": list(self.source.get("ignored_columns", []))}
 
 
 class CallListFile:
     """An opened call list whose header has been found and checked (ImportFileError otherwise)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mapping: dict[str, str] | None = None) -> None:
         self.source = TableSource(path)
         head: list[tuple[int, list[str]]] = []
         for line, cells in self.source.rows():
             head.append((line, [str(c) if c is not None else "" for c in cells]))
             if len(head) >= HEADER_SEARCH_ROWS:
                 break
-        self.header_line, self.header = find_header(head, self.source.name)
+        self.header_line, self.header = find_header(head, self.source.name, mapping)
 
     def data_rows(self) -> Iterator[tuple[int, list[Any]]]:
         for line, cells in self.source.rows():
@@ -94,10 +106,14 @@ def import_file(
 ) -> ImportResult:
     """Import one file into `options.campaign` (which must exist). ImportFileError: nothing imported."""
     ledger.get_campaign(options.campaign)  # CampaignNotFound before any work
-    table = CallListFile(path)
+    try:
+        mapping = parse_mapping(options.columns)
+    except ValueError as exc:
+        raise ImportFileError(str(exc)) from exc
+    table = CallListFile(path, mapping)
     normalizer = RowNormalizer(table.header, options.region, options.currency)
     repeated, total = _repeated_refs(table, normalizer)
-    header = ImportHeader(options.campaign, path.name, file_sha256(path), options.dry_run)
+    header = ImportHeader(options.campaign, path.name, file_sha256(path), options.dry_run, options.move)
     chunks = _chunks(table, normalizer, repeated, total, options.chunk_rows, on_reject, progress)
     counts = ledger.import_batch(header, chunks)
     quality = normalizer.quality.as_dict()

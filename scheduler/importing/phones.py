@@ -41,15 +41,16 @@ class CheckedNumber:
     line_type: str
     region: str | None
     zones: tuple[str, ...]
+    extension: bool = False  # written with an extension the bot cannot dial (reported, number kept)
 
 
 @dataclass(frozen=True, slots=True)
-class BadNumber:
+class NumberProblem:
     reason: str
 
 
 @lru_cache(maxsize=50_000)
-def check_number(text: str, default_region: str | None) -> CheckedNumber | BadNumber:
+def check_number(text: str, default_region: str | None) -> CheckedNumber | NumberProblem:
     """Validate one number as written in a call list (national form needs `default_region`)."""
     cleaned = text.strip()
     if cleaned.endswith(".0") and cleaned[:-2].isdigit():
@@ -61,14 +62,17 @@ def check_number(text: str, default_region: str | None) -> CheckedNumber | BadNu
         try:
             number = phonenumbers.parse(cleaned, default_region)
         except phonenumbers.NumberParseException as exc:
-            return BadNumber(_parse_reason(exc))
+            return NumberProblem(_parse_reason(exc))
     region, kind = _region_and_type(number)  # UNKNOWN: matches none of the region's patterns, invalid
     if kind == PhoneNumberType.UNKNOWN or region is None:
-        return BadNumber("not a valid number" + (f" for region {default_region}" if default_region else ""))
+        return NumberProblem(
+            "not a valid number" + (f" for region {default_region}" if default_region else "")
+        )
     zones = tuple(z for z in _zones(number, kind) if z != _UNKNOWN_ZONE)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     line_type = _LINE_TYPES.get(kind, LineType.unknown).value
-    return CheckedNumber(e164, line_type, None if region == _NON_GEOGRAPHIC else region, zones)
+    region = None if region == _NON_GEOGRAPHIC else region
+    return CheckedNumber(e164, line_type, region, zones, bool(number.extension))
 
 
 _NANP = re.compile(r"^(\+?1[\s.-]*)?\(?([2-9]\d\d)\)?[\s.-]*([2-9]\d\d)[\s.-]*(\d{4})$")

@@ -13,7 +13,7 @@ import phonenumbers
 
 from scheduler.importing.errors import RowError
 from scheduler.importing.headers import HeaderMap
-from scheduler.importing.phones import BadNumber, check_number
+from scheduler.importing.phones import NumberProblem, check_number
 from scheduler.importing.values import (
     FORMULA_PREFIXES,
     has_cjk,
@@ -84,6 +84,10 @@ def raw_line(cells: list[Any]) -> str:
     return out.getvalue()
 
 
+# line types the US profile's T1 rule (an artificial voice to a cell phone needs consent) applies to
+T1_LINE_TYPES = frozenset({"mobile", "fixed_line_or_mobile", "voip", "unknown"})
+
+
 @dataclass
 class Quality:
     """The data-quality summary of one batch (stored with it, shown by reports)."""
@@ -96,9 +100,30 @@ class Quality:
     formula_cells: int = 0
     formula_lines: list[int] = field(default_factory=list)
     reject_reasons: Counter[str] = field(default_factory=Counter)
+    # imported, but worth an operator's look: lines of each kind (the first 100 kept)
+    extension_lines: list[int] = field(default_factory=list)  # a number with an extension (not dialled)
+    shared_lines: list[int] = field(default_factory=list)  # a number another debtor in the file also has
+    consent_lines: list[int] = field(default_factory=list)  # US cell numbers without consent (T1 denies)
+    _owners: dict[str, str] = field(default_factory=dict)
+
+    def note(self, kind: list[int], line: int) -> None:
+        if not kind or kind[-1] != line:
+            kind.append(line)
+
+    def notes(self) -> dict[str, dict[str, Any]]:
+        """What the summary reports beside the counts: how many rows and on which lines."""
+        return {
+            name: {"rows": len(lines), "lines": lines[:100]}
+            for name, lines in (
+                ("extensions", self.extension_lines),
+                ("shared_numbers", self.shared_lines),
+                ("never_callable_without_consent", self.consent_lines),
+            )
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            **self.notes(),
             "numbers_valid": self.numbers_valid,
             "numbers_invalid": self.numbers_invalid,
             "line_types": dict(self.line_types),
@@ -146,7 +171,7 @@ class RowNormalizer:
         first, last = self._name(cells, line)
         if not first and not last:
             raise RowError("name is empty")
-        numbers = self._numbers(cells)
+        numbers = self._numbers(cells, line)
         country = self._country(cells, numbers)
         amount_cell = self.cell(cells, "amount")
         amount, symbol_currency = parse_amount(amount_cell if amount_cell is not None else "")
@@ -167,6 +192,11 @@ class RowNormalizer:
         for number in numbers:
             self.quality.line_types[number.line_type] += 1
             self.quality.regions[number.region or "??"] += 1
+            owner = self.quality._owners.setdefault(number.e164, debtor_ref)
+            if owner != debtor_ref:
+                self.quality.note(self.quality.shared_lines, line)
+            if consent_at is None and number.region == "US" and number.line_type in T1_LINE_TYPES:
+                self.quality.note(self.quality.consent_lines, line)
         return ImportRow(
             line=line,
             account_ref=account_ref,
@@ -199,7 +229,7 @@ class RowNormalizer:
             raise RowError("name is longer than 100 characters")
         return first, last
 
-    def _numbers(self, cells: list[Any]) -> tuple[ImportNumber, ...]:
+    def _numbers(self, cells: list[Any], line: int) -> tuple[ImportNumber, ...]:
         found: dict[str, ImportNumber] = {}
         problems: list[str] = []
         for index, personal in self.header.phones:
@@ -207,12 +237,14 @@ class RowNormalizer:
             if not text:
                 continue
             checked = check_number(text, self.region)
-            if isinstance(checked, BadNumber):
+            if isinstance(checked, NumberProblem):
                 self.quality.numbers_invalid += 1
                 self.quality.invalid_reasons[checked.reason] += 1
                 problems.append(f"phone '{neutralize(text)}': {checked.reason}")
                 continue
             self.quality.numbers_valid += 1
+            if checked.extension:
+                self.quality.note(self.quality.extension_lines, line)
             if checked.e164 not in found:
                 found[checked.e164] = ImportNumber(
                     checked.e164, checked.line_type, checked.region, checked.zones, personal

@@ -18,7 +18,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from scheduler.importing.raw_sql import RawSql, as_day, as_json, as_money, as_ts
-from scheduler.ledger import ImportChunk, ImportCounts, ImportHeader, ImportRow
+from scheduler.ledger import AccountsElsewhere, ImportChunk, ImportCounts, ImportHeader, ImportRow
 from scheduler.models import DncEntry, ImportBatch
 from scheduler.vocabulary import AccountStatus, DncScope, NumberStatus
 
@@ -38,6 +38,7 @@ class Tally:
     suppressed: int = 0
     duplicates: int = 0
     numbers_suppressed: int = 0
+    moved: int = 0
     blocked_numbers: set[str] = field(default_factory=set)
     blocked_debtors: set[int] = field(default_factory=set)
 
@@ -52,6 +53,7 @@ class Tally:
             self.suppressed,
             self.duplicates,
             self.numbers_suppressed,
+            self.moved,
         )
 
 
@@ -96,7 +98,7 @@ def write_batch(
             [(batch_id, r.line, r.reason[:500], r.raw) for r in chunk.rejects],
         )
         if chunk.rows:
-            _write_rows(conn, chunk.rows, campaign_id, batch_id, tally, now)
+            _write_rows(conn, chunk.rows, campaign_id, batch_id, tally, now, header.move)
     conn.execute(
         sa.update(BATCHES)
         .where(BATCHES.c.id == batch_id)
@@ -120,6 +122,7 @@ def _write_rows(
     batch_id: int,
     tally: Tally,
     now: dt.datetime,
+    move: bool = False,
 ) -> None:
     raw = RawSql(conn)
     stamp = raw.ts(now)
@@ -275,6 +278,17 @@ def _write_rows(
             (r.account_ref for r in kept),
         )
     }
+    elsewhere = [(row, accounts[row.account_ref][3]) for row in kept if row.account_ref in accounts]
+    elsewhere = [(row, other) for row, other in elsewhere if other != campaign_id]
+    if elsewhere and not move:
+        row, other = elsewhere[0]
+        name = conn.scalar(sa.text("SELECT name FROM campaigns WHERE id = :id"), {"id": other})
+        raise AccountsElsewhere(
+            f"line {row.line}: account {row.account_ref!r} belongs to campaign {name!r} ({len(elsewhere)} "
+            "such account(s) in this part of the file): import it into that campaign, or pass --move to "
+            "move the accounts here; nothing was imported"
+        )
+    tally.moved += len(elsewhere)
     new_accounts: list[tuple[Any, ...]] = []
     account_updates: list[tuple[Any, ...]] = []
     for row in kept:

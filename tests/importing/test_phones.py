@@ -8,7 +8,7 @@ import phonenumbers
 import pytest
 from phonenumbers import timezone as pn_timezone
 
-from scheduler.importing.phones import BadNumber, CheckedNumber, check_number
+from scheduler.importing.phones import CheckedNumber, NumberProblem, check_number
 
 
 def test_shortcuts_match_the_public_api_on_random_numbers() -> None:
@@ -20,7 +20,7 @@ def test_shortcuts_match_the_public_api_on_random_numbers() -> None:
         number = phonenumbers.parse(text, None)
         got = check_number(text, None)
         if not phonenumbers.is_valid_number(number):
-            assert isinstance(got, BadNumber), text
+            assert isinstance(got, NumberProblem), text
             continue
         checked += 1
         assert isinstance(got, CheckedNumber)
@@ -65,7 +65,7 @@ def test_known_numbers(
 )
 def test_bad_numbers_say_why(text: str, region: str | None, reason: str) -> None:
     got = check_number(text, region)
-    assert isinstance(got, BadNumber) and reason in got.reason
+    assert isinstance(got, NumberProblem) and reason in got.reason
 
 
 def test_north_american_shortcut_matches_the_general_parser() -> None:
@@ -91,7 +91,7 @@ def test_north_american_shortcut_matches_the_general_parser() -> None:
         except phonenumbers.NumberParseException:
             ok = False
         if not ok:
-            assert isinstance(got, BadNumber), (text, region)
+            assert isinstance(got, NumberProblem), (text, region)
             continue
         valid += 1
         assert isinstance(got, CheckedNumber), (text, region)

@@ -59,17 +59,21 @@ def test_init_writes_every_setting_with_its_description_and_creates_the_database
         if description:
             assert f"# {description}" in text
     parsed = tomllib.loads(text)
-    assert parsed == {"data_dir": "data", **{s: {} for s in parsed if s != "data_dir"}}
+    site = {"sip": {"profile": "sip/loopback.yaml"}, "dialogue": {"scripts_dir": "scripts"}}
+    assert parsed == {"data_dir": "data", **{s: {} for s in parsed if s != "data_dir"}, **site}
+    assert (target / "scripts" / "reminder-en" / "domain.yml").is_file()  # the site's own copies
+    assert (target / "sip" / "loopback.yaml").is_file()
     # the commented-out values are the real defaults: uncommented, they validate to the same settings
     uncommented = "\n".join(
         line[2:] if re.match(r"# [A-Za-z_]\w* = ", line) and "(unset)" not in line else line
         for line in text.splitlines()
     )
     explicit = Settings.model_validate(tomllib.loads(uncommented))
-    assert explicit.model_dump(exclude={"data_dir"}) == Settings().model_dump(exclude={"data_dir"})
+    own = {"data_dir": True, "sip": {"profile"}, "dialogue": {"scripts_dir"}}
+    assert explicit.model_dump(exclude=own) == Settings().model_dump(exclude=own)
     settings = load_settings(target / "dialer.toml", environ={})
     assert settings.data_dir == (target / "data").resolve()
-    assert settings.model_dump(exclude={"data_dir"}) == Settings().model_dump(exclude={"data_dir"})
+    assert settings.model_dump(exclude=own) == Settings().model_dump(exclude=own)
     assert migrations.is_current(settings.database_url)
     again = run({"DIALER_CONFIG": ""}, "init", str(target))
     assert again.exit_code == 1 and "--force" in again.stderr
@@ -94,13 +98,16 @@ def test_commands_refuse_a_database_without_schema(env: dict[str, str]) -> None:
 
 def test_campaign_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
     assert run(env, "db", "upgrade").exit_code == 0
+    # the default recognizer (whisper tiny.en) hears English only: a Chinese script is refused, saying so
+    zh = run(env, "campaign", "create", "june", "--script", "reminder-zh")
+    assert zh.exit_code == 1 and "knows English only" in zh.stderr
     created = run(
         env,
         "campaign",
         "create",
         "june",
         "--script",
-        "reminder-zh",
+        "reminder-en",
         "--profiles",
         "US,us-ma",
         "--window-from",
@@ -120,7 +127,7 @@ def test_campaign_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
     assert run(env, "import", str(calls), "--campaign", "june", "--json").exit_code == 0
 
     shown = json.loads(run(env, "campaign", "show", "june", "--json").stdout)
-    assert shown["profiles"] == ["US", "US-MA"] and shown["script"] == "reminder-zh"
+    assert shown["profiles"] == ["US", "US-MA"] and shown["script"] == "reminder-en"
     assert (shown["window_from"], shown["window_to"], shown["state"]) == ("09:00", "20:00", "draft")
     assert shown["accounts"] == 1 and shown["amount_due"] == {"USD": "10.50"}
     assert shown["imports"][0]["quality"]["numbers_valid"] == 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from scheduler.claims import ClaimStore, Verdict, claims_engine
+from scheduler.claims import ClaimStore, GateVerdict, claims_engine
 from scheduler.db import create_engine
 from scheduler.models import Attempt, AuditEntry
 from tests.scheduler import claim_worker
@@ -79,9 +79,9 @@ def test_gate_denials_are_rescheduled_or_cancelled_and_audited(url: str) -> None
     later = T0 + dt.timedelta(hours=3)
     verdicts = iter(
         [
-            Verdict(True, "ALLOW", profiles=("US@2026.1",)),
-            Verdict(False, "U1", "outside the window", later, ("US@2026.1",)),
-            Verdict(False, "U6", "opted out", None, ("US@2026.1",)),
+            GateVerdict(True, "ALLOW", profiles=("US@2026.1",)),
+            GateVerdict(False, "U1", "outside the window", later, ("US@2026.1",)),
+            GateVerdict(False, "U6", "opted out", None, ("US@2026.1",)),
         ]
     )
     store = ClaimStore(claims_engine(url), owner="a", lease=LEASE, gate=lambda s, row, now: next(verdicts))

@@ -1,0 +1,109 @@
+"""The fault suite: `dialer run` as a real process, real ledgers (SQLite file, PostgreSQL), sipp peers on
+loopback that log every INVITE they receive. Ports are taken where the loopback helper finds them free."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dialer.callee.ports import UDP_AND_TCP, port_free
+from scheduler.db import create_engine
+from scheduler.models import Attempt, Campaign, ContactNumber
+from tests.sip.peers import Procs, speech, ulaw
+from tests.supervisor.conftest import Daemon, Ports
+
+_cursor = itertools.count()
+
+
+def free_ports() -> Ports:
+    """A block of SIP and RTP ports nobody holds now (SIP 16000-16990, RTP 36000-45800)."""
+    for _ in range(100):
+        i = (next(_cursor) + os.getpid()) % 100
+        sip, rtp = 16000 + 10 * i, 36000 + 200 * i
+        ports = Ports(sip, sip + 6, sip + 8, rtp, rtp + 120)
+        sips = [*range(sip, sip + 6), ports.peer_sip]
+        rtps = [rtp + k for k in range(0, 200, 20)]
+        if all(port_free(p) for p in [*sips, *rtps]) and port_free(ports.metrics, UDP_AND_TCP):
+            return ports
+    raise RuntimeError("no free loopback port block for a fault test")
+
+
+@pytest.fixture(scope="session")
+def callee_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("fault-audio")
+    speech(d / "hello.wav", "Hello?")
+    return ulaw(d / "hello.wav", d / "hello-ulaw.wav")
+
+
+@pytest.fixture
+def procs() -> Iterator[Procs]:
+    p = Procs()
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    made: list[Daemon] = []
+    yield made
+    for d in made:
+        d.kill_all()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def attempts(url: str) -> list[dict[str, object]]:
+    """Every attempt with what the fault checks read (the number, to compare with the peer's INVITEs)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    Attempt.id,
+                    Attempt.state,
+                    Attempt.disposition,
+                    Attempt.result,
+                    Attempt.cause,
+                    Attempt.dialing_at,
+                    Attempt.sip_code,
+                    ContactNumber.e164,
+                )
+                .join(ContactNumber, ContactNumber.id == Attempt.contact_number_id)
+                .order_by(Attempt.id)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+    finally:
+        engine.dispose()
+
+
+def set_campaign(url: str, name: str = "sup", **values: object) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.update(Campaign).where(Campaign.name == name).values(**values))
+    finally:
+        engine.dispose()
+
+
+def campaign_state(url: str, name: str = "sup") -> tuple[str, str | None, int]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.select(Campaign.state, Campaign.state_reason, Campaign.failure_streak).where(
+                    Campaign.name == name
+                )
+            ).one()
+            return str(row[0]), row[1], int(row[2])
+    finally:
+        engine.dispose()
