@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dialer.web.console import Console
+from dialer.web.gate import RequestGate
 from dialer.web.live import CombinedLiveCalls, InMemoryLiveCalls, LedgerLiveCalls, LiveCallProvider
 from dialer.web.settings import ConsoleOptions
 from scheduler.console_queries import ConsoleQueries
@@ -85,16 +86,8 @@ def create_app(
     app.include_router(api_router())
     _install_error_handlers(app)
 
-    body_limit = console_options.max_upload_bytes + 64 * 1024  # the file plus the other form fields
-
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > body_limit:  # refuse before reading the body
-            message = (
-                f"the request is larger than the upload limit of {console_options.max_upload_bytes:,} bytes"
-            )
-            return JSONResponse({"detail": message}, status_code=413)
         response: Response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -103,8 +96,12 @@ def create_app(
             "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'"
         )
         response.headers.setdefault("Cache-Control", "no-store")
+        if console_options.cookie_secure:  # served over TLS (directly or behind the trusted proxy)
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
+    # outermost: identity before any body is read, the body counted while it streams
+    app.add_middleware(RequestGate, upload_limit=console_options.max_upload_bytes)
     return app
 
 

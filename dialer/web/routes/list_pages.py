@@ -6,10 +6,12 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from dialer.web.auth import Principal, require
 from dialer.web.console import Console, console_of
@@ -48,26 +50,11 @@ async def upload(
     console = console_of(request)
     campaign = console.ledger.get_campaign(name)
     path, _ = await save_upload(file, uploads_dir(console), console.options.max_upload_bytes)
-    try:
-        table = CallListFile(path)
-        sample = []
-        for _, cells in table.data_rows():
-            sample.append(mask_free_text(raw_line(cells), me.role))
-            if len(sample) >= 5:
-                break
+    try:  # parsing is CPU work: off the event loop, so the console keeps answering meanwhile
+        preview = await run_in_threadpool(_preview, path, me.role)
     except ImportFileError as exc:
         path.unlink(missing_ok=True)
         raise HTTPException(422, str(exc).replace(path.name, file.filename or path.name)) from exc
-    header = table.header
-    source = table.describe(header)
-    columns = _header_cells(table)
-    mapping = [
-        (field, columns[i] if i < len(columns) else f"column {i + 1}") for field, i in header.fields.items()
-    ]
-    mapping += [
-        ("phone" if personal else "work phone", columns[i] if i < len(columns) else f"column {i + 1}")
-        for i, personal in header.phones
-    ]
     return render(
         request,
         "upload_preview.html",
@@ -75,11 +62,39 @@ async def upload(
         campaign=campaign,
         token=path.name,
         filename=Path(file.filename or "upload").name,
-        mapping=mapping,
-        ignored=list(header.ignored),
-        source=source,
-        sample=sample,
+        **preview,
     )
+
+
+def _preview(path: Path, role: str) -> dict[str, Any]:
+    """The column mapping and five masked sample rows; the whole file is read once so that a file over
+    the import limits is refused now, not after the operator confirmed it."""
+    table = CallListFile(path)
+    try:
+        sample = []
+        for _, cells in table.data_rows():
+            sample.append(mask_free_text(raw_line(cells), role))
+            if len(sample) >= 5:
+                break
+        for _ in table.source.rows():  # ImportLimits checked while streaming
+            pass
+        header = table.header
+        columns = _header_cells(table)
+    finally:
+        table.source.close()
+    mapping = [
+        (field, columns[i] if i < len(columns) else f"column {i + 1}") for field, i in header.fields.items()
+    ]
+    mapping += [
+        ("phone" if personal else "work phone", columns[i] if i < len(columns) else f"column {i + 1}")
+        for i, personal in header.phones
+    ]
+    return {
+        "mapping": mapping,
+        "ignored": list(header.ignored),
+        "source": table.describe(header),
+        "sample": sample,
+    }
 
 
 def _header_cells(table: CallListFile) -> list[str]:
