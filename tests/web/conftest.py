@@ -228,7 +228,7 @@ class ConsoleEnv:
 
     def token(self, role: str) -> str:
         token = new_token(API_TOKEN_PREFIX)
-        self.store.create_token(f"{role}-machine", role, token[:10], digest(token), "test")
+        self.store.create_token(f"{role}-machine", role, token[:10], digest(token), role)
         return token
 
 
