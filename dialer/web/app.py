@@ -86,22 +86,10 @@ def create_app(
     app.include_router(api_router())
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'"
-        )
-        response.headers.setdefault("Cache-Control", "no-store")
-        if console_options.cookie_secure:  # served over TLS (directly or behind the trusted proxy)
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
-
-    # outermost: identity before any body is read, the body counted while it streams
-    app.add_middleware(RequestGate, upload_limit=console_options.max_upload_bytes)
+    # identity before any body is read, the body counted while it streams, security headers, access log
+    app.add_middleware(
+        RequestGate, upload_limit=console_options.max_upload_bytes, hsts=console_options.cookie_secure
+    )
     return app
 
 

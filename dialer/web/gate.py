@@ -1,5 +1,7 @@
 """The request gate, in front of every route: who is asking is settled before a body is read, the body is
-counted while it streams, and each request leaves one access-log line without personal data.
+counted while it streams, every answer carries the security headers (HSTS when served over TLS), and each
+request leaves one access-log line without personal data. A plain ASGI middleware: Starlette's
+BaseHTTPMiddleware would turn an error raised while reading the body into a 400.
 
 FastAPI parses a form (files included) before it runs a route's dependencies, so a check in `require`
 comes after an anonymous gigabyte has been spooled to disk. Here a request that carries a body must
@@ -34,6 +36,14 @@ FORM_ALLOWANCE = 64 * 1024  # an upload's other form fields and multipart framin
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OPEN_PATHS = frozenset({"/login"})
 access_log = logging.getLogger("dialer.web.access")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'"),
+    (b"cache-control", b"no-store"),
+]
+HSTS = [(b"strict-transport-security", b"max-age=31536000")]  # only when served over TLS
 
 
 class BodyTooLarge(HTTPException):
@@ -49,9 +59,10 @@ def access_line(method: str, path: str, status: int, millis: float, kind: str) -
 
 
 class RequestGate:
-    def __init__(self, app: ASGIApp, upload_limit: int) -> None:
+    def __init__(self, app: ASGIApp, upload_limit: int, hsts: bool = False) -> None:
         self.app = app
         self.signed_in_limit = upload_limit + FORM_ALLOWANCE
+        self.headers = SECURITY_HEADERS + (HSTS if hsts else [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,6 +74,9 @@ class RequestGate:
         async def tracking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"], status["sent"] = int(message["status"]), True
+                present = {bytes(k).lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         kind = "-"
@@ -122,13 +136,17 @@ def _header(scope: Scope, name: bytes) -> str:
 
 def _counted(receive: Receive, limit: int) -> Receive:
     seen = 0
+    cut = False
 
     async def counted() -> Message:
-        nonlocal seen
+        nonlocal seen, cut
+        if cut:  # past the limit: nothing more is taken from the client
+            return {"type": "http.disconnect"}
         message = await receive()
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
+                cut = True
                 raise BodyTooLarge(limit)
         return message
 
