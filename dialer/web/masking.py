@@ -52,6 +52,12 @@ def mask_display(e164: str) -> str:
     return f"{country} {head}{''.join(out)}"
 
 
+def visible_digits(e164: str) -> str:
+    """The digits a masked viewer sees, with "*" where a digit is hidden: what a search by such a viewer
+    may match against, so that no sequence of searches can reveal a hidden digit."""
+    return "".join(c for c in mask_display(e164) if c.isdigit() or c == "*")
+
+
 def display_number(e164: str | None, role: str) -> str:
     if not e164:
         return ""

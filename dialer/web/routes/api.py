@@ -248,6 +248,8 @@ def list_dnc(
     console = console_of(request)
     entries = console.ledger.list_dnc()
     if number:
+        if not me.can(Permission.see_full_numbers):  # "is this number listed?" reveals the number
+            raise HTTPException(403, f"your role ({me.role}) may not look up full numbers")
         try:
             e164 = parse_number(number, region)
         except ValueError as exc:

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dialer.web.auth import Principal, require
 from dialer.web.console import Console, console_of
-from dialer.web.masking import mask_display, mask_free_text
+from dialer.web.masking import mask_display, mask_free_text, visible_digits
 from dialer.web.pages import redirect, render
 from dialer.web.roles import Permission
 from dialer.web.uploads import save_upload
@@ -196,10 +196,11 @@ def dnc_list(
 ) -> Response:
     console = console_of(request)
     digits = "".join(c for c in q if c.isdigit())
+    full = me.can(Permission.see_full_numbers)
     entries = [
         e
         for e in console.ledger.list_dnc(active_only=not removed)
-        if not digits or (e.e164 and digits in e.e164)
+        if not digits or (e.e164 and digits in (e.e164 if full else visible_digits(e.e164)))
     ]
     return render(request, "dnc.html", me, entries=entries[-500:], q=q, removed=removed)
 
