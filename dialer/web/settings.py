@@ -30,6 +30,15 @@ class WebSettings(BaseModel):
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD, ge=1024)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    tls_certfile: str = Field(default="", description="PEM certificate: the console serves HTTPS itself")
+    tls_keyfile: str = Field(default="", description="PEM private key for tls_certfile")
+    trusted_proxy: str = Field(
+        default="", description="address(es) of the TLS-terminating reverse proxy, comma-separated"
+    )
+    webhook_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="private networks webhooks may reach (CIDR, e.g. 10.0.5.0/24); public addresses always",
+    )
 
 
 @dataclass(frozen=True)
