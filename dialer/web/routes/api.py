@@ -34,6 +34,7 @@ from dialer.web.api_models import (
 )
 from dialer.web.auth import Principal, require
 from dialer.web.console import console_of
+from dialer.web.imports import SpooledLedger
 from dialer.web.live import durations
 from dialer.web.masking import display_number, mask_display, mask_free_text
 from dialer.web.roles import Permission
@@ -169,7 +170,8 @@ def push_accounts(
             body.dry_run,
         )
         try:
-            result = import_file(console.ledger, path, options, on_reject=rejects.append)
+            ledger = SpooledLedger.wrap(console.ledger)
+            result = import_file(ledger, path, options, on_reject=rejects.append)
         except ImportFileError as exc:
             raise HTTPException(422, str(exc)) from exc
     console.audit(me.name, "api.push_accounts", f"campaign:{body.campaign}", **result.summary())

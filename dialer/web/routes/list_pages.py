@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dialer.web.auth import Principal, require
 from dialer.web.console import Console, console_of
+from dialer.web.imports import SpooledLedger
 from dialer.web.masking import mask_display, mask_free_text, visible_digits
 from dialer.web.pages import redirect, render
 from dialer.web.roles import Permission
@@ -48,7 +49,7 @@ async def upload(
     me: Principal = Depends(require(Permission.upload_lists)),
 ) -> Response:
     console = console_of(request)
-    campaign = console.ledger.get_campaign(name)
+    campaign = await run_in_threadpool(console.ledger.get_campaign, name)
     path, _ = await save_upload(file, uploads_dir(console), console.options.max_upload_bytes)
     try:  # parsing is CPU work: off the event loop, so the console keeps answering meanwhile
         preview = await run_in_threadpool(_preview, path, me.role)
@@ -129,7 +130,7 @@ def run_import(
         folder.mkdir(exist_ok=True)
         path.rename(named)  # the batch records the operator's file name
         options = ImportOptions(name, region.upper() or None, currency.upper() or None, dry_run)
-        result = import_file(console.ledger, named, options)
+        result = import_file(SpooledLedger.wrap(console.ledger), named, options)
     except ImportFileError as exc:
         raise HTTPException(422, str(exc)) from exc
     finally:
@@ -246,25 +247,29 @@ async def dnc_import(
     path, _ = await save_upload(
         file, uploads_dir(console), console.options.max_upload_bytes, (".csv", ".txt")
     )
-    added = bad = 0
-    try:
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
-        for row in csv.reader(io.StringIO(text)):
+    try:  # parsing and thousands of small writes: in a worker thread, not on the event loop
+        added, bad = await run_in_threadpool(_import_dnc, console, path, region, reason)
+    finally:
+        path.unlink(missing_ok=True)
+    await run_in_threadpool(console.audit, me.name, "dnc.import", "dnc", added=added, unreadable=bad)
+    return redirect("/dnc", f"{added} number(s) added, {bad} unreadable line(s) skipped")
+
+
+def _import_dnc(console: Console, path: Path, region: str, reason: str) -> tuple[int, int]:
+    """(numbers added, unreadable lines); written in batches, each its own short transaction."""
+    numbers: list[str] = []
+    bad = 0
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for row in csv.reader(handle):
             cell = next((c for c in row if c.strip()), "")
             if not cell or not any(ch.isdigit() for ch in cell):
                 continue  # blank lines and a header row
             try:
-                e164 = parse_number(cell, region)
+                numbers.append(parse_number(cell, region))
             except ValueError:
                 bad += 1
-                continue
-            if not console.ledger.is_number_blocked(e164):
-                console.ledger.add_dnc(DncScope.number, source=DncSource.import_, reason=reason, e164=e164)
-                added += 1
-    finally:
-        path.unlink(missing_ok=True)
-    console.audit(me.name, "dnc.import", "dnc", added=added, unreadable=bad)
-    return redirect("/dnc", f"{added} number(s) added, {bad} unreadable line(s) skipped")
+    added = console.queries.add_dnc_numbers(numbers, source=DncSource.import_, reason=reason)
+    return added, bad
 
 
 @router.post("/dnc/{entry_id}/remove")
