@@ -91,17 +91,19 @@ def user() -> None:
 @pass_app
 def add(app: AppContext, name: str, role: str, password_stdin: bool) -> None:
     """Create a console user (the password is asked for, or read from stdin)."""
-    from dialer.web.security import WeakPassword, hash_password
+    from dialer.web.security import USER_NAME_RULE, WeakPassword, hash_password, valid_user_name
     from scheduler.ledger import AuditRecord, LedgerError
     from scheduler.operators import OperatorStore
     from scheduler.sql_ledger import SqlLedger
 
+    if not valid_user_name(name):  # the console's sign-in and user forms accept only these
+        raise click.ClickException(f"user name {name!r}: {USER_NAME_RULE}")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        hashed = hash_password(password)
+        hashed = hash_password(password, name)
     except WeakPassword as exc:
         raise click.ClickException(str(exc)) from exc
     settings = app.settings

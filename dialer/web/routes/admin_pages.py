@@ -11,7 +11,14 @@ from dialer.web.auth import Principal, require
 from dialer.web.console import console_of
 from dialer.web.pages import redirect, render
 from dialer.web.roles import Permission, Role, grants_within
-from dialer.web.security import API_TOKEN_PREFIX, WeakPassword, digest, hash_password, new_token
+from dialer.web.security import (
+    API_TOKEN_PREFIX,
+    USER_NAME,
+    WeakPassword,
+    digest,
+    hash_password,
+    new_token,
+)
 from dialer.web.sip_profiles import profile_files, save_profile, validate_profile
 from scheduler.webhooks import EVENTS
 
@@ -27,14 +34,14 @@ def users(request: Request, me: Principal = Depends(require(Permission.manage_us
 @router.post("/users")
 def add_user(
     request: Request,
-    username: str = Form(..., pattern=r"^[A-Za-z0-9_.@-]{1,64}$"),
+    username: str = Form(..., pattern=USER_NAME.pattern),
     role: Role = Form(...),
     password: str = Form(..., max_length=1024),
     me: Principal = Depends(require(Permission.manage_users)),
 ) -> Response:
     console = console_of(request)
     try:
-        hashed = hash_password(password)
+        hashed = hash_password(password, username)
     except WeakPassword as exc:
         raise HTTPException(422, str(exc)) from exc
     user = console.store.create_user(username, role.value, hashed)
@@ -59,7 +66,7 @@ def change_user(
     hashed = None
     if password:
         try:
-            hashed = hash_password(password)
+            hashed = hash_password(password, name)
         except WeakPassword as exc:
             raise HTTPException(422, str(exc)) from exc
     user = console.store.update_user(
