@@ -101,7 +101,9 @@ class WebhookDelivery(Base):
     event_key: Mapped[str] = mapped_column(sa.String(64))  # "promise:12", "opt_out:34"
     event: Mapped[str] = mapped_column(sa.String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending | delivered | failed
+    status: Mapped[str] = mapped_column(
+        sa.String(16), default="pending"
+    )  # pending | delivered | failed | cancelled
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
     last_status: Mapped[int | None]

@@ -63,7 +63,7 @@ def create_app(
         ledger=ledger,
         store=OperatorStore(ledger.engine),
         queries=queries,
-        outbox=WebhookOutbox(ledger.engine, clock),
+        outbox=WebhookOutbox(ledger.engine, clock, console_options.webhook_allow_networks),
         live=live or CombinedLiveCalls(pushed, LedgerLiveCalls(queries)),
         options=console_options,
         templates=templates,

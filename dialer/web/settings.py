@@ -48,6 +48,7 @@ class ConsoleOptions:
     session_hours: float
     max_upload_bytes: int
     webhook_timeout_seconds: float
+    webhook_allow_networks: tuple[str, ...]
     data_dir: Path
     scripts_dir: Path
 
@@ -66,6 +67,7 @@ class ConsoleOptions:
             webhook_timeout_seconds=float(
                 getattr(web, "webhook_timeout_seconds", defaults.webhook_timeout_seconds)
             ),
+            webhook_allow_networks=tuple(getattr(web, "webhook_allow_networks", ())),
             data_dir=Path(settings.data_dir),
             scripts_dir=Path(overrides.pop("scripts_dir", Path(__file__).resolve().parents[2] / "scripts")),
         )

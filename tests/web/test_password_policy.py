@@ -34,7 +34,9 @@ def test_weak_passwords_are_refused_with_the_reason(password: str, name: str, re
         check_password_strength(password, name)
 
 
-@pytest.mark.parametrize("password", ["correct horse battery", "Tr0ubadour-Horse-Staple", "月亮代表我的心我的情也真"])
+@pytest.mark.parametrize(
+    "password", ["correct horse battery", "Tr0ubadour-Horse-Staple", "月亮代表我的心我的情也真"]
+)
 def test_good_passwords_pass(password: str) -> None:
     check_password_strength(password, "carol")
 
