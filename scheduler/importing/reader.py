@@ -1,6 +1,7 @@
 """Reading a call list as rows of cells, streamed: CSV (any common encoding and delimiter) or XLSX.
 
-Encoding tries, in order: a byte-order mark; strict UTF-8 on the first megabyte; charset-normalizer's best
+Encoding tries, in order: a byte-order mark; UTF-8 on the first megabyte (strict, or with a few malformed
+sequences among many valid ones); charset-normalizer's best
 guess (the Chinese family GB2312/GBK is read as GB18030, its superset); strict GB18030. Bytes that still do
 not decode later in the file become U+FFFD, and the row holding them is rejected, not the file.
 XLSX is streamed by scheduler.importing.xlsx_stream (the archive checked first, the sheet XML parsed a
@@ -148,7 +149,7 @@ def detect_encoding(sample: bytes) -> str | None:
         return "utf-16"
     if b"\x00" in sample:
         return None
-    if _decodes(sample, "utf-8"):
+    if _decodes(sample, "utf-8") or _mostly_utf8(sample):
         return "utf-8"
     from charset_normalizer import from_bytes
 
@@ -160,6 +161,15 @@ def detect_encoding(sample: bytes) -> str | None:
         if _decodes(sample, best.encoding):
             return best.encoding
     return "gb18030" if _decodes(sample, "gb18030") else None
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """UTF-8 text with a few malformed sequences (a damaged row) is still UTF-8: its bad rows are then
+    rejected with their line, instead of the whole file being read in a legacy code page as mojibake."""
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(sample, final=False)
+    bad = text.count("\ufffd")
+    good = sum(1 for c in text if ord(c) > 0x7F) - bad
+    return good >= 4 and bad * 2 <= good
 
 
 def _decodes(sample: bytes, encoding: str) -> bool:
