@@ -23,6 +23,7 @@ from dialer.web.console import Console
 from dialer.web.gate import RequestGate
 from dialer.web.live import CombinedLiveCalls, InMemoryLiveCalls, LedgerLiveCalls, LiveCallProvider
 from dialer.web.settings import ConsoleOptions
+from dialer.web.uploads import sweep_at_start
 from scheduler.console_queries import ConsoleQueries
 from scheduler.ledger import Conflict, InvalidValue, NotFound
 from scheduler.models import utcnow
@@ -56,6 +57,7 @@ def create_app(
     if ledger is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         ledger = SqlLedger.open(settings.database_url)
+    sweep_at_start(console_options.data_dir / "uploads")  # what a killed import left behind
     queries = ConsoleQueries(ledger.engine)
     pushed = InMemoryLiveCalls()
     templates = Jinja2Templates(directory=str(HERE / "templates"))

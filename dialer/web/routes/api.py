@@ -139,7 +139,9 @@ def push_accounts(
     """Add or update accounts with the same validation as a call-list upload; rejects say why."""
     console = console_of(request)
     console.ledger.get_campaign(body.campaign)
-    with tempfile.TemporaryDirectory() as folder:
+    uploads = console.options.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=uploads, prefix="push-") as folder:  # swept at start if killed
         path = Path(folder) / "api-push.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
