@@ -118,7 +118,7 @@ def check_target(url: str, allow: Sequence[Network] = ()) -> None:
             infos = socket.getaddrinfo(host, parsed.port or 443, proto=socket.IPPROTO_TCP)
         except OSError as exc:
             raise TargetRefused(f"the webhook host {host!r} does not resolve") from exc
-        addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
     for address in addresses:
         if any(address in network for network in allow):
             continue

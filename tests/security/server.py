@@ -84,7 +84,8 @@ def console_server(tmp_path: Path, *args: str) -> Iterator[Server]:
     env = {**os.environ, "DIALER_DATA_DIR": str(data)}
     dialer = Path(sys.executable).parent / "dialer"
     command = [str(dialer), "web", "--host", "127.0.0.1", "--port", str(port), "--insecure-cookies", *args]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = (tmp_path / "console.log").open("wb")  # a file, not a pipe: the access log must never block
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -93,7 +94,7 @@ def console_server(tmp_path: Path, *args: str) -> Iterator[Server]:
                 httpx.get(f"{base}/login", timeout=2)
                 break
             except httpx.TransportError:
-                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+                assert proc.poll() is None, (tmp_path / "console.log").read_text()
                 assert time.monotonic() < deadline, "the console did not start"
                 time.sleep(0.2)
         yield Server(base, proc.pid, data)
@@ -104,3 +105,4 @@ def console_server(tmp_path: Path, *args: str) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +269,8 @@ def _import_dnc(console: Console, path: Path, region: str, reason: str) -> tuple
                 numbers.append(parse_number(cell, region))
             except ValueError:
                 bad += 1
+            if len(numbers) % 500 == 0:
+                time.sleep(0.002)  # let the event loop's thread have the GIL: pages keep answering
     added = console.queries.add_dnc_numbers(numbers, source=DncSource.import_, reason=reason)
     return added, bad
 
