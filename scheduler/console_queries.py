@@ -2,8 +2,9 @@
 data quality per list, live attempts.
 
 The Ledger interface answers one-record questions; a console page asks aggregate ones over many attempts,
-so these queries read `scheduler.models` directly (read-only). Record lists and the one write (campaign
-settings) are in `scheduler.console_records`, which this class extends.
+so these queries read `scheduler.models` directly (read-only, but for `add_dnc_numbers`, a bulk form of
+Ledger.add_dnc for list imports). Record lists and the campaign-settings write are in
+`scheduler.console_records`, which this class extends.
 """
 
 from __future__ import annotations
@@ -15,12 +16,58 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from scheduler.console_records import RecordQueries
-from scheduler.models import Account, Attempt, CallTurn, Campaign, ContactNumber, ImportBatch, Promise
-from scheduler.vocabulary import AttemptState, CallResult, Speaker
+from scheduler.models import (
+    Account,
+    Attempt,
+    CallTurn,
+    Campaign,
+    ContactNumber,
+    DncEntry,
+    ImportBatch,
+    Promise,
+    utcnow,
+)
+from scheduler.vocabulary import AttemptState, CallResult, DncScope, DncSource, Speaker
+
+DNC_BATCH = 500
 
 
 class ConsoleQueries(RecordQueries):
     """Aggregates for the console's pages, plus every record read (RecordQueries)."""
+
+    # ---- do-not-call import ----------------------------------------------------------------------------
+    def add_dnc_numbers(self, numbers: list[str], *, source: DncSource, reason: str) -> int:
+        """Number-scope DNC entries for every E.164 number not already actively listed; returns how many
+        were added. One short transaction per DNC_BATCH numbers (other writers wait at most one batch)."""
+        added = 0
+        unique = list(dict.fromkeys(numbers))
+        for start in range(0, len(unique), DNC_BATCH):
+            batch = unique[start : start + DNC_BATCH]
+            with self._session() as s:
+                listed = set(
+                    s.scalars(
+                        sa.select(DncEntry.e164).where(
+                            DncEntry.scope == DncScope.number.value,
+                            DncEntry.removed_at.is_(None),
+                            DncEntry.e164.in_(batch),
+                        )
+                    )
+                )
+                now = utcnow()
+                rows = [
+                    DncEntry(
+                        scope=DncScope.number.value,
+                        e164=e164,
+                        reason=reason[:200],
+                        source=DncSource(source).value,
+                        created_at=now,
+                    )
+                    for e164 in batch
+                    if e164 not in listed
+                ]
+                s.add_all(rows)
+                added += len(rows)
+        return added
 
     # ---- counters --------------------------------------------------------------------------------------
     def counters(self, since: dt.datetime, campaign_id: int | None = None) -> dict[str, int]:

@@ -1,7 +1,8 @@
 """Engines and sessions for the ledger database, SQLite (embedded, one host) or PostgreSQL (scale-out).
 
-SQLite gets WAL (readers never block the writer), foreign keys ON (off by default in SQLite!) and a busy
-timeout so that the supervisor, the workers and an import can share one file. The pysqlite driver's own
+SQLite gets a file only its owner can read (created 0600), WAL (readers never block the writer), foreign
+keys ON (off by default in SQLite!) and a busy timeout so that the supervisor, the workers and an import
+can share one file. The pysqlite driver's own
 transaction handling is switched off and SQLAlchemy emits BEGIN itself, the recipe from the SQLAlchemy
 docs, so that a transaction really starts where the session says it does. Parameters are hidden from SQL
 error messages and echo output: they are personal data.
@@ -9,13 +10,16 @@ error messages and echo output: they are personal data.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # writers wait for one another; imports keep their write lock short
 
 
 class DatabaseURLError(ValueError):
@@ -42,8 +46,17 @@ def create_engine(url: str | URL, *, echo: bool = False, sqlite_begin: str = "BE
     return sa.create_engine(parsed, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
+def create_private_file(path: Path) -> None:
+    """Create `path` readable by its owner only, if it does not exist yet. SQLite creates its -wal and
+    -shm files with the database file's permissions, so they are private too."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _sqlite_engine(url: URL, *, echo: bool, begin: str) -> Engine:
     memory = url.database in (None, "", ":memory:")
+    if not memory and not str(url.database).startswith("file:") and Path(str(url.database)).parent.is_dir():
+        create_private_file(Path(str(url.database)))  # the ledger holds personal data: never 0644
     engine = sa.create_engine(
         url,
         echo=echo,

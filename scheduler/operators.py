@@ -52,7 +52,9 @@ class WebSession(Base):
 
 
 class ApiToken(Base):
-    """A machine credential acting with one role; shown once at creation, stored as a digest."""
+    """A machine credential acting with one role on behalf of its owner; shown once at creation, stored
+    as a digest. It lapses at `expires_at`, and the console refuses it while its owner is disabled or no
+    longer holds its role (migration 0004)."""
 
     __tablename__ = "api_tokens"
 
@@ -65,6 +67,10 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("operator_users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[dt.datetime | None]
 
 
 class WebhookSubscription(Base):
@@ -95,7 +101,9 @@ class WebhookDelivery(Base):
     event_key: Mapped[str] = mapped_column(sa.String(64))  # "promise:12", "opt_out:34"
     event: Mapped[str] = mapped_column(sa.String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending | delivered | failed
+    status: Mapped[str] = mapped_column(
+        sa.String(16), default="pending"
+    )  # pending | delivered | failed | cancelled
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
     last_status: Mapped[int | None]
@@ -144,14 +152,27 @@ class TokenInfo:
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    expires_at: dt.datetime | None = None
+    owner: UserInfo | None = None  # the user the token acts for, as that user is now
 
 
 def _user(u: OperatorUser) -> UserInfo:
     return UserInfo(u.id, u.name, u.role, u.active, u.created_at, u.last_login_at)
 
 
-def _token(t: ApiToken) -> TokenInfo:
-    return TokenInfo(t.id, t.name, t.prefix, t.role, t.created_by, t.created_at, t.last_used_at, t.revoked_at)
+def _token(t: ApiToken, owner: OperatorUser | None = None) -> TokenInfo:
+    return TokenInfo(
+        t.id,
+        t.name,
+        t.prefix,
+        t.role,
+        t.created_by,
+        t.created_at,
+        t.last_used_at,
+        t.revoked_at,
+        t.expires_at,
+        _user(owner) if owner is not None else None,
+    )
 
 
 class OperatorStore:
@@ -211,6 +232,12 @@ class OperatorStore:
             row = s.scalar(sa.select(OperatorUser).where(OperatorUser.name == name))
             if row is None:
                 raise UnknownUser(f"no user {name!r}")
+            if (role is not None and role != row.role) or (active is False and row.active):
+                s.execute(  # the user's tokens act for the user as it was: they end with that
+                    sa.update(ApiToken)
+                    .where(ApiToken.owner_id == row.id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                )
             if role is not None:
                 row.role = role
             if active is not None:
@@ -271,29 +298,77 @@ class OperatorStore:
 
     # ---- API tokens ------------------------------------------------------------------------------------
     def create_token(
-        self, name: str, role: str, prefix: str, token_sha256: str, created_by: str
+        self,
+        name: str,
+        role: str,
+        prefix: str,
+        token_sha256: str,
+        created_by: str,
+        *,
+        expires_at: dt.datetime | None = None,
+        valid_for: dt.timedelta = dt.timedelta(days=90),
     ) -> TokenInfo:
+        """A token owned by the user `created_by` (UnknownUser otherwise: every token has an owner)."""
         with self._session() as s:
+            owner = s.scalar(sa.select(OperatorUser).where(OperatorUser.name == created_by))
+            if owner is None:
+                raise UnknownUser(f"no user {created_by!r} to own the token")
+            now = utcnow()
             row = ApiToken(
                 name=name,
                 role=role,
                 prefix=prefix,
                 token_sha256=token_sha256,
                 created_by=created_by,
-                created_at=utcnow(),
+                created_at=now,
+                owner_id=owner.id,
+                expires_at=expires_at or now + valid_for,
             )
             s.add(row)
             s.flush()
-            return _token(row)
+            return _token(row, owner)
 
     def find_token(self, token_sha256: str, now: dt.datetime) -> TokenInfo | None:
+        """The token with its owner as the owner is now; None when revoked, expired or ownerless."""
         with self._session() as s:
-            live = sa.and_(ApiToken.token_sha256 == token_sha256, ApiToken.revoked_at.is_(None))
-            row = s.scalar(sa.select(ApiToken).where(live))
-            if row is None:
+            found = s.execute(
+                sa.select(ApiToken, OperatorUser)
+                .join(OperatorUser, OperatorUser.id == ApiToken.owner_id)
+                .where(
+                    ApiToken.token_sha256 == token_sha256,
+                    ApiToken.revoked_at.is_(None),
+                    ApiToken.expires_at > now,
+                )
+            ).first()
+            if found is None:
                 return None
-            row.last_used_at = now
-            return _token(row)
+            row, owner = found
+            if row.last_used_at is None or now - _aware(row.last_used_at) > dt.timedelta(minutes=1):
+                row.last_used_at = now  # at most one write a minute per token
+            return _token(row, owner)
+
+    def rotate_token(self, token_id: int, prefix: str, token_sha256: str, by: str) -> TokenInfo:
+        """A new secret for the same name, role, owner and lifetime; the old one stops working now."""
+        with self._session() as s:
+            old = s.get(ApiToken, token_id)
+            if old is None or old.revoked_at is not None:
+                raise NotFound(f"no live API token {token_id}")
+            now = utcnow()
+            lifetime = _aware(old.expires_at) - _aware(old.created_at) if old.expires_at else None
+            old.revoked_at = now
+            row = ApiToken(
+                name=old.name,
+                role=old.role,
+                prefix=prefix,
+                token_sha256=token_sha256,
+                created_by=by,
+                created_at=now,
+                owner_id=old.owner_id,
+                expires_at=now + (lifetime or dt.timedelta(days=90)),
+            )
+            s.add(row)
+            s.flush()
+            return _token(row, s.get(OperatorUser, old.owner_id) if old.owner_id else None)
 
     def list_tokens(self) -> list[TokenInfo]:
         with self._session() as s:
@@ -307,3 +382,8 @@ class OperatorStore:
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
             return _token(row)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes for UTC columns."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -8,6 +8,11 @@ Signing (documented for receivers): header ``X-Dialer-Signature: t=<unix seconds
 ``<hex> = HMAC-SHA256(secret, "<t>." + raw request body)``. Receivers recompute it, compare in constant
 time and reject timestamps older than a few minutes (replay). ``X-Dialer-Event`` names the event and
 ``X-Dialer-Delivery`` is the event key, stable across retries (deduplicate on it).
+
+Targets: only public addresses, checked when subscribing and again before every POST (a name may come
+to resolve elsewhere): loopback, link-local (cloud metadata at 169.254.169.254), private and reserved
+addresses are refused unless the operator allows that network (`[web] webhook_allow_networks`). A
+disabled subscription's queued deliveries are cancelled, and only active subscriptions are delivered.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
-from collections.abc import Callable, Iterator
+import socket
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +91,42 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 Poster = Callable[[str, bytes, dict[str, str]], int]  # (url, body, headers) -> HTTP status
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class TargetRefused(InvalidValue):
+    """The webhook URL names an address the console may not send to."""
+
+
+def allowed_networks(cidrs: Sequence[str]) -> tuple[Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(c.strip(), strict=False) for c in cidrs if c.strip())
+    except ValueError as exc:
+        raise InvalidValue(f"webhook_allow_networks: {exc}") from exc
+
+
+def check_target(url: str, allow: Sequence[Network] = ()) -> None:
+    """TargetRefused unless every address the URL's host resolves to is public or in `allow`."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise TargetRefused("the webhook URL must be http:// or https:// with a host")
+    host = parsed.host.strip("[]")
+    try:
+        addresses = {ipaddress.ip_address(host)}
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, parsed.port or 443, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            raise TargetRefused(f"the webhook host {host!r} does not resolve") from exc
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    for address in addresses:
+        if any(address in network for network in allow):
+            continue
+        if not address.is_global or address.is_multicast:
+            raise TargetRefused(
+                f"the webhook target {address} is not a public address (loopback, link-local, private or "
+                "reserved): allow its network in [web] webhook_allow_networks if it is yours"
+            )
 
 
 def httpx_poster(timeout: float) -> Poster:
@@ -95,10 +138,13 @@ def httpx_poster(timeout: float) -> Poster:
 
 
 class WebhookOutbox:
-    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow, allow_networks: Sequence[str] = ()
+    ) -> None:
         self.engine = engine
         self._sessions = session_factory(engine)
         self._clock = clock
+        self.allow = allowed_networks(allow_networks)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -115,6 +161,7 @@ class WebhookOutbox:
         """A new subscription and its signing secret (shown once to the admin)."""
         if not url.startswith(("http://", "https://")):
             raise InvalidValue("the webhook URL must start with http:// or https://")
+        check_target(url, self.allow)
         bad = [e for e in events if e not in EVENTS]
         if bad or not events:
             raise InvalidValue(f"events must be some of: {', '.join(EVENTS)}")
@@ -140,6 +187,11 @@ class WebhookOutbox:
             if row is None:
                 raise NotFound(f"no webhook subscription {subscription_id}")
             row.active = False
+            s.execute(  # queued retries end with the subscription
+                sa.update(WebhookDelivery)
+                .where(WebhookDelivery.subscription_id == row.id, WebhookDelivery.status == "pending")
+                .values(status="cancelled", last_error="subscription disabled")
+            )
 
     def deliveries(self, limit: int = 100) -> list[DeliveryInfo]:
         with self._session() as s:
@@ -236,7 +288,11 @@ class WebhookOutbox:
             due = s.execute(
                 sa.select(WebhookDelivery, WebhookSubscription)
                 .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                .where(
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= now,
+                    WebhookSubscription.active,
+                )
                 .order_by(WebhookDelivery.id)
                 .limit(limit)
             ).all()
@@ -254,7 +310,10 @@ class WebhookOutbox:
             status: int | None = None
             error: str | None = None
             try:
+                check_target(url, self.allow)  # again: what a name resolves to can change
                 status = post(url, body, headers)
+            except TargetRefused as exc:
+                error = str(exc)[:300]
             except httpx.HTTPError as exc:
                 error = f"{exc.__class__.__name__}: {exc}"[:300]
             outcome = self._record(delivery_id, status, error)

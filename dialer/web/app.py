@@ -20,8 +20,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dialer.web.console import Console
+from dialer.web.gate import RequestGate
 from dialer.web.live import CombinedLiveCalls, InMemoryLiveCalls, LedgerLiveCalls, LiveCallProvider
 from dialer.web.settings import ConsoleOptions
+from dialer.web.uploads import sweep_at_start
 from scheduler.console_queries import ConsoleQueries
 from scheduler.ledger import Conflict, InvalidValue, NotFound
 from scheduler.models import utcnow
@@ -55,6 +57,7 @@ def create_app(
     if ledger is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         ledger = SqlLedger.open(settings.database_url)
+    sweep_at_start(console_options.data_dir / "uploads")  # what a killed import left behind
     queries = ConsoleQueries(ledger.engine)
     pushed = InMemoryLiveCalls()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -62,7 +65,7 @@ def create_app(
         ledger=ledger,
         store=OperatorStore(ledger.engine),
         queries=queries,
-        outbox=WebhookOutbox(ledger.engine, clock),
+        outbox=WebhookOutbox(ledger.engine, clock, console_options.webhook_allow_networks),
         live=live or CombinedLiveCalls(pushed, LedgerLiveCalls(queries)),
         options=console_options,
         templates=templates,
@@ -85,26 +88,10 @@ def create_app(
     app.include_router(api_router())
     _install_error_handlers(app)
 
-    body_limit = console_options.max_upload_bytes + 64 * 1024  # the file plus the other form fields
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > body_limit:  # refuse before reading the body
-            message = (
-                f"the request is larger than the upload limit of {console_options.max_upload_bytes:,} bytes"
-            )
-            return JSONResponse({"detail": message}, status_code=413)
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'"
-        )
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    # identity before any body is read, the body counted while it streams, security headers, access log
+    app.add_middleware(
+        RequestGate, upload_limit=console_options.max_upload_bytes, hsts=console_options.cookie_secure
+    )
     return app
 
 

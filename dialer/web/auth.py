@@ -16,7 +16,7 @@ from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, TimestampSigner
 
 from dialer.web.console import Console, console_of
-from dialer.web.roles import Permission, can
+from dialer.web.roles import Permission, can, grants_within
 from dialer.web.security import digest, same
 
 SESSION_COOKIE = "dialer_session"
@@ -72,7 +72,10 @@ def _from_bearer(console: Console, request: Request, now: dt.datetime) -> Princi
         return None
     found = console.store.find_token(digest(token.strip()), now)
     if found is None:
-        raise HTTPException(401, "unknown or revoked API token")
+        raise HTTPException(401, "unknown, expired or revoked API token")
+    owner = found.owner
+    if owner is None or not owner.active or not grants_within(found.role, owner.role):
+        raise HTTPException(401, "the API token's owner is disabled or no longer holds its role")
     return Principal(f"token:{found.name}", found.role, "token")
 
 

@@ -51,3 +51,11 @@ def can(role: str | Role, permission: Permission) -> bool:
         return permission in PERMISSIONS[Role(role)]
     except ValueError:
         return False
+
+
+def grants_within(role: str | Role, holder: str | Role) -> bool:
+    """Whether everything `role` may do, `holder` may do too (a token's role against its owner's)."""
+    try:
+        return PERMISSIONS[Role(role)] <= PERMISSIONS[Role(holder)]
+    except ValueError:
+        return False

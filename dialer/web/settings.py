@@ -30,6 +30,15 @@ class WebSettings(BaseModel):
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD, ge=1024)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    tls_certfile: str = Field(default="", description="PEM certificate: the console serves HTTPS itself")
+    tls_keyfile: str = Field(default="", description="PEM private key for tls_certfile")
+    trusted_proxy: str = Field(
+        default="", description="address(es) of the TLS-terminating reverse proxy, comma-separated"
+    )
+    webhook_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="private networks webhooks may reach (CIDR, e.g. 10.0.5.0/24); public addresses always",
+    )
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class ConsoleOptions:
     session_hours: float
     max_upload_bytes: int
     webhook_timeout_seconds: float
+    webhook_allow_networks: tuple[str, ...]
     data_dir: Path
     scripts_dir: Path
 
@@ -57,6 +67,7 @@ class ConsoleOptions:
             webhook_timeout_seconds=float(
                 getattr(web, "webhook_timeout_seconds", defaults.webhook_timeout_seconds)
             ),
+            webhook_allow_networks=tuple(getattr(web, "webhook_allow_networks", ())),
             data_dir=Path(settings.data_dir),
             scripts_dir=Path(overrides.pop("scripts_dir", Path(__file__).resolve().parents[2] / "scripts")),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 import time
 from pathlib import Path
 
@@ -67,3 +68,16 @@ def remove_stale(folder: Path, max_age: float = STALE_SECONDS) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def sweep_at_start(folder: Path) -> int:
+    """At console start no import is running: folders left by an import that was killed midway (and by
+    an API push) go, with previews older than a day. Returns how many entries were removed."""
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed + remove_stale(folder)

@@ -1,10 +1,12 @@
 """Reading a call list as rows of cells, streamed: CSV (any common encoding and delimiter) or XLSX.
 
-Encoding tries, in order: a byte-order mark; strict UTF-8 on the first megabyte; charset-normalizer's best
+Encoding tries, in order: a byte-order mark; UTF-8 on the first megabyte (strict, or with a few malformed
+sequences among many valid ones); charset-normalizer's best
 guess (the Chinese family GB2312/GBK is read as GB18030, its superset); strict GB18030. Bytes that still do
 not decode later in the file become U+FFFD, and the row holding them is rejected, not the file.
-XLSX is read with openpyxl in read-only mode (constant memory); formula cells come back as their formula
-text and are neutralized like any other formula-looking cell, never evaluated.
+XLSX is streamed by scheduler.importing.xlsx_stream (the archive checked first, the sheet XML parsed a
+block at a time); formula cells come back as their formula text and are neutralized like any other
+formula-looking cell, never evaluated. Both kinds are held to ImportLimits while they stream.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import codecs
 import csv
 import hashlib
 import sys
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scheduler.importing.errors import ImportFileError
+from scheduler.importing.limits import DEFAULT_LIMITS, ImportLimits, check_row
 
 SAMPLE_BYTES = 1 << 20
 XLSX_MAGIC = b"PK\x03\x04"
@@ -26,7 +31,7 @@ XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _CJK_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "hz_gb_2312", "big5", "big5hkscs", "cp936"}
 Cell = Any  # str from CSV; str, int, float, datetime or None from XLSX
 
-csv.field_size_limit(min(sys.maxsize, 1 << 24))
+csv.field_size_limit(min(sys.maxsize, 1 << 24))  # a cap for the parser; ImportLimits is the real one
 
 
 @dataclass(frozen=True)
@@ -48,9 +53,11 @@ def file_sha256(path: Path) -> str:
 class TableSource:
     """A call-list file; `rows()` may be iterated more than once (each pass reopens the file)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> None:
         self.path = path
         self.name = path.name
+        self.limits = limits
+        self._workbook: Any = None
         if not path.is_file():
             raise ImportFileError(f"{path}: no such file")
         if path.stat().st_size == 0:
@@ -65,24 +72,30 @@ class TableSource:
 
     # ---- probing ---------------------------------------------------------------------------------------
     def _probe_xlsx(self) -> SourceInfo:
-        workbook = self._open_workbook()
-        try:
-            sheet = workbook.active or workbook.worksheets[0]
-            return SourceInfo("xlsx", sheet=sheet.title)
-        finally:
-            workbook.close()
+        return SourceInfo("xlsx", sheet=self._open_workbook().sheet_title)
 
     def _open_workbook(self) -> Any:
-        import zipfile
+        """The workbook's table of contents (checked against the limits), kept for further passes."""
+        if self._workbook is None:
+            from scheduler.importing.xlsx_stream import Workbook
 
-        from openpyxl import load_workbook
+            try:
+                archive = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError, ValueError) as exc:
+                raise ImportFileError(
+                    f"{self.name}: not a readable XLSX workbook ({exc.__class__.__name__})"
+                ) from exc
+            try:
+                self._workbook = Workbook(archive, self.name, self.limits)
+            except BaseException:
+                archive.close()
+                raise
+        return self._workbook
 
-        try:
-            return load_workbook(self.path, read_only=True, data_only=False)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise ImportFileError(
-                f"{self.name}: not a readable XLSX workbook ({exc.__class__.__name__})"
-            ) from exc
+    def close(self) -> None:
+        if self._workbook is not None:
+            self._workbook.archive.close()
+            self._workbook = None
 
     def _probe_csv(self, sample: bytes) -> SourceInfo:
         encoding = detect_encoding(sample)
@@ -97,8 +110,12 @@ class TableSource:
 
     # ---- rows ------------------------------------------------------------------------------------------
     def rows(self) -> Iterator[tuple[int, list[Cell]]]:
-        """(line number as a spreadsheet shows it, cells), skipping blank rows."""
-        return self._xlsx_rows() if self.info.kind == "xlsx" else self._csv_rows()
+        """(line number as a spreadsheet shows it, cells), skipping blank rows; ImportLimits enforced."""
+        source = self._xlsx_rows() if self.info.kind == "xlsx" else self._csv_rows()
+        for seen, (line, cells) in enumerate(source, start=1):
+            check_row(self.name, line, seen, cells, self.limits)
+            if any(c is not None and (type(c) is not str or c.strip()) for c in cells):
+                yield line, cells
 
     def _csv_rows(self) -> Iterator[tuple[int, list[Cell]]]:
         assert self.info.encoding is not None and self.info.delimiter is not None
@@ -112,26 +129,17 @@ class TableSource:
                     return
                 except csv.Error as exc:
                     raise ImportFileError(f"{self.name}: line {line}: unreadable CSV ({exc})") from exc
-                if any(c.strip() for c in cells):
-                    yield line, cells
+                yield line, cells
                 line = reader.line_num + 1
 
     def _xlsx_rows(self) -> Iterator[tuple[int, list[Cell]]]:
         workbook = self._open_workbook()
         try:
-            sheet = workbook[self.info.sheet] if self.info.sheet else workbook.active
-            for row in sheet.iter_rows():
-                cells = [cell.value for cell in row]
-                line = next((c.row for c in row if getattr(c, "row", None)), None)
-                if line is None or not any(v is not None and str(v).strip() for v in cells):
-                    continue
-                yield line, cells
+            yield from workbook.rows()
         except ImportFileError:
             raise
-        except Exception as exc:  # openpyxl raises many kinds on a damaged sheet
+        except (OSError, EOFError, ValueError, KeyError, zlib.error, zipfile.BadZipFile) as exc:
             raise ImportFileError(f"{self.name}: damaged XLSX sheet ({exc.__class__.__name__})") from exc
-        finally:
-            workbook.close()
 
 
 def detect_encoding(sample: bytes) -> str | None:
@@ -141,7 +149,7 @@ def detect_encoding(sample: bytes) -> str | None:
         return "utf-16"
     if b"\x00" in sample:
         return None
-    if _decodes(sample, "utf-8"):
+    if _decodes(sample, "utf-8") or _mostly_utf8(sample):
         return "utf-8"
     from charset_normalizer import from_bytes
 
@@ -153,6 +161,15 @@ def detect_encoding(sample: bytes) -> str | None:
         if _decodes(sample, best.encoding):
             return best.encoding
     return "gb18030" if _decodes(sample, "gb18030") else None
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """UTF-8 text with a few malformed sequences (a damaged row) is still UTF-8: its bad rows are then
+    rejected with their line, instead of the whole file being read in a legacy code page as mojibake."""
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(sample, final=False)
+    bad = text.count("\ufffd")
+    good = sum(1 for c in text if ord(c) > 0x7F) - bad
+    return good >= 4 and bad * 2 <= good
 
 
 def _decodes(sample: bytes, encoding: str) -> bool:

@@ -165,6 +165,9 @@ class RowNormalizer:
         return value
 
     def __call__(self, line: int, cells: list[Any]) -> ImportRow:
+        for index, value in enumerate(cells):  # the reader decodes with errors="replace"
+            if type(value) is str and "\ufffd" in value:
+                raise RowError(f"column {index + 1} holds bytes that are not valid in the file's encoding")
         account_ref = self.text(cells, "account_ref", line)
         if not account_ref:
             raise RowError("account_ref is empty")

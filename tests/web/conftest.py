@@ -34,6 +34,7 @@ from scheduler.vocabulary import CallResult, Disposition, NumberStatus, Speaker
 ROLES = ("admin", "supervisor", "operator", "viewer")
 SECRET = b"k" * 48
 UPLOAD_LIMIT = 64 * 1024
+LOOPBACK = ("127.0.0.0/8",)
 # Full numbers seeded into the ledger: no page may show them to anyone but an admin.
 NUMBERS = {"A1": "+16175550123", "A2": "+16175550177", "A3": "+13125550144"}
 CALL_LIST = (
@@ -228,7 +229,7 @@ class ConsoleEnv:
 
     def token(self, role: str) -> str:
         token = new_token(API_TOKEN_PREFIX)
-        self.store.create_token(f"{role}-machine", role, token[:10], digest(token), "test")
+        self.store.create_token(f"{role}-machine", role, token[:10], digest(token), role)
         return token
 
 
@@ -260,7 +261,12 @@ def make_env(settings: Settings, tmp_path: Path) -> Iterator[Callable[[str], Con
         for role in ROLES:
             store.create_user(role, role, password_hash_of(role))
         app = create_app(
-            settings, ledger=ledger, cookie_secure=False, secret_key=SECRET, max_upload_bytes=UPLOAD_LIMIT
+            settings,
+            ledger=ledger,
+            cookie_secure=False,
+            secret_key=SECRET,
+            max_upload_bytes=UPLOAD_LIMIT,
+            webhook_allow_networks=LOOPBACK,  # the test receivers listen on 127.0.0.1
         )
         return ConsoleEnv(app, ledger, store, seeded, settings)
 

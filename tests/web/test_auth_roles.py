@@ -178,11 +178,11 @@ def test_viewer_cannot_control_campaigns(env: ConsoleEnv) -> None:
 
 
 def test_recording_path_outside_the_data_dir_is_not_served(env: ConsoleEnv) -> None:
-    from dialer.web.routes.result_pages import recording_file
+    from dialer.web.routes.result_pages import recording_bytes
 
     console = env.app.state.console
     with pytest.raises(Exception, match="no such recording"):
-        recording_file(console, "../../etc/passwd")
+        recording_bytes(console, "../../etc/passwd")
 
 
 def test_every_state_changing_route_refuses_a_session_without_the_csrf_token(env: ConsoleEnv) -> None:

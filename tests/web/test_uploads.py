@@ -120,7 +120,7 @@ def test_dnc_add_search_import_remove(env: ConsoleEnv) -> None:
     )
     bad = client.post("/dnc/add", data={"number": "hello", "csrf_token": token})
     assert bad.status_code == 422
-    found = client.get("/dnc?q=0199").text
+    found = client.get("/dnc?q=99").text  # a masked role searches the digits it can see
     assert "+1 617 ***-**99" in found
     listing = "number\n+16175550111\n+16175550112\nnot a number\n"
     imported = client.post(

@@ -15,7 +15,7 @@ import pytest
 from scheduler.ledger import InvalidValue
 from scheduler.webhooks import MAX_ATTEMPTS, WebhookOutbox, backoff, sign, verify
 
-from .conftest import ConsoleEnv, csrf_from
+from .conftest import LOOPBACK, ConsoleEnv, csrf_from
 
 
 class Receiver:
@@ -83,7 +83,7 @@ def test_promise_and_opt_out_are_delivered_signed_and_retried(env: ConsoleEnv, r
     clock = Clock()
     subscribed_at = clock.now - dt.timedelta(hours=1)  # before the seeded calls
     clock.now = subscribed_at
-    outbox = WebhookOutbox(env.ledger.engine, clock)
+    outbox = WebhookOutbox(env.ledger.engine, clock, LOOPBACK)
     _, secret = outbox.subscribe(receiver.url, ("promise_to_pay", "opt_out"), created_by="admin")
     clock.now = subscribed_at + dt.timedelta(hours=1, minutes=1)
     assert outbox.collect() == 2
@@ -112,7 +112,7 @@ def test_promise_and_opt_out_are_delivered_signed_and_retried(env: ConsoleEnv, r
 def test_an_unreachable_receiver_fails_after_the_last_retry(env: ConsoleEnv) -> None:
     clock = Clock()
     clock.now -= dt.timedelta(hours=1)
-    outbox = WebhookOutbox(env.ledger.engine, clock)
+    outbox = WebhookOutbox(env.ledger.engine, clock, LOOPBACK)
     outbox.subscribe("http://127.0.0.1:9/closed", ("promise_to_pay",), created_by="admin")
     clock.now += dt.timedelta(hours=1, minutes=1)
     outbox.collect()

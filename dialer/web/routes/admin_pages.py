@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
 from dialer.web.auth import Principal, require
 from dialer.web.console import console_of
 from dialer.web.pages import redirect, render
-from dialer.web.roles import Permission, Role
-from dialer.web.security import API_TOKEN_PREFIX, WeakPassword, digest, hash_password, new_token
+from dialer.web.roles import Permission, Role, grants_within
+from dialer.web.security import (
+    API_TOKEN_PREFIX,
+    USER_NAME,
+    WeakPassword,
+    digest,
+    hash_password,
+    new_token,
+)
 from dialer.web.sip_profiles import profile_files, save_profile, validate_profile
 from scheduler.webhooks import EVENTS
 
@@ -25,14 +34,14 @@ def users(request: Request, me: Principal = Depends(require(Permission.manage_us
 @router.post("/users")
 def add_user(
     request: Request,
-    username: str = Form(..., pattern=r"^[A-Za-z0-9_.@-]{1,64}$"),
+    username: str = Form(..., pattern=USER_NAME.pattern),
     role: Role = Form(...),
     password: str = Form(..., max_length=1024),
     me: Principal = Depends(require(Permission.manage_users)),
 ) -> Response:
     console = console_of(request)
     try:
-        hashed = hash_password(password)
+        hashed = hash_password(password, username)
     except WeakPassword as exc:
         raise HTTPException(422, str(exc)) from exc
     user = console.store.create_user(username, role.value, hashed)
@@ -57,7 +66,7 @@ def change_user(
     hashed = None
     if password:
         try:
-            hashed = hash_password(password)
+            hashed = hash_password(password, name)
         except WeakPassword as exc:
             raise HTTPException(422, str(exc)) from exc
     user = console.store.update_user(
@@ -80,12 +89,29 @@ def create_token(
     request: Request,
     name: str = Form(..., min_length=1, max_length=64),
     role: Role = Form(...),
+    days: int = Form(90, ge=1, le=365),
     me: Principal = Depends(require(Permission.manage_tokens)),
 ) -> Response:
+    """A token acts for its creator: it may not hold a role the creator does not hold."""
+    console = console_of(request)
+    if not grants_within(role.value, me.role):
+        raise HTTPException(403, f"a token cannot hold a role ({role.value}) above yours ({me.role})")
+    token = new_token(API_TOKEN_PREFIX)
+    valid = dt.timedelta(days=days)
+    info = console.store.create_token(name, role.value, token[:10], digest(token), me.name, valid_for=valid)
+    console.audit(me.name, "token.create", f"token:{info.id}", name=name, role=role.value, days=days)
+    return render(request, "tokens.html", me, tokens=console.store.list_tokens(), roles=ROLES, new=token)
+
+
+@router.post("/tokens/{token_id}/rotate")
+def rotate_token(
+    request: Request, token_id: int, me: Principal = Depends(require(Permission.manage_tokens))
+) -> Response:
+    """A new secret for the token; the old one stops working at once."""
     console = console_of(request)
     token = new_token(API_TOKEN_PREFIX)
-    info = console.store.create_token(name, role.value, token[:10], digest(token), me.name)
-    console.audit(me.name, "token.create", f"token:{info.id}", name=name, role=role.value)
+    info = console.store.rotate_token(token_id, token[:10], digest(token), me.name)
+    console.audit(me.name, "token.rotate", f"token:{token_id}", new=f"token:{info.id}")
     return render(request, "tokens.html", me, tokens=console.store.list_tokens(), roles=ROLES, new=token)
 
 

@@ -34,6 +34,7 @@ from dialer.web.api_models import (
 )
 from dialer.web.auth import Principal, require
 from dialer.web.console import console_of
+from dialer.web.imports import SpooledLedger
 from dialer.web.live import durations
 from dialer.web.masking import display_number, mask_display, mask_free_text
 from dialer.web.roles import Permission
@@ -138,7 +139,9 @@ def push_accounts(
     """Add or update accounts with the same validation as a call-list upload; rejects say why."""
     console = console_of(request)
     console.ledger.get_campaign(body.campaign)
-    with tempfile.TemporaryDirectory() as folder:
+    uploads = console.options.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=uploads, prefix="push-") as folder:  # swept at start if killed
         path = Path(folder) / "api-push.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
@@ -169,7 +172,8 @@ def push_accounts(
             body.dry_run,
         )
         try:
-            result = import_file(console.ledger, path, options, on_reject=rejects.append)
+            ledger = SpooledLedger.wrap(console.ledger)
+            result = import_file(ledger, path, options, on_reject=rejects.append)
         except ImportFileError as exc:
             raise HTTPException(422, str(exc)) from exc
     console.audit(me.name, "api.push_accounts", f"campaign:{body.campaign}", **result.summary())
@@ -248,6 +252,8 @@ def list_dnc(
     console = console_of(request)
     entries = console.ledger.list_dnc()
     if number:
+        if not me.can(Permission.see_full_numbers):  # "is this number listed?" reveals the number
+            raise HTTPException(403, f"your role ({me.role}) may not look up full numbers")
         try:
             e164 = parse_number(number, region)
         except ValueError as exc:

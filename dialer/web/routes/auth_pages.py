@@ -7,6 +7,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from dialer.web.auth import (
     LOGIN_CSRF_COOKIE,
@@ -16,9 +17,11 @@ from dialer.web.auth import (
     require,
     session_cookie_value,
 )
-from dialer.web.console import console_of
+from dialer.web.console import Console, console_of
 from dialer.web.roles import Permission
 from dialer.web.security import digest, new_token, same, verify_password
+from dialer.web.throttle import HashingBusy
+from scheduler.operators import UserInfo
 
 router = APIRouter()
 
@@ -47,7 +50,7 @@ def login_form(request: Request, next: str = "/", error: str = "") -> Response:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     username: str = Form(..., max_length=64),
     password: str = Form(..., max_length=1024),
@@ -60,17 +63,35 @@ def login(
         raise HTTPException(403, "CSRF token missing or wrong: reload the sign-in page")
     client = request.client.host if request.client else ""
     now = console.clock()
-    if console.throttle.blocked_until(username, now) is not None:
-        console.audit(username, "web.sign_in_throttled", f"user:{username}", ip=client)
+    throttle = console.throttle
+    if not throttle.admit(username, now):  # reserved before the password is checked: no race
+        await run_in_threadpool(
+            console.audit, username, "web.sign_in_throttled", f"user:{username}", ip=client
+        )
         raise HTTPException(429, "too many failed sign-ins for this user: try again in 15 minutes")
-    found = console.store.credentials(username)
-    ok = verify_password(found[1] if found else None, password) and found is not None and found[0].active
+    checked: bool | None = None  # None: no password was checked (no slot), nothing to count
+    try:
+        async with throttle.hashing_slot():
+            found, verified = await run_in_threadpool(_check_password, console, username, password)
+        ok = checked = verified and found is not None and found[0].active
+    except HashingBusy as exc:
+        raise HTTPException(503, str(exc)) from exc
+    finally:
+        throttle.finish(username, console.clock(), checked)
     if not ok or found is None:
-        console.throttle.failed(username, now)
-        console.audit(username, "web.sign_in_failed", f"user:{username}", ip=client)
+        await run_in_threadpool(console.audit, username, "web.sign_in_failed", f"user:{username}", ip=client)
         return RedirectResponse("/login?error=1", status_code=303)
-    console.throttle.succeeded(username)
-    user = found[0]
+    return await run_in_threadpool(_signed_in, console, found[0], client, next)
+
+
+def _check_password(console: Console, name: str, password: str) -> tuple[tuple[UserInfo, str] | None, bool]:
+    found = console.store.credentials(name)
+    return found, verify_password(found[1] if found else None, password)
+
+
+def _signed_in(console: Console, user: UserInfo, client: str, next: str) -> Response:
+    """A new session for `user` (database work: in a worker thread)."""
+    now = console.clock()
     token = new_token()
     expires = now + dt.timedelta(hours=console.options.session_hours)
     console.store.create_session(user.id, digest(token), new_token(), expires)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from dialer.web.auth import Principal, require
 from dialer.web.console import Console, console_of
-from dialer.web.masking import mask_display, mask_free_text
+from dialer.web.imports import SpooledLedger
+from dialer.web.masking import mask_display, mask_free_text, visible_digits
 from dialer.web.pages import redirect, render
 from dialer.web.roles import Permission
 from dialer.web.uploads import save_upload
@@ -46,28 +50,13 @@ async def upload(
     me: Principal = Depends(require(Permission.upload_lists)),
 ) -> Response:
     console = console_of(request)
-    campaign = console.ledger.get_campaign(name)
+    campaign = await run_in_threadpool(console.ledger.get_campaign, name)
     path, _ = await save_upload(file, uploads_dir(console), console.options.max_upload_bytes)
-    try:
-        table = CallListFile(path)
-        sample = []
-        for _, cells in table.data_rows():
-            sample.append(mask_free_text(raw_line(cells), me.role))
-            if len(sample) >= 5:
-                break
+    try:  # parsing is CPU work: off the event loop, so the console keeps answering meanwhile
+        preview = await run_in_threadpool(_preview, path, me.role)
     except ImportFileError as exc:
         path.unlink(missing_ok=True)
         raise HTTPException(422, str(exc).replace(path.name, file.filename or path.name)) from exc
-    header = table.header
-    source = table.describe(header)
-    columns = _header_cells(table)
-    mapping = [
-        (field, columns[i] if i < len(columns) else f"column {i + 1}") for field, i in header.fields.items()
-    ]
-    mapping += [
-        ("phone" if personal else "work phone", columns[i] if i < len(columns) else f"column {i + 1}")
-        for i, personal in header.phones
-    ]
     return render(
         request,
         "upload_preview.html",
@@ -75,11 +64,39 @@ async def upload(
         campaign=campaign,
         token=path.name,
         filename=Path(file.filename or "upload").name,
-        mapping=mapping,
-        ignored=list(header.ignored),
-        source=source,
-        sample=sample,
+        **preview,
     )
+
+
+def _preview(path: Path, role: str) -> dict[str, Any]:
+    """The column mapping and five masked sample rows; the whole file is read once so that a file over
+    the import limits is refused now, not after the operator confirmed it."""
+    table = CallListFile(path)
+    try:
+        sample = []
+        for _, cells in table.data_rows():
+            sample.append(mask_free_text(raw_line(cells), role))
+            if len(sample) >= 5:
+                break
+        for _ in table.source.rows():  # ImportLimits checked while streaming
+            pass
+        header = table.header
+        columns = _header_cells(table)
+    finally:
+        table.source.close()
+    mapping = [
+        (field, columns[i] if i < len(columns) else f"column {i + 1}") for field, i in header.fields.items()
+    ]
+    mapping += [
+        ("phone" if personal else "work phone", columns[i] if i < len(columns) else f"column {i + 1}")
+        for i, personal in header.phones
+    ]
+    return {
+        "mapping": mapping,
+        "ignored": list(header.ignored),
+        "source": table.describe(header),
+        "sample": sample,
+    }
 
 
 def _header_cells(table: CallListFile) -> list[str]:
@@ -114,7 +131,7 @@ def run_import(
         folder.mkdir(exist_ok=True)
         path.rename(named)  # the batch records the operator's file name
         options = ImportOptions(name, region.upper() or None, currency.upper() or None, dry_run)
-        result = import_file(console.ledger, named, options)
+        result = import_file(SpooledLedger.wrap(console.ledger), named, options)
     except ImportFileError as exc:
         raise HTTPException(422, str(exc)) from exc
     finally:
@@ -181,10 +198,11 @@ def dnc_list(
 ) -> Response:
     console = console_of(request)
     digits = "".join(c for c in q if c.isdigit())
+    full = me.can(Permission.see_full_numbers)
     entries = [
         e
         for e in console.ledger.list_dnc(active_only=not removed)
-        if not digits or (e.e164 and digits in e.e164)
+        if not digits or (e.e164 and digits in (e.e164 if full else visible_digits(e.e164)))
     ]
     return render(request, "dnc.html", me, entries=entries[-500:], q=q, removed=removed)
 
@@ -230,25 +248,31 @@ async def dnc_import(
     path, _ = await save_upload(
         file, uploads_dir(console), console.options.max_upload_bytes, (".csv", ".txt")
     )
-    added = bad = 0
-    try:
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
-        for row in csv.reader(io.StringIO(text)):
+    try:  # parsing and thousands of small writes: in a worker thread, not on the event loop
+        added, bad = await run_in_threadpool(_import_dnc, console, path, region, reason)
+    finally:
+        path.unlink(missing_ok=True)
+    await run_in_threadpool(console.audit, me.name, "dnc.import", "dnc", added=added, unreadable=bad)
+    return redirect("/dnc", f"{added} number(s) added, {bad} unreadable line(s) skipped")
+
+
+def _import_dnc(console: Console, path: Path, region: str, reason: str) -> tuple[int, int]:
+    """(numbers added, unreadable lines); written in batches, each its own short transaction."""
+    numbers: list[str] = []
+    bad = 0
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for row in csv.reader(handle):
             cell = next((c for c in row if c.strip()), "")
             if not cell or not any(ch.isdigit() for ch in cell):
                 continue  # blank lines and a header row
             try:
-                e164 = parse_number(cell, region)
+                numbers.append(parse_number(cell, region))
             except ValueError:
                 bad += 1
-                continue
-            if not console.ledger.is_number_blocked(e164):
-                console.ledger.add_dnc(DncScope.number, source=DncSource.import_, reason=reason, e164=e164)
-                added += 1
-    finally:
-        path.unlink(missing_ok=True)
-    console.audit(me.name, "dnc.import", "dnc", added=added, unreadable=bad)
-    return redirect("/dnc", f"{added} number(s) added, {bad} unreadable line(s) skipped")
+            if len(numbers) % 500 == 0:
+                time.sleep(0.002)  # let the event loop's thread have the GIL: pages keep answering
+    added = console.queries.add_dnc_numbers(numbers, source=DncSource.import_, reason=reason)
+    return added, bad
 
 
 @router.post("/dnc/{entry_id}/remove")

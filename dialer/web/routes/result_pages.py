@@ -8,13 +8,14 @@ import zipfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from dialer.web.auth import Principal, require
 from dialer.web.console import Console, console_of
 from dialer.web.live import durations
 from dialer.web.masking import display_number
 from dialer.web.pages import render
+from dialer.web.recordings import RecordingRefused, read_recording
 from dialer.web.roles import Permission
 from dialer.web.routes.campaign_pages import local_midnight
 from scheduler.importing.values import neutralize
@@ -33,13 +34,12 @@ def live(request: Request, me: Principal = Depends(require(Permission.view))) ->
     return render(request, "live.html", me, calls=calls, counters=counters)
 
 
-def recording_file(console: Console, path: str) -> Path:
-    """A recording path from the ledger, resolved inside the data directory (never outside it)."""
-    root = console.options.data_dir.resolve()
-    full = (root / path).resolve()
-    if not full.is_relative_to(root):
-        raise HTTPException(404, "no such recording")
-    return full
+def recording_bytes(console: Console, path: str) -> bytes:
+    """A recording from the ledger: a WAV file in the recordings directory, or 404 with the reason."""
+    try:
+        return read_recording(console.options.data_dir, path)
+    except RecordingRefused as exc:
+        raise HTTPException(404, f"no such recording: {exc}") from exc
 
 
 PAGE = 100
@@ -99,11 +99,10 @@ def recording(
     record = console.ledger.call_record(attempt_id)
     if not 0 <= index < len(record.recordings):
         raise HTTPException(404, "no such recording")
-    path = recording_file(console, record.recordings[index].path)
-    if not path.is_file():
-        raise HTTPException(404, "the recording file is missing from the data directory")
+    audio = recording_bytes(console, record.recordings[index].path)
     console.audit(me.name, "recording.download", f"attempt:{attempt_id}", index=index)
-    return FileResponse(path, media_type="audio/wav", filename=f"call-{attempt_id}-{index}.wav")
+    disposition = f'attachment; filename="call-{attempt_id}-{index}.wav"'
+    return Response(audio, media_type="audio/wav", headers={"Content-Disposition": disposition})
 
 
 @router.get("/campaigns/{name}/export.zip")
@@ -132,13 +131,28 @@ def export(
                 ]
             )
         archive.writestr("calls.csv", "\ufeff" + table.getvalue())
+        skipped: list[tuple[int, str, str]] = []
         if recordings:
-            for paths in files.values():
+            for attempt_id, paths in files.items():
                 for p in paths:
-                    full = recording_file(console, p)
-                    if full.is_file():
-                        archive.write(full, f"recordings/{full.name}")
-    console.audit(me.name, "export.calls", f"campaign:{campaign_id}", rows=len(calls), recordings=recordings)
+                    try:
+                        archive.writestr(
+                            f"recordings/{Path(p).name}", read_recording(console.options.data_dir, p)
+                        )
+                    except RecordingRefused as exc:  # reported in the archive, the export goes on
+                        skipped.append((attempt_id, Path(p).name, str(exc)))
+        if skipped:
+            report = io.StringIO()
+            csv.writer(report).writerows([("attempt_id", "file", "reason"), *skipped])
+            archive.writestr("recordings-skipped.csv", "\ufeff" + report.getvalue())
+    console.audit(
+        me.name,
+        "export.calls",
+        f"campaign:{campaign_id}",
+        rows=len(calls),
+        recordings=recordings,
+        recordings_skipped=len(skipped),
+    )
     return Response(
         buffer.getvalue(),
         media_type="application/zip",
