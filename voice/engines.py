@@ -161,7 +161,22 @@ class Recognizers:
                 self._loaded[language] = recognizer
             return recognizer
 
-    def preload(self, languages: Iterable[str], warm_up: Callable[[Recognizer], None] | None = None) -> None:
+    def preload(
+        self,
+        languages: Iterable[str],
+        warm_up: Callable[[Recognizer], None] | None = None,
+        *,
+        background: bool = False,
+    ) -> threading.Thread | None:
+        """Load `languages` now, or (`background`) in a thread: the worker is ready meanwhile, and a call
+        in a language still loading waits for it while its phone rings."""
+        if background:
+            wanted = tuple(languages)
+            thread = threading.Thread(
+                target=self.preload, args=(wanted, warm_up), name="recognizers-preload", daemon=True
+            )
+            thread.start()
+            return thread
         for language in languages:
             try:
                 recognizer = self.get(language)
@@ -170,6 +185,7 @@ class Recognizers:
                 continue
             if warm_up is not None:
                 warm_up(recognizer)
+        return None
 
     @property
     def loaded(self) -> dict[str, Recognizer]:

@@ -142,7 +142,7 @@ class SessionHandler:
             return recognizer
 
         recognizers = Recognizers(load)
-        recognizers.preload(voice.asr_preload)
+        recognizers.preload(voice.asr_preload, background=True)  # loads while the scripts train
         synthesizer = build_synthesizer(voice, cache_dir)
         base = settings.config_path.resolve().parent if settings.config_path else None
         policies = ScriptEngines(settings.dialogue, base)

@@ -107,15 +107,28 @@ class WhisperRecognizer(Recognizer):
             stream.accept(frame)
         return stream.finish()
 
-    def decode(self, samples: np.ndarray, prompt: str = "") -> Decoded:
-        """Decode 16 kHz float audio; blocking (ctranslate2 releases the GIL meanwhile)."""
-        return self.decoder.decode(samples, prompt)
+    def decode(self, samples: np.ndarray, prompt: str = "", fallback: str | None = None) -> Decoded:
+        """Decode 16 kHz float audio; blocking (ctranslate2 releases the GIL meanwhile).
 
-    def submit(self, samples: np.ndarray, prompt: str) -> Future[Decoded]:
-        return self._executor.submit(self.decode, samples, prompt)
+        A short answer decoded with the bot's question as context can come out as a piece of that
+        question (Mandarin "是我" heard as "请问" after "请问您是伟本人吗？"): text found inside the context
+        is decoded once more with the `fallback` context (the expected answers only) and that is kept."""
+        decoded = self.decoder.decode(samples, prompt)
+        if fallback is not None and fallback != prompt and echoes(decoded.text, prompt):
+            return self.decoder.decode(samples, fallback)
+        return decoded
+
+    def submit(self, samples: np.ndarray, prompt: str, fallback: str | None = None) -> Future[Decoded]:
+        return self._executor.submit(self.decode, samples, prompt, fallback)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def echoes(text: str, context: str) -> bool:
+    """The decoded text is a piece of the context it was given (letters and characters only)."""
+    core = "".join(ch for ch in text.lower() if ch.isalnum())
+    return bool(core) and core in "".join(ch for ch in context.lower() if ch.isalnum())
 
 
 NEUTRAL_CONTEXT = {"zh": "以下是普通话的句子。"}  # "what follows is Mandarin", in simplified characters
@@ -220,6 +233,13 @@ class WhisperStream(RecognizerStream):
         committed = self._separator.join(d.text for d in self._committed if d.text)
         return " ".join(p for p in (context_prompt(self.hints, self.recognizer.language), committed) if p)
 
+    def _fallback(self) -> str:
+        """The context without the bot's question, for a decode that only echoed it."""
+        answers = ListeningHints(phrases=self.hints.phrases)
+        committed = self._separator.join(d.text for d in self._committed if d.text)
+        language = self.recognizer.language
+        return " ".join(p for p in (context_prompt(answers, language), committed) if p)
+
     def _maybe_speculate(self) -> None:
         spec = self._speculation
         if spec is not None and spec.voiced_end == self._voiced_end:
@@ -236,7 +256,10 @@ class WhisperStream(RecognizerStream):
         if missing > 0:
             samples = np.concatenate([samples, np.zeros(round(missing * MODEL_RATE), np.float32)])
         self._speculation = _Speculation(
-            self.recognizer.submit(samples, self._prompt()), start, self._length, self._voiced_end
+            self.recognizer.submit(samples, self._prompt(), self._fallback()),
+            start,
+            self._length,
+            self._voiced_end,
         )
 
     def _speech_in(self, spec: _Speculation) -> int:
@@ -275,7 +298,9 @@ class WhisperStream(RecognizerStream):
             if spec is not None and spec.start == self._committed_end and spec.end <= self._voiced_end:
                 spec.future.cancel()
             self.decoded_at_finish = self._length - self._committed_end
-            tail = self.recognizer.decode(self._audio(self._committed_end, self._length), self._prompt())
+            tail = self.recognizer.decode(
+                self._audio(self._committed_end, self._length), self._prompt(), self._fallback()
+            )
         heard = merge([*self._committed, tail], self._separator)
         start = self._first_voiced if self._first_voiced is not None else 0.0
         return Utterance(
