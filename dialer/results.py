@@ -155,7 +155,18 @@ def to_outcome(
     withheld = report is not None and report.recording_withheld
     turns = tuple(
         TurnOutcome(
-            t.seq, t.speaker, t.text, t.start_s, t.end_s, t.intent, t.confidence, t.latency_ms, t.keys
+            t.seq,
+            t.speaker,
+            t.text,
+            t.start_s,
+            t.end_s,
+            t.intent,
+            t.confidence,
+            t.latency_ms,
+            t.keys,
+            heard_by=t.heard_by,
+            asr_confidence=t.asr_confidence,
+            no_speech_prob=t.no_speech_prob,
         )
         for t in (report.turns if report is not None else ())
     )

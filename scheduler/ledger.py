@@ -309,8 +309,11 @@ class Turn:
     started_at: dt.datetime
     ended_at: dt.datetime | None = None
     intent: str | None = None
-    confidence: float | None = None
+    confidence: float | None = None  # the dialogue's confidence in `intent`
     latency_ms: int | None = None
+    heard_by: str = ""  # callee turns: the recognizer and model that heard the text
+    asr_confidence: float | None = None  # the recognizer's confidence in the text
+    no_speech_prob: float | None = None
 
 
 @dataclass(frozen=True)

@@ -367,6 +367,11 @@ class CallTurn(Base):
     ended_at: Mapped[dt.datetime | None]
     latency_ms: Mapped[int | None]
     keys: Mapped[str | None] = mapped_column(sa.String(64))  # keypad digits of the turn: never logged
+    # callee turns: what heard the text (recognizer and model) and how sure it was; `intent` and
+    # `confidence` are what the dialogue decided and how sure it was
+    heard_by: Mapped[str | None] = mapped_column(sa.String(48))
+    asr_confidence: Mapped[float | None]
+    no_speech_prob: Mapped[float | None]
 
 
 class Recording(Base):

@@ -27,6 +27,9 @@ class TurnOutcome:
     confidence: float | None = None
     latency_ms: int | None = None
     keys: str = ""  # keypad digits that made this turn (stored in the database, never logged)
+    heard_by: str = ""  # callee turns: the recognizer and model that heard it
+    asr_confidence: float | None = None  # the recognizer's confidence (`confidence`: the dialogue's)
+    no_speech_prob: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,7 +143,10 @@ def _children(s: Session, ids: list[int]) -> tuple[dict[int, list[Any]], ...]:
                 t.intent,
                 t.confidence,
                 t.latency_ms,
-                t.keys or "",
+                heard_by=t.heard_by or "",
+                asr_confidence=t.asr_confidence,
+                no_speech_prob=t.no_speech_prob,
+                keys=t.keys or "",
             )
         )
     recordings: dict[int, list[Any]] = {}

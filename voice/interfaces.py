@@ -51,6 +51,11 @@ class Recognizer(abc.ABC):
     name: str = "recognizer"
     language: str = "en"
 
+    @property
+    def label(self) -> str:
+        """Engine and model, as the ledger records who heard a turn (e.g. "whisper-base")."""
+        return self.name
+
     @abc.abstractmethod
     def open_stream(self, sample_rate: int, hints: ListeningHints | None = None) -> RecognizerStream:
         """A fresh stream for audio at `sample_rate`."""

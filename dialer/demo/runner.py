@@ -22,8 +22,8 @@ from typing import IO, Any
 
 from dialer.callee.latency import barge_in_stops, opening_delay, turn_latencies
 from dialer.callee.ports import port_free, wait_udp_bound
-from dialer.demo.cast import CAST, PERSONAS_DIR, account_ref
-from dialer.demo.regions import NoOpenRegion, RegionChoice, choose_region
+from dialer.demo.cast import CAST, PERSONAS_DIR, Role, account_ref, cast_for
+from dialer.demo.regions import CANDIDATES, NoOpenRegion, Region, RegionChoice, choose_region
 from dialer.demo.seed import CAMPAIGN, DemoError, Layout, Ports, seed
 
 RUN_TIMEOUT = 900.0  # seconds the daemon may take before the demo gives up on it
@@ -67,6 +67,7 @@ class DemoResult:
     seconds: float
     personas: tuple[PersonaResult, ...]
     run_summary: dict[str, Any] = field(default_factory=dict)
+    language: str = "en"
 
     @property
     def ok(self) -> bool:
@@ -77,6 +78,7 @@ class DemoResult:
             "ok": self.ok,
             "dir": str(self.layout.root),
             "campaign": CAMPAIGN,
+            "language": self.language,
             "region": self.choice.region.label,
             "region_why": self.choice.explain(self.started),
             "seconds": round(self.seconds, 1),
@@ -141,7 +143,7 @@ def tail(path: Path, chars: int = 800) -> str:
         return "(no log)"
 
 
-def attempts_by_persona(layout: Layout) -> dict[str, list[dict[str, Any]]]:
+def attempts_by_persona(layout: Layout, cast: tuple[Role, ...] = CAST) -> dict[str, list[dict[str, Any]]]:
     """Each cast member's attempts, oldest first, from the ledger."""
     from dialer.settings import load_settings
     from scheduler.console_records import RecordQueries
@@ -154,8 +156,8 @@ def attempts_by_persona(layout: Layout) -> dict[str, list[dict[str, Any]]]:
         calls = queries.calls(queries.campaign_id(CAMPAIGN), limit=10_000)
     finally:
         engine.dispose()
-    refs = {account_ref(role): role.persona for role in CAST}
-    out: dict[str, list[dict[str, Any]]] = {role.persona: [] for role in CAST}
+    refs = {account_ref(role): role.persona for role in cast}
+    out: dict[str, list[dict[str, Any]]] = {role.persona: [] for role in cast}
     for call in sorted(calls, key=lambda c: c["id"]):
         persona = refs.get(call["account_ref"])
         if persona is not None:
@@ -163,8 +165,10 @@ def attempts_by_persona(layout: Layout) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def count_done(layout: Layout) -> int:
-    return sum(1 for calls in attempts_by_persona(layout).values() if any(c["disposition"] for c in calls))
+def count_done(layout: Layout, cast: tuple[Role, ...] = CAST) -> int:
+    return sum(
+        1 for calls in attempts_by_persona(layout, cast).values() if any(c["disposition"] for c in calls)
+    )
 
 
 def callee_events(layout: Layout, persona: str) -> list[list[dict[str, Any]]]:
@@ -172,10 +176,10 @@ def callee_events(layout: Layout, persona: str) -> list[list[dict[str, Any]]]:
     return [json.loads(p.read_text())["events"] for p in sorted(folder.glob("call-*-events.json"))]
 
 
-def collect(layout: Layout) -> tuple[PersonaResult, ...]:
-    attempts = attempts_by_persona(layout)
+def collect(layout: Layout, cast: tuple[Role, ...] = CAST) -> tuple[PersonaResult, ...]:
+    attempts = attempts_by_persona(layout, cast)
     results = []
-    for role in CAST:
+    for role in cast:
         mine = attempts[role.persona]
         ended = [a for a in mine if a["disposition"]]
         logs = callee_events(layout, role.persona)
@@ -206,20 +210,32 @@ def run_demo(
     on_progress: Callable[[int, int], None] | None = None,
     on_seeded: Callable[[str], None] | None = None,
     now: dt.datetime | None = None,
+    language: str = "en",
 ) -> DemoResult:
-    """The whole demo; DemoError when it cannot run (the message says why), else the per-persona result."""
+    """The whole demo; DemoError when it cannot run (the message says why), else the per-persona result.
+    `language` "zh": the Chinese personas with the reminder-zh script (a Chinese region first)."""
     from scheduler.policy import load_profiles
 
     started = now or dt.datetime.now(dt.UTC)
     clock = time.monotonic()
+    cast = cast_for(language)
     try:
-        choice = choose_region(load_profiles(), started)
+        choice = choose_region(load_profiles(), started, _regions(language))
     except NoOpenRegion as exc:
         raise DemoError(str(exc)) from exc
     check_ports(ports)
-    layout = seed(root, choice.region, ports, started, keep=keep, ring_timeout=ring_timeout)
+    layout = seed(
+        root,
+        choice.region,
+        ports,
+        started,
+        keep=keep,
+        ring_timeout=ring_timeout,
+        cast=cast,
+        language=language,
+    )
     if on_seeded is not None:
-        on_seeded(f"{choice.explain(started)}\n{len(CAST)} debtors in campaign {CAMPAIGN!r} at {layout.root}")
+        on_seeded(f"{choice.explain(started)}\n{len(cast)} debtors in campaign {CAMPAIGN!r} at {layout.root}")
     callee = dialer_cmd(
         "callee",
         *("--personas", str(PERSONAS_DIR), "--routes", str(layout.routes)),
@@ -239,15 +255,22 @@ def run_demo(
                     raise DemoError(f"the daemon did not finish in {timeout:.0f} s; see {run_log}")
                 if on_progress is not None:
                     with contextlib.suppress(Exception):  # the database may be busy: next tick
-                        on_progress(count_done(layout), len(CAST))
+                        on_progress(count_done(layout, cast), len(cast))
                 time.sleep(1.0)
             if proc.returncode != 0:
                 raise DemoError(f"`dialer run --until-idle` failed (exit {proc.returncode}): {tail(run_log)}")
         summary = _last_json(out_path)
-    personas = collect(layout)
-    result = DemoResult(layout, choice, started, time.monotonic() - clock, personas, summary)
+    personas = collect(layout, cast)
+    result = DemoResult(layout, choice, started, time.monotonic() - clock, personas, summary, language)
     layout.summary.write_text(json.dumps(result.as_json(), indent=1))
     return result
+
+
+def _regions(language: str) -> tuple[Region, ...]:
+    """Chinese debtors are looked for in China first, then wherever a window is open."""
+    if language != "zh":
+        return CANDIDATES
+    return tuple(sorted(CANDIDATES, key=lambda region: region.country != "CN"))
 
 
 def _last_json(log: Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dialer
 from dialer.callee.routes import dump_routes
-from dialer.demo.cast import CAST, account_ref
+from dialer.demo.cast import CAST, SCRIPTS, Role, account_ref
 from dialer.demo.regions import Region
 
 CAMPAIGN = "demo"
@@ -99,12 +99,19 @@ def prepare_folder(root: Path, keep: bool, now: dt.datetime) -> Layout:
     return Layout(root.resolve())
 
 
-def numbers(region: Region) -> dict[str, str]:
+def numbers(region: Region, cast: tuple[Role, ...] = CAST) -> dict[str, str]:
     """Persona -> the E.164 number its debtor is called on."""
-    return {role.persona: region.number(place) for place, role in enumerate(CAST, start=1)}
+    return {role.persona: region.number(place) for place, role in enumerate(cast, start=1)}
 
 
-def write_config(layout: Layout, region: Region, ports: Ports, ring_timeout: int) -> None:
+def write_config(
+    layout: Layout,
+    region: Region,
+    ports: Ports,
+    ring_timeout: int,
+    cast: tuple[Role, ...] = CAST,
+    language: str = "en",
+) -> None:
     layout.profile.write_text(
         "# Calls straight to the simulated callees of `dialer demo` on this host.\n"
         "name: demo-loopback\nmode: ip_auth\n"
@@ -124,24 +131,46 @@ def write_config(layout: Layout, region: Region, ports: Ports, ring_timeout: int
         f"handler = {_q(SESSION_HANDLER)}\n\n"
         "[voice]\n"
         'asr_engine = "whisper"\n'
-        'tts_engines = ["piper", "espeak"]  # offline\n\n'
+        f"asr_preload = [{_q(language)}]  # the campaign's language loads at worker start\n"
+        f"{_tts_engines(language)}\n\n"
         "[dialogue]\n"
         'engine = "embedded"\n'
-        f"scripts_dir = {_q(SCRIPTS_DIR)}\n\n"
+        f"scripts_dir = {_q(_scripts_dir(layout, language))}\n\n"
         "[scheduler]\nplanner_interval_seconds = 5\n\n"
         "[run]\n"
         f"company = {_q(COMPANY)}\nagent_name = {_q(AGENT)}\ncallback_number = {_q(CALLBACK)}\n\n"
         "[metrics]\nport = 0\n",
         encoding="utf-8",
     )
-    layout.routes.write_text(dump_routes({n: p for p, n in numbers(region).items()}))
+    layout.routes.write_text(dump_routes({n: p for p, n in numbers(region, cast).items()}))
+
+
+def _scripts_dir(layout: Layout, language: str) -> Path:
+    """English: the repository's scripts. Chinese: a folder holding only reminder-zh (a link), so a call
+    worker trains and pre-renders one script at start, not every script in the repository."""
+    if language == "en":
+        return SCRIPTS_DIR
+    folder = layout.root / "scripts"
+    folder.mkdir(exist_ok=True)
+    link = folder / SCRIPTS[language]
+    if not link.exists():
+        link.symlink_to(SCRIPTS_DIR / SCRIPTS[language], target_is_directory=True)
+    return folder
+
+
+def _tts_engines(language: str) -> str:
+    if language == "zh":  # no offline Mandarin product voice beats espeak-ng; piper would only slow the
+        return 'tts_engines = ["espeak"]  # worker start rendering the English script\'s sentences'
+    return 'tts_engines = ["piper", "espeak"]  # offline'
 
 
 def _q(value: object) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_call_list(layout: Layout, region: Region, now: dt.datetime) -> None:
+def write_call_list(
+    layout: Layout, region: Region, now: dt.datetime, cast: tuple[Role, ...] = CAST, language: str = "en"
+) -> None:
     """One row per cast member: a consenting debtor at home in `region`, a reminder two weeks overdue."""
     today = now.date()
     with layout.call_list.open("w", encoding="utf-8", newline="") as handle:
@@ -162,7 +191,7 @@ def write_call_list(layout: Layout, region: Region, now: dt.datetime) -> None:
                 "consent_date",
             ]
         )
-        for place, role in enumerate(CAST, start=1):
+        for place, role in enumerate(cast, start=1):
             out.writerow(
                 [
                     account_ref(role),
@@ -175,14 +204,22 @@ def write_call_list(layout: Layout, region: Region, now: dt.datetime) -> None:
                     region.country,
                     region.state or "",
                     region.postal_code or "",
-                    "en",
+                    language,
                     (today - dt.timedelta(days=60)).isoformat(),
                 ]
             )
 
 
 def seed(
-    root: Path, region: Region, ports: Ports, now: dt.datetime, *, keep: bool, ring_timeout: int
+    root: Path,
+    region: Region,
+    ports: Ports,
+    now: dt.datetime,
+    *,
+    keep: bool,
+    ring_timeout: int,
+    cast: tuple[Role, ...] = CAST,
+    language: str = "en",
 ) -> Layout:
     """Make the folder, the settings, the database, the campaign and its call list (state running)."""
     from dialer.settings import load_settings
@@ -193,21 +230,23 @@ def seed(
     from scheduler.vocabulary import CampaignState
 
     layout = prepare_folder(root, keep, now)
-    write_config(layout, region, ports, ring_timeout)
-    write_call_list(layout, region, now)
+    write_config(layout, region, ports, ring_timeout, cast, language)
+    write_call_list(layout, region, now, cast, language)
     settings = load_settings(layout.config, environ={})
     migrations.upgrade(settings.database_url)
     ledger = SqlLedger.open(settings.database_url)
     try:
         ledger.create_campaign(
-            CampaignSpec(name=CAMPAIGN, script=SCRIPT, max_attempts_per_day=1, max_attempts_total=3)
+            CampaignSpec(
+                name=CAMPAIGN, script=SCRIPTS[language], max_attempts_per_day=1, max_attempts_total=3
+            )
         )
         result = import_file(
             ledger, layout.call_list, ImportOptions(CAMPAIGN, region.country, region.currency)
         )
-        if result.counts.imported != len(CAST):
+        if result.counts.imported != len(cast):
             raise DemoError(
-                f"the demo call list imported {result.counts.imported} of {len(CAST)} rows "
+                f"the demo call list imported {result.counts.imported} of {len(cast)} rows "
                 f"(rejected {result.counts.rejected}, suppressed {result.counts.suppressed})"
             )
         ledger.set_campaign_state(CAMPAIGN, CampaignState.running, actor="demo")

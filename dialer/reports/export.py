@@ -44,6 +44,7 @@ from scheduler.report_records import (
     MEASURE_COLUMNS,
     CallExport,
     CallExports,
+    TurnRecord,
     call_cells,
     measure_cells,
 )
@@ -276,11 +277,21 @@ def _transcript_text(record: CallExport) -> str:
         notes = [
             f"keys {t.keys}" if t.keys else "",
             f"intent {t.intent}" if t.intent else "",
+            _heard(t),
             f"{t.latency_ms} ms" if t.latency_ms is not None else "",
         ]
         extra = f"  ({', '.join(n for n in notes if n)})" if any(notes) else ""
         lines.append(f"[{int(seconds // 60):02d}:{seconds % 60:04.1f}] {t.speaker.value:>6}: {t.text}{extra}")
     return "\n".join(lines) + "\n"
+
+
+def _heard(t: TurnRecord) -> str:
+    """Who heard a callee turn and how sure it was, beside the dialogue's intent and confidence."""
+    if not t.heard_by:
+        return ""
+    asr = f" {t.asr_confidence:.2f}" if t.asr_confidence is not None else ""
+    decided = f", intent confidence {t.confidence:.2f}" if t.intent and t.confidence is not None else ""
+    return f"heard by {t.heard_by}{asr}{decided}"
 
 
 def _transcript_json(record: CallExport) -> dict[str, Any]:
@@ -304,6 +315,9 @@ def _transcript_json(record: CallExport) -> dict[str, Any]:
                 "confidence": t.confidence,
                 "latency_ms": t.latency_ms,
                 "keys": t.keys or None,
+                "heard_by": t.heard_by or None,
+                "asr_confidence": t.asr_confidence,
+                "no_speech_prob": t.no_speech_prob,
             }
             for t in record.turns
         ],

@@ -46,7 +46,7 @@ from dialogue.interfaces import (
 from voice.audio import level_dbfs
 from voice.endpointing import BargeIn, Endpointer, EndpointEvent, SpeechEnded, SpeechStarted
 from voice.errors import SynthesisError, VoiceError
-from voice.frames import AudioFrame
+from voice.frames import AudioFrame, Utterance
 from voice.interfaces import ListeningHints, Recognizer
 from voice.listener import Heard, Hearing, Listener
 from voice.settings import VoiceSettings
@@ -289,33 +289,44 @@ class Conversation:
         if self.speaker.paused:  # a click, a breath, an "mm-hm": too short to interrupt, the bot goes on
             self.speaker.resume()
             if text:
-                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+                self._callee_turn(text, start, end, u)
             return
         if not self.detector.final:
             verdict = self.detector.transcript(text)
             if verdict is not None:
-                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+                self._callee_turn(text, start, end, u)
                 self._verdict(verdict)
                 return
         if self.state == "announcement":  # the carrier's words, for number status
             self.outcome.announcement = f"{self.outcome.announcement} {text}".strip()
         if self.state != "talking" or self.policy is None or self.closing:
             if text:
-                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+                self._callee_turn(text, start, end, u)
             return
         if not text and end - start < 0.5:  # a click or a breath: keep listening
             self._listening()
             return
         if self.speaker.busy:  # said while a reply to something else began: kept, not answered
             if text:
-                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+                self._callee_turn(text, start, end, u)
             return
-        turn = self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+        turn = self._callee_turn(text, start, end, u)
         actions = self.policy.handle(UserSaid(text, u.confidence if text else 0.0))
         parsed = getattr(self.policy, "last_parse", None)
         if parsed is not None:
             self.outcome.set_intent(turn, parsed.intent, parsed.confidence)
         self._apply(actions, reply_to=end)
+
+    def _callee_turn(self, text: str, start: float, end: float, u: Utterance) -> int:
+        """A callee turn with what heard it: the recognizer's label, confidence and no-speech estimate."""
+        return self.outcome.callee_turn(
+            text,
+            start,
+            end,
+            confidence=u.confidence,
+            heard_by=self.recognizer.label,
+            no_speech_prob=u.no_speech_prob,
+        )
 
     def _keys(self) -> None:
         while self.line.digits:

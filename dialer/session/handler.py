@@ -1,9 +1,11 @@
 """`SessionHandler`: the call handler that conducts reminder calls inside a call worker.
 
-Built once per worker process with `from_settings(settings)`: the recognizer (one model for all the
-worker's calls), the synthesizer chain behind the render cache, and the dialogue engines, loaded per
-script on first use and kept. `handle(call, request)` runs one call (see `conversation.py`) and returns
-its `SessionReport`, which travels back with the call's result.
+Built once per worker process with `from_settings(settings)`: the recognizers (one per language, each
+model shared by all the worker's calls in that language and chosen per call by the script's language;
+languages in `voice.asr_preload` load at worker start, others on their first call, while it rings), the
+synthesizer chain behind the render cache, and the dialogue engines, loaded per script on first use and
+kept. `handle(call, request)` runs one call (see `conversation.py`) and returns its `SessionReport`,
+which travels back with the call's result.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dialer.session.spec import SessionSpec
 from dialer.sip.interfaces import Call, CallRequest
 from dialogue.interfaces import DialoguePolicy
 from dialogue.settings import DialogueSettings
+from voice.engines import Recognizers
 from voice.interfaces import Recognizer, Synthesizer
 from voice.settings import VoiceSettings
 
@@ -106,13 +109,18 @@ class SessionHandler:
     def __init__(
         self,
         *,
-        recognizer: Recognizer,
+        recognizer: Recognizer | None = None,
+        recognizers: Recognizers | None = None,
         synthesizer: Synthesizer,
         policies: PolicyFactory,
         settings: SessionSettings | None = None,
         voice: VoiceSettings | None = None,
     ) -> None:
-        self.recognizer = recognizer
+        if recognizers is None:
+            if recognizer is None:
+                raise ValueError("a session handler needs a recognizer or recognizers per language")
+            recognizers = Recognizers.single(recognizer)
+        self.recognizers = recognizers
         self.prompts = PromptRenderer(synthesizer)
         self.policies = policies
         self.settings = settings or SessionSettings()
@@ -126,15 +134,22 @@ class SessionHandler:
         voice: VoiceSettings = settings.voice
         models_dir = settings.path(voice.models_dir, "models")
         cache_dir = settings.path(voice.cache_dir, "tts-cache")
-        recognizer = build_recognizer(voice, models_dir, settings.data_dir / "work")
+        work_dir = settings.data_dir / "work"
+
+        def load(language: str) -> Recognizer:
+            recognizer = build_recognizer(voice, models_dir, work_dir, language=language)
+            _warm_up(recognizer, voice.sample_rate)
+            return recognizer
+
+        recognizers = Recognizers(load)
+        recognizers.preload(voice.asr_preload, background=True)  # loads while the scripts train
         synthesizer = build_synthesizer(voice, cache_dir)
         base = settings.config_path.resolve().parent if settings.config_path else None
         policies = ScriptEngines(settings.dialogue, base)
         if settings.dialogue.engine == "embedded":
             policies.preload()
-        _warm_up(recognizer, voice.sample_rate)
         handler = cls(
-            recognizer=recognizer,
+            recognizers=recognizers,
             synthesizer=synthesizer,
             policies=policies,
             settings=settings.session,
@@ -143,6 +158,11 @@ class SessionHandler:
         if synthesizer.cache is not None:
             handler.prerender(policies.fixed_sentences(), voice.sample_rate)
         return handler
+
+    @property
+    def recognizer(self) -> Recognizer:
+        """The English recognizer (the default language)."""
+        return self.recognizers.get("en")
 
     def prerender(self, sentences: list[tuple[str, str]], rate: int) -> int:
         """Render the scripts' fixed sentences into the render cache before the first call, so a reply
@@ -172,10 +192,11 @@ class SessionHandler:
         try:
             spec = SessionSpec.from_options(request.options)
             new_policy = self.policies(spec)  # load the script while the phone rings
+            recognizer = self.recognizers.get(spec.language)  # the script's language decides who hears
             conversation = Conversation(
                 call,
                 spec,
-                recognizer=self.recognizer,
+                recognizer=recognizer,
                 prompts=self.prompts,
                 new_policy=new_policy,
                 settings=self.settings,

@@ -112,7 +112,10 @@ class Outcome:
         intent: str | None = None,
         confidence: float | None = None,
         keys: str = "",
+        heard_by: str = "",
+        no_speech_prob: float | None = None,
     ) -> int:
+        """A callee turn; `confidence` is the recognizer's (the dialogue's goes with `set_intent`)."""
         turn = TurnReport(
             len(self.turns),
             "callee",
@@ -120,8 +123,10 @@ class Outcome:
             round(start, 3),
             round(end, 3),
             intent=intent,
-            confidence=None if confidence is None else round(confidence, 3),
             keys=keys,
+            heard_by=heard_by if not keys else "",
+            asr_confidence=None if confidence is None else round(confidence, 3),
+            no_speech_prob=None if no_speech_prob is None else round(no_speech_prob, 3),
         )
         self.turns.append(turn)
         return turn.seq

@@ -23,6 +23,11 @@ class TurnReport:
     latency_ms: int | None = None
     keys: str = ""
     barged_in: bool = False  # bot turns: the callee interrupted it
+    # callee turns: what heard them (recognizer and model), its confidence and no-speech probability;
+    # `intent`/`confidence` above are what the dialogue made of the text
+    heard_by: str = ""
+    asr_confidence: float | None = None
+    no_speech_prob: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

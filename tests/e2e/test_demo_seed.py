@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dialer.callee.routes import load_routes
-from dialer.demo.cast import CAST, account_ref, persona_of
+from dialer.demo.cast import CAST, ZH_CAST, account_ref, persona_of
 from dialer.demo.regions import CANDIDATES, NoOpenRegion, choose_region
 from dialer.demo.seed import MARKER, DemoError, Ports, numbers, prepare_folder, seed
 from scheduler.policy import load_profiles
@@ -53,8 +53,10 @@ def test_no_open_region_says_when_one_opens() -> None:
 
 
 def test_cast_matches_the_personas() -> None:
-    assert {role.persona for role in CAST} == {p.stem for p in PERSONAS.glob("*.yaml")}
-    assert all(persona_of(account_ref(role)) == role.persona for role in CAST)
+    cast = CAST + ZH_CAST  # the English demo and the Chinese one (dialer demo --lang zh)
+    assert {role.persona for role in cast} == {p.stem for p in PERSONAS.glob("*.yaml")}
+    assert all(persona_of(account_ref(role)) == role.persona for role in cast)
+    assert len({account_ref(role) for role in cast}) == len(cast)
     assert persona_of("ACME-1") is None
     assert len(set(numbers(CANDIDATES[0]).values())) == len(CAST)
 

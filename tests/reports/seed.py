@@ -110,11 +110,22 @@ def _turns(call: Call) -> tuple[TurnOutcome, ...]:
     for latency in call.bot_latencies:
         turns.append(TurnOutcome(seq, "bot", f"bot line {seq}", t, t + 2.0, latency_ms=latency))
         turns.append(
-            TurnOutcome(seq + 1, "callee", f"callee line {seq + 1}", t + 2.5, t + 4.0, "affirm", 0.9)
+            TurnOutcome(
+                seq + 1,
+                "callee",
+                f"callee line {seq + 1}",
+                t + 2.5,
+                t + 4.0,
+                "affirm",
+                0.9,
+                heard_by="whisper-tiny.en",
+                asr_confidence=0.82,
+                no_speech_prob=0.01,
+            )
         )
         seq, t = seq + 2, t + 5.0
     if turns and call.keys:
-        turns[-1] = dataclasses.replace(turns[-1], keys=call.keys)
+        turns[-1] = dataclasses.replace(turns[-1], keys=call.keys, heard_by="", asr_confidence=None)
     return tuple(turns)
 
 

@@ -88,6 +88,18 @@ def test_the_archive_holds_records_transcripts_and_recordings_with_a_true_manife
     assert "[00:13.0] callee: callee line 6  (keys 1, intent affirm)" in text
     assert (transcript["machine"], transcript["opening_ms"]) == ("human", 800)
     assert [t["keys"] for t in transcript["turns"]] == [None] * 5 + ["1"]
+    # what the bot heard, who heard it and how sure each side was
+    assert (
+        "callee: callee line 2  (intent affirm, heard by whisper-tiny.en 0.82, intent confidence 0.90)"
+        in text
+    )
+    heard = transcript["turns"][1]
+    assert (heard["heard_by"], heard["asr_confidence"], heard["no_speech_prob"]) == (
+        "whisper-tiny.en",
+        0.82,
+        0.01,
+    )
+    assert (heard["intent"], heard["confidence"]) == ("affirm", 0.9)
 
     manifest = json.loads(manifest_text)
     assert manifest["campaign"]["name"] == CAMPAIGN

