@@ -288,6 +288,7 @@ class PaymentPlan(Base):
     total: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(sa.String(3))
     status: Mapped[str] = mapped_column(sa.String(16), default=PromiseStatus.pending.value)
+    settlement: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # below the balance
     created_at: Mapped[dt.datetime] = _created()
 
 

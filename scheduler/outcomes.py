@@ -87,6 +87,7 @@ class CallOutcome:
     opening_ms: int | None = None  # answer to the first audio of the opening
     error: str = ""  # why a session ended abnormally (no personal data)
     plan: tuple[PromiseOutcome, ...] = ()  # a payment plan: every part in the order agreed (2 or more)
+    settlement_total: Decimal | None = None  # the plan settles the whole balance for this total (below it)
     attorney_name: str = ""  # taken down with an attorney reply
     attorney_phone: str = ""
     spoken_language: str = ""  # what a language barrier revealed ("zh"); "" unknown

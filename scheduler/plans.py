@@ -80,6 +80,7 @@ class PlanPart:
     currency: str
     status: str
     attempt_id: int | None
+    settlement: bool = False  # the plan settles the balance for less (its total)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -92,10 +93,22 @@ class PlanPart:
             "currency": self.currency,
             "status": self.status,
             "attempt": self.attempt_id,
+            "settlement": self.settlement,
         }
 
 
-PLAN_COLUMNS = ("plan", "account", "part", "parts", "date", "amount", "currency", "status", "attempt")
+PLAN_COLUMNS = (
+    "plan",
+    "account",
+    "part",
+    "parts",
+    "date",
+    "amount",
+    "currency",
+    "status",
+    "attempt",
+    "settlement",
+)
 
 
 def campaign_plan_parts(engine: Engine, campaign: str) -> list[PlanPart]:
@@ -103,7 +116,7 @@ def campaign_plan_parts(engine: Engine, campaign: str) -> list[PlanPart]:
     query = (
         sa.select(
             PaymentPlan.id, Account.account_ref, Promise.part_no, PaymentPlan.parts, Promise.promised_date,
-            Promise.amount, Promise.currency, Promise.status, PaymentPlan.attempt_id,
+            Promise.amount, Promise.currency, Promise.status, PaymentPlan.attempt_id, PaymentPlan.settlement,
         )
         .join(Promise, Promise.plan_id == PaymentPlan.id)
         .join(Account, Account.id == PaymentPlan.account_id)
@@ -113,6 +126,8 @@ def campaign_plan_parts(engine: Engine, campaign: str) -> list[PlanPart]:
     )  # fmt: skip
     with engine.connect() as conn:
         return [
-            PlanPart(int(r[0]), r[1], int(r[2] or 0), int(r[3]), r[4], Decimal(r[5]), r[6], r[7], r[8])
+            PlanPart(
+                int(r[0]), r[1], int(r[2] or 0), int(r[3]), r[4], Decimal(r[5]), r[6], r[7], r[8], bool(r[9])
+            )
             for r in conn.execute(query).all()
         ]

@@ -221,7 +221,7 @@ def _children(
             attempt_id,
             L.RecordingInfo(facts.path, facts.seconds, facts.channels, facts.sample_rate, facts.sha256),
         )
-    if len(outcome.plan) > 1:
+    if len(outcome.plan) > 1 or (outcome.plan and outcome.settlement_total is not None):
         _plan(conn, ledger, outcome, account_id, Decimal(amount_due), currency, now)
     elif outcome.promise is not None:
         amount = outcome.promise.amount if outcome.promise.amount is not None else Decimal(amount_due)
@@ -274,10 +274,12 @@ def _plan(
     now: dt.datetime,
 ) -> None:
     """Every part of a payment plan as a promise (plan id, part number); a part without an amount is the
-    rest of the balance. The account is promised until the last part's date."""
+    rest of the balance (of the settled total, for a settlement). The account is promised until the last
+    part's date; a settlement is marked as such and its total is what the parts pay."""
+    owed = outcome.settlement_total if outcome.settlement_total is not None else amount_due
     parts: list[tuple[dt.date, Decimal]] = []
     for part in outcome.plan:
-        amount = part.amount if part.amount is not None else amount_due - sum(a for _, a in parts)
+        amount = part.amount if part.amount is not None else owed - sum(a for _, a in parts)
         if amount <= 0:
             raise L.InvalidValue(f"payment plan part {len(parts) + 1}: the amount must be positive")
         parts.append((part.date, amount))
@@ -288,6 +290,7 @@ def _plan(
             attempt_id=outcome.attempt_id,
             parts=len(parts),
             total=sum(a for _, a in parts),
+            settlement=outcome.settlement_total is not None,
             currency=outcome.plan[0].currency or currency,
             status="pending",
             created_at=now,

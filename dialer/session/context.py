@@ -32,6 +32,7 @@ def call_context(spec: SessionSpec, now: dt.datetime | None = None) -> CallConte
         language=spec.language,
         first_contact=spec.first_contact,
         leave_voicemail=spec.machine_action == "voicemail",
+        can_transfer=bool(spec.transfer_uri),  # no agent to hand over to: the bot never offers a person
         now=local_now(spec, now),
     )
 

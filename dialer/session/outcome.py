@@ -18,6 +18,7 @@ from dialogue.interfaces import (
     RecordCallback,
     RecordPaid,
     RecordPromise,
+    RecordSettlement,
     SetDisposition,
 )
 
@@ -51,9 +52,11 @@ class Outcome:
     ended_by: str = ""
     error: str = ""
     plan: list[tuple[dt.date, Decimal | None]] = field(default_factory=list)
+    settlement_total: Decimal | None = None  # the plan settles the whole balance for this total
     slots: dict[str, str] = field(default_factory=dict)
     recording_withheld: bool = False
     _plan_turn: int = -1
+    _settled_turn: int = -1
     _responses: dict[int, tuple[str, ...]] = field(default_factory=dict)  # bot turn -> response names
 
     def apply(self, action: BotAction) -> None:
@@ -64,8 +67,12 @@ class Outcome:
         elif isinstance(action, RecordPromise):
             if self._plan_turn != len(self.turns):
                 self.plan, self._plan_turn = [], len(self.turns)
+                if self._settled_turn != len(self.turns):
+                    self.settlement_total = None
             self.plan.append((action.date, action.amount))
             self.promise_date, self.promise_amount = self.plan[0]
+        elif isinstance(action, RecordSettlement):  # comes just before the parts that pay it
+            self.settlement_total, self._settled_turn = action.total, len(self.turns)
         elif isinstance(action, RecordPaid):
             self.paid_date = action.date
         elif isinstance(action, RecordCallback):
@@ -170,6 +177,7 @@ class Outcome:
             ended_by=self.ended_by,
             error=self.error,
             plan=tuple(self.plan),
+            settlement_total=self.settlement_total,
             attorney_name=self.slots.get("attorney_name", ""),
             attorney_phone=self.slots.get("attorney_phone", ""),
             spoken_language=self.slots.get("spoken_language", ""),

@@ -62,6 +62,7 @@ class SessionReport:
     ended_by: str = ""  # "bot", "callee", "max_duration", "error"
     error: str = ""
     plan: tuple[tuple[dt.date, Decimal | None], ...] = ()  # every promise of the call, in order (a plan: 2+)
+    settlement_total: Decimal | None = None  # the plan settles the whole balance for this total
     attorney_name: str = ""  # slots taken down with a legally significant reply
     attorney_phone: str = ""
     spoken_language: str = ""

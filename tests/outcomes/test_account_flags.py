@@ -6,6 +6,7 @@ ends when an operator resolves it (`dialer policy resolve`); plans and disclosur
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -34,6 +35,7 @@ from scheduler.models import (
     Promise,
 )
 from scheduler.outcomes import CallOutcome, DisclosureOutcome, PromiseOutcome
+from scheduler.plans import campaign_plan_parts
 from scheduler.policy import Decision, decide
 from scheduler.policy.ledger_cases import abandoned_rate, build_case, campaign_limits, load_bundles
 from scheduler.results import record_outcome
@@ -214,6 +216,25 @@ def test_an_operator_resolves_a_dispute_from_the_command_line(url: str, tmp_path
     engine.dispose()
 
 
+def test_a_settlement_plan_pays_the_settled_total_not_the_balance(url: str) -> None:
+    ids = dialing(url, {"A": [FIRST]})
+    parts = (
+        PromiseOutcome(dt.date(2026, 1, 16), Decimal("40")),
+        PromiseOutcome(dt.date(2026, 1, 20), None),  # the rest of the settled 100, not of the 120.50 owed
+    )
+    outcome = _outcome(ids["A"], Disposition.promise_to_pay, promise=parts[0], plan=parts)
+    _record(url, dataclasses.replace(outcome, settlement_total=Decimal("100")))
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        plan = conn.execute(sa.select(PaymentPlan.total, PaymentPlan.settlement)).one()
+        amounts = conn.scalars(sa.select(Promise.amount).order_by(Promise.part_no)).all()
+    parts_shown = campaign_plan_parts(engine, "plan")
+    engine.dispose()
+    assert tuple(plan) == (Decimal("100.00"), True)
+    assert amounts == [Decimal("40.00"), Decimal("60.00")]
+    assert [p.settlement for p in parts_shown] == [True, True]
+
+
 def test_every_part_of_a_payment_plan_is_stored_in_order(url: str, tmp_path: Path) -> None:
     ids = dialing(url, {"A": [FIRST]})
     parts = (
@@ -253,7 +274,18 @@ def test_every_part_of_a_payment_plan_is_stored_in_order(url: str, tmp_path: Pat
     assert exported.exit_code == 0, exported.output
     with zipfile.ZipFile(out) as archive:
         rows = list(csv.reader(io.StringIO(archive.read("plans.csv").decode("utf-8-sig"))))
-    assert rows[0] == ["plan", "account", "part", "parts", "date", "amount", "currency", "status", "attempt"]
+    assert rows[0] == [
+        "plan",
+        "account",
+        "part",
+        "parts",
+        "date",
+        "amount",
+        "currency",
+        "status",
+        "attempt",
+        "settlement",
+    ]
     assert [r[1:7] for r in rows[1:]] == [
         ["A", "1", "2", "2026-01-16", "50.00", "USD"],
         ["A", "2", "2", "2026-01-20", "70.50", "USD"],

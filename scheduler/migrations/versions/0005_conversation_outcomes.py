@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("total", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("settlement", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", _UTC, nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_payment_plans_account_id_accounts")
