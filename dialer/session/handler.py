@@ -155,8 +155,11 @@ class SessionHandler:
             settings=settings.session,
             voice=voice,
         )
-        if synthesizer.cache is not None:
-            handler.prerender(policies.fixed_sentences(), voice.sample_rate)
+        if synthesizer.cache is not None:  # in the background: the worker is ready for calls at once
+            sentences = policies.fixed_sentences()
+            threading.Thread(
+                target=handler.prerender, args=(sentences, voice.sample_rate), name="prerender", daemon=True
+            ).start()
         return handler
 
     @property
@@ -165,13 +168,14 @@ class SessionHandler:
         return self.recognizers.get("en")
 
     def prerender(self, sentences: list[tuple[str, str]], rate: int) -> int:
-        """Render the scripts' fixed sentences into the render cache before the first call, so a reply
+        """Render the scripts' fixed sentences into the render cache (in the background at worker start, after
+        the calls' own renders), so a reply
         waits only for its sentences with per-call text. Already cached ones cost a file read; a failure
         is logged and left to the call that needs the sentence. Returns the sentences rendered."""
         started, done = time.monotonic(), 0
         for text, lang in sentences:
             try:
-                self.prompts.render(text, lang, rate, verbalized=True)
+                self.prompts.render(text, lang, rate, verbalized=True, urgent=False)  # calls go first
                 done += 1
             except Exception as exc:
                 log.warning("fixed %s sentence not pre-rendered (%s)", lang, type(exc).__name__)
