@@ -16,6 +16,12 @@ from tests.sip.peers import Procs, _wait_udp
 from .conftest import PERSONAS, RTP_PORTS, SIP_PORTS, dialer, take_ports
 
 ISSUE_PERSONAS = {
+    "zh-promises",
+    "zh-already-paid",
+    "zh-disputes",
+    "zh-wrong-person",
+    "zh-says-stop",
+    "zh-callback",
     "attorney",
     "bankruptcy",
     "cease",
