@@ -53,36 +53,60 @@ def language_problem(language: str, settings: Any) -> str:
 
 
 def _recognizer_problem(language: str, settings: Any) -> str:
+    """What keeps the recognizer a call in `language` would get (voice.engines.build_recognizer: the
+    engine per language, whisper-base for a language other than English) from hearing it."""
     import importlib.util
 
     voice = settings.voice
-    if voice.asr_engine == "scripted":
+    engine = voice.engine_for(language)
+    if engine == "scripted":
         return ""
-    if voice.asr_engine == "whisper":
+    if engine == "whisper":
         if importlib.util.find_spec("faster_whisper") is None:
-            return "faster-whisper is not installed: pip install 'reminder-dialer[speech]'"
-        model = voice.whisper_model_path
+            return "faster-whisper is not installed: pip install reminder-dialer"
+        model = voice.whisper_models.get(language, "") or (
+            voice.whisper_model_path if language == "en" else ""
+        )
+        if not model and language != "en":
+            model = "whisper-base"
+        if model == "whisper-base":
+            return _whisper_base_problem(settings.path(voice.models_dir, "models"))
         if model and not Path(model).is_dir():
-            return f"the whisper model {model} is not installed: set voice.whisper_model_path to a model dir"
+            return f"the whisper model {model} is not installed: set voice.whisper_models.{language} to a dir"
         if language != "en" and (not model or Path(model).name.endswith(".en")):
             return (
                 f"the whisper model {Path(model).name if model else 'tiny.en'} knows English only: set "
-                "voice.whisper_model_path to a multilingual model, or voice.asr_engine = vosk with a "
-                f"{language} model (dialer models list)"
+                f'voice.whisper_models.{language} = "whisper-base" (dialer models install whisper-base)'
             )
         return ""
-    if voice.asr_engine == "vosk":
+    if engine == "vosk":
         from voice.engines import _vosk_language, resolve_vosk_model
         from voice.errors import ModelNotInstalled
 
+        spec = voice.vosk_models.get(language, "") if language != "en" else voice.vosk_model
         try:
-            resolve_vosk_model(voice.vosk_model, settings.path(voice.models_dir, "models"))
+            resolve_vosk_model(spec, settings.path(voice.models_dir, "models"))
         except ModelNotInstalled as exc:
             return str(exc)
-        if _vosk_language(voice.vosk_model) != language:
-            return f"the Vosk model {voice.vosk_model} is not a {language} model: dialer models list"
+        if _vosk_language(spec) != language:
+            return f"the Vosk model {spec} is not a {language} model: dialer models list"
         return ""
-    return f"the recognizer {voice.asr_engine!r} is unknown: set voice.asr_engine to whisper or vosk"
+    return f"the recognizer {engine!r} is unknown: set voice.asr_engines.{language} to whisper or vosk"
+
+
+def _whisper_base_problem(models_dir: Path) -> str:
+    """Whisper base is usable when joined into the models directory or its two wheels are installed (the
+    first call joins them); the files are verified when the model loads."""
+    from voice.errors import ModelError
+    from voice.models import MANIFEST_NAME, WHISPER_BASE_DIR, _base_parts
+
+    if (models_dir / WHISPER_BASE_DIR / MANIFEST_NAME).is_file():
+        return ""
+    try:
+        _base_parts()
+    except ModelError as exc:
+        return str(exc)
+    return ""
 
 
 def _voice_problem(language: str, voice: Any) -> str:
