@@ -62,7 +62,6 @@ VOICEMAIL = (
     "unable to take your call",
     "not available to take",
     "get back to you",
-    "call you back",
     "return your call",
     "voicemail",
     "voice mail",
@@ -78,7 +77,6 @@ VOICEMAIL = (
     "不方便接听",
     "暂时不能接听",
     "无法接听您的电话",
-    "回电",
 )
 IVR = (
     "press 1",

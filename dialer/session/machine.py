@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from dialer.session.greeting import who_said
 from dialer.session.settings import SessionSettings
+from dialer.session.spec import SessionSpec
 from voice.endpointing import VoiceActivity
 from voice.frames import AudioFrame
 from voice.tones import CNG_HZ, ToneDetector
@@ -36,6 +37,17 @@ _MIN_RUN = 0.06  # voiced time that opens a greeting (a click does not)
 _CNG_WAIT = 4.0  # an 1100 Hz tone before any greeting: wait this long for a fax's second burst
 _WORDS_WAIT = 2.0  # after a long greeting ends: wait this long for its transcript
 _SETTLED = frozenset({"fax", "announcement", "progress"})  # nothing turns these around
+# verdicts that leave nobody to talk to: the call ends with this disposition (by the verdict's reason)
+NOBODY = {
+    "fax": {"": "fax"},
+    "ivr": {"": "ivr"},
+    "progress": {"busy": "busy", "": "no_answer"},
+}
+SCREENER_REPLY = {
+    "en": "Hello, this is {agent} from {company}, calling for {name} about a personal matter. "
+    "I will hold for {name}.",
+    "zh": "您好，我是{company}的{agent}，找{name}，有一件个人事务，我在线等候。",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +55,12 @@ class Verdict:
     kind: str  # human | machine | screener | ivr | fax | announcement | progress
     reason: str  # beep | words | long_greeting | short_greeting | silence | keypad | window | sit | cng...
     at: float  # audio seconds since the answer
+
+
+def screener_reply(spec: SessionSpec) -> str:
+    """What a call screener hears: the caller's name and a neutral reason (no word about a debt)."""
+    template = SCREENER_REPLY.get(spec.language, SCREENER_REPLY["en"])
+    return template.format(agent=spec.agent_name, company=spec.company, name=spec.first_name)
 
 
 def names_a_machine(text: str) -> bool:
@@ -89,14 +107,15 @@ class MachineDetector:
         if self.verdict is not None:
             return self.verdict.kind == "human"
         talking = self._awaiting_words or (self._onset is not None and not self._first_done)
-        return not talking and self._cng_at is None and self.t >= self.s.opening_deadline_seconds
+        waiting = self._cng_at is not None or self.tones.in_tone
+        return not talking and not waiting and self.t >= self.s.opening_deadline_seconds
 
     def process(self, frame: AudioFrame) -> Verdict | None:
         """One inbound frame; returns a new or changed verdict."""
         start = self.t
         self.t += frame.duration
         for tone in self.tones.process(frame):
-            verdict = self._tone(tone.kind, tone.frequency, tone.region)
+            verdict = self._tone(tone.kind, tone.frequency, tone.onset)
             if verdict is not None:
                 return verdict
         voiced = not self.tones.in_tone and self.vad.is_speech(frame)
@@ -111,7 +130,7 @@ class MachineDetector:
             self._run = 0.0
         return self._timers()
 
-    def _tone(self, kind: str, frequency: float, region: str) -> Verdict | None:
+    def _tone(self, kind: str, frequency: float, onset: float) -> Verdict | None:
         if kind == "fax":
             return self._decide("fax", "ced" if frequency > 2000 else "cng", force=True)
         if kind == "sit":
@@ -119,7 +138,9 @@ class MachineDetector:
             return self._decide("announcement", "sit", force=True)
         if kind in ("busy", "ringback"):
             # after a greeting it is somebody's hold music or a phone in the room: not the line's state
-            return self._decide("progress", kind, force=True) if self._onset is None else None
+            # (the first tenth of a second of the tone itself looks like a voice to the VAD)
+            before = self._onset is not None and self._onset < onset - 0.25
+            return None if before else self._decide("progress", kind, force=True)
         if kind != "beep":
             return None
         if self._onset is None and 425 <= frequency <= 475:
@@ -138,7 +159,8 @@ class MachineDetector:
         if self.final and self.verdict is None:
             return self._decide("human", "window")
         if self._onset is None:
-            if self.verdict is None and self._cng_at is None and self.t >= self.s.opening_silence_seconds:
+            waiting = self._cng_at is not None or self.tones.in_tone  # a tone is no silent person
+            if self.verdict is None and not waiting and self.t >= self.s.opening_silence_seconds:
                 return self._decide("human", "silence")
             return None
         assert self._last_voiced is not None
