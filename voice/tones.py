@@ -90,6 +90,7 @@ class ToneDetector:
         self._beep_start: float | None = None
         self._beep_freq = 0.0
         self._cng_ends: list[float] = []  # ends of the 1100 Hz bursts heard so far
+        self._misses = 0  # frames a fax tone dipped below the share (held as one tone)
         self.in_tone = False  # the last frame was part of a steady tone (not speech, whatever a VAD says)
         self._reported: set[tuple[str, str]] = set()
 
@@ -195,8 +196,13 @@ class ToneDetector:
     ) -> None:
         shares = goertzel_shares(samples, BEEP_BANK, rate) if loud else None
         if shares is None or float(shares.max()) < self.share:
+            fax_like = self._beep_start is not None and abs(self._beep_freq - CED_HZ) <= 30
+            if fax_like and self._misses < 3:  # a modem's amplitude-modulated tone dips under noise
+                self._misses += 1
+                return
             self._steady_ended(events)
             return
+        self._misses = 0
         freq = BEEP_BANK[int(shares.argmax())]
         if self._beep_start is None or abs(freq - self._beep_freq) > 30:
             self._steady_ended(events)

@@ -294,6 +294,8 @@ class Conversation:
             if verdict is not None:
                 self.outcome.callee_turn(text, start, end, confidence=u.confidence)
                 self._verdict(verdict)
+                if verdict.kind == "announcement":  # the carrier's words, for number status
+                    self.outcome.announcement = text
                 return
         if self.state == "announcement":  # the carrier's words, for number status
             self.outcome.announcement = f"{self.outcome.announcement} {text}".strip()

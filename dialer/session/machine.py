@@ -29,10 +29,12 @@ from dataclasses import dataclass
 from dialer.session.greeting import who_said
 from dialer.session.settings import SessionSettings
 from dialer.session.spec import SessionSpec
+from voice.audio import level_dbfs
 from voice.endpointing import VoiceActivity
 from voice.frames import AudioFrame
 from voice.tones import CNG_HZ, ToneDetector
 
+_ABOVE_FLOOR_DB = 8.0  # a voiced frame stands this far above the line's noise floor
 _MIN_RUN = 0.06  # voiced time that opens a greeting (a click does not)
 _CNG_WAIT = 4.0  # an 1100 Hz tone before any greeting: wait this long for a fax's second burst
 _WORDS_WAIT = 2.0  # after a long greeting ends: wait this long for its transcript
@@ -87,6 +89,7 @@ class MachineDetector:
         self._awaiting_words = False  # a long greeting: its transcript decides
         self._cng_at: float | None = None  # an 1100 Hz burst before any greeting: a fax, or a bare beep
         self._locked = False  # a key press settled it
+        self._floor: float | None = None  # dBFS
 
     @property
     def final(self) -> bool:
@@ -118,7 +121,11 @@ class MachineDetector:
             verdict = self._tone(tone.kind, tone.frequency, tone.onset)
             if verdict is not None:
                 return verdict
-        voiced = not self.tones.in_tone and self.vad.is_speech(frame)
+        level = level_dbfs(frame.pcm)
+        # the line's noise floor: the quietest recent frame, rising slowly (a noisy line is no voice)
+        self._floor = min(level, self._floor + 0.05) if self._floor is not None else level
+        loud = level >= self._floor + _ABOVE_FLOOR_DB
+        voiced = loud and not self.tones.in_tone and self.vad.is_speech(frame)
         if voiced:
             self._run += frame.duration
             if self._run >= _MIN_RUN - 1e-9:
