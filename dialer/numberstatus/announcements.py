@@ -53,7 +53,8 @@ ROWS: tuple[_Row, ...] = (
     _row(
         r"not (in|a) (service|working number)|not a valid number|does not exist|is not assigned"
         r"|(number|call) (you have|you ve|you) dialed (is|was) (invalid|incorrect)"
-        r"|cannot be completed as dialed|has been changed",
+        r"|cannot be completed as dialed|has been changed"
+        r"|check the number (and|before you) (dial|try|call)",
         D.vacant,
         S.vacant,
         "not in service",

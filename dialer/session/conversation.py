@@ -266,7 +266,7 @@ class Conversation:
                 talking_first = event.speech_start >= self.speaker.current.started
                 self._bot_done(self.speaker.stop(now, event.speech_start if talking_first else None))
         elif isinstance(event, Hearing):
-            if not self.detector.final:
+            if self.detector.open_to_words:
                 verdict = self.detector.transcript(event.utterance.text)
                 if verdict is not None:
                     self._verdict(verdict)
@@ -289,7 +289,7 @@ class Conversation:
                 self.outcome.callee_turn(text, start, end, confidence=u.confidence)
                 self._open()
             return
-        if not self.detector.final:
+        if self.detector.open_to_words:
             verdict = self.detector.transcript(text, final=True)
             if verdict is not None:
                 self.outcome.callee_turn(text, start, end, confidence=u.confidence)

@@ -193,9 +193,19 @@ class MachineDetector:
             return self._decide("human", "no_words")
         return None
 
+    @property
+    def open_to_words(self) -> bool:
+        """Words can still change the verdict: in the window, or while a machine judged by its length
+        talks on (its words may say it is a screener, a menu or a carrier; nobody is spoken to meanwhile)."""
+        return not self.final or self._by_length
+
+    @property
+    def _by_length(self) -> bool:
+        return self.verdict is not None and self.verdict.reason == "long_greeting" and not self._locked
+
     def transcript(self, text: str, *, final: bool = False) -> Verdict | None:
-        """A transcript of the callee (partial or `final`) while the window is open."""
-        if self.final and not (self.verdict is not None and self.verdict.reason == "long_greeting"):
+        """A transcript of the callee (partial or `final`) while `open_to_words`."""
+        if not self.open_to_words:
             return None
         kind = who_said(text)
         if kind is not None:
@@ -224,7 +234,8 @@ class MachineDetector:
                 return None
             if kind == "human":
                 return None
-            if not force and (self._locked or self.t >= self.s.amd_window_seconds):
+            late = self._locked or self.t >= self.s.amd_window_seconds
+            if not force and late and not self._by_length:
                 return None
         self.verdict = Verdict(kind, reason, self.t)
         return self.verdict
