@@ -24,6 +24,7 @@ fax, announcement, progress (reason busy or ringback).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dialer.session.greeting import who_said
@@ -50,6 +51,15 @@ SCREENER_REPLY = {
     "I will hold for {name}.",
     "zh": "您好，我是{company}的{agent}，找{name}，有一件个人事务，我在线等候。",
 }
+
+
+_HUMAN_MAX_WORDS = 9  # a long first greeting this short in words, with no machine phrase, is a person's
+HUMAN_CUES = re.compile(r"\b(who'?s|who is|who are|what do you want|i'?m driving|hello\?)|哪位|你是谁|谁啊")
+
+
+def _word_count(text: str) -> int:
+    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    return len(re.sub(r"[\u3400-\u9fff]", " ", text).split()) + (cjk + 1) // 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +223,9 @@ class MachineDetector:
             return self._decide(kind, "keywords")
         if final and self._awaiting_words:
             self._awaiting_words = False
-            return self._decide("human", "words")
+            if _word_count(text) <= _HUMAN_MAX_WORDS or HUMAN_CUES.search(text.lower()):
+                return self._decide("human", "words")
+            return self._decide("machine", "long_greeting")  # many words, none a person's: a greeting
         return None
 
     def keypad(self) -> Verdict | None:

@@ -123,3 +123,23 @@ def test_a_screener_is_told_who_calls_then_the_person_gets_the_opening() -> None
     assert bot and "personal matter" in bot[0].text
     assert bot[0].start_s > len(speech(asks, RATE)) / (2 * RATE)  # after the screener asked
     assert r.machine == "human" and len(bot) >= 2 and bot[1].start_s > 12.0  # then the opening
+
+
+def test_with_words_a_long_greeting_of_many_words_none_a_persons_is_a_machine() -> None:
+    greeting = speech(
+        "Hi there, it is Sam and Alex, sorry we missed you today, we are out of town all week.", RATE
+    )
+    detector = MachineDetector(SessionSettings(), words=True)
+    line = bytearray(noise(6.0, RATE, amplitude=20.0))
+    line[800 : 800 + len(greeting)] = greeting[: len(line) - 800]
+    for frame in split_frames(bytes(line), RATE):
+        detector.process(frame)
+        if detector.t > 3.0:
+            break
+    verdict = detector.transcript(
+        "Hi there it is Sam and Alex sorry we missed you today we are out", final=True
+    )
+    assert verdict is not None and (verdict.kind, verdict.reason) == ("machine", "long_greeting")
+    # and its words still name it later (a screener talking on is told apart after the window)
+    later = detector.transcript("Please say your name and why you are calling.")
+    assert later is not None and later.kind == "screener"
