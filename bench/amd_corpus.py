@@ -156,7 +156,7 @@ ANNOUNCEMENT = {
             "We're sorry, the number you have reached has been disconnected and is no longer in service.",
         ),
         (
-            "temporarily_unavailable",
+            "unreachable",
             "The wireless customer you are calling is not available. Please try your call again later.",
         ),
         ("powered_off", "The mobile phone you are calling is switched off. Please try again later."),
@@ -166,13 +166,13 @@ ANNOUNCEMENT = {
         ("out_of_service", "您拨打的电话已停机。", "Sorry, the number you dialed is out of service."),
         ("powered_off", "您拨打的电话已关机。", "Sorry, the subscriber you dialed is switched off."),
         (
-            "temporarily_unavailable",
+            "unreachable",
             "您拨打的电话暂时无法接通，请稍后再拨。",
             "Sorry, the subscriber you dialed cannot be reached at the moment.",
         ),
     ),
 }
-SIT_FOR = {"vacant": "VC", "out_of_service": "IC", "temporarily_unavailable": "IO", "powered_off": "IO"}
+SIT_FOR = {"vacant": "VC", "out_of_service": "IC", "unreachable": "IO", "powered_off": "IO"}
 _SIT_SEGMENTS = {
     "VC": ((985.2, 0.380), (1370.6, 0.274)),
     "IC": ((913.8, 0.274), (1370.6, 0.274)),

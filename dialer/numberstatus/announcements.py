@@ -61,7 +61,8 @@ ROWS: tuple[_Row, ...] = (
     ),
     _row(r"空号|空號|号码不存在|號碼不存在|号码有误|號碼有誤", D.vacant, S.vacant, "空号"),
     # unreachable: the phone is off (powered_off), or out of coverage or not answering the network
-    # (temporarily_unavailable); the number works either way
+    # (unreachable: `temporarily_unavailable` does not fit the ledger's 16-character status column yet);
+    # the number works either way
     # (a bare "unavailable" would catch a voicemail greeting: "I'm unavailable, leave a message")
     _row(r"(switched|powered|power|turned) off", D.unreachable, S.powered_off, "powered off"),
     _row(
@@ -70,11 +71,11 @@ ROWS: tuple[_Row, ...] = (
         r"( you( have| are)? (dialed|called|calling|trying to reach))? is (currently |temporarily )?"
         r"(unavailable|not available|not reachable|unreachable)",
         D.unreachable,
-        S.temporarily_unavailable,
+        S.unreachable,
         "unreachable",
     ),
     _row(r"关机|關機", D.unreachable, S.powered_off, "关机"),
-    _row(r"不在服务区|不在服務區|无法接通|無法接通", D.unreachable, S.temporarily_unavailable, "无法接通"),
+    _row(r"不在服务区|不在服務區|无法接通|無法接通", D.unreachable, S.unreachable, "无法接通"),
     # nobody picked up: the number rings (the network's no-answer message)
     _row(r"无人接听|無人接聽|暂时无人|暫時無人", D.no_answer, S.valid, "无人接听"),
     # busy: the line is in use (the number works)

@@ -26,10 +26,10 @@ ANNOUNCEMENTS = [
     ("The number you have reached has been changed.", "vacant", "vacant"),
     ("The number you dialed is not a working number", "vacant", "vacant"),
     ("The mobile phone you are calling is switched off.", "unreachable", "powered_off"),
-    ("The subscriber you have dialed is currently unavailable.", "unreachable", "temporarily_unavailable"),
-    ("The customer you are calling cannot be reached at the moment.", "unreachable", "temporarily_unavailable"),  # noqa: E501
-    ("The wireless customer you are trying to reach is unavailable.", "unreachable", "temporarily_unavailable"),  # noqa: E501
-    ("The person you are calling is out of the coverage area.", "unreachable", "temporarily_unavailable"),
+    ("The subscriber you have dialed is currently unavailable.", "unreachable", "unreachable"),
+    ("The customer you are calling cannot be reached at the moment.", "unreachable", "unreachable"),
+    ("The wireless customer you are trying to reach is unavailable.", "unreachable", "unreachable"),
+    ("The person you are calling is out of the coverage area.", "unreachable", "unreachable"),
     ("The number you have dialed is busy, please try again later.", "busy", "valid"),
     ("All circuits are busy now. Please try your call again later.", "trunk_failure", None),
     # Chinese (simplified, traditional, and as a recognizer spaces it)
@@ -40,8 +40,8 @@ ANNOUNCEMENTS = [
     ("您拨打的用户已暂停服务", "out_of_service", "out_of_service"),
     ("您拨打的电话已关机", "unreachable", "powered_off"),
     ("您撥打的電話已關機", "unreachable", "powered_off"),
-    ("您拨打的电话暂时无法接通，请稍后再拨。", "unreachable", "temporarily_unavailable"),
-    ("您拨打的用户不在服务区", "unreachable", "temporarily_unavailable"),
+    ("您拨打的电话暂时无法接通，请稍后再拨。", "unreachable", "unreachable"),
+    ("您拨打的用户不在服务区", "unreachable", "unreachable"),
     ("您拨打的电话正在通话中，请稍后再拨。", "busy", "valid"),
     ("您拨打的电话暂时无人接听，请稍后再拨。", "no_answer", "valid"),
     ("您 拨打 的 电话 正在 通话 中", "busy", "valid"),
