@@ -83,7 +83,7 @@ def run_answered(
         verdict = detector.process(frame) if not detector.final else None
         changed = verdict is not None
         announcing = detector.verdict is not None and detector.verdict.kind == "announcement"
-        if listener is not None and (not detector.final or announcing):
+        if listener is not None and (detector.open_to_words or announcing):
             for event in listener.process(frame):
                 if isinstance(event, Hearing | Heard):
                     text = event.utterance.text
