@@ -24,6 +24,8 @@ STATUSES = (
     NumberStatus.invalid,
     NumberStatus.vacant,
     NumberStatus.out_of_service,
+    NumberStatus.powered_off,
+    NumberStatus.unavailable,
     NumberStatus.unreachable,
     NumberStatus.suppressed,
     NumberStatus.unknown,

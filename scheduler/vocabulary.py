@@ -80,7 +80,7 @@ class NumberStatus(StrEnum):
     out_of_service = "out_of_service"
     unreachable = "unreachable"
     powered_off = "powered_off"
-    temporarily_unavailable = "temporarily_unavailable"
+    unavailable = "unavailable"  # the carrier: out of coverage or temporarily unavailable (it works)
     suppressed = "suppressed"
 
 

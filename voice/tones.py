@@ -4,7 +4,9 @@ One processor, driven frame by frame in audio time, reports:
 
 * ``sit``: the special information tones before a carrier announcement (913.8 or 985.2 Hz, then 1370.6
   or 1428.5 Hz, then 1776.7 Hz; 274 or 380 ms each): vacant number, out of service, no circuit;
-* ``beep``: an answering machine's record tone (one steady frequency in 900-2100 Hz, >= 200 ms);
+* ``beep``: an answering machine's record tone (one steady frequency in 400-2100 Hz, >= 200 ms);
+* ``fax``: a fax machine's calling tone (CNG: 1100 Hz, 0.5 s on, 3 s off, twice) or answer tone (CED:
+  2100 Hz for more than 2.2 s; a shorter 2100 Hz tone is a beep, reported when it ends);
 * ``busy`` and ``ringback`` by frequencies and cadence, US (480+620 Hz 0.5/0.5 s; 440+480 Hz 2 s on)
   and CN (450 Hz 0.35/0.35 s; 450 Hz 1 s on, 4 s off).
 
@@ -27,16 +29,18 @@ from voice.frames import AudioFrame
 
 SIT_FREQS = ((913.8, 985.2), (1370.6, 1428.5), (1776.7,))
 PROGRESS_FREQS = (440.0, 450.0, 480.0, 620.0, 913.8, 985.2, 1370.6, 1428.5, 1776.7)
-BEEP_BANK = tuple(float(f) for f in range(900, 2101, 25))
+BEEP_BANK = tuple(float(f) for f in range(400, 2101, 25))
+CNG_HZ, CED_HZ = 1100.0, 2100.0
+CED_MIN_S = 2.2
 
 
 @dataclass(frozen=True, slots=True)
 class ToneDetected:
-    kind: str  # sit | beep | busy | ringback
+    kind: str  # sit | beep | fax | busy | ringback
     onset: float
     detected_at: float
     region: str = ""  # us | cn for busy and ringback
-    frequency: float = 0.0  # the beep's frequency
+    frequency: float = 0.0  # the beep's (or the fax tone's) frequency
 
 
 @functools.cache
@@ -85,6 +89,9 @@ class ToneDetector:
         self._runs: collections.deque[_Run] = collections.deque(maxlen=6)
         self._beep_start: float | None = None
         self._beep_freq = 0.0
+        self._cng_ends: list[float] = []  # ends of the 1100 Hz bursts heard so far
+        self._misses = 0  # frames a fax tone dipped below the share (held as one tone)
+        self.in_tone = False  # the last frame was part of a steady tone (not speech, whatever a VAD says)
         self._reported: set[tuple[str, str]] = set()
 
     def process(self, frame: AudioFrame) -> list[ToneDetected]:
@@ -103,6 +110,7 @@ class ToneDetector:
             label = self._classify(goertzel_shares(window, PROGRESS_FREQS, frame.sample_rate))
         self._beep(samples, frame.sample_rate, loud, label, events)
         self._track(label, events)
+        self.in_tone = label is not None or self._beep_start is not None
         return events
 
     def _classify(self, shares: np.ndarray) -> str | None:
@@ -188,15 +196,41 @@ class ToneDetector:
     ) -> None:
         shares = goertzel_shares(samples, BEEP_BANK, rate) if loud else None
         if shares is None or float(shares.max()) < self.share:
-            self._beep_start = None
+            fax_like = self._beep_start is not None and abs(self._beep_freq - CED_HZ) <= 30
+            if fax_like and self._misses < 3:  # a modem's amplitude-modulated tone dips under noise
+                self._misses += 1
+                return
+            self._steady_ended(events)
             return
+        self._misses = 0
         freq = BEEP_BANK[int(shares.argmax())]
         if self._beep_start is None or abs(freq - self._beep_freq) > 30:
+            self._steady_ended(events)
             self._beep_start, self._beep_freq = self.now - len(samples) / rate, freq
             return
         lasted = self.now - self._beep_start
+        if abs(freq - CED_HZ) <= 30:  # a fax's answer tone or a high beep: told apart by length
+            if lasted >= CED_MIN_S:
+                self._emit(events, "fax", self._beep_start, frequency=freq)
+            return
         # a SIT segment (up to 380 ms) sits in the same band: when the 10 Hz-resolution window says
         # "SIT frequency", only a tone longer than any SIT segment is a beep
         at_sit = label is not None and label.startswith("sit")
+        if label == "cn":  # China's 450 Hz busy and ring-back tones: judged by their cadence
+            return
         if lasted >= (0.42 if at_sit else self.beep_min):
             self._emit(events, "beep", self._beep_start, frequency=freq)
+
+    def _steady_ended(self, events: list[ToneDetected]) -> None:
+        """A steady tone just ended: a 2100 Hz beep is reported now; two 1100 Hz bursts about 3.5 s
+        apart are a fax machine calling."""
+        start, freq, self._beep_start = self._beep_start, self._beep_freq, None
+        if start is None:
+            return
+        lasted = self.now - start
+        if abs(freq - CED_HZ) <= 30 and self.beep_min <= lasted < CED_MIN_S:
+            self._emit(events, "beep", start, frequency=freq)
+        if abs(freq - CNG_HZ) <= 30 and 0.35 <= lasted <= 0.8:
+            if any(2.8 <= start - end <= 3.8 for end in self._cng_ends):
+                self._emit(events, "fax", start, frequency=freq)
+            self._cng_ends.append(self.now)

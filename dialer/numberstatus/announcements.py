@@ -53,25 +53,28 @@ ROWS: tuple[_Row, ...] = (
     _row(
         r"not (in|a) (service|working number)|not a valid number|does not exist|is not assigned"
         r"|(number|call) (you have|you ve|you) dialed (is|was) (invalid|incorrect)"
-        r"|cannot be completed as dialed|has been changed",
+        r"|cannot be completed as dialed|has been changed"
+        r"|check the number (and|before you) (dial|try|call)",
         D.vacant,
         S.vacant,
         "not in service",
     ),
     _row(r"空号|空號|号码不存在|號碼不存在|号码有误|號碼有誤", D.vacant, S.vacant, "空号"),
-    # unreachable: the phone is off or out of coverage (the number works)
+    # unreachable: the phone is off (powered_off), or out of coverage or not answering the network
+    # (unavailable); the number works either way
     # (a bare "unavailable" would catch a voicemail greeting: "I'm unavailable, leave a message")
+    _row(r"(switched|powered|power|turned) off", D.unreachable, S.powered_off, "powered off"),
     _row(
-        r"(switched|powered|turned) off|(cannot|can not|could not|unable to) be (reached|connected)"
+        r"(cannot|can not|could not|unable to) be (reached|connected)"
         r"|out of (the )?(coverage|service) area|(subscriber|customer|number|mobile|phone|party|person)"
         r"( you( have| are)? (dialed|called|calling|trying to reach))? is (currently |temporarily )?"
         r"(unavailable|not available|not reachable|unreachable)",
         D.unreachable,
-        S.unreachable,
+        S.unavailable,
         "unreachable",
     ),
-    _row(r"关机|關機", D.unreachable, S.unreachable, "关机"),
-    _row(r"不在服务区|不在服務區|无法接通|無法接通", D.unreachable, S.unreachable, "无法接通"),
+    _row(r"关机|關機", D.unreachable, S.powered_off, "关机"),
+    _row(r"不在服务区|不在服務區|无法接通|無法接通", D.unreachable, S.unavailable, "无法接通"),
     # nobody picked up: the number rings (the network's no-answer message)
     _row(r"无人接听|無人接聽|暂时无人|暫時無人", D.no_answer, S.valid, "无人接听"),
     # busy: the line is in use (the number works)

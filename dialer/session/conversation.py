@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dialer.session.announcement import transcribe_announcement
 from dialer.session.context import call_context
 from dialer.session.line import FRAME_SECONDS, Line
-from dialer.session.machine import MachineDetector, Verdict
+from dialer.session.machine import NOBODY, MachineDetector, Verdict, screener_reply
 from dialer.session.outcome import Outcome
 from dialer.session.prompts import PromptRenderer
 from dialer.session.reply import ReplyStream, plan
@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 PROMPT_GAP_SECONDS = 0.15  # between two prompts of one reply
 TRANSFER_WAIT_SECONDS = 15.0
+SCREENER_WAIT_SECONDS = 25.0  # after telling a call screener who calls: the person picks up, or not
 FIRST_SENTENCE_WAIT_SECONDS = 60.0  # engines time out on their own; this only ends a hung renderer
 
 
@@ -194,10 +195,13 @@ class Conversation:
     def _verdict(self, verdict: Verdict) -> None:
         log.info("call %s: %s (%s) at %.2f s", self.call.call_id, verdict.kind, verdict.reason, verdict.at)
         self.outcome.machine = verdict.kind
-        if verdict.reason == "sit" and self.state != "announcement":
+        if verdict.kind == "announcement" and self.state != "announcement":
             if self.speaker.busy:
                 self._bot_done(self.speaker.stop(self.line.now, None))
             self.state, self.policy, self.closing, self.listening_since = "announcement", None, False, None
+            return
+        if verdict.kind in NOBODY or verdict.kind == "screener":
+            self._not_a_person(verdict)
             return
         if verdict.kind == "machine" and self.state in ("detecting", "talking"):
             if self._opening_reply is not None:  # nobody to open to: stop rendering it
@@ -209,6 +213,21 @@ class Conversation:
             self.machine_at = self.line.t
             if self.spec.machine_action != "voicemail":
                 self._voicemail()
+
+    def _not_a_person(self, verdict: Verdict) -> None:
+        """A fax, a company's menu or call-progress tones end the call with that disposition; a call
+        screener hears who calls and a neutral reason, then the bot waits for the person."""
+        if self._opening_reply is not None:
+            self._opening_reply.cancel()
+        if self.speaker.busy:
+            self._bot_done(self.speaker.stop(self.line.now, None))
+        self.policy, self.listening_since = None, None
+        if verdict.kind in NOBODY:
+            self.state, self.closing = "ended", True
+            self.outcome.disposition = NOBODY[verdict.kind].get(verdict.reason, NOBODY[verdict.kind][""])
+            return
+        self.state, self.machine_at = "screener", self.line.t
+        self._say([screener_reply(self.spec)], reply_to=None, opening=False)
 
     def _prepare_opening(self) -> None:
         """While the phone rings: start the policy and render the opening, so a person hears it at once."""
@@ -274,7 +293,7 @@ class Conversation:
                 talking_first = event.speech_start >= self.speaker.current.started
                 self._bot_done(self.speaker.stop(now, event.speech_start if talking_first else None))
         elif isinstance(event, Hearing):
-            if not self.detector.final:
+            if self.detector.open_to_words:
                 verdict = self.detector.transcript(event.utterance.text)
                 if verdict is not None:
                     self._verdict(verdict)
@@ -291,11 +310,19 @@ class Conversation:
             if text:
                 self._callee_turn(text, start, end, u)
             return
-        if not self.detector.final:
-            verdict = self.detector.transcript(text)
+        if self.state == "screener":  # the person took the call (the screener's own words do not count)
+            if text and self.detector.transcript(text) is None and not self.speaker.busy:
+                self.outcome.machine = "human"
+                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
+                self._open()
+            return
+        if self.detector.open_to_words:
+            verdict = self.detector.transcript(text, final=True)
             if verdict is not None:
                 self._callee_turn(text, start, end, u)
                 self._verdict(verdict)
+                if verdict.kind == "announcement":  # the carrier's words, for number status
+                    self.outcome.announcement = text
                 return
         if self.state == "announcement":  # the carrier's words, for number status
             self.outcome.announcement = f"{self.outcome.announcement} {text}".strip()
@@ -365,6 +392,8 @@ class Conversation:
             self._voicemail()
         elif self.state == "announcement" and not self.closing and self._announcement_over(t):
             self.closing = True
+        elif self.state == "screener" and not self.closing and t - self.machine_at >= SCREENER_WAIT_SECONDS:
+            self.outcome.disposition, self.closing = "screener", True
 
     def _announcement_over(self, t: float) -> bool:
         sit_at = self.detector.sit_at or 0.0

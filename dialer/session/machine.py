@@ -1,16 +1,25 @@
-"""Answering-machine detection in the first seconds of an answered call.
+"""Who answered, in the first seconds of an answered call: a person, a voicemail, a call screener, a
+company's menu, a fax machine, a carrier's announcement, or call-progress tones played after the answer.
 
 One processor, fed every inbound frame from the answer on (audio time), plus the transcripts the
-listener produces. A person says a short "hello?" and waits, or says nothing; a machine talks at once
-and for long, names itself ("leave a message", "请在提示音后留言") and beeps. The verdicts:
+listener produces. Three kinds of evidence, as in VAD-timing detectors (arXiv 2604.09675):
 
-* ``machine``: a beep, a keyword, or a first greeting longer than `greeting_max_seconds`; reason
-  ``sit`` for special information tones (a carrier's announcement follows: nobody to talk to);
-* ``human``: a short greeting followed by silence, or no greeting within `opening_silence_seconds`.
+* timing: a person says a short "hello?" (or "喂") and waits, or says nothing; a machine talks at once
+  and for long. A first greeting that ends within `greeting_max_seconds` and is followed by
+  `after_greeting_silence_seconds` of quiet is a person (``human``, ``short_greeting``).
+* tones (voice/tones.py): a beep is a voicemail; CNG/CED a fax; SIT a carrier's announcement; busy or
+  ring-back tones after the answer are call progress, nobody there.
+* words (greeting.py): a greeting longer than `greeting_max_seconds` is decided by its words when a
+  recognizer for the call's language feeds transcripts (`words=True`): voicemail, screener, menu or
+  announcement phrases name the machine; a long greeting with none of them is a talkative person ("hello,
+  who's this, I'm driving"). Without words the length alone says ``machine``.
 
-A human verdict is provisional for `amd_window_seconds`: a machine whose greeting starts late or is
-short but names itself turns the verdict around (the session then stops the opening). The detector
-never delays the opening past `opening_deadline_seconds`: `opening_due()` says when to speak.
+A human verdict is provisional for `amd_window_seconds`: a beep or a machine's words turn it around
+(the session then stops the opening). `opening_due()` says when to speak: at a human verdict, or at
+`opening_deadline_seconds` when nobody is talking.
+
+Verdict kinds are the ledger's machine-detection words: human, machine (a voicemail), screener, ivr,
+fax, announcement, progress (reason busy or ringback).
 """
 
 from __future__ import annotations
@@ -18,95 +27,119 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dialer.session.greeting import who_said
 from dialer.session.settings import SessionSettings
+from dialer.session.spec import SessionSpec
+from voice.audio import level_dbfs
 from voice.endpointing import VoiceActivity
 from voice.frames import AudioFrame
-from voice.tones import ToneDetector
+from voice.tones import CNG_HZ, ToneDetector
 
-KEYWORDS = (
-    "leave a message",
-    "leave your message",
-    "leave me a message",
-    "after the tone",
-    "after the beep",
-    "not available",
-    "can't take your call",
-    "cannot take your call",
-    "can't come to the phone",
-    "voicemail",
-    "voice mail",
-    "record your message",
-    "请在提示音后留言",
-    "提示音后留言",
-    "请留言",
-    "留言",
-    "语音信箱",
-    "不方便接听",
-)
+_ABOVE_FLOOR_DB = 8.0  # a voiced frame stands this far above the line's noise floor
 _MIN_RUN = 0.06  # voiced time that opens a greeting (a click does not)
+_CNG_WAIT = 4.0  # an 1100 Hz tone before any greeting: wait this long for a fax's second burst
+_WORDS_WAIT = 2.0  # after a long greeting ends: wait this long for its transcript
+_SETTLED = frozenset({"fax", "announcement", "progress"})  # nothing turns these around
+# verdicts that leave nobody to talk to: the call ends with this disposition (by the verdict's reason)
+NOBODY = {
+    "fax": {"": "fax"},
+    "ivr": {"": "ivr"},
+    "progress": {"busy": "busy", "": "no_answer"},
+}
+SCREENER_REPLY = {
+    "en": "Hello, this is {agent} from {company}, calling for {name} about a personal matter. "
+    "I will hold for {name}.",
+    "zh": "您好，我是{company}的{agent}，找{name}，有一件个人事务，我在线等候。",
+}
+
+
+_HUMAN_MAX_WORDS = 9  # a long first greeting this short in words, with no machine phrase, is a person's
+HUMAN_CUES = re.compile(r"\b(who'?s|who is|who are|what do you want|i'?m driving|hello\?)|哪位|你是谁|谁啊")
+
+
+def _word_count(text: str) -> int:
+    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    return len(re.sub(r"[\u3400-\u9fff]", " ", text).split()) + (cjk + 1) // 2
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    kind: str  # "human" | "machine"
-    reason: str  # beep | keywords | long_greeting | short_greeting | silence | keypad | window
+    kind: str  # human | machine | screener | ivr | fax | announcement | progress
+    reason: str  # beep | words | long_greeting | short_greeting | silence | keypad | window | sit | cng...
     at: float  # audio seconds since the answer
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower().replace("’", "'")).strip()
+def screener_reply(spec: SessionSpec) -> str:
+    """What a call screener hears: the caller's name and a neutral reason (no word about a debt)."""
+    template = SCREENER_REPLY.get(spec.language, SCREENER_REPLY["en"])
+    return template.format(agent=spec.agent_name, company=spec.company, name=spec.first_name)
 
 
 def names_a_machine(text: str) -> bool:
-    said = _normal(text)
-    return any(k in said for k in KEYWORDS)
+    return who_said(text) is not None
 
 
 class MachineDetector:
-    def __init__(self, settings: SessionSettings, *, vad: VoiceActivity | None = None) -> None:
+    def __init__(
+        self, settings: SessionSettings, *, vad: VoiceActivity | None = None, words: bool = False
+    ) -> None:
         self.s = settings
+        self.words = words
         self.vad = vad or VoiceActivity(2)
         self.tones = ToneDetector()
         self.t = 0.0
         self.verdict: Verdict | None = None
         self.beep_at: float | None = None  # end of the beep, once heard
         self.sit_at: float | None = None  # special information tones after the answer: a carrier speaks
+        self.heard_voice = False
         self._run = 0.0
         self._onset: float | None = None  # the first greeting's first voiced frame
         self._last_voiced: float | None = None
-        self._first_done = False  # the first greeting ended
+        self._first_done = False  # the first greeting ended (or was judged by its length)
+        self._awaiting_words = False  # a long greeting: its transcript decides
+        self._cng_at: float | None = None  # an 1100 Hz burst before any greeting: a fax, or a bare beep
         self._locked = False  # a key press settled it
+        self._floor: float | None = None  # dBFS
 
     @property
     def final(self) -> bool:
         """Nothing can change the verdict any more."""
-        machine = self.verdict is not None and self.verdict.kind == "machine"
-        return machine or self._locked or self.t >= self.s.amd_window_seconds
+        v = self.verdict
+        settled = v is not None and v.kind != "human" and v.reason != "long_greeting"
+        return settled or self._locked or self.t >= self.s.amd_window_seconds
 
     @property
     def last_voiced(self) -> float | None:
         return self._last_voiced
 
+    @property
+    def onset(self) -> float | None:
+        return self._onset
+
     def opening_due(self) -> bool:
-        human = self.verdict is not None and self.verdict.kind == "human"
-        return human or (self.verdict is None and self.t >= self.s.opening_deadline_seconds)
+        if self.verdict is not None:
+            return self.verdict.kind == "human"
+        talking = self._awaiting_words or (self._onset is not None and not self._first_done)
+        waiting = self._cng_at is not None or self.tones.in_tone
+        return not talking and not waiting and self.t >= self.s.opening_deadline_seconds
 
     def process(self, frame: AudioFrame) -> Verdict | None:
         """One inbound frame; returns a new or changed verdict."""
         start = self.t
         self.t += frame.duration
         for tone in self.tones.process(frame):
-            if tone.kind == "beep":
-                self.beep_at = self.t
-                return self._decide("machine", "beep")
-            if tone.kind == "sit" and not self.final:
-                self.sit_at = self.t
-                self.verdict = None  # a carrier, not a machine: the verdict is replaced
-                return self._decide("machine", "sit")
-        voiced = self.vad.is_speech(frame)
+            verdict = self._tone(tone.kind, tone.frequency, tone.onset)
+            if verdict is not None:
+                return verdict
+        level = level_dbfs(frame.pcm)
+        # the line's noise floor: the quietest recent frame, rising slowly (a noisy line is no voice)
+        self._floor = min(level, self._floor + 0.05) if self._floor is not None else level
+        loud = level >= self._floor + _ABOVE_FLOOR_DB
+        voiced = loud and not self.tones.in_tone and self.vad.is_speech(frame)
         if voiced:
             self._run += frame.duration
             if self._run >= _MIN_RUN - 1e-9:
+                self.heard_voice = True
                 if self._onset is None:
                     self._onset = start - self._run + frame.duration
                 self._last_voiced = self.t
@@ -114,47 +147,108 @@ class MachineDetector:
             self._run = 0.0
         return self._timers()
 
+    def _tone(self, kind: str, frequency: float, onset: float) -> Verdict | None:
+        if kind == "fax":
+            return self._decide("fax", "ced" if frequency > 2000 else "cng", force=True)
+        if kind == "sit":
+            self.sit_at = self.t
+            return self._decide("announcement", "sit", force=True)
+        if kind in ("busy", "ringback"):
+            # after a greeting it is somebody's hold music or a phone in the room: not the line's state
+            # (the first tenth of a second of the tone itself looks like a voice to the VAD)
+            before = self._onset is not None and self._onset < onset - 0.25
+            return None if before else self._decide("progress", kind, force=True)
+        if kind != "beep":
+            return None
+        if self._onset is None and 425 <= frequency <= 475:
+            return None  # China's 450 Hz call-progress tone; its cadence is judged above
+        if self._onset is None and abs(frequency - CNG_HZ) <= 30:
+            self._cng_at = self.t  # a fax's calling tone or a bare beep: the next seconds tell
+            return None
+        self.beep_at = self.t
+        return self._decide("machine", "beep")
+
     def _timers(self) -> Verdict | None:
+        if self._cng_at is not None and self.t - self._cng_at >= _CNG_WAIT:
+            self._cng_at = None
+            self.beep_at = self.t
+            return self._decide("machine", "beep")
         if self.final and self.verdict is None:
             return self._decide("human", "window")
         if self._onset is None:
-            if self.verdict is None and self.t >= self.s.opening_silence_seconds:
+            waiting = self._cng_at is not None or self.tones.in_tone  # a tone is no silent person
+            if self.verdict is None and not waiting and self.t >= self.s.opening_silence_seconds:
                 return self._decide("human", "silence")
             return None
         assert self._last_voiced is not None
         greeting = self._last_voiced - self._onset
+        quiet = self.t - self._last_voiced
         if not self._first_done:
             # only a greeting that starts right away is judged by its length: a person answering
             # the opening at length is not a machine
             early = self._onset <= self.s.opening_silence_seconds + 0.7
-            if early and greeting >= self.s.greeting_max_seconds:
+            if early and greeting >= self.s.greeting_max_seconds and self.verdict is None:
                 self._first_done = True
+                if self.words:
+                    self._awaiting_words = True
+                    return None
                 return self._decide("machine", "long_greeting")
-            if self.t - self._last_voiced >= self.s.after_greeting_silence_seconds:
+            if quiet >= self.s.after_greeting_silence_seconds:
                 self._first_done = True
                 if self.verdict is None:
                     return self._decide("human", "short_greeting")
+        elif self._awaiting_words and quiet >= _WORDS_WAIT:
+            # no transcript came: length says machine, but a person must never be taken for one
+            self._awaiting_words = False
+            return self._decide("human", "no_words")
         return None
 
-    def transcript(self, text: str) -> Verdict | None:
-        """A transcript of the callee (partial or final) while the window is open."""
-        if self.final or not names_a_machine(text):
+    @property
+    def open_to_words(self) -> bool:
+        """Words can still change the verdict: in the window, or while a machine judged by its length
+        talks on (its words may say it is a screener, a menu or a carrier; nobody is spoken to meanwhile)."""
+        return not self.final or self._by_length
+
+    @property
+    def _by_length(self) -> bool:
+        return self.verdict is not None and self.verdict.reason == "long_greeting" and not self._locked
+
+    def transcript(self, text: str, *, final: bool = False) -> Verdict | None:
+        """A transcript of the callee (partial or `final`) while `open_to_words`."""
+        if not self.open_to_words:
             return None
-        return self._decide("machine", "keywords")
+        kind = who_said(text)
+        if kind is not None:
+            self._awaiting_words = False
+            return self._decide(kind, "keywords")
+        if final and self._awaiting_words:
+            self._awaiting_words = False
+            if _word_count(text) <= _HUMAN_MAX_WORDS or HUMAN_CUES.search(text.lower()):
+                return self._decide("human", "words")
+            return self._decide("machine", "long_greeting")  # many words, none a person's: a greeting
+        return None
 
     def keypad(self) -> Verdict | None:
         """A key press: only a person presses keys."""
         if self.verdict is not None and self.verdict.kind == "human":
             return None
         self._locked = True
+        self._awaiting_words = False
         self.verdict = Verdict("human", "keypad", self.t)
         return self.verdict
 
-    def _decide(self, kind: str, reason: str) -> Verdict | None:
-        if self.verdict is not None and (self.verdict.kind == kind or self.verdict.kind == "machine"):
-            return None
-        if self.verdict is not None and (self._locked or self.t >= self.s.amd_window_seconds):
-            return None
+    def _decide(self, kind: str, reason: str, *, force: bool = False) -> Verdict | None:
+        """A new verdict, unless it would undo a settled one: a machine is never turned back into a
+        person, and after the window or a key press only tones that leave nobody to talk to count."""
+        v = self.verdict
+        if v is not None:
+            if v.kind == kind or v.kind in _SETTLED:
+                return None
+            if kind == "human":
+                return None
+            late = self._locked or self.t >= self.s.amd_window_seconds
+            if not force and late and not self._by_length:
+                return None
         self.verdict = Verdict(kind, reason, self.t)
         return self.verdict
 

@@ -16,6 +16,12 @@ from tests.sip.peers import Procs, _wait_udp
 from .conftest import PERSONAS, RTP_PORTS, SIP_PORTS, dialer, take_ports
 
 ISSUE_PERSONAS = {
+    "screener",
+    "ivr",
+    "fax",
+    "announcement-answered",
+    "announcement-183-en",
+    "announcement-183-zh",
     "zh-promises",
     "zh-already-paid",
     "zh-disputes",

@@ -84,7 +84,7 @@ def test_each_list_shows_its_numbers_by_status_and_line_type(url: str, tmp_path:
     import_file(ledger, _csv(tmp_path / "dry.csv", second), ImportOptions("q", region="US", dry_run=True))
     ledger.close()
     _dead(url, "+16175550101", NumberStatus.vacant, Disposition.vacant)
-    _dead(url, "+12125550102", NumberStatus.unreachable, Disposition.unreachable)
+    _dead(url, "+12125550102", NumberStatus.unavailable, Disposition.unreachable)
     _dead(url, "+14155550105", NumberStatus.out_of_service, Disposition.out_of_service)
     engine = create_engine(url)
     with engine.begin() as conn:  # an operator suppressed the second list's number
@@ -97,8 +97,8 @@ def test_each_list_shows_its_numbers_by_status_and_line_type(url: str, tmp_path:
     assert [(q.filename, q.total) for q in quality] == [("first.csv", 5), ("second.csv", 1)]
     one, two = quality
     assert set(one.numbers) == {s.value for s in STATUSES}
-    expected = {"valid": 1, "invalid": 1, "vacant": 1, "out_of_service": 1, "unreachable": 1}
-    assert one.numbers == expected | {"suppressed": 0, "unknown": 0}
+    expected = {"valid": 1, "invalid": 1, "vacant": 1, "out_of_service": 1, "unavailable": 1}
+    assert one.numbers == expected | {"suppressed": 0, "unknown": 0, "powered_off": 0, "unreachable": 0}
     assert one.line_types == {"fixed_line_or_mobile": 3, "toll_free": 1}
     assert one.checked_by_calls == 3 and one.regions == {"US": 4}
     assert two.numbers["suppressed"] == 1 and two.total == 1 and two.checked_by_calls == 0

@@ -134,4 +134,4 @@ def test_a_spoken_announcement_through_whisper_outranks_a_vague_code(tmp_path: P
     early = line(audio.silence(0.2, wide) + sit("IC", wide) + audio.silence(0.2, wide) + switched_off, wide)
     out = to_outcome(6, _result(404, "vacant", early_media=early, rate=wide), None, ended_at=END,
                      data_dir=tmp_path, recognizer=recognizer)  # fmt: skip
-    assert (out.disposition, out.number_status_evidence) == ("unreachable", "announcement: unreachable")
+    assert (out.disposition, out.number_status_evidence) == ("unreachable", "announcement: powered off")

@@ -237,6 +237,6 @@ def test_special_information_tones_after_the_answer_keep_the_carrier_announcemen
     callee = ScriptedCallee(audio=Timeline([(0.1, sit), (1.2, words)], 15).pcm())
     run = run_call(callee, replies=[words])
     r = run.report
-    assert r.machine == "machine" and r.announcement == words
+    assert r.machine == "announcement" and r.announcement == words
     assert r.ended_by == "bot" and not r.voicemail_left
     assert run.bot_audio_at(1.2, 4.0) == 0  # nobody talks to a recording

@@ -1,0 +1,133 @@
+"""What the words of a call's first seconds say about who answered (English and Chinese).
+
+A person says "hello?", "yeah?", "这是谁" and waits; machines name what they are. The phrases are
+grouped by who says them, checked in this order (the first group that matches wins):
+
+* ``screener``: a call screener (Apple's "record your name and reason for calling", Google's
+  "say your name and why you're calling", 小米/华为 AI 代接 "机主现在不方便接听，请问您有什么事");
+* ``machine``: a voicemail greeting, personal or the carrier's ("leave a message", "请在提示音后留言");
+* ``announcement``: a carrier's announcement (dialer.numberstatus.announcements: "not in service",
+  "空号", "已关机"), which also names the number's status;
+* ``ivr``: a company's menu ("press 1", "main menu", "请按", "转人工").
+
+The order matters: a carrier voicemail says "the person you are calling is not available, please
+leave a message" (voicemail, not an announcement), and a screener asks for a name before anything.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from dialer.numberstatus.announcements import match as match_announcement
+
+SCREENER = (
+    "your name and",
+    "name and reason",
+    "reason for calling",
+    "reason for your call",
+    "why you're calling",
+    "why you are calling",
+    "what you're calling about",
+    "what you are calling about",
+    "screening service",
+    "call screen",
+    "call assist",
+    "see if this person is available",
+    "see if they're available",
+    "get a copy of this conversation",
+    "who's calling and why",
+    "机主",
+    "代接",
+    "转告",
+    "来电事由",
+    "来电原因",
+    "您的姓名",
+    "来电目的",
+)
+VOICEMAIL = (
+    "leave a message",
+    "leave your message",
+    "leave me a message",
+    "leave a voice message",
+    "leave your name",
+    "after the tone",
+    "after the beep",
+    "at the tone",
+    "at the beep",
+    "can't take your call",
+    "cannot take your call",
+    "can't come to the phone",
+    "can't get to the phone",
+    "unable to take your call",
+    "not available to take",
+    "get back to you",
+    "return your call",
+    "voicemail",
+    "voice mail",
+    "mailbox",
+    "record your message",
+    "you've reached",
+    "you have reached",
+    "请在提示音后留言",
+    "提示音后",
+    "请留言",
+    "留言",
+    "语音信箱",
+    "不方便接听",
+    "暂时不能接听",
+    "无法接听您的电话",
+)
+IVR = (
+    "press 1",
+    "press one",
+    "press 2",
+    "press two",
+    "press 0",
+    "press zero",
+    "press star",
+    "press pound",
+    "main menu",
+    "menu options",
+    "options have changed",
+    "listen carefully",
+    "please select",
+    "for english",
+    "para español",
+    "extension",
+    "your call is important",
+    "thank you for calling",
+    "customer service",
+    "请按",
+    "按1",
+    "按一",
+    "按0",
+    "转人工",
+    "欢迎致电",
+    "欢迎来电",
+    "菜单",
+    "客服",
+)
+
+
+def normal(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    spaced = re.sub(r"\s+", " ", folded).strip()
+    return re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])", "", spaced)
+
+
+def who_said(text: str) -> str | None:
+    """``screener``, ``machine`` (a voicemail greeting), ``announcement``, ``ivr``, or None (nothing
+    a machine would say: a person, or words too few to tell)."""
+    said = normal(text)
+    if not said:
+        return None
+    if any(k in said for k in SCREENER):
+        return "screener"
+    if any(k in said for k in VOICEMAIL):
+        return "machine"
+    if match_announcement(text) is not None:
+        return "announcement"
+    if any(k in said for k in IVR):
+        return "ivr"
+    return None

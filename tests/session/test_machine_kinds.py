@@ -1,0 +1,145 @@
+"""Who answered beyond human/voicemail: screeners, menus, fax, call progress and carrier announcements,
+decided by the detector (frames in audio time) and acted on by the session (fake SIP engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.amd_corpus import cadence, sit, tone
+from dialer.session.greeting import who_said
+from dialer.session.machine import MachineDetector, Verdict, screener_reply
+from dialer.session.settings import SessionSettings
+from dialer.sip.fake_engine import ScriptedCallee
+from tests.voice.speech import noise, speech
+from voice.frames import split_frames
+
+from .fakes import RATE, Timeline, run_call, spec
+
+
+def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = False) -> list[Verdict]:
+    line = bytearray(noise(seconds, RATE, amplitude=20.0))
+    for at, pcm in audio:
+        i = 2 * round(at * RATE)
+        piece = pcm[: len(line) - i]
+        line[i : i + len(piece)] = piece
+    detector = MachineDetector(SessionSettings(), words=words)
+    return [v for f in split_frames(bytes(line), RATE) if (v := detector.process(f)) is not None]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "Hi, if you record your name and reason for calling, I'll see if this person is available.",
+            "screener",
+        ),
+        ("Go ahead and say your name and why you're calling.", "screener"),
+        ("您好，机主暂时无法接听，请说出您的姓名和来电事由。", "screener"),
+        ("The person you are calling is not available. Please leave a message after the tone.", "machine"),
+        ("您拨打的用户暂时无法接听，请在提示音后留言", "machine"),
+        ("The number you have dialed is not in service.", "announcement"),
+        ("您拨打的电话已关机", "announcement"),
+        ("For billing, press 1. To speak with a representative, press 0.", "ivr"),
+        ("欢迎致电北风公司，人工服务请按0", "ivr"),
+        ("Hello, who's this? I'm driving right now.", None),
+        ("Hello? Can I call you back later?", None),
+        ("喂，你好，哪位", None),
+    ],
+)
+def test_words_name_who_answered(text: str, kind: str | None) -> None:
+    assert who_said(text) == kind
+
+
+def test_a_fax_calling_tone_is_a_fax_not_a_beep() -> None:
+    verdicts = feed([(0.3, cadence((1100.0,), 0.5, 3.0, 7.5))], 8.0)
+    assert [(v.kind, v.reason) for v in verdicts] == [("fax", "cng")]
+
+
+def test_a_fax_answer_tone_is_a_fax_and_a_short_2100_hz_beep_is_a_voicemail() -> None:
+    assert [v.kind for v in feed([(0.2, tone((2100.0,), 3.0))], 5.0)] == ["fax"]
+    greeting = speech("leave a message", RATE)
+    beeped = feed([(0.2, greeting), (2.0, tone((2100.0,), 0.5))], 5.0)
+    assert [(v.kind, v.reason) for v in beeped] == [("human", "short_greeting"), ("machine", "beep")]
+
+
+@pytest.mark.parametrize(
+    ("freqs", "on", "off", "reason"),
+    [
+        ((480.0, 620.0), 0.5, 0.5, "busy"),
+        ((450.0,), 0.35, 0.35, "busy"),
+        ((440.0, 480.0), 2.0, 4.0, "ringback"),
+    ],
+)
+def test_call_progress_tones_after_the_answer(
+    freqs: tuple[float, ...], on: float, off: float, reason: str
+) -> None:
+    verdicts = feed([(0.2, cadence(freqs, on, off, 6.0))], 7.0)
+    # the tone's first 100 ms may pass for a "hello": a provisional person, turned around in time
+    assert (verdicts[-1].kind, verdicts[-1].reason) == ("progress", reason)
+    assert verdicts[-1].at < 3.5 and all(v.kind in ("human", "progress") for v in verdicts)
+
+
+def test_special_information_tones_are_an_announcement() -> None:
+    verdicts = feed([(0.1, sit("VC"))], 3.0)
+    assert [(v.kind, v.reason) for v in verdicts] == [("announcement", "sit")]
+
+
+def test_with_words_a_long_greeting_waits_for_them_and_a_talkative_person_stays_a_person() -> None:
+    long_hello = speech("Hello, who is this? I am driving right now, can you make it quick please?", RATE)
+    detector = MachineDetector(SessionSettings(), words=True)
+    line = bytearray(noise(6.0, RATE, amplitude=20.0))
+    line[1600 : 1600 + len(long_hello)] = long_hello
+    for frame in split_frames(bytes(line), RATE):
+        assert detector.process(frame) is None or detector.verdict is None
+        if detector.t > 3.0:
+            break
+    assert detector.verdict is None and not detector.opening_due()  # nobody talks over the person
+    verdict = detector.transcript("Hello, who is this? I am driving right now", final=True)
+    assert verdict is not None and (verdict.kind, verdict.reason) == ("human", "words")
+    assert detector.opening_due()
+
+
+def test_a_screener_hears_a_name_and_a_neutral_reason() -> None:
+    for language in ("en", "zh"):
+        said = screener_reply(spec(language=language))
+        assert spec().agent_name in said and spec().first_name in said
+        assert not any(w in said.lower() for w in ("debt", "owe", "payment", "overdue", "欠", "还款", "债"))
+
+
+def test_a_fax_ends_the_call_with_disposition_fax_and_no_speech() -> None:
+    callee = ScriptedCallee(audio=Timeline([(0.2, cadence((1100.0,), 0.5, 3.0, 7.5))], 12).pcm())
+    run = run_call(callee)
+    r = run.report
+    assert (r.machine, r.disposition, r.ended_by) == ("fax", "fax", "bot")
+    assert not any(t.speaker == "bot" for t in r.turns)
+
+
+def test_a_screener_is_told_who_calls_then_the_person_gets_the_opening() -> None:
+    asks = "Hi, if you record your name and reason for calling, I'll see if this person is available."
+    callee = ScriptedCallee(audio=Timeline([(0.2, asks), (12.0, "hello?")], 20).pcm(), hangup_after=18)
+    run = run_call(callee, replies=[asks, "hello?"])
+    r = run.report
+    bot = [t for t in r.turns if t.speaker == "bot"]
+    assert bot and "personal matter" in bot[0].text
+    assert bot[0].start_s > len(speech(asks, RATE)) / (2 * RATE)  # after the screener asked
+    assert r.machine == "human" and len(bot) >= 2 and bot[1].start_s > 12.0  # then the opening
+
+
+def test_with_words_a_long_greeting_of_many_words_none_a_persons_is_a_machine() -> None:
+    greeting = speech(
+        "Hi there, it is Sam and Alex, sorry we missed you today, we are out of town all week.", RATE
+    )
+    detector = MachineDetector(SessionSettings(), words=True)
+    line = bytearray(noise(6.0, RATE, amplitude=20.0))
+    line[800 : 800 + len(greeting)] = greeting[: len(line) - 800]
+    for frame in split_frames(bytes(line), RATE):
+        detector.process(frame)
+        if detector.t > 3.0:
+            break
+    verdict = detector.transcript(
+        "Hi there it is Sam and Alex sorry we missed you today we are out", final=True
+    )
+    assert verdict is not None and (verdict.kind, verdict.reason) == ("machine", "long_greeting")
+    # and its words still name it later (a screener talking on is told apart after the window)
+    later = detector.transcript("Please say your name and why you are calling.")
+    assert later is not None and later.kind == "screener"
