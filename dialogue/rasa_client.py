@@ -30,13 +30,13 @@ from dialogue.plan import load_limits
 from dialogue.script import Script
 from dialogue.significance import Checker, combined
 from dialogue.turns import (
-    choose_variant,
     derive_slots,
     effects,
     initial_slots,
     question_base,
     repeat_check,
-    say_and_effects,
+    respond,
+    spoken_text,
 )
 from dialogue.understanding.nlu import FALLBACK_INTENT, extract_entities
 
@@ -157,13 +157,8 @@ class RasaPolicy:
         """The check question, rendered here and kept out of the server's tracker (as on the embedded
         engine): a confirmed reading continues from the question before it."""
         self.last_executed = (name,)
-        response = self._script.responses.get(name)
-        if response is None:
-            return []
-        produced = say_and_effects(name, choose_variant(response, self._slots), self._slots)
-        for action in produced:
-            if isinstance(action, Say):
-                self._last_text = action.text
+        produced = respond(self._script.responses, name, self._slots)
+        self._last_text = spoken_text(produced, self._last_text)
         return produced
 
     def _set_slots(self, values: dict[str, Any]) -> None:

@@ -331,6 +331,19 @@ def effects(custom: dict[str, Any], slots: dict[str, Any]) -> list[BotAction]:
     return out
 
 
+def respond(responses: dict[str, Response], name: str, slots: dict[str, Any]) -> list[BotAction]:
+    """The actions of the script's response `name` (a variant chosen by the slots); none if it has none."""
+    response = responses.get(name)
+    if response is None:
+        return []
+    return say_and_effects(name, choose_variant(response, slots), slots)
+
+
+def spoken_text(actions: list[BotAction], default: str) -> str:
+    """The last sentence the actions say (what a repeat request repeats), else `default`."""
+    return next((a.text for a in reversed(actions) if isinstance(a, Say)), default)
+
+
 def say_and_effects(
     name: str, variant: Variant | None, slots: dict[str, Any], text: str | None = None
 ) -> list[BotAction]:

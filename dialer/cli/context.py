@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,3 +27,15 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def write_figure(png: Path, write: Callable[[Path], object]) -> None:
+    """A report figure written by `write`, with the folder checked first and failures as one-line errors."""
+    from dialer.reports.plot import PlotUnavailable
+
+    if not png.parent.is_dir():
+        raise click.ClickException(f"the folder {png.parent} does not exist")
+    try:
+        write(png)
+    except (PlotUnavailable, OSError) as exc:
+        raise click.ClickException(f"cannot write {png}: {exc}") from exc

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from dialer.cli.context import AppContext, pass_app
+from dialer.cli.context import AppContext, pass_app, write_figure
 from dialer.cli.report_cmds import _actor, _engine
 from scheduler.ledger import LedgerError
 
@@ -81,14 +81,8 @@ def report(app: AppContext, campaign: str | None, as_json: bool, png: Path | Non
         engine.dispose()
     if png is not None:
         from dialer.qa.plot import write_trends_png
-        from dialer.reports.plot import PlotUnavailable
 
-        if not png.parent.is_dir():
-            raise click.ClickException(f"the folder {png.parent} does not exist")
-        try:
-            write_trends_png(summary, png)
-        except (PlotUnavailable, OSError) as exc:
-            raise click.ClickException(f"cannot write {png}: {exc}") from exc
+        write_figure(png, lambda path: write_trends_png(summary, path))
     if as_json:
         rows = [{k: v for k, v in f.items() if k != "verdict"} for f in findings]
         click.echo(json.dumps({**summary, "items": rows, "png": str(png) if png else None}, default=str))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dialer.cli.context import AppContext, pass_app
+from dialer.cli.context import AppContext, pass_app, write_figure
 from scheduler.ledger import LedgerError
 
 if TYPE_CHECKING:
@@ -59,14 +59,9 @@ def report(app: AppContext, campaign: str, as_json: bool, png: Path | None) -> N
     finally:
         engine.dispose()
     if png is not None:
-        from dialer.reports.plot import PlotUnavailable, write_png
+        from dialer.reports.plot import write_png
 
-        if not png.parent.is_dir():
-            raise click.ClickException(f"the folder {png.parent} does not exist")
-        try:
-            write_png(result, png)
-        except (PlotUnavailable, OSError) as exc:
-            raise click.ClickException(f"cannot write {png}: {exc}") from exc
+        write_figure(png, lambda path: write_png(result, path))
     if as_json:
         out = result.as_dict()
         out["plans"] = [p.as_dict() for p in plan_parts]

@@ -28,7 +28,9 @@ from dialogue.turns import (
     initial_slots,
     question_base,
     repeat_check,
+    respond,
     say_and_effects,
+    spoken_text,
 )
 from dialogue.understanding.nlu import FALLBACK_INTENT
 
@@ -121,13 +123,8 @@ class EmbeddedPolicy:
     def _say_check(self, name: str) -> list[BotAction]:
         """The check question, outside the tracker: the rules continue from the question before it."""
         self.last_executed = (name,)
-        response = self._script.responses.get(name)
-        if response is None:
-            return []
-        produced = say_and_effects(name, choose_variant(response, self._slots), self._slots)
-        for action in produced:
-            if isinstance(action, Say):
-                self._last_text = action.text
+        produced = respond(self._script.responses, name, self._slots)
+        self._last_text = spoken_text(produced, self._last_text)
         return produced
 
     def _user_turn(self, intent: str, entities: tuple[tuple[str, str], ...]) -> list[BotAction]:
