@@ -135,7 +135,7 @@ class Campaign(Base):
     state: Mapped[str] = mapped_column(sa.String(16), default=CampaignState.draft.value)
     created_at: Mapped[dt.datetime] = _created()
     # 0005: language -> script, for a consumer who speaks another language: {"zh": "reminder-zh"}
-    scripts_by_language: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    scripts_by_language: Mapped[dict[str, Any]] = mapped_column(server_default="{}")  # older seeds omit it
     # local failures (migration 0006): consecutive attempts not placed through our own fault, the back-off
     # they earned, and why the campaign paused itself (shown by `campaign show`, the console, /metrics)
     failure_streak: Mapped[int] = mapped_column(server_default="0")
