@@ -152,7 +152,7 @@ def test_an_unsure_paid_is_confirmed_and_a_sure_one_is_not(
 ) -> None:
     reply = {"en": "i already paid it yesterday", "zh": "我昨天已经还了"}[lang]
     unsure = _after_rpc(embedded[lang], lang)
-    asked = unsure.handle(UserSaid(reply, 0.4))
+    asked = unsure.handle(UserSaid(reply, 0.2))
     assert _said(asked) == ["utter_check_paid"]
     assert not any(isinstance(a, RecordPaid | SetDisposition) for a in asked)
     confirmed = unsure.handle(KeyPressed("1"))
@@ -167,7 +167,7 @@ def test_a_possible_opt_out_is_honoured_on_silence(embedded: dict[str, EmbeddedE
     policy = engine.new_policy()
     policy.start(context_for(engine.script, {"now": NOW.isoformat()}))
     said = {"en": "stop", "zh": "停止"}[lang]
-    assert _said(policy.handle(UserSaid(said, 0.3))) == ["utter_check_stop"]
+    assert _said(policy.handle(UserSaid(said, 0.2))) == ["utter_check_stop"]
     assert policy.hints().phrases  # the recognizer is told to expect a yes or no
     actions = policy.handle(NoInput())
     assert OptOut("number") in actions and HangUp() in actions
