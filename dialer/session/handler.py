@@ -155,11 +155,17 @@ class SessionHandler:
             settings=settings.session,
             voice=voice,
         )
-        if synthesizer.cache is not None:  # in the background: the worker is ready for calls at once
+        if synthesizer.cache is not None:
+            # the languages loaded at start are rendered before the worker is ready (their calls open at
+            # once); the others in the background, after any call's own renders
             sentences = policies.fixed_sentences()
-            threading.Thread(
-                target=handler.prerender, args=(sentences, voice.sample_rate), name="prerender", daemon=True
-            ).start()
+            now = [s for s in sentences if s[1] in voice.asr_preload]
+            later = [s for s in sentences if s[1] not in voice.asr_preload]
+            handler.prerender(now, voice.sample_rate)
+            if later:
+                threading.Thread(
+                    target=handler.prerender, args=(later, voice.sample_rate), name="prerender", daemon=True
+                ).start()
         return handler
 
     @property

@@ -71,7 +71,7 @@ class WorkerPool:
         self.restarts = 0
 
     # -- public --------------------------------------------------------------------------------------
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:  # a worker loads models and renders fixed sentences
         for worker in self._workers:
             self._spawn(worker)
         deadline = time.monotonic() + timeout

@@ -291,6 +291,10 @@ class WhisperStream(RecognizerStream):
         if self._done:
             raise RecognitionError("stream already finished")
         self._done = True
+        if self._first_voiced is None and not self._committed:
+            # the VAD heard no speech at all: decoding silence only invites Whisper's stock phrases
+            # ("Thank you.") -- nothing was said
+            return Utterance("", final=True, confidence=0.0, no_speech_prob=1.0)
         spec = self._speculation
         if spec is not None and spec.voiced_end == self._voiced_end and spec.start == self._committed_end:
             tail = spec.future.result()  # the callee said nothing after the pause: answer is (nearly) ready
