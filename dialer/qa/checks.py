@@ -114,7 +114,7 @@ def disclosure_automated(call: Call, rule: Rule) -> list[FindingRecord]:
     if not said:
         return [call.finding(rule, "the automated-call notice was never played", call.bot[0])]
     limit = call.rpc_question_seq
-    before = [t for t in said if limit is None or t.seq < limit]
+    before = [t for t in said if limit is None or t.seq < limit or _notice_first(call, t)]
     if not before:
         return [
             call.finding(rule, "the automated-call notice came only after the right-party question", said[0])
@@ -124,6 +124,16 @@ def disclosure_automated(call: Call, rule: Rule) -> list[FindingRecord]:
             call.finding(rule, "the automated-call notice was cut by a barge-in and not repeated", before[0])
         ]
     return []
+
+
+def _notice_first(call: Call, turn: FactTurn) -> bool:
+    """The opening is one bot turn of several sentences: the notice counts as before the right-party
+    question when it comes first within that turn."""
+    if turn.seq != call.rpc_question_seq:
+        return False
+    notice = call.say.automated.search(turn.text)
+    question = call.say.right_party_question.search(turn.text)
+    return notice is not None and (question is None or notice.start() < question.start())
 
 
 def disclosure_debt_collector(call: Call, rule: Rule) -> list[FindingRecord]:

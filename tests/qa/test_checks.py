@@ -156,3 +156,16 @@ def test_two_passes_at_once_inspect_each_call_once(
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_an_opening_spoken_as_one_turn_is_judged_by_its_sentence_order() -> None:
+    """The session speaks the opening's sentences as one bot turn: notice, then the right-party question."""
+    one_turn = [
+        ("bot", OPENING + RPC, None), ("callee", "是的，我是。", "affirm"),
+        ("bot", DISCLOSURE, None), ("bot", REMINDER, None), ("bot", "请问您打算什么时候还款？", None),
+        ("callee", "这笔钱我不欠，是搞错了。", "dispute"),
+        ("bot", "明白，您对这笔款项有异议。我们已记录。再见。", None),
+    ]  # fmt: skip
+    assert "disclosure_automated" not in _rules_of(_facts(one_turn, "dispute"))
+    question_first = [("bot", RPC + OPENING, None), *one_turn[1:]]
+    assert "disclosure_automated" in _rules_of(_facts(question_first, "dispute"))
