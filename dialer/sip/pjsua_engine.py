@@ -76,7 +76,7 @@ class _Port(pj.AudioMediaPort):
         self.core: CallCore | None = None
 
     def onFrameReceived(self, frame: Any) -> None:
-        core = self.core
+        core = getattr(self, "core", None)  # a director call can come before __init__ has set it
         if core is None:
             return
         try:
@@ -88,7 +88,7 @@ class _Port(pj.AudioMediaPort):
             pass
 
     def onFrameRequested(self, frame: Any) -> None:
-        core = self.core
+        core = getattr(self, "core", None)
         try:
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
             frame.buf = pj.ByteVector(core.tx_frame() if core is not None else bytes(frame.size))
