@@ -14,21 +14,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from scheduler import migrations
 from scheduler.claims import ClaimStore, claims_engine
 from scheduler.db import create_engine
 from scheduler.importing import ImportOptions, import_file
 from scheduler.ledger import CampaignSpec
-from scheduler.models import Account, ContactNumber
 from scheduler.outcomes import CallOutcome, PromiseOutcome, TurnOutcome
 from scheduler.planner import policy_gate
 from scheduler.policy import load_profiles
 from scheduler.results import record_outcome
 from scheduler.sql_ledger import SqlLedger
 from scheduler.vocabulary import CampaignState, Disposition
-from tests.reports.seed import write_wav
+from tests.reports.seed import ledger_ids, write_wav
 
 CAMPAIGN = "qa-demo"
 OWNER = "qa-test"
@@ -262,7 +259,7 @@ def seed(url: str, data_dir: Path, work: Path, calls: tuple[Call, ...] = CALLS) 
     attempts: dict[str, int] = {}
     try:
         for call in calls:
-            account_id, number_id, campaign_id = _ids(engine, call.account)
+            account_id, number_id, campaign_id = ledger_ids(engine, call.account)
             at = T0 + dt.timedelta(hours=call.hour)
             attempt = ledger.create_attempt(
                 campaign_id=campaign_id, account_id=account_id, contact_number_id=number_id, scheduled_at=at
@@ -300,16 +297,3 @@ def seed(url: str, data_dir: Path, work: Path, calls: tuple[Call, ...] = CALLS) 
         gated.engine.dispose()
         ungated.engine.dispose()
     return attempts
-
-
-def _ids(engine: sa.Engine, account_ref: str) -> tuple[int, int, int]:
-    with engine.connect() as conn:
-        account_id, debtor_id, campaign_id = conn.execute(
-            sa.select(Account.id, Account.debtor_id, Account.campaign_id).where(
-                Account.account_ref == account_ref
-            )
-        ).one()
-        number_id = conn.execute(
-            sa.select(ContactNumber.id).where(ContactNumber.debtor_id == debtor_id)
-        ).scalar_one()
-    return int(account_id), int(number_id), int(campaign_id)

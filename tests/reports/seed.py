@@ -153,7 +153,7 @@ def seed(url: str, data_dir: Path, work: Path) -> dict[str, Path]:
     recordings: dict[str, Path] = {}
     try:
         for call in CALLS:
-            account_id, number_id, campaign_id = _ids(engine, call.account)
+            account_id, number_id, campaign_id = ledger_ids(engine, call.account)
             at = T0 + dt.timedelta(hours=call.hour)
             attempt = ledger.create_attempt(
                 campaign_id=campaign_id, account_id=account_id, contact_number_id=number_id, scheduled_at=at
@@ -184,7 +184,7 @@ def seed(url: str, data_dir: Path, work: Path) -> dict[str, Path]:
                 opening_ms=call.opening_ms,
             )
             assert record_outcome(engine, OWNER, outcome, at + dt.timedelta(seconds=41), data_dir=data_dir)
-        account_id, number_id, campaign_id = _ids(engine, "A3")
+        account_id, number_id, campaign_id = ledger_ids(engine, "A3")
         ledger.create_attempt(
             campaign_id=campaign_id,
             account_id=account_id,
@@ -199,7 +199,7 @@ def seed(url: str, data_dir: Path, work: Path) -> dict[str, Path]:
     return recordings
 
 
-def _ids(engine: sa.Engine, account_ref: str) -> tuple[int, int, int]:
+def ledger_ids(engine: sa.Engine, account_ref: str) -> tuple[int, int, int]:
     with engine.connect() as conn:
         account_id, debtor_id, campaign_id = conn.execute(
             sa.select(Account.id, Account.debtor_id, Account.campaign_id).where(
