@@ -287,6 +287,18 @@ def _base_parts() -> tuple[Path, Path]:
     return Path(first.__file__).parent / "data", Path(second.__file__).parent / "data"
 
 
+def whisper_base_problem(models_dir: Path) -> str:
+    """ "" when Whisper base can be used: joined into `models_dir`, or its two wheels installed (the first
+    load joins them; the files are verified then). Otherwise what is missing and how to install it."""
+    if (models_dir / WHISPER_BASE_DIR / MANIFEST_NAME).is_file():
+        return ""
+    try:
+        _base_parts()
+    except ModelError as exc:
+        return str(exc)
+    return ""
+
+
 def whisper_base(models_dir: Path | None, *, force: bool = False) -> Path:
     """`<models_dir>/whisper-base`, joined from the wheels on first use; every file verified."""
     if models_dir is None:

@@ -70,7 +70,9 @@ def _recognizer_problem(language: str, settings: Any) -> str:
         if not model and language != "en":
             model = "whisper-base"
         if model == "whisper-base":
-            return _whisper_base_problem(settings.path(voice.models_dir, "models"))
+            from voice.models import whisper_base_problem
+
+            return whisper_base_problem(settings.path(voice.models_dir, "models"))
         if model and not Path(model).is_dir():
             return f"the whisper model {model} is not installed: set voice.whisper_models.{language} to a dir"
         if language != "en" and (not model or Path(model).name.endswith(".en")):
@@ -92,21 +94,6 @@ def _recognizer_problem(language: str, settings: Any) -> str:
             return f"the Vosk model {spec} is not a {language} model: dialer models list"
         return ""
     return f"the recognizer {engine!r} is unknown: set voice.asr_engines.{language} to whisper or vosk"
-
-
-def _whisper_base_problem(models_dir: Path) -> str:
-    """Whisper base is usable when joined into the models directory or its two wheels are installed (the
-    first call joins them); the files are verified when the model loads."""
-    from voice.errors import ModelError
-    from voice.models import MANIFEST_NAME, WHISPER_BASE_DIR, _base_parts
-
-    if (models_dir / WHISPER_BASE_DIR / MANIFEST_NAME).is_file():
-        return ""
-    try:
-        _base_parts()
-    except ModelError as exc:
-        return str(exc)
-    return ""
 
 
 def _voice_problem(language: str, voice: Any) -> str:
