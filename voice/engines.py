@@ -73,6 +73,15 @@ def resolve_vosk_model(spec: str, models_dir: Path) -> Path:
     raise ModelNotInstalled(f"Vosk model {spec!r} is not installed: dialer models install {spec}")
 
 
+def whisper_model_for(settings: VoiceSettings, language: str) -> str:
+    """The Whisper model a call in `language` gets: the configured one, tiny.en ("") for English, else
+    whisper-base (the multilingual model; tiny.en hears English only)."""
+    spec = settings.whisper_models.get(language, "")
+    if language == "en" and not spec:
+        spec = settings.whisper_model_path
+    return spec or ("" if language == "en" else "whisper-base")
+
+
 def build_recognizer(
     settings: VoiceSettings,
     models_dir: Path,
@@ -85,11 +94,7 @@ def build_recognizer(
     if name == "whisper":
         from voice.recognizers.whisper import WhisperRecognizer, base_model_path
 
-        spec = settings.whisper_models.get(language, "")
-        if language == "en" and not spec:
-            spec = settings.whisper_model_path
-        if not spec and language != "en":
-            spec = "whisper-base"  # the multilingual model; tiny.en hears English only
+        spec = whisper_model_for(settings, language)
         path = base_model_path(models_dir) if spec == "whisper-base" else (Path(spec) if spec else None)
         return WhisperRecognizer(
             path,

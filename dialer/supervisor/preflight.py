@@ -64,11 +64,9 @@ def _recognizer_problem(language: str, settings: Any) -> str:
     if engine == "whisper":
         if importlib.util.find_spec("faster_whisper") is None:
             return "faster-whisper is not installed: pip install reminder-dialer"
-        model = voice.whisper_models.get(language, "") or (
-            voice.whisper_model_path if language == "en" else ""
-        )
-        if not model and language != "en":
-            model = "whisper-base"
+        from voice.engines import whisper_model_for
+
+        model = whisper_model_for(voice, language)
         if model == "whisper-base":
             from voice.models import whisper_base_problem
 
