@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from scheduler.db import session_factory
+from scheduler.db import for_writes, session_factory
 from scheduler.ledger import BackendError, CampaignNotFound, CampaignSpec
 from scheduler.models import (
     Account,
@@ -48,11 +48,12 @@ class RecordQueries:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = session_factory(engine)
+        self._writes = session_factory(for_writes(engine))
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
+    def _session(self, *, write: bool = False) -> Iterator[Session]:
         try:
-            with self._sessions.begin() as session:
+            with (self._writes if write else self._sessions).begin() as session:
                 yield session
         except sa.exc.SQLAlchemyError as exc:
             raise BackendError(f"database error: {exc.__class__.__name__}: {exc}") from exc
@@ -301,7 +302,7 @@ class RecordQueries:
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = s.scalar(sa.select(Campaign).where(Campaign.name == name))
             if row is None:
                 raise CampaignNotFound(f"no campaign named {name!r}")

@@ -46,6 +46,16 @@ def create_engine(url: str | URL, *, echo: bool = False, sqlite_begin: str = "BE
     return sa.create_engine(parsed, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
+def for_writes(engine: Engine) -> Engine:
+    """The same engine (same pool) whose SQLite transactions take the write lock at BEGIN.
+
+    A deferred SQLite transaction that reads and then writes fails at once with "database is locked"
+    (SQLITE_BUSY_SNAPSHOT) when another writer committed in between, as a long import does; no busy
+    timeout helps. Taking the lock first makes the transaction wait its turn instead. PostgreSQL ignores it.
+    """
+    return engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+
+
 def create_private_file(path: Path) -> None:
     """Create `path` readable by its owner only, if it does not exist yet. SQLite creates its -wal and
     -shm files with the database file's permissions, so they are private too."""
@@ -80,7 +90,7 @@ def _sqlite_engine(url: URL, *, echo: bool, begin: str) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql(begin)
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", begin))
 
     return engine
 

@@ -10,6 +10,7 @@ Exceptions: `OperatorError` -> `UserExists` (also a Conflict) and `UnknownUser` 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from scheduler.db import session_factory
+from scheduler.db import for_writes, session_factory
 from scheduler.ledger import BackendError, Conflict, NotFound
 from scheduler.models import Base, utcnow
 
@@ -181,11 +182,13 @@ class OperatorStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = session_factory(engine)
+        self._writes = session_factory(for_writes(engine))
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
+    def _session(self, *, write: bool = False) -> Iterator[Session]:
+        """`write=True` for a transaction that changes rows (it queues for the write lock up front)."""
         try:
-            with self._sessions.begin() as session:
+            with (self._writes if write else self._sessions).begin() as session:
                 yield session
         except sa.exc.IntegrityError as exc:
             raise Conflict(f"the database refused the change: {exc.orig}") from exc
@@ -194,7 +197,7 @@ class OperatorStore:
 
     # ---- users -----------------------------------------------------------------------------------------
     def create_user(self, name: str, role: str, password_hash: str) -> UserInfo:
-        with self._session() as s:
+        with self._session(write=True) as s:
             if s.scalar(sa.select(OperatorUser.id).where(OperatorUser.name == name)) is not None:
                 raise UserExists(f"user {name!r} already exists")
             row = OperatorUser(name=name, role=role, password_hash=password_hash, created_at=utcnow())
@@ -228,7 +231,7 @@ class OperatorStore:
         password_hash: str | None = None,
         last_login_at: dt.datetime | None = None,
     ) -> UserInfo:
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = s.scalar(sa.select(OperatorUser).where(OperatorUser.name == name))
             if row is None:
                 raise UnknownUser(f"no user {name!r}")
@@ -263,7 +266,7 @@ class OperatorStore:
     def create_session(
         self, user_id: int, token_sha256: str, csrf_token: str, expires_at: dt.datetime
     ) -> int:
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = WebSession(
                 user_id=user_id,
                 token_sha256=token_sha256,
@@ -293,7 +296,7 @@ class OperatorStore:
             return SessionInfo(session.id, _user(user), session.csrf_token, session.expires_at)
 
     def revoke_session(self, session_id: int) -> None:
-        with self._session() as s:
+        with self._session(write=True) as s:
             s.execute(sa.update(WebSession).where(WebSession.id == session_id).values(revoked_at=utcnow()))
 
     # ---- API tokens ------------------------------------------------------------------------------------
@@ -309,7 +312,7 @@ class OperatorStore:
         valid_for: dt.timedelta = dt.timedelta(days=90),
     ) -> TokenInfo:
         """A token owned by the user `created_by` (UnknownUser otherwise: every token has an owner)."""
-        with self._session() as s:
+        with self._session(write=True) as s:
             owner = s.scalar(sa.select(OperatorUser).where(OperatorUser.name == created_by))
             if owner is None:
                 raise UnknownUser(f"no user {created_by!r} to own the token")
@@ -343,13 +346,16 @@ class OperatorStore:
             if found is None:
                 return None
             row, owner = found
-            if row.last_used_at is None or now - _aware(row.last_used_at) > dt.timedelta(minutes=1):
-                row.last_used_at = now  # at most one write a minute per token
-            return _token(row, owner)
+            used = row.last_used_at
+        if used is None or now - _aware(used) > dt.timedelta(minutes=1):
+            with self._session(write=True) as s:  # at most one write a minute per token, on its own
+                s.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+            used = now
+        return dataclasses.replace(_token(row, owner), last_used_at=used)
 
     def rotate_token(self, token_id: int, prefix: str, token_sha256: str, by: str) -> TokenInfo:
         """A new secret for the same name, role, owner and lifetime; the old one stops working now."""
-        with self._session() as s:
+        with self._session(write=True) as s:
             old = s.get(ApiToken, token_id)
             if old is None or old.revoked_at is not None:
                 raise NotFound(f"no live API token {token_id}")
@@ -375,7 +381,7 @@ class OperatorStore:
             return [_token(t) for t in s.scalars(sa.select(ApiToken).order_by(ApiToken.id))]
 
     def revoke_token(self, token_id: int) -> TokenInfo:
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = s.get(ApiToken, token_id)
             if row is None:
                 raise NotFound(f"no API token {token_id}")

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scheduler import ledger as L
-from scheduler.db import create_engine, session_factory
+from scheduler.db import create_engine, for_writes, session_factory
 from scheduler.importing.sql_writer import BATCHES, write_batch
 from scheduler.models import (
     Account,
@@ -50,6 +50,7 @@ class SqlLedger:
     def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.engine = engine
         self._sessions = session_factory(engine)
+        self._writes = session_factory(for_writes(engine))
         self._clock = clock
 
     @classmethod
@@ -71,9 +72,10 @@ class SqlLedger:
         self.engine.dispose()
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
+    def _session(self, *, write: bool = False) -> Iterator[Session]:
+        """`write=True` for a transaction that changes rows (it queues for the write lock up front)."""
         try:
-            with self._sessions.begin() as session:
+            with (self._writes if write else self._sessions).begin() as session:
                 yield session
         except sa.exc.IntegrityError as exc:
             raise L.Conflict(f"the database refused the change: {_reason(exc)}") from exc
@@ -83,7 +85,7 @@ class SqlLedger:
     # ---- campaigns -------------------------------------------------------------------------------------
     def create_campaign(self, spec: L.CampaignSpec) -> L.CampaignInfo:
         check_campaign_spec(spec)
-        with self._session() as s:
+        with self._session(write=True) as s:
             if s.scalar(sa.select(Campaign.id).where(Campaign.name == spec.name)) is not None:
                 raise L.CampaignExists(f"campaign {spec.name!r} already exists")
             row = Campaign(
@@ -121,7 +123,7 @@ class SqlLedger:
 
     def set_campaign_state(self, name: str, state: CampaignState, *, actor: str) -> L.CampaignInfo:
         target = CampaignState(check_word(CampaignState, state, "campaign state"))
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = self._campaign_row(s, name)
             current = CampaignState(row.state)
             if target == current:
@@ -225,7 +227,7 @@ class SqlLedger:
             raise L.BackendError(f"import failed, nothing was imported: {_reason(exc)}") from exc
 
     def set_batch_quality(self, batch_id: int, quality: dict[str, Any]) -> None:
-        with self._session() as s:
+        with self._session(write=True) as s:
             batch = s.get(ImportBatch, batch_id)
             if batch is None:
                 raise L.RecordNotFound(f"no import batch {batch_id}")
@@ -349,7 +351,7 @@ class SqlLedger:
             raise L.InvalidValue("a number-scope DNC entry needs the number")
         if scope == DncScope.person and debtor_id is None:
             raise L.InvalidValue("a person-scope DNC entry needs the debtor")
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = DncEntry(
                 scope=scope.value,
                 e164=e164,
@@ -363,7 +365,7 @@ class SqlLedger:
             return _dnc(row)
 
     def remove_dnc(self, entry_id: int, *, reason: str) -> L.DncEntryInfo:
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = s.get(DncEntry, entry_id)
             if row is None:
                 raise L.RecordNotFound(f"no DNC entry {entry_id}")
@@ -390,7 +392,7 @@ class SqlLedger:
         decision_rule: str | None = None,
     ) -> int:
         check_aware(scheduled_at, "scheduled_at")
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = Attempt(
                 campaign_id=campaign_id,
                 account_id=account_id,
@@ -413,7 +415,7 @@ class SqlLedger:
 
     def record_attempt_start(self, attempt_id: int, *, at: dt.datetime, caller_id: str | None) -> None:
         check_aware(at, "at")
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = self._attempt(s, attempt_id)
             if row.state not in (AttemptState.queued, AttemptState.claimed):
                 raise L.InvalidTransition(f"attempt {attempt_id} is {row.state}: it cannot start dialing")
@@ -421,7 +423,7 @@ class SqlLedger:
 
     def record_attempt_end(self, attempt_id: int, outcome: L.AttemptOutcome) -> None:
         check_outcome(outcome)
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = self._attempt(s, attempt_id)
             if row.state in (AttemptState.done, AttemptState.cancelled):
                 raise L.InvalidTransition(f"attempt {attempt_id} is already {row.state}")
@@ -511,7 +513,7 @@ class SqlLedger:
     ) -> int:
         if not isinstance(amount, Decimal) or amount <= 0:
             raise L.InvalidValue(f"promise amount must be a positive Decimal, not {amount!r}")
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = Promise(
                 attempt_id=attempt_id,
                 account_id=account_id,
@@ -530,7 +532,7 @@ class SqlLedger:
 
     def add_callback(self, attempt_id: int | None, account_id: int, requested_at: dt.datetime) -> int:
         check_aware(requested_at, "requested_at")
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = Callback(
                 attempt_id=attempt_id,
                 account_id=account_id,
@@ -544,7 +546,7 @@ class SqlLedger:
     def add_turns(self, attempt_id: int, turns: Sequence[L.Turn]) -> None:
         for turn in turns:
             check_aware(turn.started_at, "started_at")
-        with self._session() as s:
+        with self._session(write=True) as s:
             self._attempt(s, attempt_id)
             s.add_all(
                 CallTurn(
@@ -567,7 +569,7 @@ class SqlLedger:
     def add_recording(self, attempt_id: int, recording: L.RecordingInfo) -> int:
         if recording.path.startswith("/") or ".." in recording.path.split("/"):
             raise L.InvalidValue("recording path must be relative to the data directory")
-        with self._session() as s:
+        with self._session(write=True) as s:
             self._attempt(s, attempt_id)
             row = Recording(
                 attempt_id=attempt_id,
@@ -585,7 +587,7 @@ class SqlLedger:
     def append_audit(self, record: L.AuditRecord) -> int:
         at = record.at or self._clock()
         check_aware(at, "at")
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = AuditEntry(
                 at=at,
                 actor=record.actor,

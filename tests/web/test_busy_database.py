@@ -4,6 +4,7 @@ probe needs one event loop, as in production: tests/security/test_busy_server.py
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
@@ -73,3 +74,31 @@ def test_sign_ins_succeed_during_a_long_call_list_import(sqlite_env: ConsoleEnv)
     assert response.status_code == 303, getattr(response, "text", "")[-300:]  # type: ignore[union-attr]
     assert probes >= 2 and failures == [], (probes, failures)
     assert sqlite_env.ledger.get_account("L14999").amount_due == 12.5
+
+
+def test_a_sign_in_waits_for_a_writer_that_commits_meanwhile(sqlite_env: ConsoleEnv) -> None:
+    """The race behind the flaky probe: the sign-in read its user, another writer committed, then the
+    sign-in wrote. A deferred SQLite transaction fails there at once (SQLITE_BUSY_SNAPSHOT); the store's
+    writes take the lock up front and wait their turn instead."""
+    import sqlite3
+
+    path = str(sqlite_env.ledger.engine.url.database)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE operator_users SET active = active WHERE name = 'viewer'")
+        locked.set()
+        release.wait(5)
+        conn.execute("COMMIT")
+        conn.close()
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    assert locked.wait(5)
+    threading.Timer(0.3, release.set).start()  # commits while the update below waits for the lock
+    user = sqlite_env.store.update_user("operator", last_login_at=dt.datetime(2026, 12, 6, tzinfo=dt.UTC))
+    writer.join()
+    assert user.last_login_at is not None
+    assert sqlite_env.store.get_user("operator").last_login_at is not None
