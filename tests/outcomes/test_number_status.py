@@ -21,6 +21,7 @@ ANNOUNCEMENTS = [
     ("The number you have called has been disconnected.", "out_of_service", "out_of_service"),
     ("The number you can call can be disconnected.", "out_of_service", "out_of_service"),  # tiny.en at 8 kHz
     ("This number is temporarily out of service.", "out_of_service", "out_of_service"),
+    ("Please, check the hummors and dial again.", "vacant", "vacant"),  # tiny.en over the line, after answer
     ("Your call cannot be completed as dialed.", "vacant", "vacant"),
     ("The number you've dialed is incorrect.", "vacant", "vacant"),
     ("The number you have reached has been changed.", "vacant", "vacant"),
@@ -67,6 +68,8 @@ def test_every_table_row_is_exercised() -> None:
         "Hi, I'm unavailable right now, please leave a message after the tone.",  # a voicemail greeting
         "I am not available at the moment",
         "Yes, this is John. Who is calling?",
+        "Let me check the calendar and call you back.",
+        "I need to check the account and try to pay next week.",
         "请在提示音后留言",  # a Chinese voicemail greeting
         "",
     ],
