@@ -120,9 +120,14 @@ def disclosure_automated(call: Call, rule: Rule) -> list[FindingRecord]:
             call.finding(rule, "the automated-call notice came only after the right-party question", said[0])
         ]
     if all(call.cut(t) for t in before):
-        return [
-            call.finding(rule, "the automated-call notice was cut by a barge-in and not repeated", before[0])
-        ]
+        # said again whole (answering "who is calling?") before the callee confirmed who they are
+        again = [t for t in said if t.seq > before[0].seq and not call.cut(t)]
+        if not any(call.rpc_seq is None or t.seq < call.rpc_seq for t in again):
+            return [
+                call.finding(
+                    rule, "the automated-call notice was cut by a barge-in and not repeated", before[0]
+                )
+            ]
     return []
 
 

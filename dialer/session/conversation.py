@@ -24,7 +24,7 @@ from dialer.session.announcement import transcribe_announcement
 from dialer.session.context import call_context
 from dialer.session.line import FRAME_SECONDS, Line
 from dialer.session.machine import NOBODY, MachineDetector, Verdict, screener_reply
-from dialer.session.outcome import Outcome
+from dialer.session.outcome import DISCLOSURES, Outcome
 from dialer.session.prompts import PromptRenderer
 from dialer.session.reply import ReplyStream, plan
 from dialer.session.report import SessionReport
@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 PROMPT_GAP_SECONDS = 0.15  # between two prompts of one reply
 TRANSFER_WAIT_SECONDS = 15.0
 SCREENER_WAIT_SECONDS = 25.0  # after telling a call screener who calls: the person picks up, or not
+NOTICE = next(name for name, kind in DISCLOSURES.items() if kind == "debt_collector")
 FIRST_SENTENCE_WAIT_SECONDS = 60.0  # engines time out on their own; this only ends a hung renderer
 
 
@@ -114,6 +115,8 @@ class Conversation:
         self._opening_reply: ReplyStream | None = None
         self._notice_turn: int | None = None  # REC: the recording notice's bot turn, while it plays
         self._open_after_notice = False
+        self._notice_texts: dict[int, str] = {}  # bot turn -> the debt-collector notice it carried
+        self._owed_notice = ""  # that notice, cut by a barge-in: said again before the next reply
 
     # -- the call -------------------------------------------------------------------------------------
     def run(self, answer_timeout: float) -> SessionReport:
@@ -428,8 +431,16 @@ class Conversation:
                 self.outcome.apply(action)
         if self.policy is not None and self.policy.ended:
             self.closing = True
+        if self._owed_notice and texts and not self.closing and NOTICE not in responses:
+            # the callee talked over the notice: it comes again before anything else is said about the
+            # debt (a reply that ends the call says nothing more about it)
+            texts.insert(0, self._owed_notice)
+            responses.insert(0, NOTICE)
         if texts:
-            self._say(texts, reply_to, opening, tuple(responses))
+            turn = self._say(texts, reply_to, opening, tuple(responses))
+            if NOTICE in responses:
+                self._owed_notice = ""
+                self._notice_texts[turn] = texts[responses.index(NOTICE)]
         else:
             self._listening()
         if self.policy is not None:
@@ -438,8 +449,9 @@ class Conversation:
 
     def _say(
         self, texts: list[str], reply_to: float | None, opening: bool, responses: tuple[str, ...] = ()
-    ) -> None:
-        """Start the reply as soon as its first sentence is rendered; `_feed` queues the rest."""
+    ) -> int:
+        """Start the reply as soon as its first sentence is rendered; `_feed` queues the rest. Returns the
+        bot turn."""
         lang, rate = self.spec.language, self.call.rate
         if self.speaker.busy:
             self._bot_done(self.speaker.stop(self.line.now, None))
@@ -460,6 +472,7 @@ class Conversation:
             self.outcome.opening_ms = round(first_frame * 1000)
         self.speaker.play(turn, stream.text, pcm, now, reply=stream)
         self.listening_since = None
+        return turn
 
     def _feed(self) -> None:
         """Queue the reply's sentences rendered since the last frame behind the one playing."""
@@ -477,6 +490,8 @@ class Conversation:
         if playing is None:
             return
         self.outcome.end_turn(playing.turn, playing.stopped or self.line.now, playing.barged_in)
+        if playing.barged_in and playing.turn in self._notice_texts:
+            self._owed_notice = self._notice_texts[playing.turn]
         if self._notice_turn is not None and playing.turn == self._notice_turn:
             self._notice_done(playing)
             return

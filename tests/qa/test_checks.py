@@ -169,3 +169,39 @@ def test_an_opening_spoken_as_one_turn_is_judged_by_its_sentence_order() -> None
     assert "disclosure_automated" not in _rules_of(_facts(one_turn, "dispute"))
     question_first = [("bot", RPC + OPENING, None), *one_turn[1:]]
     assert "disclosure_automated" in _rules_of(_facts(question_first, "dispute"))
+
+
+def _timed(lines: list[tuple[str, str, str | None, float, float]]) -> CallFacts:
+    turns = tuple(
+        FactTurn(seq, who, text, a, b, intent) for seq, (who, text, intent, a, b) in enumerate(lines, 1)
+    )
+    return _facts([], "dispute", turns=turns)
+
+
+CUT_OPENING = ("bot", OPENING + RPC, None, 0.5, 2.0)  # cut at 1.5 s by the callee's question
+WHO = ("callee", "请问你是谁？", "ask_who", 1.5, 2.5)
+REST = [
+    ("callee", "是的，我是。", "affirm", 12.5, 13.5),
+    ("bot", DISCLOSURE, None, 14.0, 18.0),
+    ("bot", REMINDER, None, 18.2, 21.0),
+    ("callee", "这笔钱我不欠，是搞错了。", "dispute", 22.0, 24.0),
+    ("bot", "明白，您对这笔款项有异议。我们已记录。再见。", None, 24.5, 28.0),
+]
+
+
+def test_an_automated_notice_cut_then_said_again_before_confirmation_is_no_finding() -> None:
+    again = ("bot", "这是北风服务的自动语音助手。" + RPC, None, 3.5, 11.5)
+    assert "disclosure_automated" not in _rules_of(_timed([CUT_OPENING, WHO, again, *REST]))
+
+
+def test_an_automated_notice_cut_and_never_said_whole_is_a_finding() -> None:
+    without = ("bot", "我们是北风服务。" + RPC, None, 3.5, 11.5)
+    assert "disclosure_automated" in _rules_of(_timed([CUT_OPENING, WHO, without, *REST]))
+    late = [
+        CUT_OPENING,
+        WHO,
+        ("bot", RPC, None, 3.5, 11.5),
+        REST[0],
+        ("bot", "这是自动语音。", None, 13.6, 13.9),
+    ]
+    assert "disclosure_automated" in _rules_of(_timed([*late, *REST[1:]]))

@@ -240,3 +240,41 @@ def test_special_information_tones_after_the_answer_keep_the_carrier_announcemen
     assert r.machine == "announcement" and r.announcement == words
     assert r.ended_by == "bot" and not r.voicemail_left
     assert run.bot_audio_at(1.2, 4.0) == 0  # nobody talks to a recording
+
+
+NOTICE = "This is a debt collector attempting to collect a debt. Any information is used for that purpose."
+DISCLOSED: list[list[BotAction]] = [
+    [
+        Say("Thank you John.", "utter_thanks"),
+        Say(NOTICE, "utter_disclosure"),
+        Say("You owe $120.50, due 2026-11-15. When can you pay?", "utter_ask_payment"),
+    ],
+    [Say("Sorry, when can you pay?", "utter_reprompt")],
+    [Say("Thank you. Goodbye.", "utter_close_promise"), SetDisposition("promise_to_pay"), HangUp()],
+]
+
+
+def _run_notice_call(lines: list[tuple[float, str]]) -> list[str]:
+    synth = ToneSynthesizer(seconds_per_char=0.03)
+    run = run_call(
+        ScriptedCallee(audio=Timeline(lines).pcm()),
+        replies=[text for _, text in lines],
+        synthesizer=synth,
+        policy_replies=DISCLOSED,
+    )
+    assert run.report.disposition == "promise_to_pay", run.report.turns
+    return [t.text for t in run.report.turns if t.speaker == "bot"]
+
+
+def test_a_debt_collector_notice_cut_by_a_barge_in_is_said_again_before_the_next_reply() -> None:
+    # the reply with the notice starts ~5.4 s and lasts ~6 s; the callee talks over it at 6.5 s
+    bot = _run_notice_call([(4.0, "yes speaking"), (6.5, "wait what"), (17.0, "I will pay on Friday")])
+    assert "debt collector" in bot[1]
+    assert bot[2].startswith("This is a debt collector") and "when can you pay" in bot[2], bot
+    assert "debt collector" not in bot[3]  # said whole once: not again
+
+
+def test_a_notice_heard_whole_is_not_repeated() -> None:
+    bot = _run_notice_call([(4.0, "yes speaking"), (13.5, "wait what"), (17.0, "I will pay on Friday")])
+    assert "debt collector" in bot[1]
+    assert "debt collector" not in bot[2] and "debt collector" not in bot[3], bot
