@@ -38,11 +38,11 @@ from dialer.web.imports import SpooledLedger
 from dialer.web.live import durations
 from dialer.web.masking import display_number, mask_display, mask_free_text
 from dialer.web.roles import Permission
-from dialer.web.routes.campaign_pages import ACTIONS, local_midnight
+from dialer.web.routes.campaign_pages import ACTIONS, local_midnight, refuse_what_cannot_work
 from dialer.web.routes.list_pages import parse_number
 from scheduler.importing import ImportFileError, ImportOptions, import_file
 from scheduler.ledger import CampaignInfo, CampaignSpec, ImportReject
-from scheduler.vocabulary import DncScope, DncSource
+from scheduler.vocabulary import CampaignState, DncScope, DncSource
 
 bearer = HTTPBearer(auto_error=False, description="an API token created by an admin")
 router = APIRouter(prefix="/api", dependencies=[Depends(bearer)], tags=["api"])
@@ -70,6 +70,7 @@ def create_campaign(
     spec = CampaignSpec(
         **{**data, "profiles": tuple(data["profiles"]), "caller_id_pool": tuple(data["caller_id_pool"])}
     )
+    refuse_what_cannot_work(console, spec.name, spec.script, spec.caller_id_pool)
     info = console.ledger.create_campaign(spec)
     console.audit(me.name, "campaign.create", f"campaign:{info.id}", name=info.name, script=info.script)
     return _campaign(info)
@@ -87,7 +88,12 @@ def change_state(
     body: StateChange,
     me: Principal = Depends(require(Permission.control_campaigns)),
 ) -> Campaign:
-    return _campaign(console_of(request).ledger.set_campaign_state(name, ACTIONS[body.action], actor=me.name))
+    console = console_of(request)
+    target = ACTIONS[body.action]
+    if target == CampaignState.running:
+        current = console.ledger.get_campaign(name)
+        refuse_what_cannot_work(console, name, current.script, current.caller_id_pool)
+    return _campaign(console.ledger.set_campaign_state(name, target, actor=me.name))
 
 
 @router.get("/campaigns/{name}/counters", response_model=Counters)

@@ -112,6 +112,16 @@ def _form_context(console: Console) -> dict[str, Any]:
     }
 
 
+def refuse_what_cannot_work(console: Console, name: str, script: str, caller_ids: tuple[str, ...]) -> None:
+    """The checks of `dialer campaign create/resume`: a campaign whose script or caller IDs cannot work
+    is refused when it is saved or started, not found out by ringing."""
+    from dialer.supervisor.preflight import campaign_problems
+
+    problems = campaign_problems(script, caller_ids, console.settings)
+    if problems:
+        raise InvalidValue(f"campaign {name!r}: {problems[0]}")
+
+
 @router.get("/campaigns/new")
 def new_campaign_form(
     request: Request, me: Principal = Depends(require(Permission.edit_campaigns))
@@ -150,6 +160,7 @@ def create_campaign(
         caller_ids,
         voicemail_policy,
     )
+    refuse_what_cannot_work(console, name.strip(), script, fields["caller_id_pool"])
     info = console.ledger.create_campaign(CampaignSpec(name=name.strip(), **fields))
     console.audit(me.name, "campaign.create", f"campaign:{info.id}", name=info.name, script=info.script)
     return redirect(f"/campaigns/{info.name}", "campaign created")
@@ -232,6 +243,7 @@ def update_settings(
         caller_ids,
         voicemail_policy,
     )
+    refuse_what_cannot_work(console, name, script, fields["caller_id_pool"])
     changed = console.queries.update_campaign(name, fields, actor=me.name)
     return redirect(f"/campaigns/{name}", f"{len(changed)} setting(s) changed")
 
@@ -247,6 +259,9 @@ def change_state(
     target = ACTIONS.get(action)
     if target is None:
         raise HTTPException(422, f"unknown action {action!r}: use start, pause, resume or stop")
+    if target == CampaignState.running:
+        current = console.ledger.get_campaign(name)
+        refuse_what_cannot_work(console, name, current.script, current.caller_id_pool)
     info = console.ledger.set_campaign_state(name, target, actor=me.name)
     return redirect(f"/campaigns/{name}", f"campaign is {info.state}")
 
