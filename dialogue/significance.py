@@ -4,8 +4,10 @@ The confidence of a reply is the recognizer's (UserSaid.confidence) times the NL
 ``significant.threshold`` a reading listed in ``significant.checks`` (already paid, wrong person,
 attorney, bankruptcy, dispute, deceased, stop, cease) is not acted on: the bot asks its check question
 ("Just to be sure: did you say you have already paid?"). Only a confident yes (NLU confidence at least
-confirm_threshold, as for every yes/no that changes the outcome) replays the reading; anything else is
-not understood. An opt-out that might have been said (the classifier's best guess is stop/cease, even
+confirm_threshold, as for every yes/no that changes the outcome) replays the reading, and so does the
+same reading said again, or an answer the script lists in ``significant.confirmed_by`` (the details of a
+payment after "did you say you have already paid?"; their entities join the reading's); anything else
+is not understood. An opt-out that might have been said (the classifier's best guess is stop/cease, even
 below the fallback threshold, above ``opt_out_floor``) is asked about too, and honoured on yes or
 silence: only a confident no keeps the call going. Any other significant reading with an NLU
 confidence below ``significant.floor`` is not understood at all. A promise needs no check: its
@@ -46,6 +48,15 @@ class Decision:
     check: str = ""
 
 
+def confirmed_by(script: Script) -> dict[str, frozenset[str]]:
+    """dialer.yml ``significant.confirmed_by``: reading -> the answers to its check that confirm it."""
+    raw = script.meta.get("significant") or {}
+    raw = raw.get("confirmed_by") if isinstance(raw, dict) else None
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): frozenset(str(i) for i in (v or ())) for k, v in raw.items()}
+
+
 def settings(script: Script) -> tuple[float, dict[str, str], frozenset[str], float, float]:
     raw = script.meta.get("significant") or {}
     raw = raw if isinstance(raw, dict) else {}
@@ -69,6 +80,7 @@ class Checker:
     def __init__(self, script: Script) -> None:
         self.threshold, self.checks, self.opt_out, self.opt_out_floor, self.floor = settings(script)
         self.confirm_threshold = confirm_threshold(script)
+        self.confirmed_by = confirmed_by(script)
         self.pending: Pending | None = None
 
     def decide(self, parse: ParseResult, confidence: float) -> Decision:
@@ -80,6 +92,10 @@ class Checker:
             sure = parse.confidence >= self.confirm_threshold
             if parse.intent == "affirm" and sure:
                 return Decision(pending.intent, pending.entities)
+            answers = {pending.intent, *self.confirmed_by.get(pending.intent, ())}
+            if parse.intent in answers and parse.confidence >= self.floor:
+                # said again, or answered with what only makes sense if it was right
+                return Decision(pending.intent, _joined(pending.entities, parse.entities))
             if pending.intent in self.opt_out and not (parse.intent == "deny" and sure):
                 return Decision(pending.intent, pending.entities)
             return Decision(FALLBACK_INTENT)
@@ -99,3 +115,11 @@ class Checker:
             self.pending = Pending(candidate, parse.entities, check)
             return Decision(candidate, parse.entities, check)
         return Decision(parse.intent, parse.entities)
+
+
+def _joined(
+    first: tuple[tuple[str, str], ...], then: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """The reading's entities with the answer's (the answer wins where both name one)."""
+    named = {name for name, _ in then}
+    return tuple((n, v) for n, v in first if n not in named) + tuple(then)

@@ -229,6 +229,16 @@ def _check_significant(script: Script) -> list[Finding]:
         if str(response) not in script.responses:
             message = f"significant.checks.{intent}: unknown response {response!r}"
             out.append(Finding("schema", "dialer.yml", line, message))
+    checks = raw.get("checks") or {}
+    for intent, answers in (raw.get("confirmed_by") or {}).items():
+        line = _meta_line(script, "significant", "confirmed_by", str(intent))
+        if str(intent) not in checks:
+            message = f"significant.confirmed_by: {intent!r} has no check question in significant.checks"
+            out.append(Finding("schema", "dialer.yml", line, message))
+        for answer in answers if isinstance(answers, list) else [answers]:
+            if str(answer) not in intents:
+                message = f"significant.confirmed_by.{intent}: unknown intent {answer!r}"
+                out.append(Finding("schema", "dialer.yml", line, message))
     return out
 
 

@@ -162,6 +162,28 @@ def test_an_unsure_paid_is_confirmed_and_a_sure_one_is_not(
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_unsure_paid_is_confirmed_by_saying_it_again_or_by_its_details(
+    embedded: dict[str, EmbeddedEngine], lang: str
+) -> None:
+    reply = {"en": "i already paid it", "zh": "我已经还了"}[lang]
+    details = {"en": "by card last tuesday", "zh": "上周二用银行卡还的"}[lang]
+    again = _after_rpc(embedded[lang], lang)
+    assert _said(again.handle(UserSaid(reply, 0.2))) == ["utter_check_paid"]
+    # heard the same twice: the reading stands and the paid flow goes on (it asks how and when)
+    assert _said(again.handle(UserSaid(reply, 0.2))) == ["utter_ask_paid_details"]
+    detailed = _after_rpc(embedded[lang], lang)
+    assert _said(detailed.handle(UserSaid(reply, 0.2))) == ["utter_check_paid"]
+    actions = detailed.handle(UserSaid(details, 0.3))
+    assert _disposition(actions) == "already_paid", actions
+    paid = next(a for a in actions if isinstance(a, RecordPaid))
+    assert paid.date is not None and paid.date < NOW.date()  # the details' date was kept
+    other = _after_rpc(embedded[lang], lang)
+    other.handle(UserSaid(reply, 0.2))
+    answer = {"en": "what is this about", "zh": "这是什么事"}[lang]
+    assert _disposition(other.handle(UserSaid(answer, 0.9))) is None  # anything else: not confirmed
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_possible_opt_out_is_honoured_on_silence(embedded: dict[str, EmbeddedEngine], lang: str) -> None:
     engine = embedded[lang]
     policy = engine.new_policy()

@@ -154,3 +154,21 @@ def test_significant_checks_name_known_intents_and_responses(
     messages = [f.message for f in validate(load_script(copy)) if f.severity == "error"]
     assert any("unknown response 'utter_check_nothing'" in m for m in messages), messages
     assert any("significant.threshold 5" in m for m in messages), messages
+
+
+def test_significant_confirmed_by_names_checked_readings_and_known_intents(
+    tmp_path: Path, script_dirs: dict[str, Path]
+) -> None:
+    copy = _script_copy(tmp_path, script_dirs["en"])
+    meta = copy / "dialer.yml"
+    text = meta.read_text(encoding="utf-8").replace("already_paid: [inform]", "already_paid: [informs]")
+    meta.write_text(text + "  # end\n", encoding="utf-8")
+    text = meta.read_text(encoding="utf-8").replace(
+        "  confirmed_by:", "  confirmed_by:\n    promise_to_pay: [inform]"
+    )
+    meta.write_text(text, encoding="utf-8")
+    found = [f for f in validate(load_script(copy)) if f.severity == "error"]
+    messages = [f.message for f in found]
+    assert any("confirmed_by.already_paid: unknown intent 'informs'" in m for m in messages), messages
+    assert any("'promise_to_pay' has no check question" in m for m in messages), messages
+    assert all(f.line for f in found if "confirmed_by" in f.message)  # each names its line
