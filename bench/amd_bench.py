@@ -6,7 +6,8 @@
 
 Each clip (bench/amd_corpus.py) is played frame by frame into what a call session runs: the
 MachineDetector (timing, tones) and, when a recognizer speaks the clip's language, the real Listener
-(endpointer + recognizer, partials and finals) feeding it words. Carrier announcements carried in 183
+(endpointer + recognizer, partials and finals) feeding it words, the recognizer a call in the clip's
+language gets (whisper tiny.en for English, whisper base for Chinese). Carrier announcements carried in 183
 early media go through the unanswered-call path (SIT, transcription, number-status table). Time runs as
 on a live call: a frame arrives at its audio time and the session handles it when it is free, so a
 slow decode delays the decisions after it. Prints accuracy per class, the confusion matrix, the number
@@ -22,6 +23,7 @@ import collections
 import dataclasses
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -190,14 +192,17 @@ def report(results: list[Result]) -> dict[str, float]:
 
 
 def run(
-    clips: list[Clip], settings: SessionSettings, voice: VoiceSettings, recognizer: Recognizer | None
+    clips: list[Clip],
+    settings: SessionSettings,
+    voice: VoiceSettings,
+    recognizer_for: Callable[[str], Recognizer | None],
 ) -> list[Result]:
+    """Each clip with the recognizer a call in its language gets (as the session's Recognizers do)."""
     out = []
     for clip in clips:
+        recognizer = recognizer_for(clip.lang)
         if clip.early_media:
-            out.append(
-                run_early_media(clip, recognizer if recognizer and recognizer.language == "en" else None)
-            )
+            out.append(run_early_media(clip, recognizer))
         else:
             out.append(run_answered(clip, settings, voice, recognizer))
     return out
@@ -245,17 +250,17 @@ def main() -> None:
     if args.quick:
         clips = quick(clips, 2)
     print(f"{len(clips)} clips generated in {time.perf_counter() - started:.1f} s")
-    recognizer = None
+    recognizer_for: Callable[[str], Recognizer | None] = dict[str, Recognizer]().get  # --no-words
     if not args.no_words:
-        from voice.engines import build_recognizer
+        from voice.engines import Recognizers
 
-        recognizer = build_recognizer(voice, Path("data/models"), Path("data/work"))
-        print(
-            f"words: {type(recognizer).__name__} ({recognizer.language}); other languages: timing and tones"
-        )
+        recognizers = Recognizers.from_settings(voice, Path("data/models"), Path("data/work"))
+        recognizer_for = recognizers.get
+        for lang in sorted({c.lang for c in clips}):
+            print(f"words ({lang}): {recognizers.get(lang).name}")
     settings = SessionSettings()
     started = time.perf_counter()
-    results = run(clips, settings, voice, recognizer)
+    results = run(clips, settings, voice, recognizer_for)
     figures = report(results)
     print(f"\n{time.perf_counter() - started:.0f} s for the run (measured on a loaded 2-core machine)")
     print(
