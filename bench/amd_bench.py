@@ -72,7 +72,7 @@ def run_answered(
             start_ms=voice.start_of_speech_ms,
             end_ms=voice.end_of_speech_ms,
         )
-        listener = Listener(recognizer, endpointer, partials=False)  # finals: one decode per utterance
+        listener = Listener(recognizer, endpointer)  # partials and finals, as in a call session
     clock = 0.0  # the session's wall clock, in call seconds
     decided_at = opened_at = None
     heard: list[str] = []

@@ -78,6 +78,13 @@ VOICEMAIL = (
     "暂时不能接听",
     "无法接听您的电话",
 )
+# The same greetings as a recognizer hears them over a phone line: the small words go first ("leave my
+# message", "that's the tone", "an automatic voice message system").
+VOICEMAIL_HEARD = re.compile(
+    r"\bleave (a |an |me a |your |my |us a )?(short |brief |detailed )?(voice ?)?message"
+    r"|\b(the|a) (tone|beep)\b|\bvoice ?(message|mail)|message (system|service)|automatic voice"
+    r"|(can'?t|cannot|unable to) (take|answer|get) (your|the|to the) (call|phone)"
+)
 IVR = (
     "press 1",
     "press one",
@@ -124,7 +131,7 @@ def who_said(text: str) -> str | None:
         return None
     if any(k in said for k in SCREENER):
         return "screener"
-    if any(k in said for k in VOICEMAIL):
+    if any(k in said for k in VOICEMAIL) or VOICEMAIL_HEARD.search(said):
         return "machine"
     if match_announcement(text) is not None:
         return "announcement"

@@ -41,7 +41,13 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ("您拨打的电话已关机", "announcement"),
         ("For billing, press 1. To speak with a representative, press 0.", "ivr"),
         ("欢迎致电北风公司，人工服务请按0", "ivr"),
+        # voicemail greetings as tiny.en heard them over G.711 (bench/amd_bench.py)
+        ("Please leave my message.", "machine"),
+        ("That's the tone.", "machine"),
+        ("your call can be thought within an automatic voice management system.", "machine"),
         ("Hello, who's this? I'm driving right now.", None),
+        ("Yeah, hold on, I'll get my bill. Who's calling?", None),
+        ("Can you call me back on the other phone?", None),
         ("Hello? Can I call you back later?", None),
         ("喂，你好，哪位", None),
     ],
