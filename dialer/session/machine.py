@@ -97,6 +97,7 @@ class MachineDetector:
         self._last_voiced: float | None = None
         self._first_done = False  # the first greeting ended (or was judged by its length)
         self._awaiting_words = False  # a long greeting: its transcript decides
+        self._greeting_words: list[str] = []  # its finals so far (one per pause within it)
         self._cng_at: float | None = None  # an 1100 Hz burst before any greeting: a fax, or a bare beep
         self._locked = False  # a key press settled it
         self._floor: float | None = None  # dBFS
@@ -173,6 +174,8 @@ class MachineDetector:
             self._cng_at = None
             self.beep_at = self.t
             return self._decide("machine", "beep")
+        if self._awaiting_words and self._greeting_words and self.t >= self.s.amd_window_seconds:
+            return self._judge_words()  # still talking at the window's end: what it said so far
         if self.final and self.verdict is None:
             return self._decide("human", "window")
         if self._onset is None:
@@ -197,11 +200,21 @@ class MachineDetector:
                 self._first_done = True
                 if self.verdict is None:
                     return self._decide("human", "short_greeting")
+        elif self._awaiting_words and self._greeting_words and quiet >= self.s.after_greeting_silence_seconds:
+            return self._judge_words()  # the whole greeting is in
         elif self._awaiting_words and quiet >= _WORDS_WAIT:
             # no transcript came: length says machine, but a person must never be taken for one
             self._awaiting_words = False
             return self._decide("human", "no_words")
         return None
+
+    def _judge_words(self) -> Verdict | None:
+        """A long greeting judged by all its words, never by its first sentence alone ("Hi, it's Sam.")."""
+        self._awaiting_words = False
+        said = " ".join(self._greeting_words)
+        if _word_count(said) <= _HUMAN_MAX_WORDS or HUMAN_CUES.search(said.lower()):
+            return self._decide("human", "words")
+        return self._decide("machine", "long_greeting")  # many words, none a person's: a greeting
 
     @property
     def open_to_words(self) -> bool:
@@ -221,11 +234,8 @@ class MachineDetector:
         if kind is not None:
             self._awaiting_words = False
             return self._decide(kind, "keywords")
-        if final and self._awaiting_words:
-            self._awaiting_words = False
-            if _word_count(text) <= _HUMAN_MAX_WORDS or HUMAN_CUES.search(text.lower()):
-                return self._decide("human", "words")
-            return self._decide("machine", "long_greeting")  # many words, none a person's: a greeting
+        if final and self._awaiting_words and text.strip():
+            self._greeting_words.append(text.strip())  # judged when the greeting ends (`_timers`)
         return None
 
     def keypad(self) -> Verdict | None:
