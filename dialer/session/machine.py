@@ -9,10 +9,11 @@ listener produces. Three kinds of evidence, as in VAD-timing detectors (arXiv 26
   `after_greeting_silence_seconds` of quiet is a person (``human``, ``short_greeting``).
 * tones (voice/tones.py): a beep is a voicemail; CNG/CED a fax; SIT a carrier's announcement; busy or
   ring-back tones after the answer are call progress, nobody there.
-* words (greeting.py): a greeting longer than `greeting_max_seconds` is decided by its words when a
-  recognizer for the call's language feeds transcripts (`words=True`): voicemail, screener, menu or
-  announcement phrases name the machine; a long greeting with none of them is a talkative person ("hello,
-  who's this, I'm driving"). Without words the length alone says ``machine``.
+* words (greeting.py): a greeting longer than `greeting_max_seconds` is decided by its words (all of
+  them, once it ends) when a recognizer for the call's language feeds transcripts (`words=True`):
+  voicemail, screener, menu or announcement phrases name the machine; a long greeting with none of them
+  is a talkative person ("hello, who's this, I'm driving"). Without words the length alone says
+  ``machine``.
 
 A human verdict is provisional for `amd_window_seconds`: a beep or a machine's words turn it around
 (the session then stops the opening). `opening_due()` says when to speak: at a human verdict, or at
