@@ -68,10 +68,10 @@ def may_have_rung(result: CallResult, outcome: CallOutcome) -> bool:
 
 
 def session_failed(result: CallResult, report: SessionReport | None) -> bool:
-    """The session could not start (script, spec, models): our fault, though the phone may have rung."""
-    return (
-        report is not None and report.ended_by == "error" and not report.turns and report.opening_ms is None
-    )
+    """The session could not start (script, spec, models) or broke off mid-call (a speech engine raised):
+    our fault, though the phone rang. A broken engine breaks every call, so each one is a local failure
+    of the campaign, which backs it off and pauses it rather than cut off debtor after debtor."""
+    return report is not None and report.ended_by == "error"
 
 
 class Recorder:
@@ -173,7 +173,7 @@ class Recorder:
         now: dt.datetime,
     ) -> None:
         """A placed call's part in the back-off: trunk failures back the trunk off; a session that could
-        not even start is a local failure of the campaign; anything else ends the campaign's streak."""
+        not start or broke off is a local failure of the campaign; anything else ends its streak."""
         trunk = ""
         if outcome.disposition == Disposition.trunk_failure:
             trunk = f"sip {result.sip_code}" if result.sip_code else "no response"
