@@ -6,8 +6,12 @@ from __future__ import annotations
 import collections
 import itertools
 import os
+import re
+import socket
 import subprocess
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dialer.callee.ports import UDP_AND_TCP, port_free
 from scheduler.db import create_engine
-from scheduler.models import Attempt, AuditEntry, Campaign, ContactNumber
+from scheduler.models import Attempt, AuditEntry, Campaign, ContactNumber, TrunkHealth
 from scheduler.policy.ledger_cases import history_entry
 from tests.sip.peers import Procs, speech, ulaw
 from tests.supervisor.conftest import Daemon, Ports
@@ -173,6 +177,71 @@ def queued(url: str) -> list[dict[str, object]]:
                 .join(ContactNumber, ContactNumber.id == Attempt.contact_number_id)
                 .where(Attempt.state == "queued")
             ).all()
+        return [dict(r._mapping) for r in rows]
+    finally:
+        engine.dispose()
+
+
+class SilentTrunk:
+    """A trunk that takes every datagram and answers none (not even 100 Trying): a UDP socket on the
+    peer's port, logging what arrives. `invites()` counts INVITE transactions per number (distinct
+    Call-IDs; retransmissions are the same transaction) with the times the first and last copy came."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.settimeout(0.2)
+        self.seen: list[tuple[float, bytes]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._swallow, name="silent-trunk", daemon=True)
+        self._thread.start()
+
+    def _swallow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, _ = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            self.seen.append((time.monotonic(), data))
+
+    def transactions(self) -> dict[str, list[tuple[float, float]]]:
+        """number -> [(first, last) arrival of each INVITE transaction], in order."""
+        spans: dict[tuple[str, str], list[float]] = {}
+        for at, data in list(self.seen):
+            text = data.decode(errors="replace")
+            match = re.match(r"INVITE sip:([^@;> ]+)@", text)
+            call_id = re.search(r"^Call-ID:\s*(\S+)", text, re.MULTILINE | re.IGNORECASE)
+            if match and call_id:
+                spans.setdefault((match.group(1), call_id.group(1)), []).append(at)
+        out: dict[str, list[tuple[float, float]]] = collections.defaultdict(list)
+        for (number, _), times in sorted(spans.items(), key=lambda kv: kv[1][0]):
+            out[number].append((times[0], times[-1]))
+        return dict(out)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def silent_trunk(request: pytest.FixtureRequest) -> Iterator[Callable[[int], SilentTrunk]]:
+    made: list[SilentTrunk] = []
+
+    def start(port: int) -> SilentTrunk:
+        made.append(SilentTrunk(port))
+        return made[-1]
+
+    yield start
+    for trunk in made:
+        trunk.close()
+
+
+def trunk_health(url: str) -> list[dict[str, object]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(TrunkHealth.__table__)).all()
         return [dict(r._mapping) for r in rows]
     finally:
         engine.dispose()
