@@ -15,6 +15,9 @@ prepares the call; a failure before the INVITE is recorded `not_placed` (never i
 backs the campaign off and, after `scheduler.pause_after_failures` in a row, pauses it with the reason.
 Trunk failures back the trunk off (`scheduler.lifecycle`).
 
+The ledger unreachable (a database restart) stops nothing but new dialling: live calls go on and each
+ended call's result is kept until the ledger takes it; errors that would fail again are not waited out.
+
 A restart under a fixed `scheduler.host_id` takes back its own leases at once (claimed: released;
 dialling: interrupted, re-decided by the planner); other hosts' expired leases are recovered by the
 planner tick. Nothing here redials an attempt that may have reached the network.
