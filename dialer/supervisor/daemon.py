@@ -54,6 +54,7 @@ from dialer.supervisor.callspec import (
     session_spec,
 )
 from dialer.supervisor.metrics import Metrics, MetricsServer
+from dialer.supervisor.outage import LedgerOutage
 from dialer.supervisor.preflight import ScriptChecks, caller_id_problems
 from dialer.supervisor.recorder import Recorder, RunSummary
 from dialer.supervisor.reload import counting_gate, load_policy
@@ -61,7 +62,6 @@ from scheduler import migrations
 from scheduler import supervision as ledger_ops
 from scheduler.caller_id import choose_caller_id
 from scheduler.claims import Claim, ClaimStore, claims_engine, default_owner
-from scheduler.db import ledger_unavailable
 from scheduler.jobs import JobContext, install_jobs, planner_tick
 from scheduler.pacing import Pacer, TrunkLimits
 from sip_config.loader import load_for_settings
@@ -153,7 +153,7 @@ class Supervisor:
         self._ready = False
         self._last_renew = 0.0
         self._unrecorded: tuple[int, CallResult, _Live | None] | None = None  # waits for the ledger
-        self._ledger_down_since: float | None = None
+        self.outage = LedgerOutage()
         self.pool: WorkerPool | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.server: MetricsServer | None = None
@@ -283,12 +283,10 @@ class Supervisor:
                 if self._step():
                     break
             except Exception as exc:
-                if not ledger_unavailable(exc):
-                    raise
                 self._ledger_down(exc)  # live calls go on; their results wait for the ledger
                 self._stop.wait(1.0)
                 continue
-            self._ledger_up()
+            self.outage.over()
             self._stop.wait(self.run.claim_interval_seconds if not self._live else 0.2)
 
     def _step(self) -> bool:
@@ -308,18 +306,10 @@ class Supervisor:
             return True
         return False
 
-    def _ledger_down(self, exc: BaseException) -> None:
-        if self._ledger_down_since is None:
-            self._ledger_down_since = time.monotonic()
-            log.error(
-                "event=ledger.unavailable reason=%s live=%d waiting=%d (retrying)",
-                type(exc).__name__, len(self._live), int(self._unrecorded is not None) + self._done.qsize(),
-            )  # fmt: skip
-
-    def _ledger_up(self) -> None:
-        if self._ledger_down_since is not None:
-            log.warning("event=ledger.back after_s=%.1f", time.monotonic() - self._ledger_down_since)
-            self._ledger_down_since = None
+    def _ledger_down(self, exc: Exception) -> None:
+        """An unreachable ledger is noted (and waited out by the caller); any other error is raised."""
+        waiting = int(self._unrecorded is not None) + self._done.qsize()
+        self.outage.absorb(exc, len(self._live), waiting)
 
     def _idle(self) -> bool:
         if self._live or self._held or self._unrecorded is not None or not self._done.empty():
@@ -457,8 +447,6 @@ class Supervisor:
         try:
             self._collect(timeout=timeout)
         except Exception as exc:
-            if not ledger_unavailable(exc):
-                raise
             self._ledger_down(exc)
             time.sleep(timeout)
 
@@ -518,8 +506,6 @@ class Supervisor:
                 if self.claims.release(attempt_id, now):
                     self.summary.released += 1
             except Exception as exc:  # unreachable: the lease expires and the planner releases it
-                if not ledger_unavailable(exc):
-                    raise
                 self._ledger_down(exc)
             self._held.pop(attempt_id, None)
         if self._live:
