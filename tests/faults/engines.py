@@ -88,8 +88,8 @@ def _session(settings: Any, *, tts_renders: int | None, asr_streams: int | None)
     if tts_renders is not None:
         engines = [TtsDiesAfter(e, tts_renders) for e in engines]
     base = settings.config_path.resolve().parent if settings.config_path else None
+    # the campaign's script loads before its first INVITE (`prepare`), not every script at worker start
     policies = ScriptEngines(settings.dialogue, Path(base) if base else None)
-    policies.preload()
     return SessionHandler(
         recognizers=Recognizers(load),
         synthesizer=FallbackSynthesizer(engines),
