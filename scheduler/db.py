@@ -98,3 +98,29 @@ def _sqlite_engine(url: URL, *, echo: bool, begin: str) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit (values are plain data once loaded)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_UNREACHABLE = (
+    "connection",  # refused, failed, closed, reset: the server is down or restarting
+    "server closed",
+    "terminating",
+    "the database system is",  # starting up, shutting down, in recovery
+    "database is locked",  # SQLite: another writer outlasted the busy timeout
+)
+
+
+def ledger_unavailable(exc: BaseException) -> bool:
+    """The ledger cannot be reached just now (server restarting, connection cut, SQLite busy), so the same
+    work may be retried shortly. Schema errors, constraints and bad values are not: they fail again.
+    Looks through wrapping errors (`BackendError` from ... an OperationalError)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sa.exc.DBAPIError):
+            if seen.connection_invalidated:
+                return True
+            if isinstance(seen, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+                text = str(seen.orig).lower()
+                return any(word in text for word in _UNREACHABLE)
+            return False
+        seen = seen.__cause__
+    return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import array
 import collections
+import logging
 import queue
 import threading
 import time
@@ -24,6 +25,8 @@ from dialer.sip.interfaces import (
     frame_bytes,
 )
 from dialer.sip.recording import write_stereo
+
+log = logging.getLogger(__name__)
 
 INBOUND_QUEUE_FRAMES = 500  # 10 s: a handler that stops reading loses the oldest audio, not memory
 
@@ -242,9 +245,13 @@ class CallCore(Call):
                 trunk_silent=self.direction == "outbound" and not self._responded and not answered,
                 transferred=self._transferred,
             )
-        recording = None
+        recording, recording_error = None, ""
         if self.record_path is not None and (self._rec_left or self._rec_right):
-            recording = write_stereo(self.record_path, self._rec_left, self._rec_right, self.rate)
+            try:
+                recording = write_stereo(self.record_path, self._rec_left, self._rec_right, self.rate)
+            except OSError as exc:  # disk full, quota: the call's result must go out all the same
+                recording_error = f"recording not written: {type(exc).__name__}: {exc.strerror or exc}"
+                log.error("call %s: %s", self.call_id, recording_error)
         self._rec_left, self._rec_right = [], []
         self._result = CallResult(
             call_id=self.call_id,
@@ -256,6 +263,7 @@ class CallCore(Call):
             talk_seconds=(ended - self._answered) if self._answered is not None else 0.0,
             dtmf="".join(self._digits),
             recording=recording,
+            recording_error=recording_error,
             timings=Timings(self._ringing, self._early_at, self._answered, ended),
             direction=self.direction,
             early_media=bytes(self._early),

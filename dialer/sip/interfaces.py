@@ -86,6 +86,7 @@ class CallResult:
     talk_seconds: float = 0.0
     dtmf: str = ""
     recording: str | None = None
+    recording_error: str = ""  # the recording was asked for and could not be written (disk full): why
     timings: Timings = field(default_factory=Timings)
     direction: str = "outbound"
     early_media: bytes = field(default=b"", repr=False)  # PCM16 at `rate`, for number-status checks

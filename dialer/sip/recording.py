@@ -19,11 +19,15 @@ def write_stereo(path: str, left: list[bytes], right: list[bytes], rate: int) ->
     out[: len(b), 1] = b
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(target), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(out.tobytes())
+    try:
+        with wave.open(str(target), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(out.tobytes())
+    except OSError:  # a full disk: no short file left to pass for the whole call
+        target.unlink(missing_ok=True)
+        raise
     return str(target)
 
 

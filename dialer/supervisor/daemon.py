@@ -15,6 +15,9 @@ prepares the call; a failure before the INVITE is recorded `not_placed` (never i
 backs the campaign off and, after `scheduler.pause_after_failures` in a row, pauses it with the reason.
 Trunk failures back the trunk off (`scheduler.lifecycle`).
 
+The ledger unreachable (a database restart) stops nothing but new dialling: live calls go on and each
+ended call's result is kept until the ledger takes it; errors that would fail again are not waited out.
+
 A restart under a fixed `scheduler.host_id` takes back its own leases at once (claimed: released;
 dialling: interrupted, re-decided by the planner); other hosts' expired leases are recovered by the
 planner tick. Nothing here redials an attempt that may have reached the network.
@@ -22,6 +25,7 @@ planner tick. Nothing here redials an attempt that may have reached the network.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -50,6 +54,7 @@ from dialer.supervisor.callspec import (
     session_spec,
 )
 from dialer.supervisor.metrics import Metrics, MetricsServer
+from dialer.supervisor.outage import LedgerOutage
 from dialer.supervisor.preflight import ScriptChecks, caller_id_problems
 from dialer.supervisor.recorder import Recorder, RunSummary
 from dialer.supervisor.reload import counting_gate, load_policy
@@ -147,6 +152,8 @@ class Supervisor:
         self._recycle = False
         self._ready = False
         self._last_renew = 0.0
+        self._unrecorded: tuple[int, CallResult, _Live | None] | None = None  # waits for the ledger
+        self.outage = LedgerOutage()
         self.pool: WorkerPool | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.server: MetricsServer | None = None
@@ -272,23 +279,40 @@ class Supervisor:
     # -- the loop ------------------------------------------------------------------------------------
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._collect()
-            self._renew()
-            if self._reload.is_set():
-                self._reload.clear()
-                self._do_reload()
-            if self._recycle:
-                self._try_recycle()
-            else:
-                self._dial_held()
-                self._claim()
-            if self.until_idle and self._idle():
-                self.request_stop("idle")
-                break
+            try:
+                if self._step():
+                    break
+            except Exception as exc:
+                self._ledger_down(exc)  # live calls go on; their results wait for the ledger
+                self._stop.wait(1.0)
+                continue
+            self.outage.over()
             self._stop.wait(self.run.claim_interval_seconds if not self._live else 0.2)
 
+    def _step(self) -> bool:
+        """One pass: results, leases, reload, dialling, claiming. True when an idle run is done."""
+        self._collect()
+        self._renew()
+        if self._reload.is_set():
+            self._reload.clear()
+            self._do_reload()
+        if self._recycle:
+            self._try_recycle()
+        else:
+            self._dial_held()
+            self._claim()
+        if self.until_idle and self._idle():
+            self.request_stop("idle")
+            return True
+        return False
+
+    def _ledger_down(self, exc: Exception) -> None:
+        """An unreachable ledger is noted (and waited out by the caller); any other error is raised."""
+        waiting = int(self._unrecorded is not None) + self._done.qsize()
+        self.outage.absorb(exc, len(self._live), waiting)
+
     def _idle(self) -> bool:
-        if self._live or self._held or not self._done.empty():
+        if self._live or self._held or self._unrecorded is not None or not self._done.empty():
             return False
         ids = list(self.campaign_ids.values())
         if ledger_ops.pending_work(self.engine, ids, self.clock()):
@@ -404,15 +428,27 @@ class Supervisor:
 
     # -- results -------------------------------------------------------------------------------------
     def _collect(self, timeout: float = 0.0) -> None:
+        """Record ended calls. A result the ledger could not take (unreachable) is kept and recorded
+        first on the next pass: an ended call is never dropped for a database restart."""
         while True:
-            try:
-                attempt_id, result = self._done.get(timeout=timeout)
-            except queue.Empty:
-                return
+            if self._unrecorded is None:
+                try:
+                    attempt_id, result = self._done.get(timeout=timeout)
+                except queue.Empty:
+                    return
+                live = self._live.pop(attempt_id, None)
+                self.metrics.calls_live.set(len(self._live))
+                self._unrecorded = (attempt_id, result, live)
             timeout = 0.0
-            live = self._live.pop(attempt_id, None)
-            self.metrics.calls_live.set(len(self._live))
-            self._record(attempt_id, result, live)
+            self._record(*self._unrecorded)
+            self._unrecorded = None
+
+    def _collect_while_draining(self, timeout: float) -> None:
+        try:
+            self._collect(timeout=timeout)
+        except Exception as exc:
+            self._ledger_down(exc)
+            time.sleep(timeout)
 
     def _record(self, attempt_id: int, result: CallResult, live: _Live | None) -> None:
         self.recorder.record(attempt_id, result, live.facts.campaign if live else "", self.clock())
@@ -466,20 +502,26 @@ class Supervisor:
             self.scheduler.shutdown(wait=False)
         now = self.clock()
         for attempt_id in list(self._held):
-            if self.claims.release(attempt_id, now):
-                self.summary.released += 1
+            try:
+                if self.claims.release(attempt_id, now):
+                    self.summary.released += 1
+            except Exception as exc:  # unreachable: the lease expires and the planner releases it
+                self._ledger_down(exc)
             self._held.pop(attempt_id, None)
         if self._live:
             log.info("event=drain.start live=%d limit_s=%.0f", len(self._live), self.run.drain_seconds)
         deadline = time.monotonic() + self.run.drain_seconds
-        while self._live and time.monotonic() < deadline:
-            self._renew()
-            self._collect(timeout=0.2)
+        while (self._live or self._unrecorded) and time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                self._renew()  # a lease not renewed now is renewed on the next pass
+            self._collect_while_draining(0.2)
         if self.pool is not None:
             self.pool.stop(timeout=2)  # calls still live after the drain end as interrupted
             deadline = time.monotonic() + 10
-            while self._live and time.monotonic() < deadline:
-                self._collect(timeout=0.5)
+            while (self._live or self._unrecorded or not self._done.empty()) and time.monotonic() < deadline:
+                self._collect_while_draining(0.5)
+        if self._unrecorded is not None:  # still dialling in the ledger: the next start counts it placed
+            log.error("event=outcome.unrecorded attempt=%d reason=ledger unavailable", self._unrecorded[0])
         if self.server is not None:
             self.server.stop()
         self.engine.dispose()

@@ -68,10 +68,10 @@ def may_have_rung(result: CallResult, outcome: CallOutcome) -> bool:
 
 
 def session_failed(result: CallResult, report: SessionReport | None) -> bool:
-    """The session could not start (script, spec, models): our fault, though the phone may have rung."""
-    return (
-        report is not None and report.ended_by == "error" and not report.turns and report.opening_ms is None
-    )
+    """The session could not start (script, spec, models) or broke off mid-call (a speech engine raised):
+    our fault, though the phone rang. A broken engine breaks every call, so each one is a local failure
+    of the campaign, which backs it off and pauses it rather than cut off debtor after debtor."""
+    return report is not None and report.ended_by == "error"
 
 
 class Recorder:
@@ -133,6 +133,10 @@ class Recorder:
             outcome = to_outcome(attempt_id, result, report, ended_at=now, data_dir=self.data_dir)
             if may_have_rung(result, outcome):  # the INVITE left and nothing says the phone did not ring
                 outcome = dataclasses.replace(outcome, history_result=HistoryResult.no_answer.value)
+            if result.recording_error:  # the call happened; its recording did not: the outcome says so
+                log.error("event=recording.failed attempt=%d reason=%s", attempt_id, result.recording_error)
+                error = "; ".join(e for e in (outcome.error, result.recording_error) if e)
+                outcome = dataclasses.replace(outcome, error=error[:200])
         try:
             ok = record_outcome(self.engine, self.owner, outcome, now, data_dir=self.data_dir)
         except InvalidValue as exc:  # e.g. an unreadable recording: keep the outcome, say why
@@ -173,16 +177,20 @@ class Recorder:
         now: dt.datetime,
     ) -> None:
         """A placed call's part in the back-off: trunk failures back the trunk off; a session that could
-        not even start is a local failure of the campaign; anything else ends the campaign's streak."""
+        not start or broke off, or a recording that could not be written (every next call would lose its
+        own), is a local failure of the campaign; anything else ends its streak."""
         trunk = ""
         if outcome.disposition == Disposition.trunk_failure:
             trunk = f"sip {result.sip_code}" if result.sip_code else "no response"
-        local = session_failed(result, report)
+        local = session_failed(result, report) or bool(result.recording_error)
         self.lifecycle.placed(attempt_id, conducted=not local, trunk_failure=trunk, now=now)
         if trunk:
             self.metrics.trunk_failures.inc()
         if local:
-            failure = self.lifecycle.failed_after_dial(attempt_id, report.error if report else "", now)
+            cause = (
+                report.error if session_failed(result, report) and report else ""
+            ) or result.recording_error
+            failure = self.lifecycle.failed_after_dial(attempt_id, cause, now)
             log.error(
                 "event=call.local_failure attempt=%d campaign=%s streak=%d",
                 attempt_id,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import resource
 from typing import Any
 
 from dialer.session.report import SessionReport
 from dialer.session.spec import SessionSpec
 from dialer.sip.interfaces import Call, CallRequest
+from tests.supervisor.line_handler import ReportingLine
 
 
 class MissingModel:
@@ -27,3 +29,18 @@ class SessionCannotStart:
     def handle(self, call: Call, request: CallRequest) -> SessionReport:
         call.hangup()
         return SessionReport("", ended_by="error", error="ScriptError: no script directory 'gone'")
+
+
+class DiskFullLine(ReportingLine):
+    """The daemon tests' short conversation, in a call worker whose files may not grow past
+    `FILE_LIMIT` bytes (RLIMIT_FSIZE, as a full disk or a quota refuses the writes): the call's
+    recording stops short. Set once per worker process, when the worker builds its handler."""
+
+    FILE_LIMIT = 16 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> DiskFullLine:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        limit = cls.FILE_LIMIT if hard == resource.RLIM_INFINITY else min(cls.FILE_LIMIT, hard)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+        return cls()
