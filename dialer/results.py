@@ -77,6 +77,14 @@ def classify_result(
     )
 
 
+def _person_spoke(report: SessionReport | None) -> bool:
+    return (
+        report is not None
+        and report.machine == "human"
+        and any(t.speaker == "callee" and t.text.strip() for t in report.turns)
+    )
+
+
 def _session_disposition(result: CallResult, report: SessionReport | None) -> tuple[Disposition, str]:
     """The answered call's disposition from the session's report; an unusable report is said so."""
     if report is None:
@@ -144,6 +152,10 @@ def to_outcome(
         and (report is None or (report.machine != "machine" and report.opening_ms is None))
     ):
         history = HistoryResult.abandoned  # a person may have answered and heard nothing from us (T7, K2)
+    elif disposition == Disposition.no_response and error and _person_spoke(report):
+        # broken off on our side after the person talked with the bot: whether the debt came up is not
+        # known, so the history takes the stricter reading, a conversation (the 7-day lock after it)
+        history = HistoryResult.conversation
     promise = None
     if report is not None and report.promise_date is not None:
         promise = PromiseOutcome(report.promise_date, report.promise_amount)

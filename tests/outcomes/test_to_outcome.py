@@ -22,6 +22,7 @@ from voice.recognizers.scripted import ScriptedRecognizer
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # no test fetches model weights from a hub
 END = dt.datetime(2026, 1, 12, 15, 2, tzinfo=dt.UTC)
+HELLO = TurnReport(0, "bot", "Hello", 0.3, 2.0)
 
 
 def _result(code: int, result: str, answered: bool = False, **kw: Any) -> CallResult:
@@ -64,6 +65,13 @@ def test_an_answered_call_takes_the_sessions_disposition(tmp_path: Path) -> None
          "the session reported an unknown disposition"),
         (SessionReport("", machine="human", ended_by="error", error="tts failed"), "no_response", "abandoned",
          "tts failed"),
+        # broken off after the person talked with the bot: counted as the stricter conversation
+        (SessionReport("", machine="human", opening_ms=300, error="tts failed",
+                       turns=(HELLO, TurnReport(1, "callee", "yes", 2.5, 3.0))),
+         "no_response", "conversation", "tts failed"),
+        (SessionReport("", machine="human", opening_ms=300, error="tts failed",
+                       turns=(HELLO,)),
+         "no_response", "no_answer", "tts failed"),
         (SessionReport("wrong_party", opening_ms=200), "wrong_party", "wrong_party", ""),
         (SessionReport("opt_out", opt_out="all", opening_ms=200), "opt_out", "conversation", ""),
     ],
