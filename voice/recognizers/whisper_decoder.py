@@ -13,7 +13,8 @@ repetition loop ("I cannot pay right now. I cannot pay right now. I cannot ...")
 then cut back to its first occurrence (`cut_repetition`). Each result
 carries the average log-probability as a 0..1 confidence (its exponential: the geometric mean of the
 token probabilities) and Whisper's no-speech probability; text Whisper itself judges to be no speech
-(no-speech probability above the threshold and a low log-probability) is dropped.
+(no-speech probability above the threshold and a low log-probability) is dropped. Chinese text is
+converted to simplified characters (`voice/hanzi.py`): Whisper base often writes traditional ones.
 
 `decode_batch` takes several requests at once and groups them by window and prompt length (CTranslate2
 wants the start-of-transcript token at one position in a batch): requests from different calls
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from voice.errors import EngineUnavailable, ModelError, RecognitionError
+from voice.hanzi import Simplifier
 
 MODEL_RATE = 16000
 HOP = 160  # samples per mel frame
@@ -108,6 +111,8 @@ class WhisperDecoder:
         self.max_new_tokens = max_new_tokens
         self.no_speech_threshold = no_speech_threshold
         self.log_prob_threshold = log_prob_threshold
+        # Whisper base often writes Mandarin in traditional characters; the NLU reads simplified
+        self._script: Callable[[str], str] = Simplifier() if language == "zh" else _unchanged
         self._model = model
         self._ct2: Any = model.model
         self._features = model.feature_extractor
@@ -203,11 +208,15 @@ class WhisperDecoder:
         avg_logprob = output.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
         no_speech = float(output.no_speech_prob)
         # a byte-level token cut mid-character decodes to U+FFFD (seen as the whole text of a Mandarin "喂？")
-        text = cut_repetition(self.tokenizer.decode(tokens).replace("\ufffd", "").strip())
+        text = cut_repetition(self._script(self.tokenizer.decode(tokens).replace("\ufffd", "").strip()))
         if no_speech > self.no_speech_threshold and avg_logprob < self.log_prob_threshold:
             text = ""  # Whisper's own verdict: this was not speech
         confidence = math.exp(avg_logprob) if text else 0.0
         return Decoded(text, float(min(1.0, confidence)), no_speech, frames)
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 def voiced_seconds(samples: np.ndarray, frame: int = 320) -> float:
