@@ -161,8 +161,17 @@ class WhisperDecoder:
             for index, result in zip(indexes, decoded, strict=True):
                 if frames == SHORT_FRAMES and self._cut_short(result.text, requests[index].samples):
                     result = self._generate([requests[index]], FULL_FRAMES)[0]
-                results[index] = result
+                results[index] = self._confirm_speech(requests[index], result, result.window_frames)
         return [r if r is not None else Decoded("", 0.0) for r in results]
+
+    def _confirm_speech(self, request: DecodeRequest, result: Decoded, frames: int) -> Decoded:
+        """Beam search can lift Whisper's stock phrase for silence ("Thank you.") just over the
+        log-probability gate. Where Whisper judges no speech likely, the greedy decode, which that gate
+        was calibrated on, decides; real speech seldom gets there, so the extra decode is rare."""
+        if self.beam_size == 1 or not result.text or result.no_speech_prob <= self.no_speech_threshold:
+            return result
+        greedy = self._generate([request], frames, beam_size=1)[0]
+        return result if greedy.text else greedy
 
     def _cut_short(self, text: str, samples: np.ndarray) -> bool:
         """Mandarin in the 10 s window sometimes ends after its first character ("我明天还款" -> "我",
@@ -186,7 +195,9 @@ class WhisperDecoder:
             parts.append(self._generate([DecodeRequest(piece, context)], frames)[0])
         return merge(parts, self.separator)
 
-    def _generate(self, requests: list[DecodeRequest], frames: int) -> list[Decoded]:
+    def _generate(
+        self, requests: list[DecodeRequest], frames: int, beam_size: int | None = None
+    ) -> list[Decoded]:
         import ctranslate2
 
         batch = np.stack([self.features(r.samples, frames) for r in requests])
@@ -198,7 +209,7 @@ class WhisperDecoder:
             outputs = self._ct2.generate(
                 ctranslate2.StorageView.from_array(batch),
                 prompts,
-                beam_size=self.beam_size,
+                beam_size=beam_size or self.beam_size,
                 max_length=max_length,
                 return_scores=True,
                 return_no_speech_prob=True,
