@@ -6,10 +6,10 @@ from voice.interfaces import ListeningHints
 from voice.recognizers.whisper import context_prompt
 
 
-def test_no_hints_no_prompt() -> None:
-    # a stand-in sentence was written back as the transcript; Chinese script is converted afterwards
+def test_without_hints_english_gets_a_greeting_and_mandarin_nothing() -> None:
+    # a stand-in Chinese sentence was written back as the transcript; the script is converted afterwards
     assert context_prompt(ListeningHints(), "zh") == ""
-    assert context_prompt(ListeningHints(), "en") == ""
+    assert context_prompt(ListeningHints(), "en") == "Hello?"
 
 
 def test_the_question_and_expected_answers_in_the_language_heard() -> None:
@@ -19,5 +19,5 @@ def test_the_question_and_expected_answers_in_the_language_heard() -> None:
 
 def test_context_in_another_script_is_left_out() -> None:
     hints = ListeningHints(prompt="When can you pay?", phrases=("tomorrow",))
-    assert context_prompt(hints, "zh") == ""
+    assert context_prompt(ListeningHints(prompt="When can you pay?"), "zh") == ""
     assert context_prompt(hints, "en") == "When can you pay? tomorrow"

@@ -7,11 +7,11 @@ is padded to 10 s (1000 frames) and passed to `ctranslate2.models.Whisper.genera
 back to the 30 s window, and audio beyond 30 s is decoded in 30 s pieces. Cutting the window to the
 utterance's own length breaks the model (repeated phrases), so windows are only ever 10 s or 30 s.
 
-Greedy search for English, beam search with 5 beams for Mandarin (greedy fell into repetition loops
-and misheard more there: the understanding bench's Mandarin intent accuracy went 50 -> 54 % on a G.711
-line, 33 -> 37 % with pink noise 10 dB down, the wait after speech about the same as fewer decodes run
-to the token cap; for English beams changed little and turned silence and hiss into a confident
-"Thank you."), no temperature fallback (it caused 8-16 s stalls), no
+Beam search with 5 beams (greedy search fell into repetition loops and misheard more: on the
+understanding bench Mandarin intent accuracy went 50 -> 54 % on a G.711 line and 33 -> 37 % with pink
+noise 10 dB down; English gained with a neutral context, see `whisper.context_prompt`; fewer decodes
+run to the token cap; a decode Whisper judges likely silence is confirmed greedily, `_confirm_speech`),
+no temperature fallback (it caused 8-16 s stalls), no
 timestamps, and a token cap that grows with the audio (`TOKENS_PER_SECOND`, far above any speaking
 rate), so a decode caught in Whisper's repetition loop ("I cannot pay right now. I cannot pay right
 now. I cannot ...") stops early; the loop is then cut back to its first occurrence (`cut_repetition`).
@@ -49,7 +49,6 @@ MAX_LENGTH = 448
 TOKENS_PER_SECOND = 10  # English speech runs ~4 tokens/s, Mandarin ~6-8
 BASE_TOKENS = 16
 MIN_CHARS_PER_VOICED_SECOND = 2.0  # Mandarin is spoken at ~4-6 characters a second
-BEAM_SIZE = {"zh": 5}  # per language; greedy elsewhere (see the module docstring)
 _LOOP = re.compile(r"(\S.{5,}?)(?:\s*\1)+", re.DOTALL)
 
 
@@ -85,7 +84,7 @@ class WhisperDecoder:
         no_speech_threshold: float = 0.6,
         log_prob_threshold: float = -1.0,
         short_window: bool = True,
-        beam_size: int | None = None,
+        beam_size: int = 5,
     ) -> None:
         try:
             from faster_whisper import WhisperModel
@@ -115,7 +114,7 @@ class WhisperDecoder:
         self.short_window = short_window  # False: always Whisper's 30 s window (benches compare)
         self.separator = "" if language in ("zh", "ja") else " "  # how pieces of one utterance join
         self.max_new_tokens = max_new_tokens
-        self.beam_size = beam_size or BEAM_SIZE.get(language, 1)
+        self.beam_size = beam_size
         self.no_speech_threshold = no_speech_threshold
         self.log_prob_threshold = log_prob_threshold
         # Whisper base often writes Mandarin in traditional characters; the NLU reads simplified
