@@ -9,7 +9,7 @@ Whisper is not a streaming model. Two modes:
   that result is the answer and nothing is left to decode; if they go on, a long enough finished piece
   is committed and later only the tail after it is decoded, with the committed text as context.
 
-Decoding (`whisper_decoder.py`): CTranslate2 directly with a 10 s mel window, greedy, no temperature
+Decoding (`whisper_decoder.py`): CTranslate2 directly with a 10 s mel window, 5 beams, no temperature
 fallback, no timestamps, a token cap, one CPU thread per model; every result carries a 0..1 confidence
 and Whisper's no-speech probability. Decodes go through `submit`, one queue per recognizer, so a later
 host-wide speech engine can take them over and batch them (`WhisperDecoder.decode_batch`).
