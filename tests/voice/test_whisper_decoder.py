@@ -11,6 +11,7 @@ from voice.recognizers.whisper_decoder import (
     FULL_FRAMES,
     SHORT_FRAMES,
     DecodeRequest,
+    WhisperDecoder,
     cut_repetition,
     window_for,
 )
@@ -59,6 +60,21 @@ def test_silence_and_hiss_are_no_speech(whisper_recognizer: WhisperRecognizer) -
     for decoded in results:
         assert decoded.text == "" and decoded.confidence == 0.0
         assert decoded.no_speech_prob > 0.5
+
+
+def test_beam_search_does_not_turn_silence_into_words(whisper_recognizer: WhisperRecognizer) -> None:
+    """With 5 beams, line silence after "Can you pay by Friday?" came out as "Thank you." just above the
+    log-probability gate; the greedy decode confirms there was no speech."""
+    beams = WhisperDecoder(whisper_recognizer.model_path, language="en", beam_size=5)
+    said = telephone(audio.silence(0.2, RATE) + speech("stop calling me") + audio.silence(0.3, RATE))
+    silent, spoken = beams.decode_batch(
+        [
+            DecodeRequest(_samples(telephone(audio.silence(1.5, RATE))), PROMPT),
+            DecodeRequest(_samples(said), PROMPT),
+        ]
+    )
+    assert silent.text == "" and silent.no_speech_prob > 0.5
+    assert words(spoken.text)[:3] == ["stop", "calling", "me"]  # speech is kept
 
 
 def test_a_batch_gives_each_request_its_own_answer(whisper_recognizer: WhisperRecognizer) -> None:

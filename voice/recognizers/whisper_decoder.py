@@ -7,13 +7,18 @@ is padded to 10 s (1000 frames) and passed to `ctranslate2.models.Whisper.genera
 back to the 30 s window, and audio beyond 30 s is decoded in 30 s pieces. Cutting the window to the
 utterance's own length breaks the model (repeated phrases), so windows are only ever 10 s or 30 s.
 
-Greedy search, no temperature fallback (it caused 8-16 s stalls), no timestamps, and a token cap that
-grows with the audio (`TOKENS_PER_SECOND`, far above any speaking rate), so a decode caught in Whisper's
-repetition loop ("I cannot pay right now. I cannot pay right now. I cannot ...") stops early; the loop is
-then cut back to its first occurrence (`cut_repetition`). Each result
-carries the average log-probability as a 0..1 confidence (its exponential: the geometric mean of the
-token probabilities) and Whisper's no-speech probability; text Whisper itself judges to be no speech
-(no-speech probability above the threshold and a low log-probability) is dropped.
+Beam search with 5 beams (greedy search fell into repetition loops and misheard more: on the
+understanding bench Mandarin intent accuracy went 50 -> 54 % on a G.711 line and 33 -> 37 % with pink
+noise 10 dB down; English gained with a neutral context, see `whisper.context_prompt`; fewer decodes
+run to the token cap; a decode Whisper judges likely silence is confirmed greedily, `_confirm_speech`),
+no temperature fallback (it caused 8-16 s stalls), no
+timestamps, and a token cap that grows with the audio (`TOKENS_PER_SECOND`, far above any speaking
+rate), so a decode caught in Whisper's repetition loop ("I cannot pay right now. I cannot pay right
+now. I cannot ...") stops early; the loop is then cut back to its first occurrence (`cut_repetition`).
+Each result carries the average log-probability as a 0..1 confidence (its exponential: the geometric
+mean of the token probabilities) and Whisper's no-speech probability; text Whisper itself judges to be
+no speech (no-speech probability above the threshold and a low log-probability) is dropped. Chinese
+text is converted to simplified characters (`voice/hanzi.py`): Whisper base often writes traditional.
 
 `decode_batch` takes several requests at once and groups them by window and prompt length (CTranslate2
 wants the start-of-transcript token at one position in a batch): requests from different calls
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from voice.errors import EngineUnavailable, ModelError, RecognitionError
+from voice.hanzi import Simplifier
 
 MODEL_RATE = 16000
 HOP = 160  # samples per mel frame
@@ -77,6 +84,7 @@ class WhisperDecoder:
         no_speech_threshold: float = 0.6,
         log_prob_threshold: float = -1.0,
         short_window: bool = True,
+        beam_size: int = 5,
     ) -> None:
         try:
             from faster_whisper import WhisperModel
@@ -106,8 +114,11 @@ class WhisperDecoder:
         self.short_window = short_window  # False: always Whisper's 30 s window (benches compare)
         self.separator = "" if language in ("zh", "ja") else " "  # how pieces of one utterance join
         self.max_new_tokens = max_new_tokens
+        self.beam_size = beam_size
         self.no_speech_threshold = no_speech_threshold
         self.log_prob_threshold = log_prob_threshold
+        # Whisper base often writes Mandarin in traditional characters; the NLU reads simplified
+        self._script: Callable[[str], str] = Simplifier() if language == "zh" else _unchanged
         self._model = model
         self._ct2: Any = model.model
         self._features = model.feature_extractor
@@ -149,8 +160,17 @@ class WhisperDecoder:
             for index, result in zip(indexes, decoded, strict=True):
                 if frames == SHORT_FRAMES and self._cut_short(result.text, requests[index].samples):
                     result = self._generate([requests[index]], FULL_FRAMES)[0]
-                results[index] = result
+                results[index] = self._confirm_speech(requests[index], result, result.window_frames)
         return [r if r is not None else Decoded("", 0.0) for r in results]
+
+    def _confirm_speech(self, request: DecodeRequest, result: Decoded, frames: int) -> Decoded:
+        """Beam search can lift Whisper's stock phrase for silence ("Thank you.") just over the
+        log-probability gate. Where Whisper judges no speech likely, the greedy decode, which that gate
+        was calibrated on, decides; real speech seldom gets there, so the extra decode is rare."""
+        if self.beam_size == 1 or not result.text or result.no_speech_prob <= self.no_speech_threshold:
+            return result
+        greedy = self._generate([request], frames, beam_size=1)[0]
+        return result if greedy.text else greedy
 
     def _cut_short(self, text: str, samples: np.ndarray) -> bool:
         """Mandarin in the 10 s window sometimes ends after its first character ("我明天还款" -> "我",
@@ -174,7 +194,9 @@ class WhisperDecoder:
             parts.append(self._generate([DecodeRequest(piece, context)], frames)[0])
         return merge(parts, self.separator)
 
-    def _generate(self, requests: list[DecodeRequest], frames: int) -> list[Decoded]:
+    def _generate(
+        self, requests: list[DecodeRequest], frames: int, beam_size: int | None = None
+    ) -> list[Decoded]:
         import ctranslate2
 
         batch = np.stack([self.features(r.samples, frames) for r in requests])
@@ -186,7 +208,7 @@ class WhisperDecoder:
             outputs = self._ct2.generate(
                 ctranslate2.StorageView.from_array(batch),
                 prompts,
-                beam_size=1,
+                beam_size=beam_size or self.beam_size,
                 max_length=max_length,
                 return_scores=True,
                 return_no_speech_prob=True,
@@ -203,11 +225,15 @@ class WhisperDecoder:
         avg_logprob = output.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
         no_speech = float(output.no_speech_prob)
         # a byte-level token cut mid-character decodes to U+FFFD (seen as the whole text of a Mandarin "喂？")
-        text = cut_repetition(self.tokenizer.decode(tokens).replace("\ufffd", "").strip())
+        text = cut_repetition(self._script(self.tokenizer.decode(tokens).replace("\ufffd", "").strip()))
         if no_speech > self.no_speech_threshold and avg_logprob < self.log_prob_threshold:
             text = ""  # Whisper's own verdict: this was not speech
         confidence = math.exp(avg_logprob) if text else 0.0
         return Decoded(text, float(min(1.0, confidence)), no_speech, frames)
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 def voiced_seconds(samples: np.ndarray, frame: int = 320) -> float:

@@ -1,0 +1,23 @@
+"""What Whisper is given as context before the callee's audio."""
+
+from __future__ import annotations
+
+from voice.interfaces import ListeningHints
+from voice.recognizers.whisper import context_prompt
+
+
+def test_without_hints_english_gets_a_greeting_and_mandarin_nothing() -> None:
+    # a stand-in Chinese sentence was written back as the transcript; the script is converted afterwards
+    assert context_prompt(ListeningHints(), "zh") == ""
+    assert context_prompt(ListeningHints(), "en") == "Hello?"
+
+
+def test_the_question_and_expected_answers_in_the_language_heard() -> None:
+    hints = ListeningHints(prompt="请问您什么时候可以还款？", phrases=("明天", "下周", "tomorrow"))
+    assert context_prompt(hints, "zh") == "请问您什么时候可以还款？ 明天，下周"
+
+
+def test_context_in_another_script_is_left_out() -> None:
+    hints = ListeningHints(prompt="When can you pay?", phrases=("tomorrow",))
+    assert context_prompt(ListeningHints(prompt="When can you pay?"), "zh") == ""
+    assert context_prompt(hints, "en") == "When can you pay? tomorrow"
