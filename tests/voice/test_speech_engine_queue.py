@@ -244,3 +244,14 @@ def test_no_engine_is_a_recognition_error(tmp_path: Path) -> None:
     client = EngineClient(tmp_path, timeout=2)
     with pytest.raises(RecognitionError):
         client.decode(1, "en", samples(1600), "", None, urgent=True)
+
+
+def test_speculation_without_an_engine_waits_for_the_end_of_the_turn_to_fail(tmp_path: Path) -> None:
+    from voice.recognizers.remote import RemoteRecognizer
+
+    ensure_key(tmp_path)
+    side = RemoteRecognizer(tmp_path)._stream(8000, None, True).recognizer
+    speculation = side.submit(samples(1600), "")  # no error while the callee is still speaking
+    assert not speculation.done()
+    with pytest.raises(RecognitionError):
+        speculation.result(timeout=2)  # the turn ended on it: now the missing engine is an error

@@ -230,7 +230,14 @@ class _StreamSide:
         self._stream = stream
 
     def submit(self, samples: np.ndarray, prompt: str, fallback: str | None = None) -> RemoteFuture:
-        return self._client.decode(self._stream, self.language, samples, prompt, fallback, urgent=False)
+        """A speculative decode. An engine that cannot be reached is no error yet: the request counts as
+        dropped, and only the end of the turn (which needs an answer) reports the failure."""
+        future = RemoteFuture(self._client, (self._stream, self.language, samples, prompt, fallback))
+        try:
+            self._client.send_decode(future, urgent=False)
+        except RecognitionError:
+            future.dropped()
+        return future
 
     def decode(self, samples: np.ndarray, prompt: str = "", fallback: str | None = None) -> Decoded:
         request = self._client.decode(self._stream, self.language, samples, prompt, fallback, urgent=True)

@@ -56,6 +56,13 @@ class SpeechEngineProcess:
     def start(self, timeout: float = 120.0) -> None:
         """Start the engine and wait until it listens; EngineUnavailable if it does not."""
         self._spawn()
+        self.wait_ready(timeout)
+
+    def spawn(self) -> None:
+        """Start the engine without waiting (`wait_ready` later): it loads while the workers start."""
+        self._spawn()
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
         if not self._parent.poll(timeout):
             self.stop()
             raise EngineUnavailable("speech-engine", f"not ready after {timeout:.0f} s")
