@@ -51,7 +51,8 @@ class EngineClient:
         self._conn: Connection | None = None
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection and the pending requests
+        self._send_lock = threading.Lock()
 
     def decode(
         self, stream: int, language: str, samples: np.ndarray, prompt: str, fallback: str | None, urgent: bool
@@ -93,16 +94,20 @@ class EngineClient:
     def _send(
         self, message: tuple[Any, ...], future: concurrent.futures.Future[Any] | None, request: int = 0
     ) -> None:
-        with self._lock:
-            try:
+        # one writer at a time; the reader thread takes only `_lock`, so a large send that waits for
+        # the engine to read never keeps replies from being read
+        with self._send_lock:
+            with self._lock:
                 conn = self._connect()
                 if future is not None:
                     self._pending[request or message[1]] = future
+            try:
                 conn.send(message)
             except (OSError, ValueError) as exc:
-                if future is not None:
-                    self._pending.pop(request or message[1], None)
-                self._lost(self._conn)
+                with self._lock:
+                    if future is not None:
+                        self._pending.pop(request or message[1], None)
+                    self._lost(conn)
                 raise RecognitionError(f"speech engine unreachable ({type(exc).__name__})") from exc
 
     def _connect(self) -> Connection:
