@@ -1,6 +1,7 @@
 """The product's headline figures, measured on the wire at the simulated callee.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/e2e_bench.py [--levels 2,4,8] [--calls 8] [--out DIR]
+        [--speech-engine auto|host|local] [--quick]
 
 For each concurrency level N, N reminder calls run at once: real call workers (pjsua2, `SessionHandler`:
 VAD -> faster-whisper tiny.en -> the embedded reminder-en dialogue -> piper/espeak-ng TTS) dial simulated
@@ -12,6 +13,10 @@ SIP/RTP. The callees' event logs give, per level:
 - opening: answer -> first loud frame of the opening (p50, p95);
 - media: the largest gap between received 20 ms frames on either side; a gap over 100 ms (five frame
   times) counts as dropped frames: the media clock thread was starved.
+
+`--speech-engine host` has every worker's Whisper decodes done by the host's one speech engine
+(`voice.speech_engine`), `local` gives each worker its own model (as before there was an engine); the
+engine's queue and decode figures are printed per level. `--quick` runs one round of N calls per level.
 
 The headline is the largest N whose p95 turn latency is under 1 s with no dropped frame (every level asked
 for is run). One warm-up call first (not counted) loads the models and renders the script's fixed
@@ -66,6 +71,7 @@ class Level:
     gap_dialer_ms: float = 0.0
     dispositions: dict[str, int] = field(default_factory=dict)
     failed: int = 0
+    speech: dict[str, Any] | None = None  # the speech engine's figures at the end of the level
 
     @property
     def dropped(self) -> bool:
@@ -89,7 +95,9 @@ def ms(values: list[float], p: float) -> str:
     return "-" if not values else f"{pct(values, p) * 1000:.0f}"
 
 
-def write_config(root: Path, sip_base: int, rtp_base: int, workers: int, cache: Path) -> Path:
+def write_config(
+    root: Path, sip_base: int, rtp_base: int, workers: int, cache: Path, speech_engine: str = "auto"
+) -> Path:
     config = root / "dialer.toml"
     profile = root / "loopback.yaml"
     profile.write_text(
@@ -101,6 +109,7 @@ def write_config(root: Path, sip_base: int, rtp_base: int, workers: int, cache: 
         f"base_sip_port = {sip_base}\nbase_rtp_port = {rtp_base}\n"
         'handler = "dialer.session.handler:SessionHandler"\n'
         f'[voice]\nasr_engine = "whisper"\ntts_engines = ["piper", "espeak"]\ncache_dir = "{cache}"\n'
+        f'speech_engine = "{speech_engine}"\n'
         f'[dialogue]\nengine = "embedded"\nscripts_dir = "{SCRIPTS_DIR}"\n[metrics]\nport = 0\n'
     )
     return config
@@ -173,7 +182,14 @@ def spec(attempt: int) -> Any:
 
 
 def run_level(
-    n: int, root: Path, sip_base: int, rtp_base: int, cache: Path, first: int = 0, rounds: int = 1
+    n: int,
+    root: Path,
+    sip_base: int,
+    rtp_base: int,
+    cache: Path,
+    first: int = 0,
+    rounds: int = 1,
+    speech_engine: str = "auto",
 ) -> Level:
     from dialer.settings import load_settings
     from dialer.sip.interfaces import CallRequest
@@ -183,7 +199,7 @@ def run_level(
     level = Level(n)
     root.mkdir(parents=True)
     processes = math.ceil(n / CALLS_PER_PROCESS)
-    config = write_config(root, sip_base + 20, rtp_base + 1000, processes, cache)
+    config = write_config(root, sip_base + 20, rtp_base + 1000, processes, cache, speech_engine)
     settings = load_settings(config, environ={"HF_HUB_OFFLINE": "1"})
     profile = load_profile(Path(settings.sip.profile))
     # slot i (a call of each round) goes to callee process i // 4; each slot has a number per persona, and
@@ -222,6 +238,7 @@ def run_level(
                 ]
                 results += [f.result(timeout=300) for f in futures]
             level.seconds = time.monotonic() - started
+            level.speech = pool.speech_stats()
         finally:
             pool.stop(timeout=30)
     finally:
@@ -259,7 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sip-port", type=int, default=15440)
     parser.add_argument("--rtp-port", type=int, default=38000)
+    parser.add_argument(
+        "--speech-engine",
+        choices=("auto", "host", "local"),
+        default="auto",
+        help="host: one speech engine decodes for all workers; local: a model per worker",
+    )
+    parser.add_argument("--quick", action="store_true", help="one round of N calls per level")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.calls = 1
     os.environ["HF_HUB_OFFLINE"] = "1"
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     out = args.out or Path(tempfile.mkdtemp(prefix="e2e-bench-"))
@@ -274,14 +300,18 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(noise.fileno(), 1)
     os.dup2(noise.fileno(), 2)
     sys.stdout, sys.stderr = report, errors
-    print(f"e2e bench: levels {levels}, mix {', '.join(MIX)}, {os.cpu_count()} cores, logs in {out}")
+    print(
+        f"e2e bench: levels {levels}, mix {', '.join(MIX)}, speech engine {args.speech_engine}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, logs in {out}"
+    )
     cache = out / "tts-cache"
-    warm = run_level(1, out / "warm-up", args.sip_port, args.rtp_port, cache, first=1000)
+    engine = args.speech_engine
+    warm = run_level(1, out / "warm-up", args.sip_port, args.rtp_port, cache, 1000, 1, engine)
     print(f"warm-up call (models loaded, the script's fixed prompts rendered): {warm.dispositions}")
     calls = 0
     for n in levels:
         rounds = max(1, math.ceil(args.calls / n))
-        level = run_level(n, out / f"n{n}", args.sip_port, args.rtp_port, cache, first=calls, rounds=rounds)
+        level = run_level(n, out / f"n{n}", args.sip_port, args.rtp_port, cache, calls, rounds, engine)
         calls += n * rounds
         done.append(level)
         print(
@@ -290,9 +320,22 @@ def main(argv: list[str] | None = None) -> int:
             f"barge-in stop p50/p95 {ms(level.barge, 50)}/{ms(level.barge, 95)} ms, "
             f"opening p50/p95 {ms(level.opening, 50)}/{ms(level.opening, 95)} ms, "
             f"max frame gap callee/dialer {level.gap_callee_ms:.0f}/{level.gap_dialer_ms:.0f} ms, "
-            f"{level.seconds:.0f} s, {'ok' if level.passes else 'MISSES'}",
+            f"{level.seconds:.0f} s, load average {os.getloadavg()[0]:.1f}, "
+            f"{'ok' if level.passes else 'MISSES'}",
             flush=True,
         )
+        if level.speech:
+            sp = level.speech
+            batches = max(1, sp.get("batches", 0))
+            ends = sp.get("end_of_turn_decoded", 0)
+            wait_ms = 1000 * sp.get("end_of_turn_wait_seconds", 0.0) / max(1, ends)
+            print(
+                f"       speech engine: {sp.get('decoded', 0)} decodes in {sp.get('batches', 0)} batches, "
+                f"{1000 * sp.get('decode_seconds', 0.0) / batches:.0f} ms per batch, "
+                f"{ends} end-of-turn decodes waited {wait_ms:.0f} ms on average, "
+                f"dropped {sp.get('dropped', {})}",
+                flush=True,
+            )
     print()
     header = (
         "N",

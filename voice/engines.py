@@ -91,6 +91,15 @@ def build_recognizer(
 ) -> Recognizer:
     """The recognizer for calls in `language`: the engine configured for it (or `engine`), its model."""
     name = engine or settings.engine_for(language)
+    if name == "whisper" and settings.speech_engine == "host":
+        # the host's speech engine holds the model (`voice.speech_engine`; its socket is in work_dir)
+        from voice.recognizers.remote import RemoteRecognizer
+
+        spec = whisper_model_for(settings, language)
+        model = "base" if spec == "whisper-base" else (Path(spec).name if spec else "tiny.en")
+        return RemoteRecognizer(
+            work_dir, language=language, model_name=model, incremental=settings.whisper_incremental
+        )
     if name == "whisper":
         from voice.recognizers.whisper import WhisperRecognizer, base_model_path
 

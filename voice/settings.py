@@ -60,6 +60,25 @@ class VoiceSettings(BaseModel):
         default_factory=lambda: dict(DEFAULT_VOSK_MODELS), description="language -> Vosk model (not English)"
     )
     vosk_grammar: bool = Field(default=True, description="restrict Vosk to the dialogue's expected phrases")
+    speech_engine: str = Field(
+        default="auto",
+        pattern="^(auto|host|local)$",
+        description=(
+            "who decodes Whisper: host = one speech engine process per host for every call worker, "
+            "local = each worker its own model; auto = host when more than one call worker runs"
+        ),
+    )
+    speech_engine_threads: int = Field(default=0, ge=0, description="decode threads; 0: one per core")
+    speech_engine_batch: int = Field(default=8, ge=1, description="end-of-turn requests decoded together")
+    speech_engine_speculative_batch: int = Field(
+        default=2, ge=1, description="speculative requests decoded together (an end of turn waits for them)"
+    )
+    speech_engine_speculative_queue: int = Field(
+        default=4, ge=0, description="a speculative request is dropped when this many requests wait already"
+    )
+    speech_engine_speculative_age_ms: int = Field(
+        default=1500, ge=0, description="a speculative request that waited this long is dropped"
+    )
 
     def engine_for(self, language: str) -> str:
         return self.asr_engines.get(language, self.asr_engine)

@@ -3,12 +3,18 @@
 `WorkerPool.submit` returns a Future. Calls wait in a queue until a worker has a free slot and the trunk's
 channel and calls-per-second limits allow. A worker that dies (crash, SIGKILL, OOM) has its in-flight calls
 resolved as `interrupted` and is started again on the same ports.
+
+With `voice.speech_engine = "host"` (or "auto" and more than one worker running the session handler)
+the pool also runs the host's speech engine (`voice.speech_engine`): started with the workers, restarted
+when it dies (the turns it was decoding end as ASR errors in their calls), and the workers' Whisper
+recognizers are `RemoteRecognizer`s that send it their audio instead of loading a model each.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import logging
 import multiprocessing as mp
 import threading
@@ -22,6 +28,10 @@ from dialer.sip.interfaces import CallRequest, CallResult, EngineError
 from dialer.sip.worker import WorkerSpec, failed_result, worker_main
 from sip_config.schema import Profile
 from sip_config.settings import SipSettings
+from voice.errors import VoiceError
+from voice.speech_engine.process import SpeechEngineProcess, wanted
+
+SESSION_HANDLER = "dialer.session.handler:SessionHandler"  # the handler that hears calls
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +79,21 @@ class WorkerPool:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.restarts = 0
+        self.speech = self._speech_engine(workers)
 
     # -- public --------------------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> None:  # a worker loads models and renders fixed sentences
+        if self.speech is not None:
+            self.speech.spawn()  # loads its models while the workers start
         for worker in self._workers:
             self._spawn(worker)
         deadline = time.monotonic() + timeout
+        if self.speech is not None:
+            try:
+                self.speech.wait_ready(timeout)
+            except VoiceError as exc:
+                self.stop()
+                raise EngineError(f"the speech engine did not start: {exc}") from exc
         while not all(w.ready for w in self._workers):
             self._poll(0.05)
             if time.monotonic() > deadline:
@@ -99,6 +118,16 @@ class WorkerPool:
 
     def in_flight(self) -> int:
         return sum(len(w.in_flight) for w in self._workers)
+
+    def speech_stats(self) -> dict[str, Any] | None:
+        """The speech engine's queue depth, decode time and restarts; None without an engine (or while
+        it does not answer)."""
+        if self.speech is None:
+            return None
+        try:
+            return self.speech.stats()
+        except VoiceError:
+            return {"restarts": self.speech.restarts, "up": False}
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop dialling, let live calls end (up to `timeout`), stop the workers."""
@@ -126,6 +155,8 @@ class WorkerPool:
                     w.process.join(2)
             self._poll_worker(w)
             self._fail_in_flight(w, "worker stopped")
+        if self.speech is not None:
+            self.speech.stop()
 
     def __enter__(self) -> WorkerPool:
         self.start()
@@ -192,7 +223,24 @@ class WorkerPool:
             w.in_flight.pop(result.call_id, None)
             self._resolve(result)
 
+    def _speech_engine(self, workers: int) -> SpeechEngineProcess | None:
+        """The host's speech engine, if this pool runs one; its workers are then told to use it."""
+        settings = self.spec.settings
+        if settings is None or self.spec.engine != "pjsua":
+            return None
+        voice = settings.voice
+        if voice.speech_engine == "auto" and self.spec.handler != SESSION_HANDLER:
+            return None
+        if not wanted(voice, workers):
+            return None
+        voice = voice.model_copy(update={"speech_engine": "host"})
+        self.spec = dataclasses.replace(self.spec, settings=settings.model_copy(update={"voice": voice}))
+        models_dir = settings.path(voice.models_dir, "models")
+        return SpeechEngineProcess(voice, models_dir, settings.data_dir / "work")
+
     def _watch(self) -> None:
+        if self.speech is not None and not self._stopping:
+            self.speech.check()
         for w in self._workers:
             if w.process is None or w.process.is_alive():
                 continue

@@ -261,6 +261,8 @@ class Supervisor:
             )
             try:
                 pool.start(timeout=min(15.0, max(1.0, deadline - time.monotonic())))
+                if pool.speech is not None:
+                    self.metrics.watch_speech(pool.speech_stats)
                 return pool
             except EngineError as exc:
                 if time.monotonic() >= deadline or self._stop.is_set():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -32,6 +32,7 @@ TURN_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0)
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._speech: _SpeechCollector | None = None
         r = self.registry
         self.calls_live = Gauge("dialer_calls_live", "calls dialled and not yet ended", registry=r)
         self.attempts = Counter(
@@ -72,6 +73,14 @@ class Metrics:
             registry=r,
         )
 
+    def watch_speech(self, stats: Callable[[], dict[str, Any] | None]) -> None:
+        """Show the host speech engine's figures (`WorkerPool.speech_stats`), read at each scrape; a
+        new pool's engine replaces the previous one's."""
+        if self._speech is None:
+            self._speech = _SpeechCollector(stats)
+            self.registry.register(self._speech)
+        self._speech.stats = stats
+
     def campaign_paused(self, campaign: str, reason: str) -> None:
         self.paused.labels(campaign=campaign, reason=reason[:160]).set(1)
 
@@ -90,6 +99,52 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _SpeechCollector:
+    """The speech engine's queue depth and decode counters, asked from the engine when scraped."""
+
+    def __init__(self, stats: Callable[[], dict[str, Any] | None]) -> None:
+        self.stats = stats
+
+    def describe(self) -> list[Any]:
+        return []  # figures appear only on a host that runs an engine
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        stats = self.stats()
+        if stats is None:
+            return
+        up = GaugeMetricFamily("dialer_speech_engine_up", "1 while the host's speech engine answers")
+        up.add_metric([], 0.0 if stats.get("up") is False else 1.0)
+        yield up
+        restarts = CounterMetricFamily("dialer_speech_engine_restarts", "speech engine restarts")
+        restarts.add_metric([], float(stats.get("restarts", 0)))
+        yield restarts
+        if stats.get("up") is False:
+            return
+        queued = GaugeMetricFamily(
+            "dialer_speech_queue_depth", "decode requests waiting in the speech engine", labels=["kind"]
+        )
+        queued.add_metric(["end_of_turn"], float(stats["queued_end_of_turn"]))
+        queued.add_metric(["speculative"], float(stats["queued_speculative"]))
+        yield queued
+        for name, key, doc in (
+            ("dialer_speech_decodes", "decoded", "utterances the speech engine decoded"),
+            ("dialer_speech_batches", "batches", "decode batches (several calls' utterances at once)"),
+            ("dialer_speech_decode_seconds", "decode_seconds", "time spent decoding"),
+            ("dialer_speech_end_of_turn_wait_seconds", "end_of_turn_wait_seconds", "end-of-turn queue wait"),
+        ):
+            family = CounterMetricFamily(name, doc)
+            family.add_metric([], float(stats[key]))
+            yield family
+        dropped = CounterMetricFamily(
+            "dialer_speech_dropped", "speculative decodes dropped, by reason", labels=["reason"]
+        )
+        for reason, count in sorted(stats["dropped"].items()):
+            dropped.add_metric([reason], float(count))
+        yield dropped
 
 
 class MetricsServer:
