@@ -61,6 +61,7 @@ ORACLE_DECODE_S = 0.15
 QUICK_LINES = 24
 QUICK_CONDITIONS = "ulaw,pink20"
 CUT_TOLERANCE_S = 0.05
+KINDS = ("complete", "pause after 1-2 words", "pause after a clause")
 _PUNCT = re.compile(r"[,.?!;:，。？！；：、]")
 console = Console(width=160)
 
@@ -140,38 +141,51 @@ def make_turns(line: SpokenLine, render: Callable[[str], bytes], rng: np.random.
     for i, part in enumerate(parts):
         out.append(part)
         t += part.size / RATE
-        said.append((t, " ".join(pieces[: i + 1]) if " " in line.text else "".join(pieces[: i + 1])))
+        said_so_far = " ".join(pieces[: i + 1]) if " " in line.text else "".join(pieces[: i + 1])
+        said.append((t, said_so_far.rstrip(",.?!;:，。？！；：、")))  # words said, not the written mark
         if i < len(parts) - 1:
             pause = float(rng.uniform(*PAUSE_RANGE))
             out.append(np.zeros(int(pause * RATE), np.int16))
             pauses.append((t, t + pause))
             t += pause
     out.append(tail)
-    turns.append(Turn(line, "paused", np.concatenate(out).tobytes(), t, pauses, said))
+    opener = len(pieces[0].split()) <= 2 if " " in line.text else sum(ch.isalnum() for ch in pieces[0]) <= 3
+    kind = "pause after 1-2 words" if opener else "pause after a clause"
+    turns.append(Turn(line, kind, np.concatenate(out).tobytes(), t, pauses, said))
     return turns
 
 
 class Partials:
     """Partial transcripts as the live listener gets them: a decode per pause, delivered when done."""
 
-    def __init__(self, turn: Turn, received: bytes, recognizer: Recognizer | None):
+    def __init__(
+        self,
+        turn: Turn,
+        received: bytes,
+        recognizer: Recognizer | None,
+        cache: dict[tuple[int, int], tuple[str, float]],
+    ):
         self.turn, self.received, self.recognizer = turn, received, recognizer
+        self.cache = cache  # (turn, audio end) -> decode: the policies share one decode per pause
         self._pending: tuple[float, str] | None = None
         self._decoded_voiced_end = -1.0
         self._last = ""
         self.decode_seconds: list[float] = []
+        self.log: list[str] = []  # "t=1.23 heard 'No.'" for --misses
 
     def _text(self, now: float, start: float) -> tuple[str, float]:
         if self.recognizer is None:
             said = [text for end, text in self.turn.said if end <= now + 1e-9]
             return (said[-1] if said else ""), ORACLE_DECODE_S
-        begin = max(0, int((start - 0.2) * RATE)) * 2
-        audio = self.received[begin : int(now * RATE) * 2] + bytes(int(0.3 * RATE) * 2)
-        started = time.perf_counter()
-        text = self.recognizer.transcribe(audio, RATE).text
-        spent = time.perf_counter() - started
-        self.decode_seconds.append(spent)
-        return text, spent
+        key = (id(self.turn), int(now * RATE))
+        if key not in self.cache:
+            begin = max(0, int((start - 0.2) * RATE)) * 2
+            audio = self.received[begin : int(now * RATE) * 2] + bytes(int(0.3 * RATE) * 2)
+            started = time.perf_counter()
+            text = self.recognizer.transcribe(audio, RATE).text
+            self.cache[key] = (text, time.perf_counter() - started)
+            self.decode_seconds.append(self.cache[key][1])
+        return self.cache[key]
 
     def step(self, endpointer: Endpointer, policy: TurnEndPolicy, start: float, voiced_end: float) -> None:
         now = endpointer.now
@@ -181,6 +195,7 @@ class Partials:
             if text and text != self._last:
                 self._last = text
                 policy.heard(text, now)
+                self.log.append(f"{now:.2f} heard {text!r}")
         silence = endpointer.silence_ms / 1000
         if endpointer.in_speech and silence >= SPECULATE_S and voiced_end != self._decoded_voiced_end:
             self._decoded_voiced_end = voiced_end
@@ -192,15 +207,24 @@ class Partials:
 class Outcome:
     cut: bool
     latency: float | None  # None when cut off or never ended
+    reply: float | None = None  # max(decision, transcript ready) after the true end
     decodes: list[float] = field(default_factory=list)  # wall seconds of each asr partial
+    note: str = ""
 
 
 def run_turn(
-    turn: Turn, received: bytes, make: Callable[[], TurnEndPolicy], recognizer: Recognizer | None, text: bool
+    turn: Turn,
+    received: bytes,
+    make: Callable[[], TurnEndPolicy],
+    recognizer: Recognizer | None,
+    text: bool,
+    ready: float | None,
+    cache: dict[tuple[int, int], tuple[str, float]],
 ) -> Outcome:
+    """`ready`: when the transcript of the whole turn is ready (a decode after the last pause)."""
     policy = make()
     endpointer = Endpointer(turn_end=policy)
-    partials = Partials(turn, received, recognizer) if text else None
+    partials = Partials(turn, received, recognizer, cache) if text else None
     start = None
     voiced_end = 0.0
     extra = 0.0
@@ -216,19 +240,38 @@ def run_turn(
             extra = getattr(getattr(policy, "model", None), "last_seconds", 0.0) or 0.0
             decided = event.detected_at + extra
             if event.detected_at < turn.speech_end - CUT_TOLERANCE_S:
-                return Outcome(True, None, partials.decode_seconds if partials else [])
-            return Outcome(False, decided - turn.speech_end, partials.decode_seconds if partials else [])
+                log = " | ".join(partials.log) if partials else ""
+                pauses = ", ".join(f"{a:.2f}-{b:.2f}" for a, b in turn.pauses)
+                note = f"{turn.line.text!r} cut at {event.detected_at:.2f} (pauses {pauses}): {log}"
+                return Outcome(True, None, None, partials.decode_seconds if partials else [], note)
+            reply = None if ready is None else max(decided, ready) - turn.speech_end
+            decodes = partials.decode_seconds if partials else []
+            return Outcome(False, decided - turn.speech_end, reply, decodes)
         if partials is not None and start is not None:
             partials.step(endpointer, policy, start, voiced_end)
     return Outcome(False, None)
 
 
-def summary(outcomes: list[Outcome]) -> tuple[int, float, float | None, float | None, float | None]:
-    lat = np.array([o.latency for o in outcomes if o.latency is not None])
+def _pct(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def summary(outcomes: list[Outcome]) -> list[str]:
+    """n, false cut-off, decision p50/p95, reply-ready p50/p95."""
+    lat = [o.latency for o in outcomes if o.latency is not None]
+    reply = [o.reply for o in outcomes if o.reply is not None]
     cut = sum(o.cut for o in outcomes) / len(outcomes) if outcomes else 0.0
-    if lat.size == 0:
-        return len(outcomes), cut, None, None, None
-    return len(outcomes), cut, float(np.percentile(lat, 50)), float(np.percentile(lat, 95)), float(lat.mean())
+    figures = (_pct(lat, 50), _pct(lat, 95), _pct(reply, 50), _pct(reply, 95))
+    return [str(len(outcomes)), f"{100 * cut:.1f}%", *(_ms(v) for v in figures)]
+
+
+def transcript_ready(turn: Turn, received: bytes, recognizer: Recognizer) -> float:
+    """Audio time the whole turn's transcript is ready: whisper decodes 80 ms into the last pause."""
+    begin = int((LEAD - 0.2) * RATE) * 2
+    audio = received[begin : int((turn.speech_end + 0.3) * RATE) * 2]
+    started = time.perf_counter()
+    recognizer.transcribe(audio, RATE)
+    return turn.speech_end + SPECULATE_S + time.perf_counter() - started
 
 
 def stratified(lines: Sequence[SpokenLine], count: int | None) -> list[SpokenLine]:
@@ -261,6 +304,8 @@ def policies(smart_turn: Path | None) -> dict[str, tuple[Callable[[], TurnEndPol
     chosen: dict[str, tuple[Callable[[], TurnEndPolicy], bool]] = {
         "fixed 300": (lambda: FixedSilence(300), False),
         "adaptive": (AdaptiveSilence, True),
+        "adaptive, brief 600": (lambda: AdaptiveSilence(brief_ms=600), True),
+        "adaptive, pending 800": (lambda: AdaptiveSilence(brief_ms=600, pending_ms=800), True),
     }
     if smart_turn is not None:
         from voice.turn_end_smart import SmartTurn, SmartTurnModel
@@ -288,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--smart-turn", type=Path, default=None, help="smart-turn-v3.2-cpu.onnx")
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--misses", action="store_true", help="print each cut-off turn with its partials")
+    parser.add_argument("--policies", default=None, help="only these (comma list of table names)")
     args = parser.parse_args(argv)
 
     from dialer.settings import load_settings
@@ -302,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     modes = [m.strip() for m in args.partials.split(",") if m.strip()]
     renderer = VoiceRenderer(default_cache_dir(models_dir))
     chosen = policies(smart)
+    if args.policies:
+        chosen = {k: v for k, v in chosen.items() if k in args.policies.split(",")}
     table = Table(title="end of turn (unseen voices, simulated line; latency from the true end of speech)")
     for column in ("lang", "line", "policy", "partials", "turns", "n", "false cut-off", "p50 ms", "p95 ms"):
         table.add_column(
@@ -324,26 +373,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i, line in enumerate(lines):
             voice = voices[i % len(voices)]
             turns += make_turns(line, _render_with(renderer, voice), rng)
-        paused = sum(t.kind == "paused" for t in turns)
+        paused = sum(t.kind != "complete" for t in turns)
         console.print(
             f"{lang}: {len(lines)} lines, {paused} with pauses; voices {', '.join(v.id for v in voices)}"
         )
         recognizer = recognizer_for(lang, models_dir) if "asr" in modes else None
         for condition in conditions:
             received = [transmit(t.pcm, RATE, condition, seed=args.seed + i).pcm for i, t in enumerate(turns)]
+            decoded: dict[tuple[int, int], tuple[str, float]] = {}
+            ready: list[float | None] = [
+                transcript_ready(t, pcm, recognizer) if recognizer is not None else None
+                for t, pcm in zip(turns, received, strict=True)
+            ]
             for name, (make, needs_text) in chosen.items():
                 for mode in modes if needs_text else ["-"]:
                     asr = recognizer if mode == "asr" else None
-                    outcomes = {"complete": [], "paused": []}  # type: dict[str, list[Outcome]]
+                    outcomes: dict[str, list[Outcome]] = {}
                     spent: list[float] = []
-                    for turn, pcm in zip(turns, received, strict=True):
-                        outcome = run_turn(turn, pcm, make, asr, needs_text)
-                        outcomes[turn.kind].append(outcome)
+                    for turn, pcm, at in zip(turns, received, ready, strict=True):
+                        outcome = run_turn(turn, pcm, make, asr, needs_text, at, decoded)
+                        outcomes.setdefault(turn.kind, []).append(outcome)
                         spent += outcome.decodes
-                    for kind, results in outcomes.items():
-                        n, cut, p50, p95, mean = summary(results)
-                        table.add_row(lang, condition.name, name, mode, kind, str(n), f"{100 * cut:.1f}%",
-                                      _ms(p50), _ms(p95), _ms(mean))  # fmt: skip
+                        if args.misses and outcome.note:
+                            console.print(f"    {name} {mode} {turn.kind}: {outcome.note}", markup=False)
+                    for kind in KINDS:
+                        if kind in outcomes:
+                            table.add_row(lang, condition.name, name, mode, kind, *summary(outcomes[kind]))
                     console.print(f"  {lang} {condition.name} {name} {mode}: done")
                     if spent:
                         decode_note.append(

@@ -4,8 +4,8 @@ The endpointer is one processor with one job: turn 20 ms frames into start-of-sp
 barge-in events. Time is audio time (frames seen x frame length), never the wall clock, so tests and
 replays give the same events as a live call. Start needs `start_ms` of consecutive voiced frames (a click
 does not open an utterance); end needs `end_ms` of trailing silence, or, with a `turn_end` policy
-(voice/turn_end.py), whatever silence that policy asks for given what was heard so far (the max utterance
-length still forces an end); barge-in needs `barge_in_ms` of callee
+(voice/turn_end.py) and the bot quiet, whatever silence that policy asks for given what was heard so far
+(the max utterance length still forces an end); barge-in needs `barge_in_ms` of callee
 speech while the bot is talking (a cough or a burst of line noise does not interrupt the prompt).
 When the session reports what it plays (`note_outbound`), the bot's own echo on the inbound leg is
 not taken for the callee (double talk still counts: the callee is louder than the echo).
@@ -113,7 +113,7 @@ class Endpointer:
         turn_end: TurnEndPolicy | None = None,
     ):
         self.vad = vad or VoiceActivity(aggressiveness)
-        self.turn_end = turn_end  # None: a fixed `end_ms` of trailing silence
+        self._turn_end = turn_end  # None: a fixed `end_ms` of trailing silence
         self.start_ms = start_ms
         self.end_ms = end_ms
         self.barge_in_ms = barge_in_ms
@@ -137,6 +137,17 @@ class Endpointer:
     @property
     def in_speech(self) -> bool:
         return self._in_speech
+
+    @property
+    def turn_end(self) -> TurnEndPolicy | None:
+        return self._turn_end
+
+    @turn_end.setter
+    def turn_end(self, policy: TurnEndPolicy | None) -> None:
+        """A policy switched on starts afresh: nothing it heard in an earlier turn decides this one."""
+        if policy is not None and policy is not self._turn_end:
+            policy.begin(self.now)
+        self._turn_end = policy
 
     @property
     def silence_ms(self) -> float:
@@ -228,7 +239,9 @@ class Endpointer:
             self._barged = False
 
     def _turn_over(self, sample_rate: int) -> bool:
-        if self.turn_end is None:
+        # over the bot's prompt (a cough, an "mm-hm" that paused it) the fixed silence decides, so the
+        # prompt resumes as soon as before; once the bot is quiet (after a barge-in) the policy does
+        if self.turn_end is None or self.bot_speaking:
             return self._silence_ms >= self.end_ms - 1e-6
         if self._silence_ms <= 0.0:
             return False

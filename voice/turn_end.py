@@ -17,9 +17,14 @@ import abc
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-TurnReading = Literal["complete", "short", "incomplete"]
+if TYPE_CHECKING:
+    from voice.settings import VoiceSettings
+
+TurnReading = Literal["complete", "brief", "short", "incomplete"]
+BRIEF_WORDS = 3  # a complete clause this short ("I'm driving", "It's been paid") often has more after it
+BRIEF_HANZI = 4
 POLICIES = ("fixed", "adaptive", "smart-turn")
 
 
@@ -112,7 +117,7 @@ def read_turn(text: str) -> TurnReading:
             return "short"
         if hanzi.endswith(_ZH_OPEN_ENDINGS):
             return "incomplete"
-        return "complete"
+        return "brief" if len(hanzi) <= BRIEF_HANZI else "complete"
     words = _WORD.findall(stripped.lower())
     if not words:
         return "incomplete"
@@ -120,7 +125,7 @@ def read_turn(text: str) -> TurnReading:
         return "incomplete"
     if len(words) == 1 or (len(words) == 2 and all(w in _EN_BARE for w in words)):
         return "short"
-    return "complete"
+    return "brief" if len(words) <= BRIEF_WORDS else "complete"
 
 
 class AdaptiveSilence(TurnEndPolicy):
@@ -137,12 +142,14 @@ class AdaptiveSilence(TurnEndPolicy):
         self,
         *,
         complete_ms: float = 250.0,
+        brief_ms: float | None = None,
         pending_ms: float = 600.0,
         short_ms: float = 1000.0,
         incomplete_ms: float = 1200.0,
         expected_ms: float | None = None,
     ):
         self.complete_ms = complete_ms
+        self.brief_ms = complete_ms if brief_ms is None else brief_ms
         self.pending_ms = pending_ms
         self.short_ms = short_ms
         self.incomplete_ms = incomplete_ms
@@ -169,10 +176,11 @@ class AdaptiveSilence(TurnEndPolicy):
         """The silence that ends the turn as things stand."""
         if self._reading is None or self._heard_at <= self._last_voiced + 1e-9:
             return self.pending_ms
-        if self._reading == "complete":
+        if self._reading in ("complete", "brief"):
+            wait = self.complete_ms if self._reading == "complete" else self.brief_ms
             if self._expected and self.expected_ms is not None:
-                return min(self.expected_ms, self.complete_ms)
-            return self.complete_ms
+                return min(self.expected_ms, wait)
+            return wait
         return self.short_ms if self._reading == "short" else self.incomplete_ms
 
     def ended(self, turn: TurnSoFar) -> bool:
@@ -180,7 +188,22 @@ class AdaptiveSilence(TurnEndPolicy):
 
     @property
     def max_wait_ms(self) -> float:
-        return max(self.complete_ms, self.pending_ms, self.short_ms, self.incomplete_ms)
+        return max(self.complete_ms, self.brief_ms, self.pending_ms, self.short_ms, self.incomplete_ms)
+
+
+def policy_for(voice: VoiceSettings, quick_end_ms: int | None = None) -> TurnEndPolicy | None:
+    """The call's end-of-turn policy from `[voice]` (None: a fixed `end_of_speech_ms`, the listener's
+    quick end for expected phrases as before); `quick_end_ms` caps the wait after an expected phrase."""
+    if voice.end_of_turn == "fixed":
+        return None
+    return AdaptiveSilence(
+        complete_ms=voice.end_of_turn_complete_ms,
+        brief_ms=voice.end_of_turn_brief_ms,
+        pending_ms=voice.end_of_turn_pending_ms,
+        short_ms=voice.end_of_turn_short_ms,
+        incomplete_ms=voice.end_of_turn_incomplete_ms,
+        expected_ms=quick_end_ms,
+    )
 
 
 def build_policy(name: str, *, end_ms: float = 300.0, models_dir: str = "") -> TurnEndPolicy:

@@ -50,6 +50,7 @@ from voice.frames import AudioFrame, Utterance
 from voice.interfaces import ListeningHints, Recognizer
 from voice.listener import Heard, Hearing, Listener
 from voice.settings import VoiceSettings
+from voice.turn_end import policy_for
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class Conversation:
             end_ms=voice.end_of_speech_ms,
             barge_in_ms=settings.barge_in_ms,
         )
+        self._turn_end = policy_for(voice, settings.quick_end_ms)  # for dialogue turns only
         self.listener = Listener(recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms)
         self.speaker = Speaker(call, self.listener)
         self.detector = MachineDetector(settings)
@@ -274,6 +276,8 @@ class Conversation:
 
     # -- listening ------------------------------------------------------------------------------------
     def _listen(self, frame: AudioFrame) -> list[object]:
+        # greetings, machines and announcements keep the fixed silence the detector is tuned to
+        self.endpointer.turn_end = self._turn_end if self.state == "talking" else None
         try:
             return list(self.listener.process(frame))
         except VoiceError as exc:

@@ -33,6 +33,8 @@ RATE = 8000
         ("I already paid, but", "incomplete"),
         ("I'll pay on the", "incomplete"),
         ("No, that's not correct.", "complete"),
+        ("I'm driving.", "brief"),
+        ("不对不对。", "brief"),
         ("I already paid that online.", "complete"),
         ("He passed away in October.", "complete"),
         ("不是。", "short"),
@@ -208,3 +210,13 @@ def test_without_a_transcript_the_turn_ends_after_the_pending_silence() -> None:
         ended += [e for e in endpointer.process(frame) if isinstance(e, SpeechEnded)]
     true_end = 0.5 + len(reply) / 2 / RATE
     assert len(ended) == 1 and 0.58 <= ended[0].detected_at - true_end <= 0.68
+
+
+def test_a_policy_switched_on_starts_afresh() -> None:
+    policy = AdaptiveSilence(pending_ms=800)
+    policy.begin(0.0)
+    policy.heard("I already paid that.", 5.0)  # an earlier turn's complete reading
+    assert policy.needed_ms() == 250
+    endpointer = Endpointer()
+    endpointer.turn_end = policy  # the dialogue started: its turns use the policy from now on
+    assert policy.needed_ms() == 800
