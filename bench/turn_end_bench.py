@@ -26,8 +26,9 @@ The text policy needs partial transcripts. As whisper does live, a decode starts
 silence and its text reaches the policy when the decode is done: ``oracle`` partials are the corpus
 words said before the pause, ready 150 ms later (the text check's ceiling); ``asr`` partials are the
 product's recognizer (tiny.en, whisper base for Chinese) on the audio so far, ready after the decode's
-measured wall time. Smart Turn v3 runs when its model file is given or installed; its inference time
-is added to its decision. Timings are wall-clock measurements on whatever machine runs this.
+measured wall time. Smart Turn v3 runs when its model file is given (`pip download --no-deps
+pipecat-ai==1.14.0`, then unzip pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx); its
+inference time is added to its decision. Timings are wall-clock measurements on whatever machine runs this.
 """
 
 from __future__ import annotations
@@ -348,8 +349,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings(None)
     models_dir = args.models_dir or settings.path(settings.voice.models_dir, "models")
     smart = args.smart_turn
-    if smart is None and (models_dir / "smart-turn" / "smart-turn-v3.2-cpu.onnx").is_file():
-        smart = models_dir / "smart-turn" / "smart-turn-v3.2-cpu.onnx"
     conditions: list[LineCondition] = parse_conditions(args.conditions or QUICK_CONDITIONS)
     count = args.lines or (QUICK_LINES if args.quick else None)
     modes = [m.strip() for m in args.partials.split(",") if m.strip()]

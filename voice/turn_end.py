@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 TurnReading = Literal["complete", "brief", "short", "incomplete"]
 BRIEF_WORDS = 3  # a complete clause this short ("I'm driving", "It's been paid") often has more after it
 BRIEF_HANZI = 4
-POLICIES = ("fixed", "adaptive", "smart-turn")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +141,8 @@ class AdaptiveSilence(TurnEndPolicy):
         self,
         *,
         complete_ms: float = 250.0,
-        brief_ms: float | None = None,
-        pending_ms: float = 600.0,
+        brief_ms: float | None = 600.0,
+        pending_ms: float = 800.0,
         short_ms: float = 1000.0,
         incomplete_ms: float = 1200.0,
         expected_ms: float | None = None,
@@ -204,16 +203,3 @@ def policy_for(voice: VoiceSettings, quick_end_ms: int | None = None) -> TurnEnd
         incomplete_ms=voice.end_of_turn_incomplete_ms,
         expected_ms=quick_end_ms,
     )
-
-
-def build_policy(name: str, *, end_ms: float = 300.0, models_dir: str = "") -> TurnEndPolicy:
-    """The policy a setting names; unknown names are an error listing the known ones."""
-    if name == "fixed":
-        return FixedSilence(end_ms)
-    if name == "adaptive":
-        return AdaptiveSilence()
-    if name == "smart-turn":
-        from voice.turn_end_smart import SmartTurn
-
-        return SmartTurn.from_models_dir(models_dir)
-    raise ValueError(f"unknown end-of-turn policy {name!r}; known: {', '.join(POLICIES)}")

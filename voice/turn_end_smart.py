@@ -3,7 +3,9 @@
 The model reads the last 8 s of the turn at 16 kHz as Whisper log-mel features and says how likely
 the speaker is done. As pipecat runs it: after `probe_ms` of silence the turn is classified once; a
 complete turn ends there, an incomplete one waits until `incomplete_ms` of silence (or more speech,
-which asks again at the next pause). Measured against the text policy by `bench/turn_end_bench.py`.
+which asks again at the next pause). Measured against the text policy by `bench/turn_end_bench.py`:
+at 8 kHz on the test voices it cut more turns and waited longer than the adaptive silence, so calls do
+not use it and no installer fetches its model; the bench takes the file with `--smart-turn PATH`.
 
 The model file is `smart-turn-v3.2-cpu.onnx` from the `pipecat-ai` 1.14.0 wheel; onnxruntime (installed
 with faster-whisper) runs it on one CPU thread. The log-mel features follow Whisper's feature extractor
@@ -115,10 +117,6 @@ class SmartTurn(TurnEndPolicy):
         self.threshold = threshold
         self._verdict: bool | None = None  # None: not yet asked during this pause
         self.last_probability: float | None = None
-
-    @classmethod
-    def from_models_dir(cls, models_dir: str) -> SmartTurn:
-        return cls(SmartTurnModel(Path(models_dir) / "smart-turn" / MODEL_FILE))
 
     def begin(self, now: float) -> None:
         self._verdict = None

@@ -13,7 +13,7 @@ from voice.endpointing import BargeIn, Endpointer, SpeechEnded, SpeechStarted
 from voice.frames import AudioFrame, Utterance, split_frames
 from voice.interfaces import ListeningHints, Recognizer, RecognizerStream
 from voice.listener import Heard, Listener
-from voice.turn_end import AdaptiveSilence, FixedSilence, TurnSoFar, build_policy, read_turn
+from voice.turn_end import AdaptiveSilence, FixedSilence, TurnSoFar, read_turn
 from voice.turn_end_smart import SmartTurn, SmartTurnModel
 from voice.wer import words
 
@@ -68,11 +68,14 @@ def test_a_partial_heard_before_more_speech_does_not_decide() -> None:
     assert not policy.ended(_turn(900)) and policy.ended(_turn(1000))
 
 
-def test_policies_are_named_by_the_setting() -> None:
-    assert isinstance(build_policy("fixed", end_ms=400), FixedSilence)
-    assert isinstance(build_policy("adaptive"), AdaptiveSilence)
-    with pytest.raises(ValueError, match="known: fixed, adaptive, smart-turn"):
-        build_policy("psychic")
+def test_the_setting_picks_the_policy() -> None:
+    from voice.settings import VoiceSettings
+    from voice.turn_end import policy_for
+
+    assert policy_for(VoiceSettings(end_of_turn="fixed")) is None  # the endpointer's end_of_speech_ms
+    adaptive = policy_for(VoiceSettings(end_of_turn_short_ms=1500), quick_end_ms=200)
+    assert isinstance(adaptive, AdaptiveSilence) and adaptive.short_ms == 1500
+    assert adaptive.expected_ms == 200
 
 
 class _Verdicts(SmartTurnModel):
