@@ -2,13 +2,15 @@
 
 A fixed trailing silence (`FixedSilence`, 300 ms) cuts a callee who pauses mid-turn ("No. ... he passed
 away last month") and still makes a complete answer wait the full silence. `AdaptiveSilence` reads
-the partial transcript with a cheap text check: a complete clause ends after a short silence; a turn
-that ends in a filler or a conjunction ("um", "and", "因为") or is a bare word ("No.", "Well", "不是")
-waits longer; while no transcript covers the speech yet it waits a middle time. The policy only ever
+the partial transcript with a cheap text check: a complete clause ends after a short silence (250 ms),
+a complete but brief one ("I'm driving") after 600 ms; a bare word ("No.", "Yeah", "不是") waits 1 s and
+a turn that ends in a filler or a conjunction ("um", "and", "因为") 1.2 s; while no transcript covers
+the speech yet (whisper decodes at each pause) it waits 800 ms. The policy only ever
 sees audio time and text the listener hands it, so a bench replay and a live call decide alike.
 
 `bench/turn_end_bench.py` measures each policy (false cut-offs inside pauses, latency after the true end
-of speech) on the spoken corpus with inserted pauses; the defaults here are the measured ones.
+of speech) on the spoken corpus with inserted pauses. No text check can tell a complete clause that is
+followed by more ("I'm driving, ... call me in an hour") from a finished turn: those pauses are still cut.
 """
 
 from __future__ import annotations
