@@ -276,8 +276,10 @@ class Conversation:
 
     # -- listening ------------------------------------------------------------------------------------
     def _listen(self, frame: AudioFrame) -> list[object]:
-        # greetings, machines and announcements keep the fixed silence the detector is tuned to
-        self.endpointer.turn_end = self._turn_end if self.state == "talking" else None
+        # while words can still make it a machine, a menu or a carrier (and for greetings, machines and
+        # announcements) the fixed silence the detector is tuned to ends an utterance
+        talking = self.state == "talking" and not self.detector.open_to_words
+        self.endpointer.turn_end = self._turn_end if talking else None
         try:
             return list(self.listener.process(frame))
         except VoiceError as exc:
