@@ -3,7 +3,9 @@
 The endpointer is one processor with one job: turn 20 ms frames into start-of-speech, end-of-speech and
 barge-in events. Time is audio time (frames seen x frame length), never the wall clock, so tests and
 replays give the same events as a live call. Start needs `start_ms` of consecutive voiced frames (a click
-does not open an utterance); end needs `end_ms` of trailing silence; barge-in needs `barge_in_ms` of callee
+does not open an utterance); end needs `end_ms` of trailing silence, or, with a `turn_end` policy
+(voice/turn_end.py) and the bot quiet, whatever silence that policy asks for given what was heard so far
+(the max utterance length still forces an end); barge-in needs `barge_in_ms` of callee
 speech while the bot is talking (a cough or a burst of line noise does not interrupt the prompt).
 When the session reports what it plays (`note_outbound`), the bot's own echo on the inbound leg is
 not taken for the callee (double talk still counts: the callee is louder than the echo).
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from voice.audio import level_dbfs
 from voice.errors import AudioError
 from voice.frames import AudioFrame
+from voice.turn_end import TurnEndPolicy, TurnSoFar
 
 VAD_RATES = (8000, 16000, 32000, 48000)
 
@@ -107,8 +110,10 @@ class Endpointer:
         echo_return_loss_db: float = 15.0,
         echo_tail_ms: int = 300,
         vad: VoiceActivity | None = None,
+        turn_end: TurnEndPolicy | None = None,
     ):
         self.vad = vad or VoiceActivity(aggressiveness)
+        self._turn_end = turn_end  # None: a fixed `end_ms` of trailing silence
         self.start_ms = start_ms
         self.end_ms = end_ms
         self.barge_in_ms = barge_in_ms
@@ -132,6 +137,22 @@ class Endpointer:
     @property
     def in_speech(self) -> bool:
         return self._in_speech
+
+    @property
+    def turn_end(self) -> TurnEndPolicy | None:
+        return self._turn_end
+
+    @turn_end.setter
+    def turn_end(self, policy: TurnEndPolicy | None) -> None:
+        """A policy switched on starts afresh: nothing it heard in an earlier turn decides this one."""
+        if policy is not None and policy is not self._turn_end:
+            policy.begin(self.now)
+        self._turn_end = policy
+
+    @property
+    def silence_ms(self) -> float:
+        """Trailing silence of the open utterance so far (0 while the callee speaks)."""
+        return self._silence_ms if self._in_speech else 0.0
 
     def set_bot_speaking(self, speaking: bool) -> None:
         """The session says when its outbound prompt starts and stops playing."""
@@ -185,6 +206,8 @@ class Endpointer:
         self._pre_roll.clear()
         self._voiced_run = []
         events.append(SpeechStarted(start=self._speech_start, detected_at=self.now))
+        if self.turn_end is not None:
+            self.turn_end.begin(self.now)
         self._check_barge_in(events)
 
     def _speaking(self, frame: AudioFrame, voiced: bool, ms: float, events: list[EndpointEvent]) -> None:
@@ -193,11 +216,14 @@ class Endpointer:
             self._silence_ms = 0.0
             self._voiced_ms += ms
             self._last_voiced_end = self.now
+            if self.turn_end is not None:
+                self.turn_end.speaking(self.now)
             self._check_barge_in(events)
         else:
             self._silence_ms += ms
         too_long = self.now - self._speech_start >= self.max_utterance_seconds
-        if self._silence_ms >= self.end_ms - 1e-6 or too_long:
+        over = self._turn_over(frame.sample_rate)
+        if over or too_long:
             events.append(
                 SpeechEnded(
                     start=self._speech_start,
@@ -205,12 +231,24 @@ class Endpointer:
                     detected_at=self.now,
                     audio=b"".join(self._audio),
                     sample_rate=frame.sample_rate,
-                    forced=too_long and self._silence_ms < self.end_ms,
+                    forced=too_long and not over,
                 )
             )
             self._in_speech = False
             self._audio = []
             self._barged = False
+
+    def _turn_over(self, sample_rate: int) -> bool:
+        # over the bot's prompt (a cough, an "mm-hm" that paused it) the fixed silence decides, so the
+        # prompt resumes as soon as before; once the bot is quiet (after a barge-in) the policy does
+        if self.turn_end is None or self.bot_speaking:
+            return self._silence_ms >= self.end_ms - 1e-6
+        if self._silence_ms <= 0.0:
+            return False
+        turn = TurnSoFar(
+            self._silence_ms, self._voiced_ms, self.now, lambda: b"".join(self._audio), sample_rate
+        )
+        return self.turn_end.ended(turn)
 
     def _check_barge_in(self, events: list[EndpointEvent]) -> None:
         if self.bot_speaking and not self._barged and self._voiced_ms >= self.barge_in_ms - 1e-6:

@@ -8,6 +8,10 @@ events pass through so the session can clear its outbound queue. `hints` can cha
 With `quick_end_ms`, a turn whose partial transcript already is one of the expected phrases
 (`hints.phrases`: "yes", "stop", ...) ends after that shorter silence instead of the endpointer's usual
 trailing silence: the caller who said a complete answer does not wait for the long timeout.
+
+When the endpointer has an end-of-turn policy (`Endpointer.turn_end`, voice/turn_end.py), every new
+partial goes to that policy instead (with whether it is an expected phrase), and the policy picks the
+silence: short after a complete clause, long after "No." or "um" or "because".
 """
 
 from __future__ import annotations
@@ -114,7 +118,11 @@ class Listener:
         if partial is not None and partial.text != self._last_partial:
             self._last_partial = partial.text
             out.append(Hearing(self._shift(partial), self.endpointer.now))
-            if self.quick_end_ms is not None:
+            policy = self.endpointer.turn_end
+            if policy is not None:
+                expected = _normal(partial.text) in self._expected()
+                policy.heard(partial.text, self.endpointer.now, expected=expected)
+            elif self.quick_end_ms is not None:
                 complete = _normal(partial.text) in self._expected()
                 self.endpointer.end_ms = self.quick_end_ms if complete else self._end_ms
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,6 +46,25 @@ class VoiceSettings(BaseModel):
     )
     vad_aggressiveness: int = Field(default=2, ge=0, le=3, description="webrtcvad mode, 3 = most aggressive")
     end_of_speech_ms: int = Field(default=300, ge=60, description="trailing silence that ends an utterance")
+    end_of_turn: Literal["adaptive", "fixed"] = Field(
+        default="adaptive",
+        description="adaptive: the silence that ends a callee's turn follows the partial transcript (short "
+        "after a complete clause, long after 'No.', 'um', 'because'; voice/turn_end.py, measured by "
+        "bench/turn_end_bench.py); fixed: always end_of_speech_ms",
+    )
+    end_of_turn_complete_ms: int = Field(default=250, ge=60, le=3000, description="adaptive: complete clause")
+    end_of_turn_brief_ms: int = Field(
+        default=600, ge=60, le=3000, description="adaptive: a complete clause of at most 3 words / 4 hanzi"
+    )
+    end_of_turn_pending_ms: int = Field(
+        default=800, ge=60, le=3000, description="adaptive: no transcript of the pause yet"
+    )
+    end_of_turn_short_ms: int = Field(
+        default=1000, ge=60, le=3000, description="adaptive: a bare word ('No.', 'Yeah', '不是')"
+    )
+    end_of_turn_incomplete_ms: int = Field(
+        default=1200, ge=60, le=3000, description="adaptive: ends in a filler or conjunction ('um', 'and')"
+    )
     start_of_speech_ms: int = Field(default=60, ge=20, description="speech needed to open an utterance")
     barge_in_ms: int = Field(default=300, ge=20, description="callee speech over the bot that interrupts it")
     whisper_model_path: str = Field(default="", description="CTranslate2 model dir; empty: the tiny.en wheel")

@@ -50,6 +50,7 @@ from voice.frames import AudioFrame, Utterance
 from voice.interfaces import ListeningHints, Recognizer
 from voice.listener import Heard, Hearing, Listener
 from voice.settings import VoiceSettings
+from voice.turn_end import policy_for
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class Conversation:
             end_ms=voice.end_of_speech_ms,
             barge_in_ms=settings.barge_in_ms,
         )
+        self._turn_end = policy_for(voice, settings.quick_end_ms)  # for dialogue turns only
         self.listener = Listener(recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms)
         self.speaker = Speaker(call, self.listener)
         self.detector = MachineDetector(settings)
@@ -277,6 +279,10 @@ class Conversation:
 
     # -- listening ------------------------------------------------------------------------------------
     def _listen(self, frame: AudioFrame) -> list[object]:
+        # while words can still make it a machine, a menu or a carrier (and for greetings, machines and
+        # announcements) the fixed silence the detector is tuned to ends an utterance
+        talking = self.state == "talking" and not self.detector.open_to_words
+        self.endpointer.turn_end = self._turn_end if talking else None
         try:
             return list(self.listener.process(frame))
         except VoiceError as exc:

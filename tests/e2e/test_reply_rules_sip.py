@@ -141,19 +141,11 @@ def _describe(r: SessionReport) -> str:
     )
 
 
-# Finding: the widow's "No. He passed away in October." has a pause after "No." longer than the
-# endpointer's silence; the bot answers the fragment "no" as a wrong number before the rest is heard. An
-# end-of-turn decision that waits when a turn is not complete is the fix (the capacity and latency work).
-UNTIL_END_OF_TURN = pytest.mark.xfail(
-    reason="a pause after 'No.' ends the turn early: the fragment is read as a wrong number", strict=False
-)
-
-
 # Finding: tiny.en hears the espeak line "I filed for bankruptcy last month" as "I'll form an bankruptcy
 # left month" at a recognizer confidence near 0.27; below the script's combined threshold the bot rightly
 # asks to confirm, and the persona says no more, so nothing is recorded on some runs (1 of 4 here).
 HEARD_UNSURELY = pytest.mark.xfail(reason="misheard: the bot asks to confirm and hears no yes", strict=False)
-KNOWN = {"deceased": UNTIL_END_OF_TURN, "bankruptcy": HEARD_UNSURELY}
+KNOWN = {"bankruptcy": HEARD_UNSURELY}
 
 
 @pytest.mark.sip
