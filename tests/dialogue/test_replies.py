@@ -202,6 +202,19 @@ def test_the_same_question_six_times_ends(embedded: dict[str, EmbeddedEngine]) -
     assert answers[2] == ["utter_repeat_limit"] and policy.ended
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_attorney_is_recorded_when_the_bot_asks_for_the_lawyers_details(
+    embedded: dict[str, EmbeddedEngine], lang: str
+) -> None:
+    """A callee who hangs up at "what is your attorney's name?" is still represented: the disposition is
+    set with the question, not only with the goodbye."""
+    policy = _after_rpc(embedded[lang], lang)
+    said = {"en": "I have a lawyer handling this", "zh": "这事你找我律师"}[lang]
+    actions = policy.handle(UserSaid(said, 0.95))
+    assert _said(actions) == ["utter_attorney"] and not policy.ended
+    assert _disposition(actions) == "attorney" and HangUp() not in actions
+
+
 def test_attorney_details_and_the_language_heard() -> None:
     assert spell_digits("call five five five oh one two three please") == "call 5550123 please"
     assert find_phone("his number is five five five, oh one two three", "en") == "5550123"
