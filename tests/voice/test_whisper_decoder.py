@@ -104,3 +104,7 @@ def test_a_repetition_loop_is_cut_back_to_its_first_occurrence() -> None:
     assert cut_repetition("我下个月十五号还我下个月十五号还我下个") == "我下个月十五号还"
     assert cut_repetition("no no no no") == "no no no no"  # short words repeated are speech
     assert cut_repetition("I will pay on Friday") == "I will pay on Friday"
+    assert cut_repetition("Stop calling me. Stop calling me!") == "Stop calling me."  # punctuation differs
+    assert cut_repetition("stop calling me stop calling me") == "stop calling me"
+    assert cut_repetition("I will pay, I will pay on Friday") == "I will pay, I will pay on Friday"
+    assert cut_repetition("Yes, yes. I know.") == "Yes, yes. I know."  # short words repeated are speech

@@ -251,9 +251,23 @@ def cut_repetition(text: str) -> str:
     """Whisper's repetition loop cut back: text up to the first phrase (6+ characters) that repeats at
     once, kept once; whatever follows a loop is the loop's tail."""
     match = _LOOP.search(text)
-    if match is None:
-        return text
-    return (text[: match.start()] + match.group(1)).strip()
+    if match is not None:
+        return (text[: match.start()] + match.group(1)).strip()
+    return _cut_word_loop(text)
+
+
+def _cut_word_loop(text: str) -> str:
+    """The same loop where the repeats differ only in case or punctuation ("Stop calling me. Stop calling
+    me!"): words compared without them. Only a repeat that runs to the end of the text is a loop (a
+    person corrects themselves mid-sentence: "I will pay, I will pay on Friday")."""
+    words = text.split()
+    keys = [re.sub(r"[^\w']", "", w.lower()) for w in words]
+    for size in range(1, len(keys) // 2 + 1):
+        start = len(keys) - 2 * size
+        phrase = keys[start : start + size]
+        if len("".join(phrase)) >= 6 and phrase == keys[start + size :]:
+            return " ".join(words[: start + size])
+    return text
 
 
 def merge(parts: list[Decoded], separator: str = " ") -> Decoded:
