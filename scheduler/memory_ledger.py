@@ -16,7 +16,7 @@ from typing import Any
 
 from scheduler import ledger as L
 from scheduler.models import utcnow
-from scheduler.validation import check_aware, check_campaign_spec, check_outcome, check_word
+from scheduler.validation import check_aware, check_campaign_spec, check_word
 from scheduler.vocabulary import CAMPAIGN_TRANSITIONS, AttemptState, CampaignState, DncScope, DncSource
 
 
@@ -390,72 +390,11 @@ class MemoryLedger:
         return [d for _, d in sorted(self._s.dnc.items()) if not active_only or d.removed_at is None]
 
     # ---- attempts --------------------------------------------------------------------------------------
-    def create_attempt(
-        self,
-        *,
-        campaign_id: int,
-        account_id: int,
-        contact_number_id: int,
-        scheduled_at: dt.datetime,
-        attempt_no: int = 1,
-        decision_rule: str | None = None,
-    ) -> int:
-        check_aware(scheduled_at, "scheduled_at")
-        number = next((n for n in self._s.numbers.values() if n.id == contact_number_id), None)
-        if number is None or account_id not in {a.id for a in self._s.accounts.values()}:
-            raise L.Conflict("the attempt refers to an account or number that does not exist")
-        attempt_id = self._id()
-        self._s.attempts[attempt_id] = {
-            "id": attempt_id,
-            "campaign_id": campaign_id,
-            "account_id": account_id,
-            "contact_number_id": contact_number_id,
-            "debtor_id": number.debtor_id,
-            "e164": number.e164,
-            "attempt_no": attempt_no,
-            "state": AttemptState.queued.value,
-            "scheduled_at": scheduled_at.astimezone(dt.UTC),
-            "dialing_at": None,
-            "answered_at": None,
-            "ended_at": None,
-            "caller_id": None,
-            "sip_code": None,
-            "result": None,
-            "disposition": None,
-            "number_status": None,
-            "talk_seconds": None,
-            "decision_rule": decision_rule,
-        }
-        return attempt_id
-
     def _attempt(self, attempt_id: int) -> dict[str, Any]:
         try:
             return self._s.attempts[attempt_id]
         except KeyError:
             raise L.AttemptNotFound(f"no attempt {attempt_id}") from None
-
-    def record_attempt_start(self, attempt_id: int, *, at: dt.datetime, caller_id: str | None) -> None:
-        check_aware(at, "at")
-        row = self._attempt(attempt_id)
-        if row["state"] not in (AttemptState.queued, AttemptState.claimed):
-            raise L.InvalidTransition(f"attempt {attempt_id} is {row['state']}: it cannot start dialing")
-        row.update(state=AttemptState.dialing.value, dialing_at=at.astimezone(dt.UTC), caller_id=caller_id)
-
-    def record_attempt_end(self, attempt_id: int, outcome: L.AttemptOutcome) -> None:
-        check_outcome(outcome)
-        row = self._attempt(attempt_id)
-        if row["state"] in (AttemptState.done, AttemptState.cancelled):
-            raise L.InvalidTransition(f"attempt {attempt_id} is already {row['state']}")
-        row.update(
-            state=AttemptState.done.value,
-            ended_at=outcome.ended_at.astimezone(dt.UTC),
-            answered_at=outcome.answered_at.astimezone(dt.UTC) if outcome.answered_at else None,
-            result=outcome.result.value if outcome.result else None,
-            disposition=outcome.disposition.value,
-            number_status=outcome.number_status.value if outcome.number_status else None,
-            sip_code=outcome.sip_code,
-            talk_seconds=outcome.talk_seconds,
-        )
 
     def get_attempt(self, attempt_id: int) -> L.AttemptRecord:
         row = self._attempt(attempt_id)

@@ -16,7 +16,7 @@
       a claimed attempt whose number failed the pre-dial check: cancelled, the number marked
 
 The child rows are written by `SqlLedger`'s own methods on a session joined to this transaction (no second
-copy of their rules); the attempt row itself is updated with the same fence as `ClaimStore.complete`.
+copy of their rules); the attempt row itself is updated through the lease fence (`scheduler.claims.fenced`).
 """
 
 from __future__ import annotations
