@@ -1,7 +1,7 @@
 """The Ledger: everything import, campaigns, the scheduler and the call session write or read.
 
-One interface (`Ledger`), two implementations: `scheduler.sql_ledger.SqlLedger` (SQLite, PostgreSQL) and
-`scheduler.memory_ledger.MemoryLedger` (the fake for fast unit tests); the same contract tests run on both.
+One interface (`Ledger`), one implementation: `scheduler.sql_ledger.SqlLedger` on a SQLite file or
+PostgreSQL (the contract tests run on both databases).
 Values crossing the seam are small frozen dataclasses, never ORM objects. Times are aware UTC datetimes;
 a naive datetime is refused with `InvalidValue`. The ledger reads attempts but never moves one: the
 planner queues them (scheduler/planner.py), and claims, leases, the start and the outcome go through one

@@ -1,4 +1,4 @@
-"""The Ledger contract: the same tests on the in-memory fake, a SQLite file and PostgreSQL."""
+"""The Ledger contract: the same tests on a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import pytest
 from scheduler import ledger as L
 from scheduler import migrations
 from scheduler.importing import ImportOptions, import_file
-from scheduler.memory_ledger import MemoryLedger
 from scheduler.outcomes import CallOutcome
 from scheduler.results import record_outcome
 from scheduler.sql_ledger import SqlLedger
@@ -41,12 +40,9 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def ledger(request: pytest.FixtureRequest) -> Iterator[Any]:
     clock = Clock()
-    if request.param == "memory":
-        yield MemoryLedger(clock)
-        return
     url = str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url"))
     migrations.upgrade(url)
     opened = SqlLedger.open(url)
@@ -55,9 +51,8 @@ def ledger(request: pytest.FixtureRequest) -> Iterator[Any]:
     opened.close()
 
 
-def test_both_implementations_satisfy_the_protocol() -> None:
-    assert isinstance(MemoryLedger(), L.Ledger)
-    assert issubclass(SqlLedger, L.Ledger)
+def test_the_sql_ledger_satisfies_the_protocol(ledger: Any) -> None:
+    assert isinstance(ledger, L.Ledger) and issubclass(SqlLedger, L.Ledger)
 
 
 def row(
@@ -290,8 +285,6 @@ def test_person_scope_blocks_every_number_of_that_debtor(ledger: Any) -> None:
 # ---- attempts --------------------------------------------------------------------------------------------
 def _attempt(ledger: Any, ref: str, at: dt.datetime = T0) -> int:
     """A queued attempt for `ref` (the planner's part; the lifecycle after it is the claim store's)."""
-    if isinstance(ledger, MemoryLedger):
-        pytest.skip("attempts move through the claim store, on a database")
     account = ledger.get_account(ref)
     number_id = ledger.contact_numbers(ref)[0][0]
     return queue_attempt(
@@ -433,8 +426,6 @@ def test_audit_is_appended_and_listed_newest_first(ledger: Any) -> None:
 
 
 def test_database_errors_do_not_leak_row_values(ledger: Any) -> None:
-    if isinstance(ledger, MemoryLedger):
-        pytest.skip("the fake has no database errors")
     from scheduler.models import Attempt, ContactNumber
 
     load(ledger, [row("A1", "+16175550177")])
