@@ -221,7 +221,9 @@ class ImportBatchInfo:
 
 
 @dataclass(frozen=True)
-class DebtorInfo:
+class DebtorRecord:
+    """A debtor as the ledger holds it (the policy's view of a debtor is `policy.case.DebtorInfo`)."""
+
     id: int
     debtor_ref: str
     first_name: str
@@ -357,7 +359,7 @@ class Ledger(Protocol):
     def list_import_batches(self, campaign: str, *, limit: int = 10) -> list[ImportBatchInfo]: ...
     def list_import_rejects(self, batch_id: int) -> list[ImportReject]: ...
     def get_account(self, account_ref: str) -> AccountInfo: ...
-    def get_debtor(self, debtor_id: int) -> DebtorInfo: ...
+    def get_debtor(self, debtor_id: int) -> DebtorRecord: ...
     def contact_numbers(self, account_ref: str) -> list[tuple[int, str]]: ...
 
     # do-not-call

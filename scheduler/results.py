@@ -52,10 +52,10 @@ from scheduler.validation import check_aware, check_word
 from scheduler.vocabulary import (
     AccountStatus,
     AttemptState,
-    CallResult,
     Disposition,
     DncScope,
     DncSource,
+    HistoryResult,
     NumberStatus,
     Speaker,
 )
@@ -110,7 +110,7 @@ def _check(outcome: CallOutcome) -> None:
         if value is not None:
             check_aware(value, name)
     check_word(Disposition, outcome.disposition, "disposition")
-    check_word(CallResult, outcome.history_result, "history result")
+    check_word(HistoryResult, outcome.history_result, "history result")
     if outcome.number_status is not None:
         check_word(NumberStatus, outcome.number_status, "number status")
     if outcome.opt_out not in ("", "number", "all"):

@@ -297,12 +297,12 @@ class SqlLedger:
                 a.promised_until,
             )
 
-    def get_debtor(self, debtor_id: int) -> L.DebtorInfo:
+    def get_debtor(self, debtor_id: int) -> L.DebtorRecord:
         with self._session() as s:
             d = s.get(Debtor, debtor_id)
             if d is None:
                 raise L.RecordNotFound(f"no debtor {debtor_id}")
-            return L.DebtorInfo(
+            return L.DebtorRecord(
                 d.id,
                 d.debtor_ref,
                 d.first_name,

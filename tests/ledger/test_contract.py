@@ -19,11 +19,11 @@ from scheduler.outcomes import CallOutcome
 from scheduler.results import record_outcome
 from scheduler.sql_ledger import SqlLedger
 from scheduler.vocabulary import (
-    CallResult,
     CampaignState,
     Disposition,
     DncScope,
     DncSource,
+    HistoryResult,
     NumberStatus,
     Speaker,
 )
@@ -311,7 +311,7 @@ def test_attempt_lifecycle_and_call_record(ledger: Any) -> None:
                 attempt,
                 T0 + dt.timedelta(seconds=80),
                 Disposition.promise_to_pay,
-                CallResult.conversation,
+                HistoryResult.conversation,
                 NumberStatus.valid,
                 "sip 200",
                 200,
@@ -336,7 +336,7 @@ def test_attempt_lifecycle_and_call_record(ledger: Any) -> None:
         # an ended attempt neither starts nor ends again
         later = T0 + dt.timedelta(seconds=90)
         assert not calls.pacer.start_call(attempt, "h1", later).started
-        again = CallOutcome(attempt, later, Disposition.no_answer, CallResult.no_answer)
+        again = CallOutcome(attempt, later, Disposition.no_answer, HistoryResult.no_answer)
         assert not record_outcome(calls.engine, "h1", again, later)
     assert ledger.get_attempt(attempt).disposition == "promise_to_pay"
 

@@ -30,7 +30,7 @@ from scheduler.ledger import CampaignSpec, RecordingInfo, Turn
 from scheduler.operators import OperatorStore
 from scheduler.outcomes import CallOutcome
 from scheduler.sql_ledger import SqlLedger
-from scheduler.vocabulary import CallResult, Disposition, NumberStatus, Speaker
+from scheduler.vocabulary import Disposition, HistoryResult, NumberStatus, Speaker
 from tests.ledger.lifecycle import Calls, ledger_url
 
 ROLES = ("admin", "supervisor", "operator", "viewer")
@@ -140,7 +140,7 @@ def seed(ledger: SqlLedger, data_dir: Path, tmp_path: Path) -> Seeded:
             a1,
             ended_at=now - dt.timedelta(minutes=1),
             disposition=Disposition.promise_to_pay,
-            history_result=CallResult.conversation,
+            history_result=HistoryResult.conversation,
             number_status=NumberStatus.valid,
             answered_at=start + dt.timedelta(seconds=5),
             sip_code=200,
@@ -172,7 +172,7 @@ def seed(ledger: SqlLedger, data_dir: Path, tmp_path: Path) -> Seeded:
             a2,
             ended_at=now,
             disposition=Disposition.opt_out,
-            history_result=CallResult.conversation,
+            history_result=HistoryResult.conversation,
             answered_at=now,
         )
     )
