@@ -184,13 +184,19 @@ def _children(
     conn: Connection, owner: str, outcome: CallOutcome, now: dt.datetime, facts: RecordingFacts | None
 ) -> None:
     attempt_id = outcome.attempt_id
-    account_id, number_id = conn.execute(
-        sa.select(Attempt.account_id, Attempt.contact_number_id).where(Attempt.id == attempt_id)
+    account_id, number_id, debtor_id, amount_due, currency, e164 = conn.execute(
+        sa.select(
+            Attempt.account_id,
+            Attempt.contact_number_id,
+            Account.debtor_id,
+            Account.amount_due,
+            Account.currency,
+            ContactNumber.e164,
+        )
+        .join(Account, Account.id == Attempt.account_id)
+        .join(ContactNumber, ContactNumber.id == Attempt.contact_number_id)
+        .where(Attempt.id == attempt_id)
     ).one()
-    debtor_id, amount_due, currency = conn.execute(
-        sa.select(Account.debtor_id, Account.amount_due, Account.currency).where(Account.id == account_id)
-    ).one()
-    e164 = conn.execute(sa.select(ContactNumber.e164).where(ContactNumber.id == number_id)).scalar_one()
     # A session bound to this connection joins its transaction: the ledger's writes commit or roll back
     # with the attempt's fenced update.
     ledger = SqlLedger(cast(Engine, conn), clock=lambda: now)
