@@ -38,7 +38,7 @@ from rich.console import Console
 from rich.table import Table
 
 from voice.errors import EngineUnavailable, ModelError, VoiceError
-from voice.hearing_eval import Score, hear, pick_babble, read_as_text
+from voice.hearing_eval import HearingScore, hear, pick_babble, read_as_text
 from voice.interfaces import Recognizer
 from voice.linesim import CONDITIONS, parse_conditions
 from voice.settings import VoiceSettings
@@ -179,7 +179,7 @@ def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def score_row(lang: str, engine: str, condition: str, score: Score, known: set[str]) -> dict[str, Any]:
+def score_row(lang: str, engine: str, condition: str, score: HearingScore, known: set[str]) -> dict[str, Any]:
     return {
         "language": lang,
         "engine": engine,

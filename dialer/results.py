@@ -15,8 +15,7 @@ from dialer.session.report import SessionReport
 from dialer.sip.dispositions import HISTORY
 from dialer.sip.interfaces import CallResult
 from scheduler.outcomes import CallOutcome, DisclosureOutcome, PromiseOutcome, TurnOutcome
-from scheduler.vocabulary import CallResult as HistoryResult
-from scheduler.vocabulary import Disposition
+from scheduler.vocabulary import Disposition, HistoryResult
 from voice.interfaces import Recognizer
 
 log = logging.getLogger(__name__)

@@ -160,8 +160,9 @@ BotAction = (
 
 
 @dataclass(frozen=True)
-class ListeningHints:
-    """What the recognizer may expect next: a short prompt and likely phrases."""
+class ExpectedReplies:
+    """The replies the dialogue expects next: the question just asked and likely phrases (the session
+    hands them to the recognizer as `voice.interfaces.ListeningHints`)."""
 
     prompt: str = ""
     phrases: tuple[str, ...] = field(default_factory=tuple)
@@ -194,7 +195,7 @@ class DialoguePolicy(Protocol):
 
     def handle(self, event: UserEvent) -> list[BotAction]: ...
 
-    def hints(self) -> ListeningHints: ...
+    def hints(self) -> ExpectedReplies: ...
 
     @property
     def slots(self) -> dict[str, object]:

@@ -19,8 +19,8 @@ from dialogue.interfaces import (
     CallContext,
     DialogueError,
     EngineError,
+    ExpectedReplies,
     HangUp,
-    ListeningHints,
     ParseResult,
     Say,
     UserEvent,
@@ -203,9 +203,9 @@ class RasaPolicy:
             self._ended = True
         return actions, executed
 
-    def hints(self) -> ListeningHints:
+    def hints(self) -> ExpectedReplies:
         table = self._script.meta.get("hints") or {}
         question = "check" if self._checker.pending is not None else question_base(self._last_question)
-        return ListeningHints(
+        return ExpectedReplies(
             self._last_text, tuple(str(p) for p in table.get(question) or table.get("default") or ())
         )

@@ -12,9 +12,9 @@ from dialogue.interfaces import (
     BotAction,
     CallContext,
     DialogueError,
+    ExpectedReplies,
     HangUp,
     KeyPressed,
-    ListeningHints,
     MachineDetected,
     OptOut,
     Say,
@@ -79,5 +79,5 @@ class ScriptedPolicy:
                 self._ended = True
         return actions
 
-    def hints(self) -> ListeningHints:
-        return ListeningHints(prompt=self._last, phrases=self._phrases)
+    def hints(self) -> ExpectedReplies:
+        return ExpectedReplies(prompt=self._last, phrases=self._phrases)

@@ -40,7 +40,7 @@ class Pending:
 
 
 @dataclass(frozen=True)
-class Decision:
+class IntentVerdict:
     """What the policy does with one user event: a turn with this intent, or say ``check`` and wait."""
 
     intent: str
@@ -83,7 +83,7 @@ class Checker:
         self.confirmed_by = confirmed_by(script)
         self.pending: Pending | None = None
 
-    def decide(self, parse: ParseResult, confidence: float) -> Decision:
+    def decide(self, parse: ParseResult, confidence: float) -> IntentVerdict:
         """``parse`` is the reply as understood (or an event as an intent with confidence 1), gated as
         every yes/no is (dialogue/confirm.py); ``confidence`` the combined one (:func:`combined`)."""
         if self.pending is not None:
@@ -91,14 +91,14 @@ class Checker:
             # The yes/no to a check question: understood as surely as any other yes/no (the NLU's).
             sure = parse.confidence >= self.confirm_threshold
             if parse.intent == "affirm" and sure:
-                return Decision(pending.intent, pending.entities)
+                return IntentVerdict(pending.intent, pending.entities)
             answers = {pending.intent, *self.confirmed_by.get(pending.intent, ())}
             if parse.intent in answers and parse.confidence >= self.floor:
                 # said again, or answered with what only makes sense if it was right
-                return Decision(pending.intent, _joined(pending.entities, parse.entities))
+                return IntentVerdict(pending.intent, _joined(pending.entities, parse.entities))
             if pending.intent in self.opt_out and not (parse.intent == "deny" and sure):
-                return Decision(pending.intent, pending.entities)
-            return Decision(FALLBACK_INTENT)
+                return IntentVerdict(pending.intent, pending.entities)
+            return IntentVerdict(FALLBACK_INTENT)
         candidate = parse.intent
         if (
             candidate == FALLBACK_INTENT
@@ -110,11 +110,11 @@ class Checker:
         if check and candidate not in self.opt_out and parse.confidence < self.floor:
             # Too weak to be worth a question (and engines differ in their fallback thresholds): a
             # significant reading this unsure is not understood, on every engine.
-            return Decision(FALLBACK_INTENT)
+            return IntentVerdict(FALLBACK_INTENT)
         if check and confidence < self.threshold:
             self.pending = Pending(candidate, parse.entities, check)
-            return Decision(candidate, parse.entities, check)
-        return Decision(parse.intent, parse.entities)
+            return IntentVerdict(candidate, parse.entities, check)
+        return IntentVerdict(parse.intent, parse.entities)
 
 
 def _joined(

@@ -1,18 +1,19 @@
 """Claims and leases: which host dials which due attempt, and what happens when a host dies.
 
-    queued --claim--> claimed --start_dialing--> dialing --complete--> done
-       ^                 |                          |
-       |  lease expired: back through the policy    |  lease expired: interrupted (a call may have been
-       +-----------------+ (allow: queued again;    |  placed, so it is never redialled; the planner
-                            deny: rescheduled or    |  decides the next attempt under the policy)
-                            cancelled)              v
+    queued --claim--> claimed --Pacer.start_call--> dialing --results.record_outcome--> done
+       ^                 |                             |
+       |  lease expired: back through the policy       |  lease expired: interrupted (a call may have been
+       +-----------------+ (allow: queued again;       |  placed, so it is never redialled; the planner
+                            deny: rescheduled or       |  decides the next attempt under the policy)
+                            cancelled)                 v
 
 PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` lets hosts claim side by side without waiting on each other.
 SQLite (one host): claims are serialized by BEGIN IMMEDIATE, the write lock taken at the start of the
 transaction (use `claims_engine`). A campaign backing off after local failures (`backoff_until`) is
-skipped until then (scheduler.lifecycle). Every later step is fenced: `start_dialing` and `complete`
-succeed only for the lease owner while the lease holds, so a host that lost its lease can neither dial
-nor overwrite.
+skipped until then (scheduler.lifecycle). Every later step checks the lease: the start (scheduler.pacing),
+the outcome (scheduler.results), a release, a local failure (scheduler.lifecycle) succeed only for the
+lease owner while the lease holds, so a host that lost its lease can neither dial nor overwrite. These
+are the only writers of an attempt's lifecycle; the ledger only reads attempts.
 """
 
 from __future__ import annotations
@@ -178,13 +179,6 @@ class ClaimStore:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def start_dialing(self, attempt_id: int, now: dt.datetime, caller_id: str | None = None) -> bool:
-        """Move a claimed attempt to dialing; False if the lease was lost (then do not dial)."""
-        return self._fenced(
-            attempt_id, AttemptState.claimed.value, now, state=AttemptState.dialing.value, dialing_at=now,
-            caller_id=caller_id,
-        )  # fmt: skip
-
     def renew(self, attempt_id: int, now: dt.datetime) -> bool:
         """Extend the lease of a live call; False if it was already lost."""
         with self._sessions.begin() as session:
@@ -200,21 +194,6 @@ class ClaimStore:
                 .execution_options(synchronize_session=False)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    def complete(
-        self,
-        attempt_id: int,
-        now: dt.datetime,
-        *,
-        result: str | None,
-        disposition: str,
-        number_status: str | None = None,
-    ) -> bool:
-        """Record the end of a call this host dialled; False if the lease was lost meanwhile."""
-        return self._fenced(
-            attempt_id, AttemptState.dialing.value, now, state=AttemptState.done.value, ended_at=now,
-            result=result, disposition=disposition, number_status=number_status, lease_expires_at=None,
-        )  # fmt: skip
 
     def release(self, attempt_id: int, now: dt.datetime) -> bool:
         """Give a claimed, not yet dialled attempt back (graceful shutdown)."""

@@ -27,7 +27,7 @@ from scheduler.models import (
     Promise,
     utcnow,
 )
-from scheduler.vocabulary import AttemptState, CallResult, DncScope, DncSource, Speaker
+from scheduler.vocabulary import AttemptState, DncScope, DncSource, HistoryResult, Speaker
 
 DNC_BATCH = 500
 
@@ -78,7 +78,7 @@ class ConsoleQueries(RecordQueries):
                 sa.select(
                     sa.func.count(Attempt.dialing_at),
                     sa.func.count(Attempt.answered_at),
-                    sa.func.sum(sa.case((Attempt.result == CallResult.conversation.value, 1), else_=0)),
+                    sa.func.sum(sa.case((Attempt.result == HistoryResult.conversation.value, 1), else_=0)),
                     sa.func.sum(sa.case((Attempt.disposition == "opt_out", 1), else_=0)),
                 ).where(Attempt.dialing_at >= since, *scope)
             ).one()
@@ -115,7 +115,7 @@ class ConsoleQueries(RecordQueries):
             )
             dialed = s.scalar(base.where(Attempt.dialing_at.is_not(None)))
             answered = s.scalar(base.where(Attempt.answered_at.is_not(None)))
-            right = s.scalar(base.where(Attempt.result == CallResult.conversation.value))
+            right = s.scalar(base.where(Attempt.result == HistoryResult.conversation.value))
             promised = s.scalar(
                 sa.select(sa.func.count(sa.distinct(Promise.account_id)))
                 .join(Account, Account.id == Promise.account_id)

@@ -1,10 +1,11 @@
 """The Ledger: everything import, campaigns, the scheduler and the call session write or read.
 
-One interface (`Ledger`), two implementations: `scheduler.sql_ledger.SqlLedger` (SQLite, PostgreSQL) and
-`scheduler.memory_ledger.MemoryLedger` (the fake for fast unit tests); the same contract tests run on both.
+One interface (`Ledger`), one implementation: `scheduler.sql_ledger.SqlLedger` on a SQLite file or
+PostgreSQL (the contract tests run on both databases).
 Values crossing the seam are small frozen dataclasses, never ORM objects. Times are aware UTC datetimes;
-a naive datetime is refused with `InvalidValue`. Claims, leases and planning live elsewhere
-(scheduler/claims.py, scheduler/planner.py) and read the tables in `scheduler.models` directly.
+a naive datetime is refused with `InvalidValue`. The ledger reads attempts but never moves one: the
+planner queues them (scheduler/planner.py), and claims, leases, the start and the outcome go through one
+door, each step fenced by the lease (scheduler/claims.py, scheduler/pacing.py, scheduler/results.py).
 
 Exceptions:
 
@@ -29,12 +30,9 @@ from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from scheduler.vocabulary import (
-    CallResult,
     CampaignState,
-    Disposition,
     DncScope,
     DncSource,
-    NumberStatus,
     Speaker,
     VoicemailPolicy,
 )
@@ -223,7 +221,9 @@ class ImportBatchInfo:
 
 
 @dataclass(frozen=True)
-class DebtorInfo:
+class DebtorRecord:
+    """A debtor as the ledger holds it (the policy's view of a debtor is `policy.case.DebtorInfo`)."""
+
     id: int
     debtor_ref: str
     first_name: str
@@ -261,21 +261,6 @@ class DncEntryInfo:
     created_at: dt.datetime
     removed_at: dt.datetime | None = None
     removed_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class AttemptOutcome:
-    """What the call session reports when an attempt ends."""
-
-    ended_at: dt.datetime
-    result: CallResult | None
-    disposition: Disposition
-    number_status: NumberStatus | None = None
-    answered_at: dt.datetime | None = None
-    sip_code: int | None = None
-    sip_reason: str | None = None
-    early_media_seconds: float | None = None
-    talk_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -374,7 +359,7 @@ class Ledger(Protocol):
     def list_import_batches(self, campaign: str, *, limit: int = 10) -> list[ImportBatchInfo]: ...
     def list_import_rejects(self, batch_id: int) -> list[ImportReject]: ...
     def get_account(self, account_ref: str) -> AccountInfo: ...
-    def get_debtor(self, debtor_id: int) -> DebtorInfo: ...
+    def get_debtor(self, debtor_id: int) -> DebtorRecord: ...
     def contact_numbers(self, account_ref: str) -> list[tuple[int, str]]: ...
 
     # do-not-call
@@ -391,19 +376,7 @@ class Ledger(Protocol):
     def remove_dnc(self, entry_id: int, *, reason: str) -> DncEntryInfo: ...
     def list_dnc(self, *, active_only: bool = True) -> list[DncEntryInfo]: ...
 
-    # attempts and what happened on the call
-    def create_attempt(
-        self,
-        *,
-        campaign_id: int,
-        account_id: int,
-        contact_number_id: int,
-        scheduled_at: dt.datetime,
-        attempt_no: int = 1,
-        decision_rule: str | None = None,
-    ) -> int: ...
-    def record_attempt_start(self, attempt_id: int, *, at: dt.datetime, caller_id: str | None) -> None: ...
-    def record_attempt_end(self, attempt_id: int, outcome: AttemptOutcome) -> None: ...
+    # attempts and what happened on the call (the lifecycle itself: claims, pacing, results)
     def get_attempt(self, attempt_id: int) -> AttemptRecord: ...
     def call_record(self, attempt_id: int) -> CallRecord: ...
     def history(self, debtor_id: int, since: dt.datetime, until: dt.datetime) -> list[AttemptRecord]: ...

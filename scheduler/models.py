@@ -232,7 +232,7 @@ class Attempt(Base):
     caller_id: Mapped[str | None] = mapped_column(sa.String(20))
     sip_code: Mapped[int | None]
     sip_reason: Mapped[str | None] = mapped_column(sa.String(200))
-    result: Mapped[str | None] = mapped_column(sa.String(16))  # CallResult
+    result: Mapped[str | None] = mapped_column(sa.String(16))  # HistoryResult
     disposition: Mapped[str | None] = mapped_column(sa.String(32))  # Disposition
     number_status: Mapped[str | None] = mapped_column(sa.String(16))  # NumberStatus
     early_media_seconds: Mapped[float | None]

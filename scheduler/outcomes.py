@@ -68,7 +68,7 @@ class CallOutcome:
     attempt_id: int
     ended_at: dt.datetime
     disposition: Disposition
-    history_result: str  # the compliance history's coarser result (vocabulary.CallResult value)
+    history_result: str  # the compliance history's coarser result (vocabulary.HistoryResult value)
     number_status: NumberStatus | None = None
     number_status_evidence: str = ""  # e.g. "sip 404", "SIT vacant", "announcement: not in service"
     sip_code: int = 0

@@ -16,7 +16,7 @@
       a claimed attempt whose number failed the pre-dial check: cancelled, the number marked
 
 The child rows are written by `SqlLedger`'s own methods on a session joined to this transaction (no second
-copy of their rules); the attempt row itself is updated with the same fence as `ClaimStore.complete`.
+copy of their rules); the attempt row itself is updated through the lease fence (`scheduler.claims.fenced`).
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ from scheduler.validation import check_aware, check_word
 from scheduler.vocabulary import (
     AccountStatus,
     AttemptState,
-    CallResult,
     Disposition,
     DncScope,
     DncSource,
+    HistoryResult,
     NumberStatus,
     Speaker,
 )
@@ -110,7 +110,7 @@ def _check(outcome: CallOutcome) -> None:
         if value is not None:
             check_aware(value, name)
     check_word(Disposition, outcome.disposition, "disposition")
-    check_word(CallResult, outcome.history_result, "history result")
+    check_word(HistoryResult, outcome.history_result, "history result")
     if outcome.number_status is not None:
         check_word(NumberStatus, outcome.number_status, "number status")
     if outcome.opt_out not in ("", "number", "all"):
@@ -184,13 +184,19 @@ def _children(
     conn: Connection, owner: str, outcome: CallOutcome, now: dt.datetime, facts: RecordingFacts | None
 ) -> None:
     attempt_id = outcome.attempt_id
-    account_id, number_id = conn.execute(
-        sa.select(Attempt.account_id, Attempt.contact_number_id).where(Attempt.id == attempt_id)
+    account_id, number_id, debtor_id, amount_due, currency, e164 = conn.execute(
+        sa.select(
+            Attempt.account_id,
+            Attempt.contact_number_id,
+            Account.debtor_id,
+            Account.amount_due,
+            Account.currency,
+            ContactNumber.e164,
+        )
+        .join(Account, Account.id == Attempt.account_id)
+        .join(ContactNumber, ContactNumber.id == Attempt.contact_number_id)
+        .where(Attempt.id == attempt_id)
     ).one()
-    debtor_id, amount_due, currency = conn.execute(
-        sa.select(Account.debtor_id, Account.amount_due, Account.currency).where(Account.id == account_id)
-    ).one()
-    e164 = conn.execute(sa.select(ContactNumber.e164).where(ContactNumber.id == number_id)).scalar_one()
     # A session bound to this connection joins its transaction: the ledger's writes commit or roll back
     # with the attempt's fenced update.
     ledger = SqlLedger(cast(Engine, conn), clock=lambda: now)

@@ -31,7 +31,7 @@ from scheduler.models import (
     Recording,
     utcnow,
 )
-from scheduler.validation import check_aware, check_campaign_spec, check_outcome, check_word
+from scheduler.validation import check_aware, check_campaign_spec, check_word
 from scheduler.vocabulary import (
     CAMPAIGN_TRANSITIONS,
     AttemptState,
@@ -297,12 +297,12 @@ class SqlLedger:
                 a.promised_until,
             )
 
-    def get_debtor(self, debtor_id: int) -> L.DebtorInfo:
+    def get_debtor(self, debtor_id: int) -> L.DebtorRecord:
         with self._session() as s:
             d = s.get(Debtor, debtor_id)
             if d is None:
                 raise L.RecordNotFound(f"no debtor {debtor_id}")
-            return L.DebtorInfo(
+            return L.DebtorRecord(
                 d.id,
                 d.debtor_ref,
                 d.first_name,
@@ -380,60 +380,12 @@ class SqlLedger:
         with self._session() as s:
             return [_dnc(r) for r in s.scalars(query)]
 
-    # ---- attempts --------------------------------------------------------------------------------------
-    def create_attempt(
-        self,
-        *,
-        campaign_id: int,
-        account_id: int,
-        contact_number_id: int,
-        scheduled_at: dt.datetime,
-        attempt_no: int = 1,
-        decision_rule: str | None = None,
-    ) -> int:
-        check_aware(scheduled_at, "scheduled_at")
-        with self._session(write=True) as s:
-            row = Attempt(
-                campaign_id=campaign_id,
-                account_id=account_id,
-                contact_number_id=contact_number_id,
-                scheduled_at=scheduled_at,
-                attempt_no=attempt_no,
-                decision_rule=decision_rule,
-                state=AttemptState.queued.value,
-                created_at=self._clock(),
-            )
-            s.add(row)
-            s.flush()
-            return row.id
-
+    # ---- attempts (queued by the planner, written by claims, pacing and results) -----------------------
     def _attempt(self, s: Session, attempt_id: int) -> Attempt:
         row = s.get(Attempt, attempt_id)
         if row is None:
             raise L.AttemptNotFound(f"no attempt {attempt_id}")
         return row
-
-    def record_attempt_start(self, attempt_id: int, *, at: dt.datetime, caller_id: str | None) -> None:
-        check_aware(at, "at")
-        with self._session(write=True) as s:
-            row = self._attempt(s, attempt_id)
-            if row.state not in (AttemptState.queued, AttemptState.claimed):
-                raise L.InvalidTransition(f"attempt {attempt_id} is {row.state}: it cannot start dialing")
-            row.state, row.dialing_at, row.caller_id = AttemptState.dialing.value, at, caller_id
-
-    def record_attempt_end(self, attempt_id: int, outcome: L.AttemptOutcome) -> None:
-        check_outcome(outcome)
-        with self._session(write=True) as s:
-            row = self._attempt(s, attempt_id)
-            if row.state in (AttemptState.done, AttemptState.cancelled):
-                raise L.InvalidTransition(f"attempt {attempt_id} is already {row.state}")
-            row.state = AttemptState.done.value
-            row.ended_at, row.answered_at = outcome.ended_at, outcome.answered_at
-            row.result = outcome.result.value if outcome.result else None
-            row.disposition = outcome.disposition.value
-            row.number_status = outcome.number_status.value if outcome.number_status else None
-            row.sip_code, row.sip_reason = outcome.sip_code, outcome.sip_reason
-            row.early_media_seconds, row.talk_seconds = outcome.early_media_seconds, outcome.talk_seconds
 
     def _records(self, s: Session, where: Any) -> list[L.AttemptRecord]:
         rows = s.execute(

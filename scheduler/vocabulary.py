@@ -48,7 +48,7 @@ class Disposition(StrEnum):
     not_placed = "not_placed"
 
 
-class CallResult(StrEnum):
+class HistoryResult(StrEnum):
     """An attempt as the compliance policy counts it in a debtor's history."""
 
     conversation = "conversation"

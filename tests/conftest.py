@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +59,27 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite file at the newest schema, migrated once; `sqlite_ledger` copies it per test."""
+    from scheduler import migrations
+
+    path = tmp_path_factory.mktemp("migrated") / "ledger.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_ledger(migrated_sqlite_file: Path, tmp_path: Path) -> Iterator[Any]:
+    """The real ledger on a fresh SQLite file of its own (for tests around the ledger seam)."""
+    import shutil
+
+    from scheduler.sql_ledger import SqlLedger
+
+    path = tmp_path / "ledger.db"
+    shutil.copyfile(migrated_sqlite_file, path)
+    ledger = SqlLedger.open(f"sqlite:///{path}")
+    yield ledger
+    ledger.close()

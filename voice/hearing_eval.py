@@ -116,7 +116,7 @@ class Trial:
 
 
 @dataclass(slots=True)
-class Score:
+class HearingScore:
     trials: list[Trial] = field(default_factory=list)
 
     @property
@@ -242,9 +242,9 @@ def hear(
     seed: int = 0,
     pace: bool = False,
     hints: ListeningHints | None = None,
-) -> Score:
+) -> HearingScore:
     """Every line rendered (8 kHz), sent down the line (seeded per line), recognized and understood."""
-    score = Score()
+    score = HearingScore()
     for index, line in enumerate(lines):
         sent = transmit(render(line), RATE, condition, seed=seed + index, babble=babble(line))
         text, audio_seconds, cpu, latency = recognize(recognizer, sent.pcm, hints=hints, pace=pace)
@@ -254,9 +254,11 @@ def hear(
     return score
 
 
-def read_as_text(lines: Sequence[SpokenLine], parse: Parse, *, language: str, now: dt.datetime) -> Score:
+def read_as_text(
+    lines: Sequence[SpokenLine], parse: Parse, *, language: str, now: dt.datetime
+) -> HearingScore:
     """The ceiling: the NLU on the corpus text itself, no voice, line or recognizer."""
-    return Score([understand(line, line.text, language, parse, now) for line in lines])
+    return HearingScore([understand(line, line.text, language, parse, now) for line in lines])
 
 
 def pick_babble(pool: Sequence[bytes], exclude: int, count: int, rng: np.random.Generator) -> list[bytes]:

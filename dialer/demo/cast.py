@@ -18,7 +18,7 @@ PERSONAS_DIR = Path(dialer.callee.__file__).resolve().parent / "personas"
 
 
 @dataclass(frozen=True, slots=True)
-class Role:
+class CastMember:
     persona: str
     expected: str  # a VOCAB disposition
     first_name: str
@@ -27,48 +27,54 @@ class Role:
     why: str  # what the persona does, for the table
 
 
-CAST: tuple[Role, ...] = (
-    Role("promises-friday", "promise_to_pay", "John", "Miller", Decimal("120.50"), "promises to pay Friday"),
-    Role("already-paid", "already_paid", "Mary", "Jones", Decimal("89.99"), "paid last week"),
-    Role("disputes", "dispute", "Robert", "Brown", Decimal("240.00"), "disputes the debt"),
-    Role("cannot-pay", "cannot_pay", "Linda", "Davis", Decimal("310.25"), "lost her job"),
-    Role("callback", "callback_requested", "James", "Wilson", Decimal("75.00"), "asks for a call back"),
-    Role("wrong-person", "wrong_party", "Susan", "Moore", Decimal("150.00"), "not the debtor"),
-    Role("says-stop", "opt_out", "David", "Taylor", Decimal("60.00"), "says stop"),
-    Role("interrupts", "promise_to_pay", "Karen", "Anderson", Decimal("199.00"), "talks over the bot"),
-    Role("silent", "no_response", "Paul", "Thomas", Decimal("45.10"), "says nothing"),
-    Role("voicemail", "voicemail_left", "Nancy", "Jackson", Decimal("132.00"), "answering machine"),
-    Role("busy", "busy", "Mark", "White", Decimal("58.75"), "line busy"),
-    Role("vacant", "vacant", "Lisa", "Harris", Decimal("220.00"), "number not in service"),
-    Role("never-answers", "no_answer", "Steven", "Martin", Decimal("99.00"), "rings out"),
+CAST: tuple[CastMember, ...] = (
+    CastMember(
+        "promises-friday", "promise_to_pay", "John", "Miller", Decimal("120.50"), "promises to pay Friday"
+    ),
+    CastMember("already-paid", "already_paid", "Mary", "Jones", Decimal("89.99"), "paid last week"),
+    CastMember("disputes", "dispute", "Robert", "Brown", Decimal("240.00"), "disputes the debt"),
+    CastMember("cannot-pay", "cannot_pay", "Linda", "Davis", Decimal("310.25"), "lost her job"),
+    CastMember("callback", "callback_requested", "James", "Wilson", Decimal("75.00"), "asks for a call back"),
+    CastMember("wrong-person", "wrong_party", "Susan", "Moore", Decimal("150.00"), "not the debtor"),
+    CastMember("says-stop", "opt_out", "David", "Taylor", Decimal("60.00"), "says stop"),
+    CastMember("interrupts", "promise_to_pay", "Karen", "Anderson", Decimal("199.00"), "talks over the bot"),
+    CastMember("silent", "no_response", "Paul", "Thomas", Decimal("45.10"), "says nothing"),
+    CastMember("voicemail", "voicemail_left", "Nancy", "Jackson", Decimal("132.00"), "answering machine"),
+    CastMember("busy", "busy", "Mark", "White", Decimal("58.75"), "line busy"),
+    CastMember("vacant", "vacant", "Lisa", "Harris", Decimal("220.00"), "number not in service"),
+    CastMember("never-answers", "no_answer", "Steven", "Martin", Decimal("99.00"), "rings out"),
 )
 
 
-ZH_CAST: tuple[Role, ...] = (
-    Role("zh-promises", "promise_to_pay", "伟", "张", Decimal("1200.00"), "答应下周五还 (promises Friday)"),
-    Role("zh-already-paid", "already_paid", "芳", "王", Decimal("860.00"), "已经还了 (already paid)"),
-    Role("zh-disputes", "dispute", "强", "李", Decimal("2400.00"), "不认这笔钱 (disputes)"),
-    Role("zh-callback", "callback_requested", "磊", "刘", Decimal("750.00"), "明天下午再打 (call back)"),
-    Role("zh-wrong-person", "wrong_party", "静", "陈", Decimal("1500.00"), "打错了 (not the debtor)"),
-    Role("zh-says-stop", "opt_out", "军", "杨", Decimal("600.00"), "别再打了 (says stop)"),
+ZH_CAST: tuple[CastMember, ...] = (
+    CastMember(
+        "zh-promises", "promise_to_pay", "伟", "张", Decimal("1200.00"), "答应下周五还 (promises Friday)"
+    ),
+    CastMember("zh-already-paid", "already_paid", "芳", "王", Decimal("860.00"), "已经还了 (already paid)"),
+    CastMember("zh-disputes", "dispute", "强", "李", Decimal("2400.00"), "不认这笔钱 (disputes)"),
+    CastMember(
+        "zh-callback", "callback_requested", "磊", "刘", Decimal("750.00"), "明天下午再打 (call back)"
+    ),
+    CastMember("zh-wrong-person", "wrong_party", "静", "陈", Decimal("1500.00"), "打错了 (not the debtor)"),
+    CastMember("zh-says-stop", "opt_out", "军", "杨", Decimal("600.00"), "别再打了 (says stop)"),
 )
 
 CASTS = {"en": CAST, "zh": ZH_CAST}
 SCRIPTS = {"en": "reminder-en", "zh": "reminder-zh"}
 
 
-def cast_for(language: str) -> tuple[Role, ...]:
+def cast_for(language: str) -> tuple[CastMember, ...]:
     try:
         return CASTS[language]
     except KeyError:
         raise ValueError(f"no demo cast for language {language!r}; known: {', '.join(CASTS)}") from None
 
 
-def _cast_of(role: Role) -> tuple[Role, ...]:
+def _cast_of(role: CastMember) -> tuple[CastMember, ...]:
     return next(cast for cast in CASTS.values() if role in cast)
 
 
-def account_ref(role: Role) -> str:
+def account_ref(role: CastMember) -> str:
     return f"DEMO-{_cast_of(role).index(role) + 1:02d}-{role.persona}"
 
 

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from dialer.callee.latency import barge_in_stops, opening_delay, turn_latencies
 from dialer.callee.ports import port_free, wait_udp_bound
-from dialer.demo.cast import CAST, PERSONAS_DIR, Role, account_ref, cast_for
+from dialer.demo.cast import CAST, PERSONAS_DIR, CastMember, account_ref, cast_for
 from dialer.demo.regions import CANDIDATES, NoOpenRegion, Region, RegionChoice, choose_region
 from dialer.demo.seed import CAMPAIGN, DemoError, Layout, Ports, seed
 
@@ -143,7 +143,9 @@ def tail(path: Path, chars: int = 800) -> str:
         return "(no log)"
 
 
-def attempts_by_persona(layout: Layout, cast: tuple[Role, ...] = CAST) -> dict[str, list[dict[str, Any]]]:
+def attempts_by_persona(
+    layout: Layout, cast: tuple[CastMember, ...] = CAST
+) -> dict[str, list[dict[str, Any]]]:
     """Each cast member's attempts, oldest first, from the ledger."""
     from dialer.settings import load_settings
     from scheduler.console_records import RecordQueries
@@ -165,7 +167,7 @@ def attempts_by_persona(layout: Layout, cast: tuple[Role, ...] = CAST) -> dict[s
     return out
 
 
-def count_done(layout: Layout, cast: tuple[Role, ...] = CAST) -> int:
+def count_done(layout: Layout, cast: tuple[CastMember, ...] = CAST) -> int:
     return sum(
         1 for calls in attempts_by_persona(layout, cast).values() if any(c["disposition"] for c in calls)
     )
@@ -176,7 +178,7 @@ def callee_events(layout: Layout, persona: str) -> list[list[dict[str, Any]]]:
     return [json.loads(p.read_text())["events"] for p in sorted(folder.glob("call-*-events.json"))]
 
 
-def collect(layout: Layout, cast: tuple[Role, ...] = CAST) -> tuple[PersonaResult, ...]:
+def collect(layout: Layout, cast: tuple[CastMember, ...] = CAST) -> tuple[PersonaResult, ...]:
     attempts = attempts_by_persona(layout, cast)
     results = []
     for role in cast:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dialer
 from dialer.callee.routes import dump_routes
-from dialer.demo.cast import CAST, SCRIPTS, Role, account_ref
+from dialer.demo.cast import CAST, SCRIPTS, CastMember, account_ref
 from dialer.demo.regions import Region
 
 CAMPAIGN = "demo"
@@ -99,7 +99,7 @@ def prepare_folder(root: Path, keep: bool, now: dt.datetime) -> Layout:
     return Layout(root.resolve())
 
 
-def numbers(region: Region, cast: tuple[Role, ...] = CAST) -> dict[str, str]:
+def numbers(region: Region, cast: tuple[CastMember, ...] = CAST) -> dict[str, str]:
     """Persona -> the E.164 number its debtor is called on."""
     return {role.persona: region.number(place) for place, role in enumerate(cast, start=1)}
 
@@ -109,7 +109,7 @@ def write_config(
     region: Region,
     ports: Ports,
     ring_timeout: int,
-    cast: tuple[Role, ...] = CAST,
+    cast: tuple[CastMember, ...] = CAST,
     language: str = "en",
 ) -> None:
     layout.profile.write_text(
@@ -169,7 +169,11 @@ def _q(value: object) -> str:
 
 
 def write_call_list(
-    layout: Layout, region: Region, now: dt.datetime, cast: tuple[Role, ...] = CAST, language: str = "en"
+    layout: Layout,
+    region: Region,
+    now: dt.datetime,
+    cast: tuple[CastMember, ...] = CAST,
+    language: str = "en",
 ) -> None:
     """One row per cast member: a consenting debtor at home in `region`, a reminder two weeks overdue."""
     today = now.date()
@@ -218,7 +222,7 @@ def seed(
     *,
     keep: bool,
     ring_timeout: int,
-    cast: tuple[Role, ...] = CAST,
+    cast: tuple[CastMember, ...] = CAST,
     language: str = "en",
 ) -> Layout:
     """Make the folder, the settings, the database, the campaign and its call list (state running)."""

@@ -1,6 +1,6 @@
 """The inspection checks: one function per rule id, each a pure function of one call's record.
 
-A call is read in order once (`Call`): who confirmed being the right party and when, who said they were
+A call is read in order once (`CallReading`): who confirmed being the right party and when, who said they were
 not, which bot turns were disclosures and whether a barge-in cut them. "Cut" means a callee turn started
 while the bot turn was playing (the session stops the bot on a barge-in, so the rest was not heard).
 """
@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dialer.qa.rules import Phrases, Rule, RuleSet
+from dialer.qa.rules import InspectionRule, Phrases, RuleSet
 from scheduler.inspection import CallFacts, FactTurn, FindingRecord
 
 MACHINE = frozenset({"voicemail_left", "machine_no_message", "screener", "ivr", "fax"})
@@ -26,7 +26,7 @@ DISCLOSURES = ("automated", "debt_collector", "recording_notice")
 
 
 @dataclass(frozen=True)
-class Call:
+class CallReading:
     facts: CallFacts
     rules: RuleSet
     say: Phrases
@@ -64,13 +64,13 @@ class Call:
             or bool(self.say.affirm.search(turn.text))
         )
 
-    def finding(self, rule: Rule, message: str, turn: FactTurn | None = None) -> FindingRecord:
+    def finding(self, rule: InspectionRule, message: str, turn: FactTurn | None = None) -> FindingRecord:
         return FindingRecord(
             rule.id, rule.severity, message, turn.seq if turn else None, turn.start_s if turn else None
         )
 
 
-def read_call(facts: CallFacts, rules: RuleSet) -> Call:
+def read_call(facts: CallFacts, rules: RuleSet) -> CallReading:
     say = rules.language(facts.language)
     turns = tuple(sorted(facts.turns, key=lambda t: t.seq))
     rpc = not_debtor = question = None
@@ -93,7 +93,7 @@ def read_call(facts: CallFacts, rules: RuleSet) -> Call:
             asked = False
         if t.intent in ("wrong_person", "third_party") and not_debtor is None:
             not_debtor = t.seq
-    return Call(
+    return CallReading(
         facts, rules, say, facts.language, turns, rpc, not_debtor, question, _amount(facts.amount_due)
     )
 
@@ -107,7 +107,7 @@ def _amount(amount: Decimal) -> re.Pattern[str]:
 
 
 # ---- the checks ------------------------------------------------------------------------------------------
-def disclosure_automated(call: Call, rule: Rule) -> list[FindingRecord]:
+def disclosure_automated(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     if not call.bot or call.facts.disposition in MACHINE:
         return []
     said = [t for t in call.bot if call.say.automated.search(t.text)]
@@ -131,7 +131,7 @@ def disclosure_automated(call: Call, rule: Rule) -> list[FindingRecord]:
     return []
 
 
-def _notice_first(call: Call, turn: FactTurn) -> bool:
+def _notice_first(call: CallReading, turn: FactTurn) -> bool:
     """The opening is one bot turn of several sentences: the notice counts as before the right-party
     question when it comes first within that turn."""
     if turn.seq != call.rpc_question_seq:
@@ -141,7 +141,7 @@ def _notice_first(call: Call, turn: FactTurn) -> bool:
     return notice is not None and (question is None or notice.start() < question.start())
 
 
-def disclosure_debt_collector(call: Call, rule: Rule) -> list[FindingRecord]:
+def disclosure_debt_collector(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     said = [t for t in call.bot if call.say.debt_collector.search(t.text)]
     early = [t for t in said if call.rpc_seq is None or t.seq < call.rpc_seq]
     if early and call.rpc_question_seq is not None:
@@ -165,7 +165,7 @@ def disclosure_debt_collector(call: Call, rule: Rule) -> list[FindingRecord]:
     return []
 
 
-def disclosure_recording(call: Call, rule: Rule) -> list[FindingRecord]:
+def disclosure_recording(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     facts = call.facts
     states = {str(s).upper() for s in rule.params.get("us_states", ())}
     countries = {str(c).upper() for c in rule.params.get("countries", ())}
@@ -180,7 +180,7 @@ def disclosure_recording(call: Call, rule: Rule) -> list[FindingRecord]:
     return [call.finding(rule, "a recorded call without a recording notice in the opening", call.bot[0])]
 
 
-def debt_detail_before_rpc(call: Call, rule: Rule) -> list[FindingRecord]:
+def debt_detail_before_rpc(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     return [
         call.finding(rule, "debt detail before the right party confirmed", t)
         for t in call.bot
@@ -188,7 +188,7 @@ def debt_detail_before_rpc(call: Call, rule: Rule) -> list[FindingRecord]:
     ][:1]
 
 
-def debt_detail_third_party(call: Call, rule: Rule) -> list[FindingRecord]:
+def debt_detail_third_party(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     if call.not_debtor_seq is None:
         return []
     after = call.not_debtor_seq
@@ -204,7 +204,7 @@ def debt_detail_third_party(call: Call, rule: Rule) -> list[FindingRecord]:
     )
 
 
-def request_honoured(call: Call, rule: Rule) -> list[FindingRecord]:
+def request_honoured(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     out: list[FindingRecord] = []
     disposition = call.facts.disposition or ""
     for request in call.rules.requests:
@@ -245,7 +245,7 @@ def request_honoured(call: Call, rule: Rule) -> list[FindingRecord]:
     return out
 
 
-def promise_read_back(call: Call, rule: Rule) -> list[FindingRecord]:
+def promise_read_back(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     if not call.facts.promises:
         return []
     for i, t in enumerate(call.turns):
@@ -257,7 +257,7 @@ def promise_read_back(call: Call, rule: Rule) -> list[FindingRecord]:
     return [call.finding(rule, "a promise was recorded without a confirmed read-back", last)]
 
 
-def forbidden_phrase(call: Call, rule: Rule) -> list[FindingRecord]:
+def forbidden_phrase(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     return [
         call.finding(rule, "a forbidden phrase was spoken", t)
         for t in call.bot
@@ -265,7 +265,7 @@ def forbidden_phrase(call: Call, rule: Rule) -> list[FindingRecord]:
     ]
 
 
-def callee_distress(call: Call, rule: Rule) -> list[FindingRecord]:
+def callee_distress(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     out: list[FindingRecord] = []
     lang = "zh" if call.lang.startswith("zh") else "en"
     for kind, patterns in call.rules.flags.items():
@@ -282,7 +282,7 @@ def callee_distress(call: Call, rule: Rule) -> list[FindingRecord]:
     return out
 
 
-def window_or_cap(call: Call, rule: Rule) -> list[FindingRecord]:
+def window_or_cap(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     facts = call.facts
     dialed = facts.dialing_at
     if dialed is None:
@@ -313,7 +313,7 @@ def window_or_cap(call: Call, rule: Rule) -> list[FindingRecord]:
     return out
 
 
-def dead_air(call: Call, rule: Rule) -> list[FindingRecord]:
+def dead_air(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     if call.facts.answered_at is None or not call.turns:
         return []
     limit = float(rule.params.get("seconds", 8.0))
@@ -329,7 +329,7 @@ def dead_air(call: Call, rule: Rule) -> list[FindingRecord]:
     return []
 
 
-def talk_over(call: Call, rule: Rule) -> list[FindingRecord]:
+def talk_over(call: CallReading, rule: InspectionRule) -> list[FindingRecord]:
     times = int(rule.params.get("times", 2))
     over = [
         b
@@ -344,7 +344,7 @@ def talk_over(call: Call, rule: Rule) -> list[FindingRecord]:
     return []
 
 
-CHECKS: dict[str, Callable[[Call, Rule], list[FindingRecord]]] = {
+CHECKS: dict[str, Callable[[CallReading, InspectionRule], list[FindingRecord]]] = {
     "disclosure_automated": disclosure_automated,
     "disclosure_debt_collector": disclosure_debt_collector,
     "disclosure_recording": disclosure_recording,
@@ -360,7 +360,7 @@ CHECKS: dict[str, Callable[[Call, Rule], list[FindingRecord]]] = {
 }
 
 
-def disclosures_played(call: Call) -> list[dict[str, Any]]:
+def disclosures_played(call: CallReading) -> list[dict[str, Any]]:
     """The disclosures heard on the call, for the evidence chain: kind, turn, start and end, cut or not."""
     out = []
     for t in call.bot:

@@ -55,7 +55,7 @@ def script_version(scripts_dir: Path, script: str) -> str:
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class InspectionSummary:
     sealed: int
     inspected: int
     findings: int
@@ -68,7 +68,7 @@ def run_pass(
     scripts_dir: Path | None = None,
     campaign: str | None = None,
     limit: int = 500,
-) -> RunSummary:
+) -> InspectionSummary:
     """Seal the evidence, then inspect up to `limit` calls not inspected under this rule version."""
     sealed = audit_chain.seal(engine)
     store = Inspections(engine)
@@ -81,7 +81,7 @@ def run_pass(
         result = evaluate(facts, rules, versions[facts.script])
         store.record(result, script=facts.script)
         inspected, found = inspected + 1, found + len(result.findings)
-    return RunSummary(sealed, inspected, found)
+    return InspectionSummary(sealed, inspected, found)
 
 
 QA_JOB_ID = "qa_pass"

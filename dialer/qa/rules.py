@@ -35,7 +35,7 @@ class RuleFileError(ScriptError):
 
 
 @dataclass(frozen=True)
-class Rule:
+class InspectionRule:
     id: str
     severity: str
     description: dict[str, str]
@@ -72,9 +72,9 @@ class RuleSet:
     phrases: dict[str, Phrases]
     requests: tuple[Request, ...]
     flags: dict[str, dict[str, re.Pattern[str]]]
-    rules: tuple[Rule, ...]
+    rules: tuple[InspectionRule, ...]
 
-    def rule(self, rule_id: str) -> Rule | None:
+    def rule(self, rule_id: str) -> InspectionRule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 
     def language(self, code: str) -> Phrases:
@@ -108,7 +108,7 @@ def load_rules(path: Path | None = None) -> RuleSet:
         name: {lang: _compile(spec.get(lang, r"(?!x)x"), fail, spec) for lang in LANGUAGES}
         for name, spec in (data.get("flags") or {}).items()
     }
-    rules: list[Rule] = []
+    rules: list[InspectionRule] = []
     raw_rules = data.get("rules") or []
     for item in raw_rules:
         rule_id = str(item.get("id") or "")
@@ -121,7 +121,7 @@ def load_rules(path: Path | None = None) -> RuleSet:
         if set(LANGUAGES) - set(description):
             raise fail(f"rule {rule_id}: the description needs both en and zh", item)
         if item.get("enabled", True):
-            rules.append(Rule(rule_id, severity, description, dict(item.get("params") or {})))
+            rules.append(InspectionRule(rule_id, severity, description, dict(item.get("params") or {})))
     if len({r.id for r in rules}) != len(rules):
         raise fail("a rule id appears twice", raw_rules)
     return RuleSet(version, path, weights, phrases, requests, flags, tuple(rules))

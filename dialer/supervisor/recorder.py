@@ -23,8 +23,7 @@ from scheduler.lifecycle import Failure, Lifecycle
 from scheduler.outcomes import CallOutcome
 from scheduler.results import record_outcome
 from scheduler.settings import Backoff
-from scheduler.vocabulary import CallResult as HistoryResult
-from scheduler.vocabulary import Disposition
+from scheduler.vocabulary import Disposition, HistoryResult
 
 log = logging.getLogger("dialer.run")
 

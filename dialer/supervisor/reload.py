@@ -14,7 +14,7 @@ from scheduler.policy import ProfileSet, load_profiles
 
 
 def load_policy(profiles_dir: str) -> ProfileSet:
-    """The built-in profiles plus the site's own (raises ProfileError naming the file)."""
+    """The built-in profiles plus the site's own (raises ComplianceProfileError naming the file)."""
     return load_profiles(profiles_dir or None)
 
 

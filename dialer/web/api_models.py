@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
 
 
-class Campaign(BaseModel):
+class CampaignOut(BaseModel):
     id: int
     name: str
     script: str

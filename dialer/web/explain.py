@@ -19,12 +19,12 @@ from dialer.web.masking import display_number
 def engine_decisions(console: Console, account_ref: str, now: dt.datetime) -> tuple[dict[int, Any], str]:
     """(decision per contact number id, error message or '')."""
     try:
-        from scheduler.policy import ProfileError, load_profiles
+        from scheduler.policy import ComplianceProfileError, load_profiles
     except ImportError as exc:  # a build without the policy package
         return {}, f"the compliance policy engine is not installed ({exc.name})"
     try:
         profiles = load_profiles(console.settings.scheduler.profiles_dir or None)
-    except ProfileError as exc:
+    except ComplianceProfileError as exc:
         return {}, f"the jurisdiction profiles cannot be loaded: {exc}"
     try:
         return console.queries.policy_decisions(account_ref, now, profiles), ""

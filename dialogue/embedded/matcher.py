@@ -18,7 +18,7 @@ MAX_STORY_HISTORY = 5
 
 
 @dataclass(frozen=True)
-class Turn:
+class TrackerEvent:
     kind: str  # action | user
     name: str
     slots: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -55,7 +55,7 @@ class Matcher:
         self._rules = [(flow, _compile(flow)) for flow in rules]
         self._stories = [(flow, _compile(flow)) for flow in stories]
 
-    def predict(self, tracker: list[Turn], slots: dict[str, Any]) -> Prediction | None:
+    def predict(self, tracker: list[TrackerEvent], slots: dict[str, Any]) -> Prediction | None:
         """The next action, ``action_listen``, or None when nothing applies."""
         best = self._best(self._rules, tracker, slots, is_rule=True)
         if best is None:
@@ -65,7 +65,7 @@ class Matcher:
     def _best(
         self,
         flows: list[tuple[Flow, list[_Event]]],
-        tracker: list[Turn],
+        tracker: list[TrackerEvent],
         slots: dict[str, Any],
         is_rule: bool,
     ) -> Prediction | None:
@@ -91,7 +91,7 @@ class Matcher:
         return best
 
     @staticmethod
-    def _matches(prefix: list[_Event], tracker: list[Turn], anchored: bool) -> bool:
+    def _matches(prefix: list[_Event], tracker: list[TrackerEvent], anchored: bool) -> bool:
         if len(prefix) > len(tracker) or not prefix:
             return False
         if anchored and len(prefix) != len(tracker):

@@ -6,14 +6,14 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from dialogue.confirm import gate
-from dialogue.embedded.matcher import LISTEN, Turn
+from dialogue.embedded.matcher import LISTEN, TrackerEvent
 from dialogue.interfaces import (
     BotAction,
     CallContext,
     DialogueError,
+    ExpectedReplies,
     HangUp,
     KeyPressed,
-    ListeningHints,
     MachineDetected,
     NoInput,
     ParseResult,
@@ -58,7 +58,7 @@ class EmbeddedPolicy:
     def __init__(self, engine: EmbeddedEngine) -> None:
         self._engine = engine
         self._script = engine.script
-        self._tracker: list[Turn] = []
+        self._tracker: list[TrackerEvent] = []
         self._slots: dict[str, Any] = {}
         self._context: CallContext | None = None
         self._ended = False
@@ -78,7 +78,7 @@ class EmbeddedPolicy:
         return self._ended
 
     @property
-    def tracker(self) -> list[Turn]:
+    def tracker(self) -> list[TrackerEvent]:
         return list(self._tracker)
 
     def _now(self) -> dt.datetime:
@@ -130,12 +130,12 @@ class EmbeddedPolicy:
     def _user_turn(self, intent: str, entities: tuple[tuple[str, str], ...]) -> list[BotAction]:
         self._slots.update(derive_slots(entities, self._slots, self._now(), self._engine.plan_limits))
         self._slots["repeat_check"] = repeat_check(self._asked, self._last_question)
-        self._tracker.append(Turn("user", intent, dict(self._slots)))
+        self._tracker.append(TrackerEvent("user", intent, dict(self._slots)))
         self.last_executed = ()
         actions = self._run()
         if not actions and intent != FALLBACK_INTENT:
             # No rule or story knows this intent here: treat it as not understood.
-            self._tracker[-1] = Turn("user", FALLBACK_INTENT, dict(self._slots))
+            self._tracker[-1] = TrackerEvent("user", FALLBACK_INTENT, dict(self._slots))
             actions = self._run()
         return actions
 
@@ -151,7 +151,7 @@ class EmbeddedPolicy:
         return actions
 
     def _execute(self, name: str) -> list[BotAction]:
-        self._tracker.append(Turn("action", name))
+        self._tracker.append(TrackerEvent("action", name))
         self.last_executed = (*self.last_executed, name)
         response = self._script.responses.get(name)
         if response is None:
@@ -165,10 +165,10 @@ class EmbeddedPolicy:
                 self._ended = True
         return produced
 
-    def hints(self) -> ListeningHints:
+    def hints(self) -> ExpectedReplies:
         table = self._script.meta.get("hints") or {}
         question = question_base(self._last_question)
         if self._checker.pending is not None:
             question = "check"
         phrases = tuple(str(p) for p in table.get(question) or table.get("default") or ())
-        return ListeningHints(prompt=self._last_text, phrases=phrases)
+        return ExpectedReplies(prompt=self._last_text, phrases=phrases)

@@ -11,18 +11,18 @@ from scheduler.policy.case import (
     StatedTime,
 )
 from scheduler.policy.engine import decide
-from scheduler.policy.profiles import Profile, ProfileError, ProfileSet, load_profiles
+from scheduler.policy.profiles import ComplianceProfile, ComplianceProfileError, ProfileSet, load_profiles
 
 __all__ = [
     "CallbackRequest",
     "CampaignLimits",
+    "ComplianceProfile",
+    "ComplianceProfileError",
     "ContactInfo",
     "DebtorInfo",
     "Decision",
     "DecisionCase",
     "HistoryEntry",
-    "Profile",
-    "ProfileError",
     "ProfileSet",
     "StatedTime",
     "decide",

@@ -54,7 +54,7 @@ WAIVABLE_KINDS = frozenset({"cap", "lock_after"})
 COMMON = frozenset({"id", "kind", "source", "summary", "verify", "line_types", "personal"})
 
 
-class ProfileError(ValueError):
+class ComplianceProfileError(ValueError):
     """A profile file is malformed; the message names the file and the rule."""
 
 
@@ -71,7 +71,9 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
-class Profile:
+class ComplianceProfile:
+    """One jurisdiction's calling rules (US, US-MA, CN...) at a version (a SIP profile is sip_config's)."""
+
     id: str
     version: str
     name: str
@@ -88,31 +90,31 @@ class Profile:
 
 @dataclass(frozen=True)
 class ProfileSet:
-    profiles: Mapping[str, Profile] = field(default_factory=dict)
+    profiles: Mapping[str, ComplianceProfile] = field(default_factory=dict)
 
     def __contains__(self, profile_id: object) -> bool:
         return profile_id in self.profiles
 
-    def get(self, profile_id: str) -> Profile:
+    def get(self, profile_id: str) -> ComplianceProfile:
         try:
             return self.profiles[profile_id]
         except KeyError:
             known = ", ".join(sorted(self.profiles))
             raise KeyError(f"unknown profile {profile_id!r} (known: {known})") from None
 
-    def national(self, country: str) -> Profile | None:
+    def national(self, country: str) -> ComplianceProfile | None:
         for profile in self.profiles.values():
             if profile.country == country:
                 return profile
         return None
 
-    def subdivision(self, code: str) -> Profile | None:
+    def subdivision(self, code: str) -> ComplianceProfile | None:
         for profile in self.profiles.values():
             if profile.subdivision == code:
                 return profile
         return None
 
-    def site_profiles(self, applied: Iterable[str]) -> list[Profile]:
+    def site_profiles(self, applied: Iterable[str]) -> list[ComplianceProfile]:
         applied_set = set(applied)
         return [
             p
@@ -125,15 +127,17 @@ def _check_time(value: Any, where: str) -> None:
     try:
         dt.time.fromisoformat(str(value))
     except ValueError as exc:
-        raise ProfileError(f"{where}: {value!r} is not a HH:MM time") from exc
+        raise ComplianceProfileError(f"{where}: {value!r} is not a HH:MM time") from exc
 
 
 def _check_flags(item: Mapping[str, Any], where: str) -> None:
     flags = item.get("flags")
     if not isinstance(flags, list) or not flags or not all(f in FLAG_KINDS for f in flags):
-        raise ProfileError(f"{where} flags: expected a non-empty list of {', '.join(sorted(FLAG_KINDS))}")
+        raise ComplianceProfileError(
+            f"{where} flags: expected a non-empty list of {', '.join(sorted(FLAG_KINDS))}"
+        )
     if item.get("scope") not in FLAG_SCOPES:
-        raise ProfileError(f"{where} scope: expected one of {', '.join(sorted(FLAG_SCOPES))}")
+        raise ComplianceProfileError(f"{where} scope: expected one of {', '.join(sorted(FLAG_SCOPES))}")
 
 
 def _check_callback_consent(item: Mapping[str, Any], kinds: Mapping[str, set[str]], where: str) -> None:
@@ -142,45 +146,47 @@ def _check_callback_consent(item: Mapping[str, Any], kinds: Mapping[str, set[str
     `kinds`: rule id -> the kinds of the profile's rules with that id."""
     waives = item.get("waives")
     if not isinstance(waives, list) or not waives or not all(isinstance(w, str) for w in waives):
-        raise ProfileError(f"{where} waives: expected a non-empty list of rule ids")
+        raise ComplianceProfileError(f"{where} waives: expected a non-empty list of rule ids")
     for waived in waives:
         if waived not in kinds:
-            raise ProfileError(f"{where} waives: no rule {waived!r} in this profile")
+            raise ComplianceProfileError(f"{where} waives: no rule {waived!r} in this profile")
         other = kinds[waived] - WAIVABLE_KINDS
         if other:
-            raise ProfileError(
+            raise ComplianceProfileError(
                 f"{where} waives: {waived!r} is a {', '.join(sorted(other))} rule; "
                 f"only {' and '.join(sorted(WAIVABLE_KINDS))} rules can be waived"
             )
     try:
         tolerance = parse_span(str(item.get("tolerance")))
     except ValueError as exc:
-        raise ProfileError(f"{where} tolerance: {exc}") from exc
+        raise ComplianceProfileError(f"{where} tolerance: {exc}") from exc
     if tolerance > dt.timedelta(hours=12):
-        raise ProfileError(f"{where} tolerance: {item.get('tolerance')!r} is more than 12 h")
+        raise ComplianceProfileError(f"{where} tolerance: {item.get('tolerance')!r} is more than 12 h")
     days = item.get("consent_days")
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ProfileError(f"{where} consent_days: expected a whole number of days >= 1")
+        raise ComplianceProfileError(f"{where} consent_days: expected a whole number of days >= 1")
 
 
-def parse_profile(raw: Mapping[str, Any], where: str) -> Profile:
+def parse_profile(raw: Mapping[str, Any], where: str) -> ComplianceProfile:
     for key in ("id", "version", "rules"):
         if key not in raw:
-            raise ProfileError(f"{where}: missing {key!r}")
+            raise ComplianceProfileError(f"{where}: missing {key!r}")
     rules: list[Rule] = []
     seen: set[str] = set()
     for index, item in enumerate(raw["rules"], start=1):
         rwhere = f"{where}: rule {index} ({item.get('id', '?')})"
         if not isinstance(item, Mapping) or "id" not in item or "kind" not in item:
-            raise ProfileError(f"{rwhere}: every rule needs 'id' and 'kind'")
+            raise ComplianceProfileError(f"{rwhere}: every rule needs 'id' and 'kind'")
         kind = str(item["kind"])
         if kind not in KINDS:
-            raise ProfileError(f"{rwhere}: unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+            raise ComplianceProfileError(
+                f"{rwhere}: unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})"
+            )
         missing = KINDS[kind] - set(item)
         if missing:
-            raise ProfileError(f"{rwhere}: missing parameter(s) {', '.join(sorted(missing))}")
+            raise ComplianceProfileError(f"{rwhere}: missing parameter(s) {', '.join(sorted(missing))}")
         if not item.get("source"):
-            raise ProfileError(f"{rwhere}: every rule names its 'source'")
+            raise ComplianceProfileError(f"{rwhere}: every rule names its 'source'")
         for key in ("from", "to"):
             if key in item:
                 _check_time(item[key], f"{rwhere} {key}")
@@ -197,7 +203,7 @@ def parse_profile(raw: Mapping[str, Any], where: str) -> Profile:
         if rule.kind == "callback_consent":
             _check_callback_consent(rule.params, kinds, f"{where}: rule {index} ({rule.id})")
     applies = raw.get("applies_to", ())
-    return Profile(
+    return ComplianceProfile(
         id=str(raw["id"]),
         version=str(raw["version"]),
         name=str(raw.get("name", raw["id"])),
@@ -209,17 +215,17 @@ def parse_profile(raw: Mapping[str, Any], where: str) -> Profile:
     )
 
 
-def _read(path: Path, text: str) -> Profile:
+def _read(path: Path, text: str) -> ComplianceProfile:
     try:
         raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}: cannot parse: {exc}") from exc
+        raise ComplianceProfileError(f"{path}: cannot parse: {exc}") from exc
     if not isinstance(raw, Mapping):
-        raise ProfileError(f"{path}: a profile is a table of keys")
+        raise ComplianceProfileError(f"{path}: a profile is a table of keys")
     return parse_profile(raw, str(path))
 
 
-def builtin_profiles() -> list[Profile]:
+def builtin_profiles() -> list[ComplianceProfile]:
     folder = resources.files("scheduler.profiles")
     out = []
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
@@ -230,19 +236,19 @@ def builtin_profiles() -> list[Profile]:
 
 def load_profiles(extra_dir: str | Path | None = None) -> ProfileSet:
     """The built-in profiles plus a site's own files; a site file may not reuse a built-in id."""
-    found: dict[str, Profile] = {}
+    found: dict[str, ComplianceProfile] = {}
     for profile in builtin_profiles():
         found[profile.id] = profile
     if extra_dir:
         folder = Path(extra_dir)
         if not folder.is_dir():
-            raise ProfileError(f"profiles_dir {folder} is not a directory")
+            raise ComplianceProfileError(f"profiles_dir {folder} is not a directory")
         for path in sorted(folder.iterdir()):
             if path.suffix not in (".toml", ".yaml", ".yml"):
                 continue
             profile = _read(path, path.read_text(encoding="utf-8"))
             if profile.id in found:
-                raise ProfileError(
+                raise ComplianceProfileError(
                     f"{path}: profile id {profile.id!r} is already defined by {found[profile.id].path}"
                 )
             found[profile.id] = profile

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.policy.case import RELATIONS, DecisionCase
 from scheduler.policy.geo import BadNumber, NumberFacts, address_facts, national_profile, number_facts
-from scheduler.policy.profiles import Profile, ProfileSet
+from scheduler.policy.profiles import ComplianceProfile, ProfileSet
 from scheduler.policy.wallclock import zone
 
 
@@ -21,7 +21,7 @@ class MissingData(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    profiles: tuple[Profile, ...]
+    profiles: tuple[ComplianceProfile, ...]
     zones: tuple[ZoneInfo, ...]
     line_type: str
     has_consent: bool
@@ -34,7 +34,9 @@ def _facts(number: str, field: str) -> NumberFacts:
         raise MissingData(f"{field}: {exc}") from exc
 
 
-def applicable_profiles(case: DecisionCase, profiles: ProfileSet, facts: list[NumberFacts]) -> list[Profile]:
+def applicable_profiles(
+    case: DecisionCase, profiles: ProfileSet, facts: list[NumberFacts]
+) -> list[ComplianceProfile]:
     """Every profile that could apply: national ones for the address and each number's country, the
     state/province ones for the address, the ZIP and each area code, then the site's own."""
     if case.profiles is not None:  # the campaign's choice, plus the profiles that apply always
@@ -42,9 +44,9 @@ def applicable_profiles(case: DecisionCase, profiles: ProfileSet, facts: list[Nu
         chosen_ids.update(dict.fromkeys(p.id for p in profiles.profiles.values() if "*" in p.applies_to))
         return [profiles.get(p) for p in chosen_ids]
     debtor = case.debtor
-    chosen: dict[str, Profile] = {}
+    chosen: dict[str, ComplianceProfile] = {}
 
-    def add(profile: Profile | None) -> None:
+    def add(profile: ComplianceProfile | None) -> None:
         if profile is not None:
             chosen.setdefault(profile.id, profile)
 

@@ -20,7 +20,7 @@ from scheduler.policy.checks import (
     holiday_calendar,
     parse_span,
 )
-from scheduler.policy.profiles import Profile, Rule
+from scheduler.policy.profiles import ComplianceProfile, Rule
 from scheduler.policy.resolve import Resolved
 from scheduler.policy.wallclock import in_daily_interval, parse_days, zone
 
@@ -64,7 +64,7 @@ class Builder:
         self._campaign()
         return self.checks
 
-    def _waivers(self, profile: Profile) -> dict[str, tuple[ConsentWindow, ...]]:
+    def _waivers(self, profile: ComplianceProfile) -> dict[str, tuple[ConsentWindow, ...]]:
         """Rule id -> the consent windows in which this profile waives it (callbacks.py)."""
         found: dict[str, list[ConsentWindow]] = {}
         for rule in profile.rules:
@@ -87,7 +87,7 @@ class Builder:
         return (zone(str(fixed)),) if fixed else self.resolved.zones
 
     # -- wall-clock rules -------------------------------------------------------------------------
-    def window(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def window(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         start = dt.time.fromisoformat(str(rule.get("from")))
         end = dt.time.fromisoformat(str(rule.get("to")))
         days = parse_days(rule.get("days"))
@@ -110,7 +110,7 @@ class Builder:
             describe += " on allowed days"
         self.checks.append(WallCheck(rule_id, zones, blocked, (start,), describe, self.horizon, conflict))
 
-    def stated_times(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def stated_times(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         stated = self.case.debtor.inconvenient_times
         if not stated or self._stated_done:
             return
@@ -123,7 +123,7 @@ class Builder:
         describe = "is a time the consumer said is inconvenient"
         self.checks.append(WallCheck(rule.id, self._zones(rule), blocked, ends, describe, self.horizon))
 
-    def holidays(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def holidays(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         calendar = holiday_calendar(str(rule.get("country")), rule.get("subdivision"))
 
         def blocked(wall: dt.datetime) -> bool:
@@ -149,7 +149,7 @@ class Builder:
             if h.result in counted and pick(h) and (inbound or h.direction == "outbound")
         )
 
-    def cap(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def cap(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         if rule.get("unless_consent") and self.resolved.has_consent:
             return
         if rule.get("unless_live_agent") and self.case.campaign.live_agent:
@@ -172,7 +172,7 @@ class Builder:
         elif len(instants) >= limit:
             self.checks.append(Permanent(rule_id, f"{len(instants)} {describe} in all (limit {limit})"))
 
-    def lock_after(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def lock_after(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         results = frozenset(rule.get("results"))
         instants = sorted(h.at for h in self.history if h.result in results and h.concerns(self.case.debt))
         if instants:
@@ -182,7 +182,7 @@ class Builder:
             )
 
     # -- facts that block whatever the time -------------------------------------------------------
-    def blocks(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def blocks(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         debtor, contact = self.case.debtor, self.case.contact
         facts = {
             "number_opt_out": (contact.opted_out, "the consumer asked not to be called on this number"),
@@ -202,7 +202,7 @@ class Builder:
             if hit:
                 self.checks.append(Permanent(rule.id, why))
 
-    def flags(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def flags(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         """A reply on record stops calls: about that debt on every number (`scope = "debt"`), only on the
         number it was said on (`"number"`), or about every debt of the debtor on every number (`"debtor"`)."""
         kinds, scope = frozenset(rule.get("flags")), str(rule.get("scope"))
@@ -216,7 +216,7 @@ class Builder:
             self.checks.append(Permanent(rule.id, FLAG_REASONS[flag.kind] + where))
             return
 
-    def language(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def language(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         """A language barrier on record: only a campaign with a script in the consumer's language calls."""
         known = self.case.campaign.languages
         for flag in self.case.debtor.flags:
@@ -232,17 +232,17 @@ class Builder:
                 continue
             return
 
-    def recording_notice(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def recording_notice(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         """REC: the session announces recording before capture (see recording.py); no dial check."""
 
-    def consent(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def consent(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         if self.case.campaign.artificial_voice and not self.resolved.has_consent:
             why = (
                 f"an artificial-voice call to a {self.resolved.line_type} number needs prior express consent"
             )
             self.checks.append(Permanent(rule.id, why + "; none on record"))
 
-    def reassigned(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def reassigned(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         contact = self.case.contact
         if contact.reassigned_at is None:
             return
@@ -250,7 +250,7 @@ class Builder:
             why = "the number was disconnected after the consent was given (possibly reassigned): re-verify"
             self.checks.append(Permanent(rule.id, why))
 
-    def relation(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def relation(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         relation = self.case.contact.relation
         if relation in rule.get("allowed"):
             return
@@ -267,7 +267,7 @@ class Builder:
             why = f"the bot may not call a {who}: only {', '.join(rule.get('allowed'))}"
         self.checks.append(Permanent(rule.id, why))
 
-    def abandon_rate(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def abandon_rate(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         rate = self.case.campaign.abandoned_rate_24h
         limit = float(rule.get("max"))
         if rate is not None and rate > limit:
@@ -276,10 +276,10 @@ class Builder:
             )
             self.checks.append(Permanent(rule.id, why))
 
-    def location(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def location(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         """U2 changes how windows report (see WallCheck.conflict_rule); it adds no check of its own."""
 
-    def callback_consent(self, rule: Rule, profile: Profile, conflict: str | None) -> None:
+    def callback_consent(self, rule: Rule, profile: ComplianceProfile, conflict: str | None) -> None:
         """Waives other rules of its profile (see build); it adds no check of its own."""
 
     # -- the campaign's own settings (only ever tighter) ----------------------------------------
@@ -321,7 +321,7 @@ def _in_scope(flag: AccountFlag, scope: str, case: DecisionCase) -> bool:
     return scope == "debt" or flag.number is None or flag.number == case.contact.number
 
 
-BUILDERS: dict[str, Callable[[Builder, Rule, Profile, str | None], None]] = {
+BUILDERS: dict[str, Callable[[Builder, Rule, ComplianceProfile, str | None], None]] = {
     "window": Builder.window,
     "stated_times": Builder.stated_times,
     "holidays": Builder.holidays,

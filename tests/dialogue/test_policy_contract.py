@@ -13,9 +13,9 @@ from dialogue.interfaces import (
     CallContext,
     DialogueError,
     DialoguePolicy,
+    ExpectedReplies,
     HangUp,
     KeyPressed,
-    ListeningHints,
     MachineDetected,
     OptOut,
     Say,
@@ -108,7 +108,7 @@ def test_hints_are_plain_strings(make: tuple[Callable[[], Any], CallContext]) ->
     policy = new_policy()
     policy.start(context)
     hints = policy.hints()
-    assert isinstance(hints, ListeningHints)
+    assert isinstance(hints, ExpectedReplies)
     assert (
         hints.prompt and isinstance(hints.phrases, tuple) and all(isinstance(p, str) for p in hints.phrases)
     )

@@ -222,13 +222,12 @@ def test_terminal_report_lists_rejects_with_line_and_reason(dialer: Any, lists: 
     assert str(bad[0]) in result.stdout
 
 
-def test_progress_is_reported_up_to_the_total(lists: Any) -> None:
+def test_progress_is_reported_up_to_the_total(lists: Any, sqlite_ledger: Any) -> None:
     from scheduler.importing import ImportOptions, import_file
     from scheduler.ledger import CampaignSpec
-    from scheduler.memory_ledger import MemoryLedger
 
     rows, _ = lists.rows(4500)
-    ledger = MemoryLedger()
+    ledger = sqlite_ledger
     ledger.create_campaign(CampaignSpec("p"))
     seen: list[tuple[int, int]] = []
     import_file(

@@ -11,6 +11,7 @@ from scheduler.db import create_engine, session_factory
 from scheduler.models import Account, Attempt, Campaign
 from scheduler.planner import Planner, policy_gate
 from scheduler.policy import load_profiles
+from tests.ledger.lifecycle import unlimited_pacer
 from tests.scheduler.seed import T0, seed_accounts
 
 PROFILES = load_profiles()
@@ -60,10 +61,11 @@ def dialing(
     engine = create_engine(url)
     with engine.connect() as conn:
         refs = dict(conn.execute(sa.select(Account.id, Account.account_ref)).all())
-    engine.dispose()
+    pacer = unlimited_pacer(engine)
     for claim in claims:
-        assert not dial or store(url).start_dialing(claim.attempt_id, now)
+        assert not dial or pacer.start_call(claim.attempt_id, OWNER, now).started
         ids[refs[claim.account_id]] = claim.attempt_id
+    engine.dispose()
     return ids
 
 

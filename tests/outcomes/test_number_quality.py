@@ -10,16 +10,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from scheduler.claims import ClaimStore, claims_engine
 from scheduler.db import create_engine, session_factory
 from scheduler.importing import ImportOptions, import_file
 from scheduler.ledger import CampaignSpec
 from scheduler.models import ContactNumber
 from scheduler.number_quality import STATUSES, list_quality
 from scheduler.outcomes import CallOutcome
-from scheduler.results import record_outcome
 from scheduler.sql_ledger import SqlLedger
 from scheduler.vocabulary import Disposition, NumberStatus
+from tests.ledger.lifecycle import Calls
 from tests.scheduler.seed import T0, migrated
 
 HEADER = ["account", "name", "phone", "amount", "due_date", "state"]
@@ -52,20 +51,14 @@ def _dead(url: str, e164: str, status: NumberStatus, disposition: Disposition) -
             sa.text("select campaign_id from accounts where id = :a"), {"a": account_id}
         )
     engine.dispose()
-    ledger = SqlLedger(create_engine(url))
-    attempt = ledger.create_attempt(
-        campaign_id=campaign_id, account_id=account_id, contact_number_id=number_id, scheduled_at=T0
-    )
-    ledger.close()
-    claims = ClaimStore(claims_engine(url), owner="h1")
-    assert [c.attempt_id for c in claims.claim(T0, limit=5)] == [attempt]
-    assert claims.start_dialing(attempt, T0)
-    outcome = CallOutcome(
-        attempt, T0 + dt.timedelta(seconds=20), disposition, "failed", status, f"sip 404 ({status})", 404
-    )
-    engine = create_engine(url)
-    assert record_outcome(engine, "h1", outcome, T0 + dt.timedelta(seconds=21))
-    engine.dispose()
+    with Calls(url, "h1") as calls:
+        attempt = calls.dial(
+            campaign_id=campaign_id, account_id=account_id, contact_number_id=number_id, at=T0
+        )
+        outcome = CallOutcome(
+            attempt, T0 + dt.timedelta(seconds=20), disposition, "failed", status, f"sip 404 ({status})", 404
+        )
+        calls.record(outcome, T0 + dt.timedelta(seconds=21))
 
 
 def test_each_list_shows_its_numbers_by_status_and_line_type(url: str, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from scheduler.policy import load_profiles
 from scheduler.policy.caseio import CaseError, parse_case
-from scheduler.policy.profiles import ProfileError, parse_profile
+from scheduler.policy.profiles import ComplianceProfileError, parse_profile
 from tests.policy.conftest import HERE, Decide
 
 ACCOUNT_CASES = HERE / "account_cases"
@@ -86,7 +86,7 @@ def test_flags_need_their_debt() -> None:
 )
 def test_a_malformed_flags_rule_names_the_rule(rule: dict[str, object], message: str) -> None:
     raw = {"id": "X", "version": "1", "rules": [{"id": "X1", "kind": "flags", "source": "s", **rule}]}
-    with pytest.raises(ProfileError, match=message):
+    with pytest.raises(ComplianceProfileError, match=message):
         parse_profile(raw, "x.toml")
 
 

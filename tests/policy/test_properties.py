@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from scheduler.policy import (
     CallbackRequest,
     CampaignLimits,
+    ComplianceProfile,
     ContactInfo,
     DebtorInfo,
     DecisionCase,
     HistoryEntry,
-    Profile,
     StatedTime,
     decide,
     load_profiles,
@@ -160,7 +160,7 @@ def _in(wall: dt.datetime, start: dt.time, end: dt.time, days: frozenset[int]) -
     return (t >= start and wall.weekday() in days) or (t < end and (wall.weekday() - 1) % 7 in days)
 
 
-def waived(case: DecisionCase, profile: Profile, tzs: list[ZoneInfo]) -> set[str]:
+def waived(case: DecisionCase, profile: ComplianceProfile, tzs: list[ZoneInfo]) -> set[str]:
     """The ids of the profile's rules its consent exception lifts at case.now (naively, one by one)."""
     out: set[str] = set()
     now = case.now

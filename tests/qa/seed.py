@@ -1,6 +1,7 @@
 """A campaign of inspected calls written the way the product writes them: a real call-list import, each
-attempt claimed through the claim store with the real policy gate (its decision audited), dialled, and its
-outcome recorded by `scheduler.results.record_outcome` (turns with timings, keys, promises, recordings).
+attempt claimed through the claim store with the real policy gate (its decision audited), started by the
+pacer, and its outcome recorded by `scheduler.results.record_outcome` (turns with timings, keys, promises,
+recordings).
 
 `CALLS` holds clean calls and calls that break one rule on purpose; `expected` is what inspection must find:
 every seeded violation, and nothing on the clean calls.
@@ -15,16 +16,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from scheduler import migrations
-from scheduler.claims import ClaimStore, claims_engine
 from scheduler.db import create_engine
 from scheduler.importing import ImportOptions, import_file
 from scheduler.ledger import CampaignSpec
 from scheduler.outcomes import CallOutcome, PromiseOutcome, TurnOutcome
 from scheduler.planner import policy_gate
 from scheduler.policy import load_profiles
-from scheduler.results import record_outcome
 from scheduler.sql_ledger import SqlLedger
 from scheduler.vocabulary import CampaignState, Disposition
+from tests.ledger.lifecycle import Calls
 from tests.reports.seed import ledger_ids, write_wav
 
 CAMPAIGN = "qa-demo"
@@ -254,20 +254,18 @@ def seed(url: str, data_dir: Path, work: Path, calls: tuple[Call, ...] = CALLS) 
                              "2025-06-01"])  # fmt: skip
     import_file(ledger, source, ImportOptions(CAMPAIGN, region="US"))
     engine = create_engine(url)
-    gated = ClaimStore(claims_engine(url), owner=OWNER, gate=policy_gate(load_profiles()))
-    ungated = ClaimStore(claims_engine(url), owner=OWNER)
+    gated = Calls(url, OWNER, gate=policy_gate(load_profiles()))
+    ungated = Calls(url, OWNER)
     attempts: dict[str, int] = {}
     try:
         for call in calls:
             account_id, number_id, campaign_id = ledger_ids(engine, call.account)
             at = T0 + dt.timedelta(hours=call.hour)
-            attempt = ledger.create_attempt(
-                campaign_id=campaign_id, account_id=account_id, contact_number_id=number_id, scheduled_at=at
+            door = gated if call.gate else ungated
+            # the policy must allow the seeded call: `dial` claims it and fails if the gate denied it
+            attempt = door.dial(
+                campaign_id=campaign_id, account_id=account_id, contact_number_id=number_id, at=at
             )
-            store = gated if call.gate else ungated
-            claimed = [c.attempt_id for c in store.claim(at, limit=5)]
-            assert claimed == [attempt], f"{call.account}: the policy did not allow the seeded call"
-            assert store.start_dialing(attempt, at)
             answered = bool(call.lines)
             relative = None
             if answered and call.recording:
@@ -289,11 +287,11 @@ def seed(url: str, data_dir: Path, work: Path, calls: tuple[Call, ...] = CALLS) 
                 recording_path=relative,
                 sip_code=200 if answered else 480,
             )
-            assert record_outcome(engine, OWNER, outcome, at + dt.timedelta(seconds=61), data_dir=data_dir)
+            door.record(outcome, at + dt.timedelta(seconds=61), data_dir=data_dir)
             attempts[call.account] = attempt
     finally:
         ledger.close()
         engine.dispose()
-        gated.engine.dispose()
-        ungated.engine.dispose()
+        gated.close()
+        ungated.close()
     return attempts

@@ -1,7 +1,7 @@
 """A campaign with known results, seeded the way the product writes them: a real call-list import, attempts
-claimed and dialled through the claim store, outcomes recorded by `scheduler.results.record_outcome` (turns
-with latencies and a keypad answer, promises, real WAV recordings). `EXPECTED` is what a report on it must
-say."""
+claimed through the claim store and started by the pacer, outcomes recorded by
+`scheduler.results.record_outcome` (turns with latencies and a keypad answer, promises, real WAV
+recordings). `EXPECTED` is what a report on it must say."""
 
 from __future__ import annotations
 
@@ -18,15 +18,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from scheduler import migrations
-from scheduler.claims import ClaimStore, claims_engine
 from scheduler.db import create_engine
 from scheduler.importing import ImportOptions, import_file
 from scheduler.ledger import CampaignSpec
 from scheduler.models import Account, ContactNumber
 from scheduler.outcomes import CallOutcome, PromiseOutcome, TurnOutcome
-from scheduler.results import record_outcome
 from scheduler.sql_ledger import SqlLedger
 from scheduler.vocabulary import Disposition, NumberStatus
+from tests.ledger.lifecycle import Calls, queue_attempt
 
 CAMPAIGN = "reminders-jan"
 ZONE = "America/New_York"
@@ -149,17 +148,15 @@ def seed(url: str, data_dir: Path, work: Path) -> dict[str, Path]:
     ledger = SqlLedger.open(url)
     import_file(ledger, source, ImportOptions(CAMPAIGN, region="US"))
     engine = create_engine(url)
-    claims = ClaimStore(claims_engine(url), owner=OWNER)
+    calls = Calls(url, OWNER)
     recordings: dict[str, Path] = {}
     try:
         for call in CALLS:
             account_id, number_id, campaign_id = ledger_ids(engine, call.account)
             at = T0 + dt.timedelta(hours=call.hour)
-            attempt = ledger.create_attempt(
-                campaign_id=campaign_id, account_id=account_id, contact_number_id=number_id, scheduled_at=at
+            attempt = calls.dial(
+                campaign_id=campaign_id, account_id=account_id, contact_number_id=number_id, at=at
             )
-            assert [c.attempt_id for c in claims.claim(at, limit=5)] == [attempt]
-            assert claims.start_dialing(attempt, at)
             relative = None
             if call.answered:
                 relative = f"recordings/2026-01-12/attempt-{attempt}.wav"
@@ -183,9 +180,10 @@ def seed(url: str, data_dir: Path, work: Path) -> dict[str, Path]:
                 recording_path=relative,
                 opening_ms=call.opening_ms,
             )
-            assert record_outcome(engine, OWNER, outcome, at + dt.timedelta(seconds=41), data_dir=data_dir)
+            calls.record(outcome, at + dt.timedelta(seconds=41), data_dir=data_dir)
         account_id, number_id, campaign_id = ledger_ids(engine, "A3")
-        ledger.create_attempt(
+        queue_attempt(
+            engine,
             campaign_id=campaign_id,
             account_id=account_id,
             contact_number_id=number_id,
@@ -195,7 +193,7 @@ def seed(url: str, data_dir: Path, work: Path) -> dict[str, Path]:
     finally:
         ledger.close()
         engine.dispose()
-        claims.engine.dispose()
+        calls.close()
     return recordings
 
 

@@ -12,6 +12,10 @@ import sqlalchemy as sa
 
 from scheduler.claims import ClaimStore, claims_engine
 from scheduler.models import Attempt
+from scheduler.outcomes import CallOutcome
+from scheduler.results import record_outcome
+from scheduler.vocabulary import Disposition
+from tests.ledger.lifecycle import unlimited_pacer
 
 
 def _log(path: str, line: str) -> None:
@@ -26,6 +30,7 @@ def run(url: str, seed: int, crash_rate: float, log_path: str, lease_seconds: fl
     engine = claims_engine(url)
     owner = f"w{seed}-{os.getpid()}"
     store = ClaimStore(engine, owner=owner, lease=dt.timedelta(seconds=lease_seconds))
+    pacer = unlimited_pacer(engine)
     rng = random.Random(seed)
     while True:
         now = dt.datetime.now(dt.UTC)
@@ -45,14 +50,16 @@ def run(url: str, seed: int, crash_rate: float, log_path: str, lease_seconds: fl
         for claim in claims:
             if rng.random() < crash_rate:
                 os._exit(3)  # died holding claims: nothing dialled yet
-            if not store.start_dialing(claim.attempt_id, dt.datetime.now(dt.UTC), caller_id="+12125550199"):
+            pace = pacer.start_call(claim.attempt_id, owner, dt.datetime.now(dt.UTC), "+12125550199")
+            if not pace.started:
                 _log(log_path, f"lost {claim.attempt_id} {owner}")
                 continue
             _log(log_path, f"dial {claim.attempt_id} {owner}")
             if rng.random() < crash_rate:
                 os._exit(4)  # died mid-call
-            if store.complete(
-                claim.attempt_id, dt.datetime.now(dt.UTC), result="no_answer", disposition="no_answer"
+            now = dt.datetime.now(dt.UTC)
+            if record_outcome(
+                engine, owner, CallOutcome(claim.attempt_id, now, Disposition.no_answer, "no_answer"), now
             ):
                 _log(log_path, f"done {claim.attempt_id} {owner}")
             else:

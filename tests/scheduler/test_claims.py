@@ -14,6 +14,10 @@ import sqlalchemy as sa
 from scheduler.claims import ClaimStore, GateVerdict, claims_engine
 from scheduler.db import create_engine
 from scheduler.models import Attempt, AuditEntry
+from scheduler.outcomes import CallOutcome
+from scheduler.results import record_outcome
+from scheduler.vocabulary import Disposition
+from tests.ledger.lifecycle import unlimited_pacer
 from tests.scheduler import claim_worker
 from tests.scheduler.seed import T0, migrated, seed_queue
 
@@ -51,18 +55,22 @@ def test_fencing_after_the_lease_is_lost(url: str) -> None:
     seed_queue(url, 2)
     a = ClaimStore(claims_engine(url), owner="a", lease=LEASE)
     b = ClaimStore(claims_engine(url), owner="b", lease=LEASE)
+    pacer = unlimited_pacer(a.engine)
     one, two = a.claim(T0, limit=2)
-    assert a.start_dialing(two.attempt_id, T0 + dt.timedelta(seconds=1))
+    assert pacer.start_call(two.attempt_id, "a", T0 + dt.timedelta(seconds=1)).started
     later = T0 + LEASE + dt.timedelta(seconds=1)
-    assert not a.start_dialing(one.attempt_id, later)  # expired: no dial
+    lost = pacer.start_call(one.attempt_id, "a", later)
+    assert not lost.started and lost.retry_after is None  # expired: no dial
     recovery = b.recover_expired(later)
     assert (recovery.requeued, recovery.interrupted) == (1, 1)
-    assert not a.complete(two.attempt_id, later, result="no_answer", disposition="no_answer")
+    late = CallOutcome(two.attempt_id, later, Disposition.no_answer, "no_answer")
+    assert not record_outcome(a.engine, "a", late, later)  # fenced: the attempt is interrupted
     again = b.claim(later, limit=5)
     assert [c.attempt_id for c in again] == [one.attempt_id]
-    assert b.start_dialing(one.attempt_id, later)
+    assert pacer.start_call(one.attempt_id, "b", later).started
     assert b.renew(one.attempt_id, later + dt.timedelta(minutes=4))
-    assert b.complete(one.attempt_id, later + dt.timedelta(minutes=8), result="busy", disposition="busy")
+    ended = later + dt.timedelta(minutes=8)
+    assert record_outcome(b.engine, "b", CallOutcome(one.attempt_id, ended, Disposition.busy, "busy"), ended)
     assert _states(url) == Counter({"done": 1, "interrupted": 1})
 
 

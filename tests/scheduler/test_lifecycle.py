@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session
 from scheduler.claims import ClaimStore, claims_engine
 from scheduler.lifecycle import Lifecycle
 from scheduler.models import Attempt, AuditEntry, Campaign
+from scheduler.outcomes import CallOutcome
 from scheduler.pacing import Pacer, TrunkLimits
 from scheduler.planner import RetryPolicy
 from scheduler.policy.ledger_cases import history_entry
+from scheduler.results import record_outcome
 from scheduler.settings import Backoff
+from scheduler.vocabulary import Disposition
 from scheduler.webhooks import WebhookOutbox
 from tests.scheduler.seed import T0, migrated, seed_queue
 
@@ -37,6 +40,10 @@ def _campaign(url: str) -> Campaign:
         session.expunge(row)
     engine.dispose()
     return row
+
+
+def _trunk_failure(attempt_id: int, at: dt.datetime) -> CallOutcome:
+    return CallOutcome(attempt_id, at, Disposition.trunk_failure, "no_answer")
 
 
 def test_not_placed_backs_off_then_pauses_with_a_reason(url: str) -> None:
@@ -85,14 +92,14 @@ def test_a_conducted_call_ends_the_streak_and_trunk_failures_back_off_the_trunk(
     a, b, c, d = store.claim(T0, limit=4)
     assert life.not_placed(a.attempt_id, "x", T0).streak == 1
     assert pacer.start_call(b.attempt_id, "h1", T0).started
-    assert store.complete(b.attempt_id, T0 + S, result="no_answer", disposition="trunk_failure")
+    assert record_outcome(engine, "h1", _trunk_failure(b.attempt_id, T0 + S), T0 + S)
     life.placed(b.attempt_id, conducted=True, trunk_failure="sip 503", now=T0 + S)
     campaign = _campaign(url)
     assert campaign.failure_streak == 0 and campaign.backoff_until is None
     held = pacer.start_call(c.attempt_id, "h1", T0 + 2 * S)
     assert not held.started and held.retry_after == T0 + 5 * S and "sip 503" in held.reason
     assert pacer.start_call(c.attempt_id, "h1", T0 + 5 * S).started
-    assert store.complete(c.attempt_id, T0 + 6 * S, result="no_answer", disposition="trunk_failure")
+    assert record_outcome(engine, "h1", _trunk_failure(c.attempt_id, T0 + 6 * S), T0 + 6 * S)
     life.placed(c.attempt_id, conducted=True, trunk_failure="no response", now=T0 + 6 * S)
     held = pacer.start_call(d.attempt_id, "h1", T0 + 7 * S)
     assert held.retry_after == T0 + 14 * S  # the second failure in a row doubles it

@@ -13,7 +13,10 @@ from scheduler.caller_id import choose_caller_id
 from scheduler.claims import ClaimStore, claims_engine
 from scheduler.db import create_engine
 from scheduler.models import Attempt
+from scheduler.outcomes import CallOutcome
 from scheduler.pacing import Pacer, TrunkLimits
+from scheduler.results import record_outcome
+from scheduler.vocabulary import Disposition
 from tests.scheduler.seed import T0, migrated, seed_queue
 
 LEASE = dt.timedelta(minutes=5)
@@ -36,7 +39,8 @@ def test_channel_limit(url: str) -> None:
     assert pacer.start_call(b.attempt_id, "h1", T0).started
     full = pacer.start_call(c.attempt_id, "h1", T0)
     assert not full.started and "channels busy" in full.reason and full.retry_after is not None
-    assert store.complete(a.attempt_id, T0 + dt.timedelta(seconds=30), result="busy", disposition="busy")
+    ended = T0 + dt.timedelta(seconds=30)
+    assert record_outcome(engine, "h1", CallOutcome(a.attempt_id, ended, Disposition.busy, "busy"), ended)
     assert pacer.start_call(c.attempt_id, "h1", T0 + dt.timedelta(seconds=31)).started
     lost = pacer.start_call(c.attempt_id, "h2", T0 + dt.timedelta(seconds=32))
     assert not lost.started and lost.retry_after is None  # not the owner: never dial

@@ -23,6 +23,7 @@ from scheduler.policy import CallbackRequest, load_profiles
 from scheduler.policy.ledger_cases import load_bundles
 from scheduler.results import record_outcome
 from scheduler.vocabulary import Disposition
+from tests.ledger.lifecycle import unlimited_pacer
 from tests.scheduler.seed import T0, migrated, seed_accounts
 
 PROFILES = load_profiles()
@@ -244,9 +245,10 @@ def test_dialer_plan_and_policy_explain_on_an_imported_campaign(url: str, tmp_pa
 def _call(url: str, store: ClaimStore, at: dt.datetime, outcomes: dict[int, CallOutcome]) -> None:
     """Claim the due attempts, dial them and record each one's outcome (by account id) through the ledger."""
     engine = create_engine(url)
+    pacer = unlimited_pacer(engine)
     try:
         for claim in store.claim(at, limit=10):
-            assert store.start_dialing(claim.attempt_id, at)
+            assert pacer.start_call(claim.attempt_id, store.owner, at).started
             outcome = replace(outcomes[claim.account_id], attempt_id=claim.attempt_id)
             assert record_outcome(engine, store.owner, outcome, outcome.ended_at)
     finally:
@@ -332,8 +334,10 @@ def test_a_callback_the_consumer_asked_for_is_called_at_that_time(url: str) -> N
     assert [(a, r) for a, r, _ in audit] == [("policy.allow", "U3-U4-CONSENT")]
     assert "lifted: U4" in audit[0][2]["reason"]
     # the consented call is a conversation too: it counts, and the lock starts again from Tuesday
-    assert store.start_dialing(claim.attempt_id, callback + dt.timedelta(minutes=1))
     engine = create_engine(url)
+    assert (
+        unlimited_pacer(engine).start_call(claim.attempt_id, "h1", callback + dt.timedelta(minutes=1)).started
+    )
     done = _conversation(Disposition.cannot_pay, callback + dt.timedelta(minutes=3))
     assert record_outcome(engine, "h1", replace(done, attempt_id=claim.attempt_id), done.ended_at)
     engine.dispose()

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from dialogue.interfaces import ParseResult
-from voice.hearing_eval import Score, normalise_en, normalise_zh, read_as_text, understand
+from voice.hearing_eval import HearingScore, normalise_en, normalise_zh, read_as_text, understand
 from voice.spoken_corpus import SpokenLine
 
 NOW = dt.datetime(2026, 11, 29, 10)
@@ -35,7 +35,7 @@ def test_critical_errors_count_false_and_missed_readings() -> None:
     assert invented.false_critical and not invented.missed_critical
     right = understand(promise, "I'll pay Friday", "en", _parse_as("promise_to_pay", date="2026-12-04"), NOW)
     assert not right.false_critical and not right.missed_critical and right.edits == 0
-    score = Score([misheard, invented, right])
+    score = HearingScore([misheard, invented, right])
     assert score.critical_errors == 2
     assert (score.false_critical, score.missed_critical) == (2, 1)
     assert score.intent_accuracy == 1 / 3

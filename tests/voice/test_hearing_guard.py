@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dialogue.embedded.engine import EmbeddedEngine
-from voice.hearing_eval import Score, hear
+from voice.hearing_eval import HearingScore, hear
 from voice.linesim import CONDITIONS
 from voice.spoken_corpus import SpokenLine, corpus_path, load_corpus
 from voice.testvoices import VOICES, VoiceRenderer
@@ -90,7 +90,7 @@ def _chinese_recognizer(request: pytest.FixtureRequest) -> object:
     return build_engine("base", "zh", models_dir, models_dir / "work", pace=False)  # a Skip here fails
 
 
-def _run(lang: str, recognizer: object, tmp_path: Path) -> Score:
+def _run(lang: str, recognizer: object, tmp_path: Path) -> HearingScore:
     lines, now = _guard_lines(lang)
     nlu = EmbeddedEngine.load(REPO / "scripts" / f"reminder-{lang}")
     renderer = VoiceRenderer(tmp_path / "renders")
@@ -106,7 +106,7 @@ def _run(lang: str, recognizer: object, tmp_path: Path) -> Score:
     )
 
 
-def _report(lang: str, score: Score) -> str:
+def _report(lang: str, score: HearingScore) -> str:
     misses = "\n  ".join(f"{t.line.text!r} heard {t.transcript!r} -> {t.intent}" for t in score.misses())
     return (
         f"{lang}: intent {score.intent_accuracy:.0%}, error rate {score.error_rate:.0%}, "

@@ -26,10 +26,12 @@ from dialer.web.security import API_TOKEN_PREFIX, digest, new_token
 from scheduler import migrations
 from scheduler.db import create_engine
 from scheduler.importing import ImportOptions, import_file
-from scheduler.ledger import AttemptOutcome, CampaignSpec, RecordingInfo, Turn
+from scheduler.ledger import CampaignSpec, RecordingInfo, Turn
 from scheduler.operators import OperatorStore
+from scheduler.outcomes import CallOutcome
 from scheduler.sql_ledger import SqlLedger
-from scheduler.vocabulary import CallResult, Disposition, NumberStatus, Speaker
+from scheduler.vocabulary import Disposition, HistoryResult, NumberStatus, Speaker
+from tests.ledger.lifecycle import Calls, ledger_url
 
 ROLES = ("admin", "supervisor", "operator", "viewer")
 SECRET = b"k" * 48
@@ -110,31 +112,40 @@ def seed(ledger: SqlLedger, data_dir: Path, tmp_path: Path) -> Seeded:
     result = import_file(ledger, csv_path, ImportOptions("june", "US"))
     campaign_id = ledger.get_campaign("june").id
     now = dt.datetime.now(dt.UTC)
+    start = now - dt.timedelta(minutes=3)
     ids = {}
     attempts = []
-    for ref in ("A1", "A2", "A3"):
+    calls = Calls(ledger_url(ledger), "console-seed")
+    # A1 and A2 were dialled three minutes ago and have ended; A3 has been ringing for 20 s (live)
+    for ref, at, caller_id in (
+        ("A1", start, "+16175550999"),
+        ("A2", start, None),
+        ("A3", now - dt.timedelta(seconds=20), None),
+    ):
         account = ledger.get_account(ref)
         ids[ref] = account.id
         number_id = ledger.contact_numbers(ref)[0][0]
         attempts.append(
-            ledger.create_attempt(
-                campaign_id=campaign_id, account_id=account.id, contact_number_id=number_id, scheduled_at=now
+            calls.dial(
+                campaign_id=campaign_id,
+                account_id=account.id,
+                contact_number_id=number_id,
+                at=at,
+                caller_id=caller_id,
             )
         )
     a1, a2, a3 = attempts
-    start = now - dt.timedelta(minutes=3)
-    ledger.record_attempt_start(a1, at=start, caller_id="+16175550999")
-    ledger.record_attempt_end(
-        a1,
-        AttemptOutcome(
+    calls.record(
+        CallOutcome(
+            a1,
             ended_at=now - dt.timedelta(minutes=1),
-            result=CallResult.conversation,
             disposition=Disposition.promise_to_pay,
+            history_result=HistoryResult.conversation,
             number_status=NumberStatus.valid,
             answered_at=start + dt.timedelta(seconds=5),
             sip_code=200,
             talk_seconds=95.0,
-        ),
+        )
     )
     ledger.add_turns(
         a1,
@@ -156,14 +167,16 @@ def seed(ledger: SqlLedger, data_dir: Path, tmp_path: Path) -> Seeded:
     ledger.add_promise(a1, ids["A1"], (now + dt.timedelta(days=7)).date(), Decimal("120.50"), "USD")
     sha = write_wav(data_dir / "recordings" / f"{a1}.wav")
     ledger.add_recording(a1, RecordingInfo(f"recordings/{a1}.wav", 0.2, 2, 8000, sha))
-    ledger.record_attempt_start(a2, at=start, caller_id=None)
-    ledger.record_attempt_end(
-        a2,
-        AttemptOutcome(
-            ended_at=now, result=CallResult.conversation, disposition=Disposition.opt_out, answered_at=now
-        ),
+    calls.record(
+        CallOutcome(
+            a2,
+            ended_at=now,
+            disposition=Disposition.opt_out,
+            history_result=HistoryResult.conversation,
+            answered_at=now,
+        )
     )
-    ledger.record_attempt_start(a3, at=now - dt.timedelta(seconds=20), caller_id=None)  # still dialing: live
+    calls.close()
     return Seeded("june", result.counts.batch, a1, a3, ids)
 
 

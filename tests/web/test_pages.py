@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.ledger import CampaignSpec
+from tests.ledger.lifecycle import queue_attempt
 
 from .conftest import ConsoleEnv, csrf_from
 
@@ -194,7 +195,8 @@ def test_calls_page_filters_by_disposition_and_account(env: ConsoleEnv) -> None:
 
 def test_export_neutralizes_formula_looking_cells(env: ConsoleEnv) -> None:
     campaign = env.ledger.create_campaign(CampaignSpec(name="=cmd"))
-    env.ledger.create_attempt(
+    queue_attempt(
+        env.ledger.engine,
         campaign_id=campaign.id,
         account_id=env.ledger.get_account("A1").id,
         contact_number_id=env.ledger.contact_numbers("A1")[0][0],

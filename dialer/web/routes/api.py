@@ -20,8 +20,8 @@ from dialer.web.api_models import (
     AccountDetail,
     AccountOut,
     AccountsPush,
-    Campaign,
     CampaignCreate,
+    CampaignOut,
     Counters,
     DispositionOut,
     DncIn,
@@ -48,23 +48,25 @@ bearer = HTTPBearer(auto_error=False, description="an API token created by an ad
 router = APIRouter(prefix="/api", dependencies=[Depends(bearer)], tags=["api"])
 
 
-def _campaign(c: CampaignInfo) -> Campaign:
-    return Campaign(**{**c.__dict__, "profiles": list(c.profiles), "caller_id_pool": list(c.caller_id_pool)})
+def _campaign(c: CampaignInfo) -> CampaignOut:
+    return CampaignOut(
+        **{**c.__dict__, "profiles": list(c.profiles), "caller_id_pool": list(c.caller_id_pool)}
+    )
 
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 AfterId = Annotated[int, Query(ge=0, le=2**62, description="return records with a larger id (paging)")]
 
 
-@router.get("/campaigns", response_model=list[Campaign])
-def list_campaigns(request: Request, me: Principal = Depends(require(Permission.view))) -> list[Campaign]:
+@router.get("/campaigns", response_model=list[CampaignOut])
+def list_campaigns(request: Request, me: Principal = Depends(require(Permission.view))) -> list[CampaignOut]:
     return [_campaign(c) for c in console_of(request).ledger.list_campaigns()]
 
 
-@router.post("/campaigns", response_model=Campaign, status_code=201)
+@router.post("/campaigns", response_model=CampaignOut, status_code=201)
 def create_campaign(
     request: Request, body: CampaignCreate, me: Principal = Depends(require(Permission.edit_campaigns))
-) -> Campaign:
+) -> CampaignOut:
     console = console_of(request)
     data = body.model_dump()
     spec = CampaignSpec(
@@ -76,18 +78,20 @@ def create_campaign(
     return _campaign(info)
 
 
-@router.get("/campaigns/{name}", response_model=Campaign)
-def get_campaign(request: Request, name: str, me: Principal = Depends(require(Permission.view))) -> Campaign:
+@router.get("/campaigns/{name}", response_model=CampaignOut)
+def get_campaign(
+    request: Request, name: str, me: Principal = Depends(require(Permission.view))
+) -> CampaignOut:
     return _campaign(console_of(request).ledger.get_campaign(name))
 
 
-@router.post("/campaigns/{name}/state", response_model=Campaign)
+@router.post("/campaigns/{name}/state", response_model=CampaignOut)
 def change_state(
     request: Request,
     name: str,
     body: StateChange,
     me: Principal = Depends(require(Permission.control_campaigns)),
-) -> Campaign:
+) -> CampaignOut:
     console = console_of(request)
     target = ACTIONS[body.action]
     if target == CampaignState.running:
