@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from dialogue.interfaces import EngineUnavailable, ParseResult, ScriptError
+from dialogue.interfaces import DialogueEngineUnavailable, ParseResult, ScriptError
 from dialogue.settings import DialogueSettings
 
 ENGINES = ("embedded", "rasa")
@@ -52,7 +52,9 @@ def open_engine(script: Path, settings: DialogueSettings, engine: str | None = N
         try:
             token = token_path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise EngineUnavailable(f"cannot read the Rasa token file {token_path}: {exc.strerror}") from exc
+            raise DialogueEngineUnavailable(
+                f"cannot read the Rasa token file {token_path}: {exc.strerror}"
+            ) from exc
         engine_ = RasaEngine(
             settings.rasa_url, token, load_script(script), min_asr_confidence=settings.min_asr_confidence
         )

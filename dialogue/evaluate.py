@@ -14,7 +14,7 @@ from dialogue.interfaces import ParseResult, ScriptError
 
 
 @dataclass(frozen=True)
-class Example:
+class HeldOutReply:
     text: str
     intent: str
     date: str | None
@@ -24,7 +24,7 @@ class Example:
 class HeldOut:
     language: str
     now: dt.datetime
-    examples: tuple[Example, ...]
+    examples: tuple[HeldOutReply, ...]
 
 
 @dataclass
@@ -48,7 +48,7 @@ def load_heldout(path: Path) -> HeldOut:
     data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
         examples = tuple(
-            Example(str(e["text"]), str(e["intent"]), str(e["date"]) if e.get("date") else None)
+            HeldOutReply(str(e["text"]), str(e["intent"]), str(e["date"]) if e.get("date") else None)
             for e in data["examples"]
         )
         return HeldOut(str(data["language"]), dt.datetime.fromisoformat(str(data["now"])), examples)

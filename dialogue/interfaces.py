@@ -8,9 +8,9 @@ never verbalizes, it fills response templates.
 Exceptions::
 
     DialogueError
-     +-- ScriptError          a call script is invalid (file, line)
-     +-- EngineUnavailable    an optional engine is not installed or not reachable
-     +-- EngineError          the engine failed during a call (e.g. the Rasa server answered 500)
+     +-- ScriptError                  a call script is invalid (file, line)
+     +-- DialogueEngineUnavailable    an optional engine is not installed or not reachable
+     +-- DialogueEngineError          the engine failed during a call (e.g. the Rasa server answered 500)
 """
 
 from __future__ import annotations
@@ -226,9 +226,9 @@ class ScriptError(DialogueError):
         super().__init__(f"{where}{message}")
 
 
-class EngineUnavailable(DialogueError):
+class DialogueEngineUnavailable(DialogueError):
     """An optional engine is not installed or cannot be reached; the message says how to fix it."""
 
 
-class EngineError(DialogueError):
+class DialogueEngineError(DialogueError):
     """The engine failed while conducting a call."""

@@ -17,8 +17,8 @@ import httpx
 from dialogue.interfaces import (
     BotAction,
     CallContext,
+    DialogueEngineError,
     DialogueError,
-    EngineError,
     ExpectedReplies,
     HangUp,
     ParseResult,
@@ -60,9 +60,9 @@ class RasaEngine:
             response = self._client.request(method, path, **kwargs)
             response.raise_for_status()
         except httpx.HTTPStatusError as exc:
-            raise EngineError(f"Rasa server: {method} {path} -> {exc.response.status_code}") from exc
+            raise DialogueEngineError(f"Rasa server: {method} {path} -> {exc.response.status_code}") from exc
         except httpx.HTTPError as exc:
-            raise EngineError(f"Rasa server unreachable at {self.url}: {type(exc).__name__}") from exc
+            raise DialogueEngineError(f"Rasa server unreachable at {self.url}: {type(exc).__name__}") from exc
         return response.json()
 
     def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from dialogue.interfaces import EngineError, EngineUnavailable
+from dialogue.interfaces import DialogueEngineError, DialogueEngineUnavailable
 from dialogue.settings import DialogueSettings
 
 RASA_VERSION = "3.6.21"
@@ -66,7 +66,7 @@ def health(venv: Path) -> str | None:
 def require(venv: Path) -> None:
     problem = health(venv)
     if problem:
-        raise EngineUnavailable(f"{problem}: {SETUP_HINT}")
+        raise DialogueEngineUnavailable(f"{problem}: {SETUP_HINT}")
 
 
 def setup(venv: Path, python: Path, constraints: Path, say: Callable[[str], None] = print) -> bool:
@@ -74,14 +74,16 @@ def setup(venv: Path, python: Path, constraints: Path, say: Callable[[str], None
     if health(venv) is None:
         return True
     if not constraints.is_file():
-        raise EngineUnavailable(f"constraints file not found: {constraints} (pass --constraints PATH)")
+        raise DialogueEngineUnavailable(
+            f"constraints file not found: {constraints} (pass --constraints PATH)"
+        )
     if not python.exists():
-        raise EngineUnavailable(
+        raise DialogueEngineUnavailable(
             f"no Python 3.10 at {python}: install it (pyenv install 3.10.13) or pass --python"
         )
     if venv.exists():
         if not (venv / "pyvenv.cfg").exists():
-            raise EngineUnavailable(f"{venv} exists and is not a virtualenv: refusing to replace it")
+            raise DialogueEngineUnavailable(f"{venv} exists and is not a virtualenv: refusing to replace it")
         shutil.rmtree(venv)  # a broken environment of ours: rebuild it
     venv.parent.mkdir(parents=True, exist_ok=True)
     say(f"creating {venv} with {python}")
@@ -91,7 +93,7 @@ def setup(venv: Path, python: Path, constraints: Path, say: Callable[[str], None
     _run([*pip, f"rasa=={RASA_VERSION}", JIEBA, "-c", str(constraints)], "installing Rasa")
     problem = health(venv)
     if problem:
-        raise EngineError(problem)
+        raise DialogueEngineError(problem)
     return False
 
 
@@ -99,7 +101,7 @@ def _run(command: list[str], what: str) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-        raise EngineError(f"{what} failed (exit {done.returncode}):\n{tail}")
+        raise DialogueEngineError(f"{what} failed (exit {done.returncode}):\n{tail}")
 
 
 def script_digest(script: Path) -> str:
@@ -132,5 +134,5 @@ def train(venv: Path, script: Path, force: bool = False) -> Path:
         done = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0 or not model.exists():
         lines = [ln for ln in (done.stdout + done.stderr).splitlines() if "Processed" not in ln]
-        raise EngineError(f"rasa train {script.name} failed:\n" + "\n".join(lines[-20:]))
+        raise DialogueEngineError(f"rasa train {script.name} failed:\n" + "\n".join(lines[-20:]))
     return model

@@ -21,7 +21,7 @@ from typing import IO
 
 import httpx
 
-from dialogue.interfaces import EngineError
+from dialogue.interfaces import DialogueEngineError
 from dialogue.rasa_client import RasaEngine
 from dialogue.rasa_env import require, train, venv_dir
 from dialogue.settings import DialogueSettings
@@ -109,7 +109,7 @@ def start(venv: Path, model: Path, port: int, timeout: float, log_path: Path | N
         if process.poll() is not None:
             tail = server.log_tail()
             server.stop()
-            raise EngineError(f"the Rasa server exited with {process.returncode}:\n{tail}")
+            raise DialogueEngineError(f"the Rasa server exited with {process.returncode}:\n{tail}")
         try:
             status = httpx.get(f"{server.url}/status", params={"token": token}, timeout=2.0)
             if status.status_code == 200 and status.json().get("model_file"):
@@ -119,7 +119,7 @@ def start(venv: Path, model: Path, port: int, timeout: float, log_path: Path | N
         time.sleep(0.5)
     tail = server.log_tail()
     server.stop()
-    raise EngineError(f"the Rasa server did not come up within {timeout:.0f} s:\n{tail}")
+    raise DialogueEngineError(f"the Rasa server did not come up within {timeout:.0f} s:\n{tail}")
 
 
 @contextmanager

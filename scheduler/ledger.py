@@ -164,7 +164,7 @@ class ImportRow:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportReject:
+class RejectedRow:
     line: int
     reason: str
     raw: str
@@ -173,7 +173,7 @@ class ImportReject:
 @dataclass(frozen=True)
 class ImportChunk:
     rows: Sequence[ImportRow]
-    rejects: Sequence[ImportReject] = ()
+    rejects: Sequence[RejectedRow] = ()
     duplicates: int = 0  # rows of this stretch of the file superseded by a later row
 
 
@@ -357,7 +357,7 @@ class Ledger(Protocol):
     def set_batch_quality(self, batch_id: int, quality: dict[str, Any]) -> None: ...
     def get_import_batch(self, batch_id: int) -> ImportBatchInfo: ...
     def list_import_batches(self, campaign: str, *, limit: int = 10) -> list[ImportBatchInfo]: ...
-    def list_import_rejects(self, batch_id: int) -> list[ImportReject]: ...
+    def list_import_rejects(self, batch_id: int) -> list[RejectedRow]: ...
     def get_account(self, account_ref: str) -> AccountInfo: ...
     def get_debtor(self, debtor_id: int) -> DebtorRecord: ...
     def contact_numbers(self, account_ref: str) -> list[tuple[int, str]]: ...

@@ -273,12 +273,12 @@ class SqlLedger:
                 for b, campaign in rows
             ]
 
-    def list_import_rejects(self, batch_id: int) -> list[L.ImportReject]:
+    def list_import_rejects(self, batch_id: int) -> list[L.RejectedRow]:
         with self._session() as s:
             rows = s.scalars(
                 sa.select(ImportReject).where(ImportReject.batch_id == batch_id).order_by(ImportReject.line)
             )
-            return [L.ImportReject(r.line, r.reason, r.raw) for r in rows]
+            return [L.RejectedRow(r.line, r.reason, r.raw) for r in rows]
 
     def get_account(self, account_ref: str) -> L.AccountInfo:
         with self._session() as s:

@@ -14,7 +14,7 @@ from dialer.cli.context import AppContext, pass_app
 from dialer.logs import mask_text
 from scheduler.importing import ImportFileError, ImportOptions, import_file
 from scheduler.importing.values import neutralize
-from scheduler.ledger import CampaignNotFound, CampaignSpec, ImportReject, LedgerError
+from scheduler.ledger import CampaignNotFound, CampaignSpec, LedgerError, RejectedRow
 from scheduler.sql_ledger import SqlLedger
 
 
@@ -114,7 +114,7 @@ def import_cmd(
 def _run(
     ledger: SqlLedger, file: Path, options: ImportOptions, errors_path: Path | None, as_json: bool
 ) -> None:
-    shown: list[ImportReject] = []
+    shown: list[RejectedRow] = []
     errors_handle: IO[str] | None = None
     writer = None
     if errors_path is not None:
@@ -122,7 +122,7 @@ def _run(
         writer = csv.writer(errors_handle)
         writer.writerow(["line", "reason", "raw"])
 
-    def on_reject(reject: ImportReject) -> None:
+    def on_reject(reject: RejectedRow) -> None:
         if len(shown) < 10:
             shown.append(reject)
         if writer is not None:
@@ -176,7 +176,7 @@ NOTES = (
 def _report(
     summary: dict[str, Any],
     quality: dict[str, object],
-    shown: list[ImportReject],
+    shown: list[RejectedRow],
     errors_path: Path | None,
     dry_run: bool,
 ) -> None:

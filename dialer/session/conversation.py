@@ -29,7 +29,7 @@ from dialer.session.prompts import PromptRenderer
 from dialer.session.reply import ReplyStream, plan
 from dialer.session.report import SessionReport
 from dialer.session.settings import SessionSettings
-from dialer.session.speaker import Playing, Speaker
+from dialer.session.speaker import Playing, PromptPlayer
 from dialer.session.spec import SessionSpec
 from dialer.sip.interfaces import Call
 from dialogue.interfaces import (
@@ -102,7 +102,7 @@ class Conversation:
         )
         self._turn_end = policy_for(voice, settings.quick_end_ms)  # for dialogue turns only
         self.listener = Listener(recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms)
-        self.speaker = Speaker(call, self.listener)
+        self.speaker = PromptPlayer(call, self.listener)
         self.detector = MachineDetector(settings)
         self.outcome = Outcome(spec)
         self.context = call_context(spec, now)

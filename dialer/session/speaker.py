@@ -44,7 +44,7 @@ class Playing:
         return self.reply is not None and not self.reply.complete
 
 
-class Speaker:
+class PromptPlayer:
     def __init__(self, call: Call, listener: Listener) -> None:
         self.call = call
         self.listener = listener

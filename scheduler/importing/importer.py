@@ -18,12 +18,12 @@ from scheduler.importing.errors import ImportFileError, RowError
 from scheduler.importing.headers import HeaderMap, find_header, parse_mapping
 from scheduler.importing.reader import TableSource, file_sha256
 from scheduler.importing.rows import RowNormalizer, raw_line
-from scheduler.ledger import ImportChunk, ImportCounts, ImportHeader, ImportReject, ImportRow, Ledger
+from scheduler.ledger import ImportChunk, ImportCounts, ImportHeader, ImportRow, Ledger, RejectedRow
 
 HEADER_SEARCH_ROWS = 10
 CHUNK_ROWS = 2000
 Progress = Callable[[int, int], None]  # (rows done, rows total)
-RejectSink = Callable[[ImportReject], None]
+RejectSink = Callable[[RejectedRow], None]
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def _chunks(
 ) -> Iterator[ImportChunk]:
     """Pass 2: validated rows and rejects, `chunk_rows` at a time."""
     rows: list[ImportRow] = []
-    rejects: list[ImportReject] = []
+    rejects: list[RejectedRow] = []
     held: dict[str, ImportRow] = {}  # latest valid row of a repeated ref, until its last line
     duplicates = done = 0
     for line, cells in table.data_rows():
@@ -163,7 +163,7 @@ def _chunks(
         try:
             row: ImportRow | None = normalize(line, cells)
         except RowError as exc:
-            reject = ImportReject(line, str(exc), raw_line(cells))
+            reject = RejectedRow(line, str(exc), raw_line(cells))
             normalize.quality.reject_reasons[str(exc).split(" '")[0].split(":")[0]] += 1
             rejects.append(reject)
             if on_reject is not None:

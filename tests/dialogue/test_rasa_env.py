@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from dialer.cli.main import cli
 from dialogue import rasa_env
-from dialogue.interfaces import EngineUnavailable
+from dialogue.interfaces import DialogueEngineUnavailable
 from dialogue.script import load_script
 from dialogue.settings import DialogueSettings
 
@@ -19,19 +19,19 @@ RASA_MARKS = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(RASA_TIMEO
 
 
 def test_missing_python_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(EngineUnavailable, match=r"no Python 3\.10 at"):
+    with pytest.raises(DialogueEngineUnavailable, match=r"no Python 3\.10 at"):
         rasa_env.setup(
             tmp_path / "venv", tmp_path / "python3.10", rasa_env.default_constraints(), say=lambda _: None
         )
 
 
 def test_missing_constraints_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(EngineUnavailable, match="constraints file not found"):
+    with pytest.raises(DialogueEngineUnavailable, match="constraints file not found"):
         rasa_env.setup(tmp_path / "venv", tmp_path / "python3.10", tmp_path / "nope.txt", say=lambda _: None)
 
 
 def test_engine_without_environment_names_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(EngineUnavailable, match="dialer rasa setup"):
+    with pytest.raises(DialogueEngineUnavailable, match="dialer rasa setup"):
         rasa_env.require(tmp_path / "no-venv")
 
 
@@ -81,7 +81,7 @@ def test_connect_to_a_running_server_with_its_token_file(
 ) -> None:
     from dialogue import rasa_server
     from dialogue.engines import open_engine
-    from dialogue.interfaces import EngineError
+    from dialogue.interfaces import DialogueEngineError
 
     settings = DialogueSettings()
     venv = rasa_env.venv_dir(settings)
@@ -93,7 +93,7 @@ def test_connect_to_a_running_server_with_its_token_file(
         with open_engine(script_dirs["en"], connected) as engine:
             assert engine.parse("stop calling me").intent == "stop"
         token_file.write_text("wrong-token")
-        with pytest.raises(EngineError, match="401"), open_engine(script_dirs["en"], connected):
+        with pytest.raises(DialogueEngineError, match="401"), open_engine(script_dirs["en"], connected):
             pass
     finally:
         server.stop()
@@ -105,7 +105,7 @@ def test_setup_never_replaces_a_directory_that_is_not_a_virtualenv(tmp_path: Pat
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
     python = rasa_env.default_python(DialogueSettings())
-    with pytest.raises(EngineUnavailable, match="not a virtualenv"):
+    with pytest.raises(DialogueEngineUnavailable, match="not a virtualenv"):
         rasa_env.setup(
             precious, python if python.exists() else Path("/bin/true"), rasa_env.default_constraints()
         )

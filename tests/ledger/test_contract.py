@@ -224,8 +224,8 @@ def test_dry_run_keeps_only_the_batch_record(ledger: Any) -> None:
 def test_rejects_and_quality_are_kept_per_batch(ledger: Any) -> None:
     ledger.create_campaign(L.CampaignSpec("c"))
     rejects = [
-        L.ImportReject(7, "amount 'x' is not a number", "A9,'=1+1,x"),
-        L.ImportReject(3, "name is empty", "A8,,"),
+        L.RejectedRow(7, "amount 'x' is not a number", "A9,'=1+1,x"),
+        L.RejectedRow(3, "name is empty", "A8,,"),
     ]
     counts = ledger.import_batch(
         L.ImportHeader("c", "f.csv", "0" * 64), [L.ImportChunk([row("A1")], rejects, 2)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.importing import ImportOptions, import_file
-from scheduler.ledger import CampaignSpec, ImportReject
+from scheduler.ledger import CampaignSpec, RejectedRow
 from scheduler.sql_ledger import SqlLedger
 
 HEADER = b"account,name,phone,amount,due_date,notes\n"
@@ -29,7 +29,7 @@ def test_malformed_utf8_rows_are_rejected_with_line_and_reason(
     assert (path.stat().st_size > 1 << 20) == (padding_rows > 0)
     ledger = sqlite_ledger
     ledger.create_campaign(CampaignSpec(name="c", profiles=("US",)))
-    rejects: list[ImportReject] = []
+    rejects: list[RejectedRow] = []
     result = import_file(ledger, path, ImportOptions("c", "US"), on_reject=rejects.append)
     assert result.source["encoding"] == "utf-8"
     assert result.counts.imported == 2 + padding_rows and result.counts.rejected == 1

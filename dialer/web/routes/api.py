@@ -41,7 +41,7 @@ from dialer.web.roles import Permission
 from dialer.web.routes.campaign_pages import ACTIONS, local_midnight, refuse_what_cannot_work
 from dialer.web.routes.list_pages import parse_number
 from scheduler.importing import ImportFileError, ImportOptions, import_file
-from scheduler.ledger import CampaignInfo, CampaignSpec, ImportReject
+from scheduler.ledger import CampaignInfo, CampaignSpec, RejectedRow
 from scheduler.vocabulary import CampaignState, DncScope, DncSource
 
 bearer = HTTPBearer(auto_error=False, description="an API token created by an admin")
@@ -174,7 +174,7 @@ def push_accounts(
                         a.consent_date or "",
                     ]
                 )
-        rejects: list[ImportReject] = []
+        rejects: list[RejectedRow] = []
         options = ImportOptions(
             body.campaign,
             body.region.upper() if body.region else None,
