@@ -114,7 +114,7 @@ def read_turn(text: str) -> TurnReading:
         return "incomplete"
     if _is_chinese(stripped):
         hanzi = "".join(ch for ch in stripped if ch.isalnum())
-        if hanzi in _ZH_BARE or len(hanzi) <= 1:
+        if hanzi in _ZH_BARE or len(set(hanzi)) <= 1:  # a word said again ("不不不") is still that word
             return "short"
         if hanzi.endswith(_ZH_OPEN_ENDINGS):
             return "incomplete"
@@ -124,7 +124,8 @@ def read_turn(text: str) -> TurnReading:
         return "incomplete"
     if words[-1] in _EN_OPEN:
         return "incomplete"
-    if len(words) == 1 or (len(words) == 2 and all(w in _EN_BARE for w in words)):
+    # two bare words ("oh okay"), or one said again ("no, no, no": a person, or Whisper's loop on "No.")
+    if len(set(words)) == 1 or (len(set(words)) == 2 and all(w in _EN_BARE for w in words)):
         return "short"
     return "brief" if len(words) <= BRIEF_WORDS else "complete"
 

@@ -41,6 +41,9 @@ def zh_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 # lines, so the call ends as refused. It passes once the script takes the time from the request.
 FINDINGS = {
     "zh-callback": "reminder-zh asks for the callback time again after 明天下午 was said (dialogue finding)",
+    # hearing: whisper base wrote the persona's "是我" as "请我，" on one run (the bot rightly asked again,
+    # and the dispute that followed came before the right party was confirmed)
+    "zh-disputes": "是我 misheard as 请我 on some runs: the right party is not confirmed (hearing finding)",
 }
 
 

@@ -29,6 +29,8 @@ RATE = 8000
         ("Well", "incomplete"),
         ("Nope.", "short"),
         ("Yeah, okay.", "short"),
+        ("no, no, no, no", "short"),  # "No." as beam search sometimes writes it
+        ("不不不", "short"),
         ("Um,", "incomplete"),
         ("I already paid, but", "incomplete"),
         ("I'll pay on the", "incomplete"),
@@ -173,7 +175,8 @@ def test_a_fixed_300_ms_cuts_the_same_reply_after_no(
 ) -> None:
     listener = Listener(_DecodeAtPause(whisper_recognizer), Endpointer(turn_end=FixedSilence(300)))
     heard = _heard(listener, no_then_more)
-    assert len(heard) == 2 and words(heard[0].utterance.text) == ["no"]
+    # the first turn is the "No." alone (Whisper may write it twice: "No? No")
+    assert len(heard) == 2 and set(words(heard[0].utterance.text)) == {"no"}
 
 
 def test_a_complete_answer_still_ends_quickly(whisper_recognizer: Recognizer) -> None:
