@@ -141,11 +141,11 @@ def create(
 
 def _refuse_what_cannot_work(app: AppContext, name: str, script: str, caller_ids: tuple[str, ...]) -> None:
     """A campaign whose script or caller IDs cannot work is refused here, not found out by ringing."""
-    from dialer.supervisor.preflight import campaign_problems
+    from dialer.supervisor.preflight import campaign_refusal
 
-    problems = campaign_problems(script, caller_ids, app.settings)
-    if problems:
-        raise click.ClickException(f"campaign {name!r}: {problems[0]}")
+    refusal = campaign_refusal(name, script, caller_ids, app.settings)
+    if refusal:
+        raise click.ClickException(refusal)
 
 
 def _as_dict(c: CampaignInfo) -> dict[str, Any]:

@@ -153,6 +153,12 @@ def campaign_problems(script: str, caller_ids: Iterable[str], settings: Any) -> 
     return ([problem] if problem else []) + caller_id_problems(caller_ids, owned_numbers(settings))
 
 
+def campaign_refusal(name: str, script: str, caller_ids: Iterable[str], settings: Any) -> str:
+    """ "" when the campaign can work; else the one line that refuses it (CLI, console and API alike)."""
+    problems = campaign_problems(script, caller_ids, settings)
+    return f"campaign {name!r}: {problems[0]}" if problems else ""
+
+
 class ScriptChecks:
     """Script problems by name, checked once per run (cleared on SIGHUP)."""
 

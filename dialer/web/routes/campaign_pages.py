@@ -115,11 +115,11 @@ def _form_context(console: Console) -> dict[str, Any]:
 def refuse_what_cannot_work(console: Console, name: str, script: str, caller_ids: tuple[str, ...]) -> None:
     """The checks of `dialer campaign create/resume`: a campaign whose script or caller IDs cannot work
     is refused when it is saved or started, not found out by ringing."""
-    from dialer.supervisor.preflight import campaign_problems
+    from dialer.supervisor.preflight import campaign_refusal
 
-    problems = campaign_problems(script, caller_ids, console.settings)
-    if problems:
-        raise InvalidValue(f"campaign {name!r}: {problems[0]}")
+    refusal = campaign_refusal(name, script, caller_ids, console.settings)
+    if refusal:
+        raise InvalidValue(refusal)
 
 
 @router.get("/campaigns/new")
