@@ -81,6 +81,15 @@ def daemons() -> Iterator[list[Daemon]]:
         d.kill_all()
 
 
+def run_until_idle(daemons: list[Daemon], daemon: Daemon) -> str:
+    """`dialer run --until-idle` on the campaign "sup", which must exit 0; its JSON summary."""
+    daemons.append(daemon)
+    daemon.start("--until-idle", "--json", "--campaign", "sup")
+    code, out = daemon.finish(timeout=90)
+    assert code == 0, daemon.text()[-3000:]
+    return out
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":

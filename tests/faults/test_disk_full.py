@@ -12,7 +12,7 @@ from tests.sip.peers import Procs
 from tests.supervisor.conftest import Daemon, make_daemon, start_peer, summary
 from tests.supervisor.ledger_seed import seed_campaign
 
-from .conftest import attempts, campaign_state, free_ports, outcome_audit, placed_in_history
+from .conftest import attempts, campaign_state, free_ports, outcome_audit, placed_in_history, run_until_idle
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -31,10 +31,7 @@ def test_a_recording_cut_short_by_a_full_disk_still_ends_the_call_with_an_outcom
         DIALER_SIP__WORKERS="1",
         DIALER_SCHEDULER__PAUSE_AFTER_FAILURES="1",
     )  # fmt: skip
-    daemons.append(daemon)
-    daemon.start("--until-idle", "--json", "--campaign", "sup")
-    code, out = daemon.finish(timeout=90)
-    assert code == 0, daemon.text()[-3000:]
+    out = run_until_idle(daemons, daemon)
     assert "File too large" in daemon.text()  # the worker's write really failed
     assert peer.invites() == {number: 1}  # it rang once
     rows = attempts(ledger_url)

@@ -12,7 +12,7 @@ from tests.sip.peers import Procs
 from tests.supervisor.conftest import Daemon, make_daemon, start_peer, summary
 from tests.supervisor.ledger_seed import seed_campaign
 
-from .conftest import attempts, campaign_state, free_ports, set_campaign
+from .conftest import attempts, campaign_state, free_ports, run_until_idle, set_campaign
 
 pytestmark = [pytest.mark.sip]
 
@@ -49,10 +49,7 @@ def test_failure_before_the_invite_is_not_placed_and_pauses_the_campaign(
         DIALER_SCHEDULER__PAUSE_AFTER_FAILURES="3",
         DIALER_SCHEDULER__FAILURE_BACKOFF_SECONDS="0.2",
     )  # fmt: skip
-    daemons.append(daemon)
-    daemon.start("--until-idle", "--json", "--campaign", "sup")
-    code, out = daemon.finish(timeout=90)
-    assert code == 0, daemon.text()[-3000:]
+    out = run_until_idle(daemons, daemon)
     assert peer.invites() == {}  # not one phone rang
     result = summary(out)
     assert result["not_placed"] == 3 and result["dialled"] == 3
@@ -82,10 +79,7 @@ def test_session_failing_after_the_invite_rings_once_and_counts(
         DIALER_RUN__HANDLER="tests.faults.handlers:SessionCannotStart",
         DIALER_SCHEDULER__PAUSE_AFTER_FAILURES="1",
     )  # fmt: skip
-    daemons.append(daemon)
-    daemon.start("--until-idle", "--json", "--campaign", "sup")
-    code, out = daemon.finish(timeout=90)
-    assert code == 0, daemon.text()[-3000:]
+    out = run_until_idle(daemons, daemon)
     assert peer.invites() == {n: 1 for n in numbers.values()}
     rows = attempts(ledger_url)
     placed = [a for a in rows if a["dialing_at"] is not None]
@@ -109,10 +103,7 @@ def test_unusable_recordings_directory_places_no_call(
     ports = free_ports()
     peer = start_peer(procs, shared_dir, tmp_path, ports, callee_wav, seconds=60)
     daemon = make_daemon(tmp_path, url, ports, DIALER_SCHEDULER__PAUSE_AFTER_FAILURES="2")
-    daemons.append(daemon)
-    daemon.start("--until-idle", "--json", "--campaign", "sup")
-    code, out = daemon.finish(timeout=90)
-    assert code == 0, daemon.text()[-3000:]
+    out = run_until_idle(daemons, daemon)
     assert peer.invites() == {}
     rows = attempts(url)
     assert [a["disposition"] for a in rows if a["disposition"]] == ["not_placed", "not_placed"]

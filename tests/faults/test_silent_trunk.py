@@ -14,7 +14,15 @@ import pytest
 from tests.supervisor.conftest import Daemon, make_daemon, summary
 from tests.supervisor.ledger_seed import seed_campaign
 
-from .conftest import SilentTrunk, attempts, free_ports, placed_in_history, queued, trunk_health
+from .conftest import (
+    SilentTrunk,
+    attempts,
+    free_ports,
+    placed_in_history,
+    queued,
+    run_until_idle,
+    trunk_health,
+)
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -43,11 +51,8 @@ def test_a_trunk_that_never_answers_times_out_backs_off_and_loses_nothing(
         DIALER_SIP__WORKERS="1", DIALER_SIP__CALLS_PER_WORKER="1",  # one at a time: the back-off between
         DIALER_SCHEDULER__TRUNK_BACKOFF_SECONDS=str(BACKOFF),
     )  # fmt: skip
-    daemons.append(daemon)
     started = dt.datetime.now(dt.UTC)
-    daemon.start("--until-idle", "--json", "--campaign", "sup")
-    code, out = daemon.finish(timeout=90)
-    assert code == 0, daemon.text()[-3000:]
+    out = run_until_idle(daemons, daemon)
     seen = trunk.transactions()
     assert {n: len(t) for n, t in seen.items()} == {n: 1 for n in numbers.values()}  # each rang once
     (first,), (second,) = sorted(seen.values())

@@ -14,7 +14,15 @@ from tests.sip.peers import Procs
 from tests.supervisor.conftest import Daemon, make_daemon, start_peer, summary
 from tests.supervisor.ledger_seed import seed_campaign
 
-from .conftest import attempts, campaign_state, free_ports, outcome_audit, placed_in_history, queued
+from .conftest import (
+    attempts,
+    campaign_state,
+    free_ports,
+    outcome_audit,
+    placed_in_history,
+    queued,
+    run_until_idle,
+)
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -47,11 +55,8 @@ def test_a_speech_engine_raising_mid_call_ends_it_with_an_outcome(
         DIALER_SESSION__NO_INPUT_SECONDS="1",
         DIALER_SCHEDULER__PAUSE_AFTER_FAILURES=str(pause_after),
     )  # fmt: skip
-    daemons.append(daemon)
     started = dt.datetime.now(dt.UTC)
-    daemon.start("--until-idle", "--json", "--campaign", "sup")
-    code, out = daemon.finish(timeout=90)
-    assert code == 0, daemon.text()[-3000:]
+    out = run_until_idle(daemons, daemon)
     assert "session failed (EngineCrashed)" in daemon.text()  # it broke mid-call, in the product's session
     assert peer.invites() == {number: 1}  # it rang once
     placed = [a for a in attempts(ledger_url) if a["dialing_at"] is not None]
