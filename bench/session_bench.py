@@ -73,11 +73,19 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _print_turns(console: Console, report: SessionReport) -> None:
+    for t in report.turns:
+        latency = "" if t.latency_ms is None else f"{t.latency_ms:5d} ms"
+        console.print(f"  {t.start_s:7.2f} {t.speaker:6s} {latency:8s} {t.text[:60]}", markup=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--tts", default="espeak", help="TTS chain, comma-separated (edge,piper,espeak)")
     parser.add_argument("--asr", default="whisper")
+    parser.add_argument("--end-of-turn", default="adaptive", choices=("adaptive", "fixed"))
+    parser.add_argument("--turns", action="store_true", help="print every call's turns and latencies")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     tmp = Path(tempfile.mkdtemp(prefix="session-bench-"))
@@ -87,6 +95,7 @@ def main() -> None:
             "DIALER_DATA_DIR": str(tmp / "data"),
             "DIALER_VOICE__TTS_ENGINES": args.tts,
             "DIALER_VOICE__ASR_ENGINE": args.asr,
+            "DIALER_VOICE__END_OF_TURN": args.end_of_turn,
             "DIALER_DIALOGUE__SCRIPTS_DIR": str(ROOT / "scripts"),
             "DIALER_SIP__WORKERS": "1",
             "DIALER_SIP__BASE_SIP_PORT": str(WORKER_SIP),
@@ -121,6 +130,8 @@ def main() -> None:
                     result = future.result(timeout=180)
                     if isinstance(result.session, SessionReport):
                         reports.append(result.session)
+                        if args.turns:
+                            _print_turns(console, result.session)
                 console.print(f"round {r + 1}/{args.rounds} done")
     finally:
         for p in procs:

@@ -39,7 +39,7 @@ from rich.table import Table
 
 from voice.errors import EngineUnavailable, ModelError, VoiceError
 from voice.hearing_eval import HearingScore, hear, pick_babble, read_as_text
-from voice.interfaces import Recognizer
+from voice.interfaces import ListeningHints, Recognizer
 from voice.linesim import CONDITIONS, parse_conditions
 from voice.settings import VoiceSettings
 from voice.spoken_corpus import SpokenCorpus, SpokenLine, corpus_path, load_corpus
@@ -124,6 +124,41 @@ def build_engine(spec: str, lang: str, models_dir: Path, work_dir: Path, *, pace
     raise Skip(f"unknown engine {spec!r}; known: {', '.join(ENGINES)}")
 
 
+# Where in a call each intent is usually said: at the opening's "am I speaking with ...?" or at the
+# payment question after the callee confirmed who they are. `--context` gives the recognizer the hints
+# a call gives at that point (the bot's last sentence and the phrases it expects), as a live call does.
+OPENING_INTENTS = frozenset(
+    [
+        "greet",
+        "affirm",
+        "deny",
+        "wrong_person",
+        "third_party",
+        "deceased",
+        "ask_who",
+        "ask_purpose",
+        "language_barrier",
+    ]
+)
+CONFIRMED = {"en": "yes, this is John", "zh": "是我"}
+
+
+def call_hints(nlu: Any, lang: str) -> dict[str, ListeningHints]:
+    """The hints a call gives at the opening and at the payment question, from the script itself."""
+    from dialogue.interfaces import UserSaid
+    from dialogue.storytest import context_for
+
+    policy = nlu.new_policy()
+    policy.start(context_for(nlu.script, {}))
+    opening = policy.hints()
+    policy.handle(UserSaid(CONFIRMED[lang]))
+    payment = policy.hints()
+    return {
+        state: ListeningHints(prompt=h.prompt, phrases=tuple(h.phrases))
+        for state, h in (("opening", opening), ("payment", payment))
+    }
+
+
 class LanguageRun:
     """One language's corpus, NLU, voices and renders."""
 
@@ -169,6 +204,12 @@ class LanguageRun:
 
     def parse(self, text: str, now: Any) -> Any:
         return self.nlu.parse(text, now)
+
+    def hints_for(self, context: bool) -> Callable[[SpokenLine], ListeningHints | None]:
+        if not context:
+            return lambda _line: None
+        states = call_hints(self.nlu, self.lang)
+        return lambda line: states["opening" if line.intent in OPENING_INTENTS else "payment"]
 
 
 def _pct(value: float | None) -> str:
@@ -274,6 +315,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="print the lines that were misunderstood")
     parser.add_argument("--json", type=Path, default=None, help="write every figure (and misses) here")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--context",
+        action="store_true",
+        help="give the recognizer the hints a call gives (the bot's question, the expected phrases)",
+    )
     args = parser.parse_args(argv)
 
     from dialer.settings import load_settings
@@ -323,9 +369,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     babble=run.babble,
                     seed=args.seed,
                     pace=args.pace,
+                    hints=run.hints_for(args.context),
                 )
-                rows.append(score_row(lang, spec, condition.name, score, run.known))
-                console.print(f"  {lang} {spec} {condition.name}: intent {_pct(score.intent_accuracy)}")
+                label = f"{condition.name}+context" if args.context else condition.name
+                rows.append(score_row(lang, spec, label, score, run.known))
+                console.print(f"  {lang} {spec} {label}: intent {_pct(score.intent_accuracy)}")
         if not args.no_tts:
             tts_rows += intelligibility(
                 run,

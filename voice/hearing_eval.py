@@ -241,13 +241,14 @@ def hear(
     babble: Callable[[SpokenLine], Sequence[bytes]] = lambda _line: (),
     seed: int = 0,
     pace: bool = False,
-    hints: ListeningHints | None = None,
+    hints: Callable[[SpokenLine], ListeningHints | None] = lambda _line: None,
 ) -> HearingScore:
-    """Every line rendered (8 kHz), sent down the line (seeded per line), recognized and understood."""
+    """Every line rendered (8 kHz), sent down the line (seeded per line), recognized (with the hints a
+    call would give at that point, when `hints` says) and understood."""
     score = HearingScore()
     for index, line in enumerate(lines):
         sent = transmit(render(line), RATE, condition, seed=seed + index, babble=babble(line))
-        text, audio_seconds, cpu, latency = recognize(recognizer, sent.pcm, hints=hints, pace=pace)
+        text, audio_seconds, cpu, latency = recognize(recognizer, sent.pcm, hints=hints(line), pace=pace)
         trial = understand(line, text, language, parse, now)
         trial.audio_seconds, trial.cpu_seconds, trial.latency_seconds = audio_seconds, cpu, latency
         score.trials.append(trial)

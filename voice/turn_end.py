@@ -98,6 +98,15 @@ _ZH_OPEN_ENDINGS = (
 )  # fmt: skip
 _ZH_BARE = _set("不 不是 不对 没有 对 是 是的 嗯 好 好的 行 喂 哦 啊 我 他 没 算了 哎 嗯嗯 对对 是是 不不")
 _OPEN_PUNCTUATION = (",", "，", "、", "...", "…", "-", "—", ":", "：", ";", "；")
+# After a full stop or a question mark only a filler or a conjunction still leaves the turn open:
+# Whisper closes "What company are you calling from?" and "I don't think so." as sentences, and
+# "from" or "so" at the end of a sentence is not the start of another.
+_CLOSING_PUNCTUATION = (".", "?", "!", "。", "？", "！")
+_EN_STILL_OPEN = _set("um umm uh uhh er erm hmm and but or because cause cos if")
+_ZH_STILL_OPEN = (
+    "嗯", "呃", "额", "那个", "这个", "就是", "然后", "因为", "但是", "可是", "所以", "而且", "还有", "不过",
+    "如果", "的话",
+)  # fmt: skip
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -112,17 +121,18 @@ def read_turn(text: str) -> TurnReading:
         return "incomplete"
     if stripped.endswith(_OPEN_PUNCTUATION):
         return "incomplete"
+    closed = stripped.endswith(_CLOSING_PUNCTUATION)
     if _is_chinese(stripped):
         hanzi = "".join(ch for ch in stripped if ch.isalnum())
         if hanzi in _ZH_BARE or len(set(hanzi)) <= 1:  # a word said again ("不不不") is still that word
             return "short"
-        if hanzi.endswith(_ZH_OPEN_ENDINGS):
+        if hanzi.endswith(_ZH_STILL_OPEN if closed else _ZH_OPEN_ENDINGS):
             return "incomplete"
         return "brief" if len(hanzi) <= BRIEF_HANZI else "complete"
     words = _WORD.findall(stripped.lower())
     if not words:
         return "incomplete"
-    if words[-1] in _EN_OPEN:
+    if words[-1] in (_EN_STILL_OPEN if closed else _EN_OPEN):
         return "incomplete"
     # two bare words ("oh okay"), or one said again ("no, no, no": a person, or Whisper's loop on "No.")
     if len(set(words)) == 1 or (len(set(words)) == 2 and all(w in _EN_BARE for w in words)):

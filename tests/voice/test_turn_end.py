@@ -44,6 +44,16 @@ RATE = 8000
         ("我下个月，因为", "incomplete"),
         ("我已经还清了。", "complete"),
         ("", "incomplete"),
+        # a sentence Whisper closed ends there even on a word that often leads on
+        ("What company are you calling from?", "complete"),
+        ("No, I don't think so.", "complete"),
+        ("Sorry, what's this about?", "complete"),
+        ("I'm not who you are looking for.", "complete"),
+        ("what company are you calling from", "incomplete"),
+        ("I can pay, but.", "incomplete"),
+        ("Well, um.", "incomplete"),
+        ("我下个月还，因为。", "incomplete"),
+        ("这个月底我去还。", "complete"),
     ],
 )
 def test_the_text_check_reads_a_partial(text: str, reading: str) -> None:

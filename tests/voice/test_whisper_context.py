@@ -12,12 +12,16 @@ def test_without_hints_english_gets_a_greeting_and_mandarin_nothing() -> None:
     assert context_prompt(ListeningHints(), "en") == "Hello?"
 
 
-def test_the_question_and_expected_answers_in_the_language_heard() -> None:
+def test_the_expected_answers_then_the_question_in_the_language_heard() -> None:
+    # the question comes last, as the words said just before the reply: a bare list of answers last
+    # made Whisper write the reply as one more list item ("yes, speaking,")
     hints = ListeningHints(prompt="请问您什么时候可以还款？", phrases=("明天", "下周", "tomorrow"))
-    assert context_prompt(hints, "zh") == "请问您什么时候可以还款？ 明天，下周"
+    assert context_prompt(hints, "zh") == "明天，下周。 请问您什么时候可以还款？"
+    english = ListeningHints(prompt="Am I speaking with John?", phrases=("yes", "no", "speaking"))
+    assert context_prompt(english, "en") == "yes, no, speaking. Am I speaking with John?"
 
 
 def test_context_in_another_script_is_left_out() -> None:
     hints = ListeningHints(prompt="When can you pay?", phrases=("tomorrow",))
     assert context_prompt(ListeningHints(prompt="When can you pay?"), "zh") == ""
-    assert context_prompt(hints, "en") == "When can you pay? tomorrow"
+    assert context_prompt(hints, "en") == "tomorrow. When can you pay?"

@@ -137,7 +137,13 @@ NEUTRAL_CONTEXT = {"en": "Hello?"}
 
 
 def context_prompt(hints: ListeningHints, language: str) -> str:
-    """Whisper's context: the bot's question, then the answers the dialogue expects (a few).
+    """Whisper's context: the answers the dialogue expects (a few), then the bot's question, last, as
+    the words said just before the callee speaks.
+
+    Whisper writes on in the style of its context: with the expected answers last, as a bare list
+    ("yes, no, speaking"), it wrote the callee's reply the same way, lower case with a trailing comma
+    ("yes, speaking,"), and the end-of-turn rule (voice/turn_end.py) read every such reply as
+    unfinished and waited 1.2 s. With the question last the reply comes back as a sentence.
 
     Context in another script than the language heard is left out: an English prompt before Mandarin
     speech made Whisper base translate ("我已经还了" came out as "I have changed."). Without hints,
@@ -149,8 +155,9 @@ def context_prompt(hints: ListeningHints, language: str) -> str:
     converted afterwards instead (`voice/hanzi.py`)."""
     prompt = hints.prompt if _same_script(hints.prompt, language) else ""
     phrases = [p for p in hints.phrases[:12] if _same_script(p, language)]
-    joined = ("，" if language == "zh" else ", ").join(phrases)
-    return f"{prompt} {joined}".strip() or NEUTRAL_CONTEXT.get(language, "")
+    comma, stop = ("，", "。") if language == "zh" else (", ", ".")
+    joined = f"{comma.join(phrases)}{stop}" if phrases else ""
+    return f"{joined} {prompt}".strip() or NEUTRAL_CONTEXT.get(language, "")
 
 
 def _same_script(text: str, language: str) -> bool:
