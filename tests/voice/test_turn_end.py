@@ -28,10 +28,18 @@ RATE = 8000
         ("No.", "short"),
         ("Well", "incomplete"),
         ("Nope.", "short"),
-        ("Yeah, okay.", "short"),
+        ("Yeah, okay.", "brief"),  # a bare yes is the whole answer to a yes/no question
+        ("Yes. Yes. Yes.", "brief"),
+        ("对对对", "brief"),
+        ("是的。", "brief"),
+        ("No, no.", "short"),
         ("no, no, no, no", "short"),  # "No." as beam search sometimes writes it
         ("不不不", "short"),
         ("Um,", "incomplete"),
+        ("I can pay on Friday,", "complete"),  # tiny.en's trailing comma on a complete sentence
+        ("Yeah, speaking...", "brief"),
+        ("I already paid, but...", "incomplete"),
+        ("我下个月，", "incomplete"),  # Chinese keeps the comma as evidence
         ("I already paid, but", "incomplete"),
         ("I'll pay on the", "incomplete"),
         ("No, that's not correct.", "complete"),
