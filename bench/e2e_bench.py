@@ -1,7 +1,7 @@
 """The product's headline figures, measured on the wire at the simulated callee.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/e2e_bench.py [--levels 2,4,8] [--calls 8] [--out DIR]
-        [--speech-engine auto|host|local] [--quick]
+        [--speech-engine auto|host|local] [--end-of-turn adaptive|fixed] [--quick]
 
 For each concurrency level N, N reminder calls run at once: real call workers (pjsua2, `SessionHandler`:
 VAD -> faster-whisper tiny.en -> the embedded reminder-en dialogue -> piper/espeak-ng TTS) dial simulated
@@ -96,7 +96,13 @@ def ms(values: list[float], p: float) -> str:
 
 
 def write_config(
-    root: Path, sip_base: int, rtp_base: int, workers: int, cache: Path, speech_engine: str = "auto"
+    root: Path,
+    sip_base: int,
+    rtp_base: int,
+    workers: int,
+    cache: Path,
+    speech_engine: str = "auto",
+    end_of_turn: str = "adaptive",
 ) -> Path:
     config = root / "dialer.toml"
     profile = root / "loopback.yaml"
@@ -109,7 +115,7 @@ def write_config(
         f"base_sip_port = {sip_base}\nbase_rtp_port = {rtp_base}\n"
         'handler = "dialer.session.handler:SessionHandler"\n'
         f'[voice]\nasr_engine = "whisper"\ntts_engines = ["piper", "espeak"]\ncache_dir = "{cache}"\n'
-        f'speech_engine = "{speech_engine}"\n'
+        f'speech_engine = "{speech_engine}"\nend_of_turn = "{end_of_turn}"\n'
         f'[dialogue]\nengine = "embedded"\nscripts_dir = "{SCRIPTS_DIR}"\n[metrics]\nport = 0\n'
     )
     return config
@@ -190,6 +196,7 @@ def run_level(
     first: int = 0,
     rounds: int = 1,
     speech_engine: str = "auto",
+    end_of_turn: str = "adaptive",
 ) -> Level:
     from dialer.settings import load_settings
     from dialer.sip.interfaces import CallRequest
@@ -199,7 +206,7 @@ def run_level(
     level = Level(n)
     root.mkdir(parents=True)
     processes = math.ceil(n / CALLS_PER_PROCESS)
-    config = write_config(root, sip_base + 20, rtp_base + 1000, processes, cache, speech_engine)
+    config = write_config(root, sip_base + 20, rtp_base + 1000, processes, cache, speech_engine, end_of_turn)
     settings = load_settings(config, environ={"HF_HUB_OFFLINE": "1"})
     profile = load_profile(Path(settings.sip.profile))
     # slot i (a call of each round) goes to callee process i // 4; each slot has a number per persona, and
@@ -282,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="host: one speech engine decodes for all workers; local: a model per worker",
     )
+    parser.add_argument(
+        "--end-of-turn",
+        choices=("adaptive", "fixed"),
+        default="adaptive",
+        help="the callee's turn ends by the adaptive rule or after a fixed 300 ms of silence",
+    )
     parser.add_argument("--quick", action="store_true", help="one round of N calls per level")
     args = parser.parse_args(argv)
     if args.quick:
@@ -302,16 +315,18 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout, sys.stderr = report, errors
     print(
         f"e2e bench: levels {levels}, mix {', '.join(MIX)}, speech engine {args.speech_engine}, "
+        f"end of turn {args.end_of_turn}, "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, logs in {out}"
     )
     cache = out / "tts-cache"
     engine = args.speech_engine
-    warm = run_level(1, out / "warm-up", args.sip_port, args.rtp_port, cache, 1000, 1, engine)
+    eot = args.end_of_turn
+    warm = run_level(1, out / "warm-up", args.sip_port, args.rtp_port, cache, 1000, 1, engine, eot)
     print(f"warm-up call (models loaded, the script's fixed prompts rendered): {warm.dispositions}")
     calls = 0
     for n in levels:
         rounds = max(1, math.ceil(args.calls / n))
-        level = run_level(n, out / f"n{n}", args.sip_port, args.rtp_port, cache, calls, rounds, engine)
+        level = run_level(n, out / f"n{n}", args.sip_port, args.rtp_port, cache, calls, rounds, engine, eot)
         calls += n * rounds
         done.append(level)
         print(
