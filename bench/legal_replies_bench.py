@@ -160,7 +160,7 @@ def _count(score: HearingScore | None) -> str:
 
 
 def report(results: list[Case]) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     print(f"\n{'lang':4} {'case':17} {'n':>3} {'text':>6} {'speech':>7}")
     for r in results:
         print(f"{r.language:4} {r.name:17} {r.text.count:>3} {_count(r.text):>6} {_count(r.speech):>7}")

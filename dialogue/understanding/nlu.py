@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dialogue.interfaces import ParseResult
+from dialogue.keywords import Keywords
 from dialogue.understanding.amounts import find_amount, find_method
 from dialogue.understanding.classifier import IntentClassifier
 from dialogue.understanding.dates import find_when
@@ -60,18 +61,27 @@ def extract_entities(
 
 
 class Understander:
-    """The embedded NLU: a classifier trained from data/nlu.yml plus the shared entity rules."""
+    """The embedded NLU: a classifier trained from data/nlu.yml, the script's legal keywords
+    (dialogue/keywords.py) and the shared entity rules."""
 
-    def __init__(self, examples: dict[str, list[str]], language: str, fallback_threshold: float) -> None:
+    def __init__(
+        self,
+        examples: dict[str, list[str]],
+        language: str,
+        fallback_threshold: float,
+        keywords: Keywords | None = None,
+    ) -> None:
         self.language = language
         self.threshold = fallback_threshold
         self.classifier = IntentClassifier(examples, language)
+        self.keywords = keywords or Keywords(language)
 
     def parse(self, text: str, now: dt.datetime) -> ParseResult:
         ranking = self.classifier.rank(text)
         intent, confidence = ranking[0]
         if confidence < self.threshold or not text.strip():
             intent = FALLBACK_INTENT
+        intent, confidence = self.keywords.apply(intent, confidence, ranking, text)
         return ParseResult(
             intent, confidence, extract_entities(text, self.language, now, intent), top=ranking[0][0]
         )
