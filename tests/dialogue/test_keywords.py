@@ -92,3 +92,18 @@ def test_a_possible_bankruptcy_met_by_silence_is_honoured_and_a_possible_payment
         assert next(a.response for a in asked if isinstance(a, Say)).startswith("utter_check_")
         outcomes.append([a.disposition for a in policy.handle(NoInput()) if isinstance(a, SetDisposition)])
     assert outcomes == [["bankruptcy"], []]
+
+
+def test_the_sip_bankruptcy_line_as_misheard_ends_the_call_on_silence(
+    embedded: dict[str, EmbeddedEngine],
+) -> None:
+    """tests/e2e/test_reply_rules_sip.py: tiny.en heard the persona's "I filed for bankruptcy last month" as
+    below at a confidence near 0.27; the bot asks, the persona says nothing more, the bankruptcy stands."""
+    engine = embedded["en"]
+    policy = engine.new_policy()
+    policy.start(context_for(engine.script, {"now": NOW.isoformat()}))
+    policy.handle(UserSaid("yes, speaking", 0.6))
+    asked = policy.handle(UserSaid("I'll form an bankruptcy left month.", 0.27))
+    assert [a.response for a in asked if isinstance(a, Say)] == ["utter_check_bankruptcy"]
+    assert SetDisposition("bankruptcy") in policy.handle(NoInput())
+    assert policy.ended
