@@ -26,6 +26,7 @@ from dialogue.interfaces import (
     UserEvent,
     UserSaid,
 )
+from dialogue.keywords import load_keywords
 from dialogue.plan import load_limits
 from dialogue.script import Script
 from dialogue.significance import Checker, combined
@@ -53,6 +54,7 @@ class RasaEngine:
         self.min_asr_confidence = min_asr_confidence
         self.script = script
         self.plan_limits = load_limits(script.meta.get("payment_plan"))[0]
+        self.keywords = load_keywords(script.meta.get("keywords"), script.language)
         self._client = httpx.Client(base_url=self.url, params={"token": token}, timeout=timeout)
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -74,6 +76,8 @@ class RasaEngine:
         confidence = float(intent.get("confidence") or 0.0)
         if name == FALLBACK_INTENT and ranking:
             confidence = float(ranking[0].get("confidence") or 0.0)
+        ranked = [(str(r.get("name")), float(r.get("confidence") or 0.0)) for r in ranking]
+        name, confidence = self.keywords.apply(name, confidence, ranked, text)
         entities = extract_entities(text, self.script.language, now or dt.datetime.now(), name)
         return ParseResult(name, confidence, entities, top=top)
 

@@ -9,9 +9,13 @@ same reading said again, or an answer the script lists in ``significant.confirme
 payment after "did you say you have already paid?"; their entities join the reading's); anything else
 is not understood. An opt-out that might have been said (the classifier's best guess is stop/cease, even
 below the fallback threshold, above ``opt_out_floor``) is asked about too, and honoured on yes or
-silence: only a confident no keeps the call going. Any other significant reading with an NLU
-confidence below ``significant.floor`` is not understood at all. A promise needs no check: its
-read-back is the confirmation, and the yes to it must itself be confident (dialogue/confirm.py).
+silence: only a confident no keeps the call going. A reading listed in ``significant.on_silence``
+(bankruptcy, attorney, deceased: each stops collection) is honoured when its check question meets
+silence: a callee who may have said it and does not deny it is not called about the debt again until a
+person has looked (missing data denies); any other answer still needs a yes. Any other significant
+reading with an NLU confidence below ``significant.floor`` is not understood at all. A promise needs
+no check: its read-back is the confirmation, and the yes to it must itself be confident
+(dialogue/confirm.py).
 
 The check lives in front of the rules on both engines: the tracker never sees the check question or the
 yes/no, so a confirmed reading continues exactly as if it had been heard clearly.
@@ -30,6 +34,7 @@ DEFAULT_THRESHOLD = 0.5
 DEFAULT_OPT_OUT_FLOOR = 0.15
 DEFAULT_OPT_OUT_INTENTS = ("stop", "cease")
 DEFAULT_FLOOR = 0.4  # below this NLU confidence a significant reading is not understood at all
+SILENCE = "no_input"  # the intent of a reply-less turn (dialogue/embedded/policy.py NO_INPUT_INTENT)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,13 @@ def confirmed_by(script: Script) -> dict[str, frozenset[str]]:
     return {str(k): frozenset(str(i) for i in (v or ())) for k, v in raw.items()}
 
 
+def on_silence(script: Script) -> frozenset[str]:
+    """dialer.yml ``significant.on_silence``: readings honoured when their check question meets silence."""
+    raw = script.meta.get("significant") or {}
+    listed = raw.get("on_silence") if isinstance(raw, dict) else None
+    return frozenset(str(i) for i in listed or ())
+
+
 def settings(script: Script) -> tuple[float, dict[str, str], frozenset[str], float, float]:
     raw = script.meta.get("significant") or {}
     raw = raw if isinstance(raw, dict) else {}
@@ -81,6 +93,7 @@ class Checker:
         self.threshold, self.checks, self.opt_out, self.opt_out_floor, self.floor = settings(script)
         self.confirm_threshold = confirm_threshold(script)
         self.confirmed_by = confirmed_by(script)
+        self.on_silence = on_silence(script)
         self.pending: Pending | None = None
 
     def decide(self, parse: ParseResult, confidence: float) -> IntentVerdict:
@@ -97,6 +110,8 @@ class Checker:
                 # said again, or answered with what only makes sense if it was right
                 return IntentVerdict(pending.intent, _joined(pending.entities, parse.entities))
             if pending.intent in self.opt_out and not (parse.intent == "deny" and sure):
+                return IntentVerdict(pending.intent, pending.entities)
+            if pending.intent in self.on_silence and parse.intent == SILENCE:
                 return IntentVerdict(pending.intent, pending.entities)
             return IntentVerdict(FALLBACK_INTENT)
         candidate = parse.intent

@@ -43,6 +43,8 @@ DERIVED_SLOTS = (
     "date",
     "date_text",
     "date_check",
+    "paid_check",
+    "paid_date",
     "callback_at",
     "callback_text",
     "amount_said",
@@ -94,6 +96,8 @@ def initial_slots(context: CallContext, now: dt.datetime) -> dict[str, Any]:
         date=None,
         date_text=None,
         date_check=None,
+        paid_check=None,
+        paid_date=None,
         callback_at=None,
         callback_text=None,
         amount_said=None,
@@ -131,16 +135,26 @@ def derive_slots(
     limits: PlanLimits | None = None,
 ) -> dict[str, Any]:
     """Slot updates for one user turn. ``date_check`` (ok | too_far | past | missing | plan |
-    plan_outside) and the callback time are reset every turn: they describe this reply only; the promise
-    date and amount, the plan and the attorney's details persist."""
+    plan_outside), ``paid_check`` (ok | future | promise | missing) and the callback time are reset every
+    turn: they describe this reply only; the promise date and amount, the day a payment was made
+    (``paid_date``: an ambiguous day read as one already gone), the plan and the attorney's details
+    persist."""
     language = str(slots.get("language") or "en")
     found = dict(entities)
-    updates: dict[str, Any] = {"date_check": "missing", "callback_at": None, "callback_text": None}
+    updates: dict[str, Any] = {
+        "date_check": "missing",
+        "paid_check": "missing",
+        "callback_at": None,
+        "callback_text": None,
+    }
     if "date" in found:
         day = dt.date.fromisoformat(found["date"])
         limit = now.date() + dt.timedelta(days=int(slots.get("promise_max_days") or 14))
         check = "past" if day < now.date() else ("too_far" if day > limit else "ok")
         updates.update(date=day.isoformat(), date_text=display_date(day, language), date_check=check)
+        paid_day = dt.date.fromisoformat(found.get("paid_date") or found["date"])
+        updates["paid_date"] = paid_day.isoformat()
+        updates["paid_check"] = paid_check(paid_day, now.date(), found.get("tense") == "future")
         if "time" in found:
             at = dt.datetime.combine(day, dt.time.fromisoformat(found["time"]))
             updates.update(
@@ -176,6 +190,15 @@ def derive_slots(
     if parts:
         updates.update(plan_slots(parts, settle, slots, limits or PlanLimits(), now.date()))
     return updates
+
+
+def paid_check(day: dt.date, today: dt.date, future_words: bool) -> str:
+    """What a date means if the reply says the account is paid: a payment made today or before is ``ok``;
+    one after today is not a payment: a ``promise`` for that day when the words say it is still to come,
+    else ``future`` (the bot asks which was meant), never recorded as paid."""
+    if day <= today:
+        return "ok"
+    return "promise" if future_words else "future"
 
 
 def _part_amount(raw: str) -> Decimal | str:
@@ -316,7 +339,8 @@ def effects(custom: dict[str, Any], slots: dict[str, Any]) -> list[BotAction]:
         for day, amount in json.loads(str(slots["plan_parts"])):
             out.append(RecordPromise(dt.date.fromisoformat(day), Decimal(amount)))
     elif record == "paid":
-        paid = dt.date.fromisoformat(str(slots["date"])) if slots.get("date") else None
+        said = slots.get("paid_date") or slots.get("date")
+        paid = dt.date.fromisoformat(str(said)) if said else None
         out.append(RecordPaid(paid, str(slots["paid_method"]) if slots.get("paid_method") else None))
     elif record == "callback":
         raw = slots.get("callback_at")

@@ -148,6 +148,7 @@ def validate(script: Script) -> list[Finding]:
     out.extend(_check_confirm(script))
     out.extend(_check_plan_limits(script))
     out.extend(_check_significant(script))
+    out.extend(_check_keywords(script))
     out.extend(flow_findings(script))
     for digit, intent in script.keypad.items():
         if intent not in intents:
@@ -230,6 +231,11 @@ def _check_significant(script: Script) -> list[Finding]:
             message = f"significant.checks.{intent}: unknown response {response!r}"
             out.append(Finding("schema", "dialer.yml", line, message))
     checks = raw.get("checks") or {}
+    for intent in raw.get("on_silence") or []:
+        if str(intent) not in checks:
+            line = _meta_line(script, "significant", "on_silence")
+            message = f"significant.on_silence: {intent!r} has no check question in significant.checks"
+            out.append(Finding("schema", "dialer.yml", line, message))
     for intent, answers in (raw.get("confirmed_by") or {}).items():
         line = _meta_line(script, "significant", "confirmed_by", str(intent))
         if str(intent) not in checks:
@@ -240,6 +246,22 @@ def _check_significant(script: Script) -> list[Finding]:
                 message = f"significant.confirmed_by.{intent}: unknown intent {answer!r}"
                 out.append(Finding("schema", "dialer.yml", line, message))
     return out
+
+
+def _check_keywords(script: Script) -> list[Finding]:
+    """dialer.yml keywords: patterns that compile, for intents the script knows."""
+    from dialogue.keywords import KeywordError, load_keywords
+
+    raw = script.meta.get("keywords")
+    line = _meta_line(script, "keywords")
+    try:
+        keywords = load_keywords(raw, script.language)
+    except KeywordError as exc:
+        return [Finding("schema", "dialer.yml", line, str(exc))]
+    return [
+        Finding("schema", "dialer.yml", line, f"keywords: unknown intent {intent!r}")
+        for intent in sorted(keywords.kept - set(script.intents))
+    ]
 
 
 def _check_flow(script: Script, flow: Flow, intents: set[str], actions: set[str]) -> list[Finding]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from dialogue.embedded.matcher import Matcher
 from dialogue.interfaces import ParseResult, ScriptError
+from dialogue.keywords import load_keywords
 from dialogue.plan import load_limits
 from dialogue.script import Script, load_script
 from dialogue.understanding.nlu import Understander
@@ -35,7 +36,10 @@ class EmbeddedEngine:
         self.script = script
         self.language = script.language
         self.min_asr_confidence = min_asr_confidence
-        self.understander = Understander(script.examples_by_intent(), script.language, fallback_threshold)
+        keywords = load_keywords(script.meta.get("keywords"), script.language)
+        self.understander = Understander(
+            script.examples_by_intent(), script.language, fallback_threshold, keywords
+        )
         self.matcher = Matcher(script.rules, script.stories)
         self.plan_limits = load_limits(script.meta.get("payment_plan"))[0]
 

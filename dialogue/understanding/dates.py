@@ -2,7 +2,9 @@
 
 "next Friday", "on the 15th", "end of the month", "in two weeks", "tomorrow at 5 pm"; 下周五, 月底, 15号,
 3天后, 明天下午3点. Hand rules cover the spoken forms dateparser misses (it knows no 下周五 or 月底);
-absolute month-day forms go through dateparser. Ambiguous dates resolve to the future.
+absolute month-day forms go through dateparser. Ambiguous dates resolve to the future, unless the
+caller asks for the past: a payment said to be made "on Friday" or "on the 3rd" was made last Friday or on
+the 3rd just gone ("next Friday" stays next Friday, whatever was asked).
 """
 
 from __future__ import annotations
@@ -47,8 +49,15 @@ def _next_month_first(day: dt.date) -> dt.date:
     return (_month_end(day) + dt.timedelta(days=1)).replace(day=1)
 
 
-def _day_of_month(today: dt.date, dom: int) -> dt.date | None:
+def _day_of_month(today: dt.date, dom: int, past: bool = False) -> dt.date | None:
     if not 1 <= dom <= 31:
+        return None
+    if past:
+        year, month = today.year, today.month
+        for _ in range(3):
+            if dom <= calendar.monthrange(year, month)[1] and dt.date(year, month, dom) <= today:
+                return dt.date(year, month, dom)
+            month, year = (12, year - 1) if month == 1 else (month - 1, year)
         return None
     year, month = today.year, today.month
     for _ in range(3):
@@ -60,7 +69,13 @@ def _day_of_month(today: dt.date, dom: int) -> dt.date | None:
     return None
 
 
-def _weekday(today: dt.date, weekday: int, next_week: bool, this_week: bool = False) -> dt.date:
+def _weekday(
+    today: dt.date, weekday: int, next_week: bool, this_week: bool = False, past: bool = False
+) -> dt.date:
+    if past and not next_week:
+        if this_week:
+            return today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=weekday)
+        return today - dt.timedelta(days=(today.weekday() - weekday) % 7)
     if next_week:
         monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7)
         return monday + dt.timedelta(days=weekday)
@@ -72,13 +87,13 @@ def _weekday(today: dt.date, weekday: int, next_week: bool, this_week: bool = Fa
     return today + dt.timedelta(days=ahead or 7)
 
 
-def _month_day(today: dt.date, month: int, dom: int) -> dt.date | None:
-    for year in (today.year, today.year + 1):
+def _month_day(today: dt.date, month: int, dom: int, past: bool = False) -> dt.date | None:
+    for year in (today.year, today.year - 1) if past else (today.year, today.year + 1):
         try:
             candidate = dt.date(year, month, dom)
         except ValueError:
             return None
-        if candidate >= today:
+        if (candidate <= today) if past else (candidate >= today):
             return candidate
     return None
 
@@ -94,7 +109,7 @@ def _normalize_en(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _date_en(text: str, today: dt.date) -> dt.date | None:
+def _date_en(text: str, today: dt.date, past: bool = False) -> dt.date | None:
     if re.search(r"\byesterday\b", text):
         return today - dt.timedelta(days=1)
     if m := re.search(r"\b(\d{1,2}|a few|a couple of|couple of) (day|week)s? ago\b", text):
@@ -143,7 +158,7 @@ def _date_en(text: str, today: dt.date) -> dt.date | None:
     if m := re.search(rf"\b(next|this|coming|on|by|til|till|until)? ?{_WD_EN}\b", text):
         weekday = _weekday_index(m.group(2))
         if weekday is not None:
-            return _weekday(today, weekday, m.group(1) == "next", this_week=m.group(1) == "this")
+            return _weekday(today, weekday, m.group(1) == "next", m.group(1) == "this", past)
     if m := re.search(
         rf"\b{_MONTHS_EN} (\d{{1,2}})(?:st|nd|rd|th)?\b|\b(\d{{1,2}})(?:st|nd|rd|th)? of {_MONTHS_EN}\b", text
     ):
@@ -154,13 +169,13 @@ def _date_en(text: str, today: dt.date) -> dt.date | None:
             settings={"RELATIVE_BASE": dt.datetime.combine(today, dt.time()), "PREFER_DATES_FROM": "future"},
         )
         if parsed is not None:
-            return _month_day(today, parsed.month, parsed.day)
+            return _month_day(today, parsed.month, parsed.day, past)
     if m := re.search(r"\b(\d{1,2})/(\d{1,2})\b", text):
-        return _month_day(today, int(m.group(1)), int(m.group(2)))
+        return _month_day(today, int(m.group(1)), int(m.group(2)), past)
     if m := re.search(r"\b(?:the )?(\d{1,2})(?:st|nd|rd|th)\b", text):
-        return _day_of_month(today, int(m.group(1)))
+        return _day_of_month(today, int(m.group(1)), past)
     if m := re.search(r"\b(?:on|by) the (\d{1,2})\b", text):
-        return _day_of_month(today, int(m.group(1)))
+        return _day_of_month(today, int(m.group(1)), past)
     return None
 
 
@@ -216,7 +231,7 @@ def _normalize_zh(text: str) -> str:
     return text
 
 
-def _date_zh(text: str, today: dt.date) -> dt.date | None:
+def _date_zh(text: str, today: dt.date, past: bool = False) -> dt.date | None:
     if "前天" in text:
         return today - dt.timedelta(days=2)
     if "昨天" in text or "昨晚" in text:
@@ -253,13 +268,13 @@ def _date_zh(text: str, today: dt.date) -> dt.date | None:
         weekday = _WD_ZH[m.group(2)]
         if m.group(1) == "下下":
             return _weekday(today, weekday, True) + dt.timedelta(days=7)
-        return _weekday(today, weekday, m.group(1) == "下", this_week=m.group(1) in ("这", "本"))
+        return _weekday(today, weekday, m.group(1) == "下", m.group(1) in ("这", "本"), past)
     if re.search(r"下(?:个)?(?:周|星期)", text):
         return _weekday(today, 0, True)
     if m := re.search(r"(\d{1,2})月(\d{1,2})[号日]?", text):
-        return _month_day(today, int(m.group(1)), int(m.group(2)))
+        return _month_day(today, int(m.group(1)), int(m.group(2)), past)
     if m := re.search(r"(\d{1,2})[号日]", text):
-        return _day_of_month(today, int(m.group(1)))
+        return _day_of_month(today, int(m.group(1)), past)
     if re.search(r"今天|今晚|今天晚上|晚点|晚些|等会|一会", text):
         return today
     return None
@@ -292,15 +307,16 @@ def _time_zh(text: str) -> tuple[dt.time | None, dt.timedelta | None]:
     return None, None
 
 
-def find_when(text: str, language: str, now: dt.datetime) -> When | None:
-    """The date (and time, if said) one utterance mentions, or None."""
+def find_when(text: str, language: str, now: dt.datetime, past: bool = False) -> When | None:
+    """The date (and time, if said) one utterance mentions, or None; ``past`` resolves an ambiguous day
+    ("Friday", "the 3rd", 3号) to the latest one not after today."""
     today = now.date()
     if language.startswith("zh"):
         norm = _normalize_zh(text)
-        day, (time, delta) = _date_zh(norm, today), _time_zh(norm)
+        day, (time, delta) = _date_zh(norm, today, past), _time_zh(norm)
     else:
         norm = _normalize_en(text)
-        day, (time, delta) = _date_en(norm, today), _time_en(norm)
+        day, (time, delta) = _date_en(norm, today, past), _time_en(norm)
     if delta is not None:
         moment = now + delta
         return When(moment.date(), moment.time().replace(second=0, microsecond=0))

@@ -141,11 +141,12 @@ def _describe(r: SessionReport) -> str:
     )
 
 
-# Finding: tiny.en hears the espeak line "I filed for bankruptcy last month" as "I'll form an bankruptcy
-# left month" at a recognizer confidence near 0.27; below the script's combined threshold the bot rightly
-# asks to confirm, and the persona says no more, so nothing is recorded on some runs (1 of 4 here).
-HEARD_UNSURELY = pytest.mark.xfail(reason="misheard: the bot asks to confirm and hears no yes", strict=False)
-KNOWN = {"bankruptcy": HEARD_UNSURELY}
+# tiny.en sometimes hears the espeak line "I filed for bankruptcy last month" as "I'll form an bankruptcy
+# left month" at a recognizer confidence near 0.27: below the script's combined threshold the bot asks to
+# confirm, and the persona says no more. A possible bankruptcy met by silence is honoured (dialer.yml
+# significant.on_silence), so the call still ends as a bankruptcy (tests/dialogue/test_keywords.py holds
+# that transcript). Cases known to fail on some runs go here with the reason.
+KNOWN: dict[str, pytest.MarkDecorator] = {}
 
 
 @pytest.mark.sip
