@@ -33,11 +33,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from understanding_bench import Skip, build_engine
+from understanding_bench import Skip, build_engine, call_hints
 
 from voice.errors import VoiceError
 from voice.hearing_eval import HearingScore, hear, read_as_text
-from voice.interfaces import ListeningHints
 from voice.linesim import parse_conditions
 from voice.spoken_corpus import SpokenLine, critical_class
 from voice.testvoices import EvalVoice, VoiceRenderer, default_cache_dir, voices_for
@@ -55,7 +54,7 @@ CASES = (
     "language_barrier",
 )
 # The question each case usually answers: its listening hints are the ones the recognizer gets on a call.
-ANSWERS = {"deceased": "right_party", "third_party": "right_party", "language_barrier": "right_party"}
+ANSWERS = {"deceased": "opening", "third_party": "opening", "language_barrier": "opening"}
 ENGINE = {"en": "tiny.en", "zh": "base"}
 QUICK_PER_CASE = 2
 
@@ -80,19 +79,6 @@ def heldout_lines(
         mine = [e for e in heldout.examples if e.intent == case][:per_case]
         lines += [SpokenLine(e.text, e.intent, e.date, None, critical_class(e.intent)) for e in mine]
     return lines, heldout.now
-
-
-def product_hints(engine: Any, now: dt.datetime) -> dict[str, ListeningHints]:
-    """What the recognizer is told after the right-party question and after the payment question."""
-    from dialogue.interfaces import UserSaid
-    from dialogue.storytest import context_for
-
-    policy = engine.new_policy()
-    policy.start(context_for(engine.script, {"now": now.isoformat()}))
-    found = {"right_party": policy.hints()}
-    policy.handle(UserSaid({"en": "yes this is john", "zh": "是我"}[engine.script.language[:2]]))
-    found["payment"] = policy.hints()
-    return {k: ListeningHints(prompt=v.prompt, phrases=tuple(v.phrases)) for k, v in found.items()}
 
 
 def speakable(lang: str, renderer: VoiceRenderer, sample: str) -> list[EvalVoice]:
@@ -123,7 +109,7 @@ def run_language(lang: str, cases: Sequence[str], args: argparse.Namespace, mode
             )
         except Skip as exc:
             print(f"{lang}: recognizer skipped: {exc}: text only")
-    hints = {} if args.no_hints else product_hints(engine, now)
+    hints = {} if args.no_hints else call_hints(engine, lang, now)
     condition = parse_conditions(args.condition)[0]
     out = []
     for case in cases:
@@ -146,7 +132,7 @@ def run_language(lang: str, cases: Sequence[str], args: argparse.Namespace, mode
                 language=lang,
                 now=now,
                 seed=args.seed,
-                hints=hints.get(ANSWERS.get(case, "payment")),
+                hints=lambda _line, heard=hints.get(ANSWERS.get(case, "payment")): heard,
             )
         out.append(Case(case, lang, text, speech))
         print(f"  {lang} {case}: text {_count(text)}, speech {_count(speech)}", flush=True)

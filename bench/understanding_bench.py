@@ -143,13 +143,13 @@ OPENING_INTENTS = frozenset(
 CONFIRMED = {"en": "yes, this is John", "zh": "是我"}
 
 
-def call_hints(nlu: Any, lang: str) -> dict[str, ListeningHints]:
+def call_hints(nlu: Any, lang: str, now: Any = None) -> dict[str, ListeningHints]:
     """The hints a call gives at the opening and at the payment question, from the script itself."""
     from dialogue.interfaces import UserSaid
     from dialogue.storytest import context_for
 
     policy = nlu.new_policy()
-    policy.start(context_for(nlu.script, {}))
+    policy.start(context_for(nlu.script, {"now": now.isoformat()} if now is not None else {}))
     opening = policy.hints()
     policy.handle(UserSaid(CONFIRMED[lang]))
     payment = policy.hints()
@@ -208,7 +208,7 @@ class LanguageRun:
     def hints_for(self, context: bool) -> Callable[[SpokenLine], ListeningHints | None]:
         if not context:
             return lambda _line: None
-        states = call_hints(self.nlu, self.lang)
+        states = call_hints(self.nlu, self.lang, self.corpus.now)
         return lambda line: states["opening" if line.intent in OPENING_INTENTS else "payment"]
 
 
