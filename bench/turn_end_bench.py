@@ -312,7 +312,8 @@ def policies(smart_turn: Path | None) -> dict[str, tuple[Callable[[], TurnEndPol
     chosen: dict[str, tuple[Callable[[], TurnEndPolicy], bool]] = {
         "fixed 300": (lambda: FixedSilence(300), False),
         "adaptive": (lambda: policy_for(VoiceSettings()) or FixedSilence(), True),  # the product's
-        "adaptive, eager": (lambda: AdaptiveSilence(brief_ms=250, pending_ms=600), True),
+        "adaptive brief 400": (lambda: AdaptiveSilence(brief_ms=400), True),
+        "adaptive eager": (lambda: AdaptiveSilence(brief_ms=250, pending_ms=600), True),
     }
     if smart_turn is not None:
         from voice.turn_end_smart import SmartTurn, SmartTurnModel
