@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voice.interfaces import ListeningHints
-from voice.recognizers.whisper import context_prompt
+from voice.recognizers.whisper import context_prompt, echoes
 
 
 def test_without_hints_english_gets_a_greeting_and_mandarin_nothing() -> None:
@@ -25,3 +25,15 @@ def test_context_in_another_script_is_left_out() -> None:
     hints = ListeningHints(prompt="When can you pay?", phrases=("tomorrow",))
     assert context_prompt(ListeningHints(prompt="When can you pay?"), "zh") == ""
     assert context_prompt(hints, "en") == "tomorrow. When can you pay?"
+
+
+def test_an_echo_of_the_question_is_found_with_a_word_left_out() -> None:
+    question = "是，是我，不是，我是他爱人。 请问您是张伟本人吗？是请按1，不是请按2。"
+    assert echoes("请问您是张伟吗", question)  # Whisper base wrote the question back, 本人 dropped
+    assert echoes("Am I speaking with John?", "yes, no. Am I speaking with John? Press 1 for yes.")
+    assert echoes("am I speaking John", "yes, no. Am I speaking with John? Press 1 for yes.")
+    # answers are not echoes, even made of the question's words
+    assert not echoes("他不在家", question)
+    assert not echoes("我不是张伟", question)
+    assert not echoes("yes I am", "yes, no. Am I speaking with John? Press 1 for yes.")
+    assert not echoes("no, this is his wife", "yes, no. Am I speaking with John? Press 1 for yes.")

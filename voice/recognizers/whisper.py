@@ -125,10 +125,58 @@ class WhisperRecognizer(Recognizer):
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+ECHO_MIN_UNITS = 4  # shorter answers ("不是", "no I'm not") are too often inside any question
+
+
 def echoes(text: str, context: str) -> bool:
-    """The decoded text is a piece of the context it was given (letters and characters only)."""
+    """The decoded text is a piece of the context it was given: a run of its letters and characters,
+    or, for a text of four or more words (hanzi), its words in order within one stretch of the context
+    that leaves out only a few (Whisper base wrote "请问您是张伟吗" after "请问您是张伟本人吗？": the
+    question with a word dropped). Answers pieced together from the expected phrases are not echoes."""
     core = "".join(ch for ch in text.lower() if ch.isalnum())
-    return bool(core) and core in "".join(ch for ch in context.lower() if ch.isalnum())
+    if not core:
+        return False
+    if core in "".join(ch for ch in context.lower() if ch.isalnum()):
+        return True
+    units, context_units = _units(text), _units(context)
+    if len(units) < ECHO_MIN_UNITS:
+        return False
+    allowed = max(2, len(units) // 3)  # words the echo may leave out of one stretch of the context
+    return any(
+        _span(units, context_units, start) - len(units) <= allowed
+        for start, unit in enumerate(context_units)
+        if unit == units[0]
+    )
+
+
+def _span(units: list[str], context: list[str], start: int) -> int:
+    """Length of the shortest stretch of `context` from `start` holding `units` in order (large: none)."""
+    at = start
+    for unit in units:
+        while at < len(context) and context[at] != unit:
+            at += 1
+        if at == len(context):
+            return 1 << 30
+        at += 1
+    return at - start
+
+
+def _units(text: str) -> list[str]:
+    """Hanzi one by one, other words whole (lower case, letters and digits only)."""
+    units: list[str] = []
+    for word in text.lower().split():
+        latin = ""
+        for ch in word:
+            if "\u4e00" <= ch <= "\u9fff":
+                if latin:
+                    units.append(latin)
+                    latin = ""
+                units.append(ch)
+            elif ch.isalnum():
+                latin += ch
+        if latin:
+            units.append(latin)
+    return units
 
 
 # Context when the dialogue gives none: a phone greeting. Not for Mandarin, where a neutral sentence
