@@ -17,6 +17,7 @@ silence: short after a complete clause, long after "No." or "um" or "because".
 from __future__ import annotations
 
 import collections
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from voice.endpointing import BargeIn, Endpointer, SpeechEnded, SpeechStarted
@@ -120,7 +121,7 @@ class Listener:
             out.append(Hearing(self._shift(partial), self.endpointer.now))
             policy = self.endpointer.turn_end
             if policy is not None:
-                expected = _normal(partial.text) in self._expected()
+                expected = made_of(partial.text, self.hints.phrases if self.hints else ())
                 policy.heard(partial.text, self.endpointer.now, expected=expected)
             elif self.quick_end_ms is not None:
                 complete = _normal(partial.text) in self._expected()
@@ -142,3 +143,32 @@ class Listener:
 
 def _normal(text: str) -> str:
     return " ".join("".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).split())
+
+
+def _tokens(text: str) -> list[str]:
+    """Words, and hanzi one by one (Chinese has no spaces to split on)."""
+    out: list[str] = []
+    for word in _normal(text).split():
+        latin = ""
+        for ch in word:
+            if "\u4e00" <= ch <= "\u9fff":
+                out += [latin, ch] if latin else [ch]
+                latin = ""
+            else:
+                latin += ch
+        if latin:
+            out.append(latin)
+    return out
+
+
+def made_of(text: str, phrases: Sequence[str]) -> bool:
+    """The text is nothing but expected phrases, one after another ("Yes, speaking." when "yes" and
+    "speaking" are expected; "是，是我"): a whole answer, as the one phrase alone is."""
+    words = _tokens(text)
+    pieces = {tuple(_tokens(p)) for p in phrases} - {()}
+    if not words or not pieces:
+        return False
+    ends = [True] + [False] * len(words)  # ends[i]: words[:i] splits into expected phrases
+    for i in range(1, len(words) + 1):
+        ends[i] = any(len(p) <= i and ends[i - len(p)] and tuple(words[i - len(p) : i]) == p for p in pieces)
+    return ends[-1]

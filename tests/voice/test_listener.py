@@ -96,3 +96,18 @@ def test_a_complete_expected_answer_ends_the_turn_sooner(vosk_korean: Recognizer
     assert quick.detected_at <= normal.detected_at - 0.1
     true_end = 0.4 + len(reply) / 2 / RATE
     assert normal.detected_at - true_end >= 0.5
+
+
+def test_an_answer_made_of_expected_phrases_is_a_whole_answer() -> None:
+    from voice.listener import made_of
+
+    opening = ("yes", "no", "speaking", "that's right", "this is his wife")
+    assert made_of("Yes, speaking.", opening)
+    assert made_of("Yes. Yes. Yes.", opening)
+    assert made_of("No, this is his wife.", opening)
+    assert made_of("是，是我", ("是", "是我", "不是"))
+    assert not made_of("Yes, I can pay on Friday.", opening)
+    assert not made_of("yesterday", opening)
+    assert not made_of("我不是", ("是", "是我"))
+    assert not made_of("", opening)
+    assert not made_of("yes", ())
