@@ -7,7 +7,10 @@
 Per language, engine and line condition: WER (CER for Chinese, numbers normalised), intent accuracy,
 entity accuracy (dates, amounts), critical errors (a critical class recorded that was not said, or
 said and missed), ASR CPU seconds per audio second and the wait after end of speech (p50/p95). Lines
-rotate through the language's unseen voices (tests/data/spoken, voice/testvoices.py). Engine "text"
+rotate through the language's unseen voices (tests/data/spoken, voice/testvoices.py). Each line is
+heard with the hints a call gives where that reply is usually said (the opening's "am I speaking
+with ...?" or the payment question: the bot's sentence and the phrases it expects), as a live call
+hears it; `--no-context` gives none. Engine "text"
 is the NLU on the corpus text itself: the ceiling. A second table measures each voice's
 intelligibility (the product's voices too): rendered, sent down a clean G.711 line, recognized.
 
@@ -316,9 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write every figure (and misses) here")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--context",
-        action="store_true",
-        help="give the recognizer the hints a call gives (the bot's question, the expected phrases)",
+        "--no-context",
+        dest="context",
+        action="store_false",
+        help="no hints for the recognizer (by default each line gets the hints a call gives there: the "
+        "bot's question and the expected phrases)",
     )
     args = parser.parse_args(argv)
 
@@ -371,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     pace=args.pace,
                     hints=run.hints_for(args.context),
                 )
-                label = f"{condition.name}+context" if args.context else condition.name
+                label = condition.name if args.context else f"{condition.name} no context"
                 rows.append(score_row(lang, spec, label, score, run.known))
                 console.print(f"  {lang} {spec} {label}: intent {_pct(score.intent_accuracy)}")
         if not args.no_tts:
