@@ -65,7 +65,7 @@ def test_a_fax_answer_tone_is_a_fax_and_a_short_2100_hz_beep_is_a_voicemail() ->
     assert [v.kind for v in feed([(0.2, tone((2100.0,), 3.0))], 5.0)] == ["fax"]
     greeting = speech("leave a message", RATE)
     beeped = feed([(0.2, greeting), (2.0, tone((2100.0,), 0.5))], 5.0)
-    assert [(v.kind, v.reason) for v in beeped] == [("human", "short_greeting"), ("machine", "beep")]
+    assert [(v.kind, v.reason) for v in beeped] == [("human", "hello"), ("machine", "beep")]
 
 
 @pytest.mark.parametrize(
