@@ -154,6 +154,14 @@ def report(results: list[Result]) -> dict[str, float]:
             parts.append(f"{lang} {_pct(sum(r.said == label for r in of_lang), len(of_lang))}")
         right_here = sum(r.said == label for r in mine)
         print(f"  {label:13s} {_pct(right_here, len(mine))}  n={len(mine):3d}  {' '.join(parts)}")
+    print("\nby voice (clips that speak; a voice the recognizer cannot make out fails on words):")
+    for voice in sorted({r.clip.voice for r in results if r.clip.voice}):
+        mine = [r for r in results if r.clip.voice == voice]
+        humans = [r for r in mine if r.clip.label == "human"]
+        print(
+            f"  {voice:20s} {_pct(sum(r.said == r.clip.label for r in mine), len(mine))}  n={len(mine):3d}"
+            f"  humans {_pct(sum(r.said == 'human' for r in humans), len(humans))}"
+        )
     print("\nconfusion (rows: truth, columns: decided)")
     print(" " * 14 + "".join(f"{label[:8]:>9s}" for label in labels))
     for truth in LABELS:
