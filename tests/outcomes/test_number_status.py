@@ -22,6 +22,7 @@ ANNOUNCEMENTS = [
     ("The number you can call can be disconnected.", "out_of_service", "out_of_service"),  # tiny.en at 8 kHz
     ("This number is temporarily out of service.", "out_of_service", "out_of_service"),
     ("Please, check the hummors and dial again.", "vacant", "vacant"),  # tiny.en over the line, after answer
+    ("Please check them and dial again.", "vacant", "vacant"),  # tiny.en over the line, after answer
     ("Your call cannot be completed as dialed.", "vacant", "vacant"),
     ("The number you've dialed is incorrect.", "vacant", "vacant"),
     ("The number you have reached has been changed.", "vacant", "vacant"),
