@@ -55,8 +55,8 @@ ROWS: tuple[_Row, ...] = (
         r"|(number|call) (you have|you ve|you) dialed (is|was) (invalid|incorrect)"
         r"|cannot be completed as dialed|has been changed"
         # the word between is often misheard on the line ("check the hummors and dial again", "check
-        # them and dial again", tiny.en)
-        r"|check the number (and|before you) (dial|try|call)|check (the \w+|them) and (dial|try) again",
+        # them and dial again", "check the hum and dialogue", tiny.en)
+        r"|check the number (and|before you) (dial|try|call)|check (the \w+|them) and (dial|try again)",
         D.vacant,
         S.vacant,
         "not in service",

@@ -23,6 +23,7 @@ ANNOUNCEMENTS = [
     ("This number is temporarily out of service.", "out_of_service", "out_of_service"),
     ("Please, check the hummors and dial again.", "vacant", "vacant"),  # tiny.en over the line, after answer
     ("Please check them and dial again.", "vacant", "vacant"),  # tiny.en over the line, after answer
+    ("Please check the hum and dialogue.", "vacant", "vacant"),  # tiny.en over the line, after answer
     ("Your call cannot be completed as dialed.", "vacant", "vacant"),
     ("The number you've dialed is incorrect.", "vacant", "vacant"),
     ("The number you have reached has been changed.", "vacant", "vacant"),

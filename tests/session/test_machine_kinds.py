@@ -38,6 +38,8 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ("The person you are calling is not available. Please leave a message after the tone.", "machine"),
         ("您拨打的用户暂时无法接听，请在提示音后留言", "machine"),
         ("The number you have dialed is not in service.", "announcement"),
+        ("We are sorry, the number you have reached has been disconnected.", "announcement"),
+        ("You have reached Sam. Please leave a message.", "machine"),
         ("您拨打的电话已关机", "announcement"),
         ("For billing, press 1. To speak with a representative, press 0.", "ivr"),
         ("欢迎致电北风公司，人工服务请按0", "ivr"),
