@@ -135,6 +135,14 @@ CASES = [
     (408, "trunk_failure", False, "IO", "", "unreachable", "unreachable", "SIT IO"),
     # an unreadable SIT before a vague failure still says the call cannot be completed
     (603, "rejected", False, "SIT", "", "unreachable", "unreachable", "SIT, sip 603"),
+    # a carrier spoke in the early media, words the table does not know, then a vague failure: the call
+    # cannot be completed (never a valid number); after a no-answer it may be ring-back, and a noise's
+    # one-word guess is no announcement
+    (404, "rejected", False, None, "Ninfuver 1-3-5-4-4-3", "unreachable", "unreachable",
+     "announcement (unread), sip 404"),
+    (487, "no_answer", False, None, "Ninfuver 1-3-5-4-4-3", "no_answer", "valid", "sip 487"),
+    (404, "rejected", False, None, "Hi.", "rejected", "valid", "sip 404"),
+    (200, "answered", True, None, "Ninfuver 1-3-5-4-4-3", None, "valid", "sip 200 answered"),
     # the engine's result wins over the bare code (a silent trunk's 408 is not the callee's)
     (408, "trunk_failure", False, None, "", "trunk_failure", None, "sip 408"),
     (0, "", False, None, "", "trunk_failure", None, "sip 0"),
