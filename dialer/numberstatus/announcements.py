@@ -61,7 +61,14 @@ ROWS: tuple[_Row, ...] = (
         S.vacant,
         "not in service",
     ),
-    _row(r"空号|空號|号码不存在|號碼不存在|号码有误|號碼有誤", D.vacant, S.vacant, "空号"),
+    # "请查证后再拨" (check the number and dial again) follows only a vacant number; whisper base writes
+    # 拨 (dial) as its homophone 播 on the line
+    _row(
+        r"空号|空號|号码不存在|號碼不存在|号码有误|號碼有誤|查证后再[拨播]|查證後再[撥播]",
+        D.vacant,
+        S.vacant,
+        "空号",
+    ),
     # unreachable: the phone is off (powered_off), or out of coverage or not answering the network
     # (unavailable); the number works either way
     # (a bare "unavailable" would catch a voicemail greeting: "I'm unavailable, leave a message")

