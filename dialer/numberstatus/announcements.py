@@ -54,13 +54,21 @@ ROWS: tuple[_Row, ...] = (
         r"not (in|a) (service|working number)|not a valid number|does not exist|is not assigned"
         r"|(number|call) (you have|you ve|you) dialed (is|was) (invalid|incorrect)"
         r"|cannot be completed as dialed|has been changed"
-        # the word between is often misheard on the line ("check the hummors and dial again", tiny.en)
-        r"|check the number (and|before you) (dial|try|call)|check the \w+ and (dial|try) again",
+        # the word between is often misheard on the line ("check the hummors and dial again", "check
+        # them and dial again", "check the hum and dialogue", tiny.en)
+        r"|check the number (and|before you) (dial|try|call)|check (the \w+|them) and (dial|try again)",
         D.vacant,
         S.vacant,
         "not in service",
     ),
-    _row(r"空号|空號|号码不存在|號碼不存在|号码有误|號碼有誤", D.vacant, S.vacant, "空号"),
+    # "请查证后再拨" (check the number and dial again) follows only a vacant number; whisper base writes
+    # 拨 (dial) as its homophone 播 on the line
+    _row(
+        r"空号|空號|号码不存在|號碼不存在|号码有误|號碼有誤|查证后再[拨播]|查證後再[撥播]",
+        D.vacant,
+        S.vacant,
+        "空号",
+    ),
     # unreachable: the phone is off (powered_off), or out of coverage or not answering the network
     # (unavailable); the number works either way
     # (a bare "unavailable" would catch a voicemail greeting: "I'm unavailable, leave a message")

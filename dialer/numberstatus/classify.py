@@ -3,7 +3,8 @@
 Evidence, strongest first: the words of a carrier announcement (they name the cause), the special
 information tone's code, then the SIP final code (carriers send vague ones: a 480 for a phone that is off,
 a 200 OK to play an announcement, a 404 for anything). A call answered by a person or a machine leaves the
-disposition to the session and marks the number valid.
+disposition to the session and marks the number valid. Words in the early media that the table does not
+know, before a vague failure, still say the call cannot be completed (unreachable, never valid).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dialer.numberstatus.sit import Sit
 from dialer.sip.dispositions import classify as classify_sip
 from scheduler.vocabulary import Disposition, NumberStatus
 
+_SPOKEN_CHARS = 4  # a transcript shorter than this is a recognizer's guess at a noise, not an announcement
 # what a SIP-level disposition says about the number (None: nothing; the network failed, not the line)
 SIP_STATUS: dict[str, NumberStatus | None] = {
     "answered": NumberStatus.valid,
@@ -64,6 +66,16 @@ def classify_number(
     if sit is not None and result in ("rejected", "trunk_failure", "no_answer"):
         # an unreadable SIT before a vague failure: the network says the call cannot be completed
         return Classification(Disposition.unreachable, NumberStatus.unreachable, f"SIT, sip {sip_code}")
+    if (
+        not answered
+        and len(announcement.strip()) >= _SPOKEN_CHARS
+        and result in ("rejected", "trunk_failure")
+    ):
+        # a carrier spoke in the early media, words the table does not know (a recognizer that cannot make
+        # them out), then a vague failure: the call cannot be completed, and that is not a valid number.
+        # (Not after a no-answer: ring-back carried as early media is transcribed into something too.)
+        evidence = f"announcement (unread), sip {sip_code}"
+        return Classification(Disposition.unreachable, NumberStatus.unreachable, evidence)
     try:
         disposition = Disposition(result)
     except ValueError:

