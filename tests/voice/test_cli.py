@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from dialer.cli.main import cli
 from voice.audio import read_wav
 from voice.integrity import sha256_file
+from voice.wer import edit_distance, words
 
 
 def closed_port() -> int:
@@ -51,7 +52,11 @@ def test_tts_then_asr_gives_back_the_sentence_offline(tmp_path: Path, env: dict[
     assert set(payload) == {"text", "confidence", "no_speech_prob", "engine", "model", "language"}
     assert payload["engine"] == "whisper" and 0 < payload["confidence"] <= 1
     assert payload["model"] == "whisper-tiny.en" and payload["language"] == "en"
-    assert payload["text"].lower().strip(".") == "i will pay on friday"
+    # Whisper's output varies a little between runs on the same audio ("I will pay you on Friday" once
+    # in CI): one word of five may differ, the meaning words may not
+    heard = words(payload["text"])
+    assert edit_distance(words("I will pay on Friday"), heard) <= 1, payload["text"]
+    assert {"pay", "friday"} <= set(heard), payload["text"]
     # the second render of the same prompt comes from the cache
     assert list((tmp_path / "data" / "tts-cache").rglob("*.wav"))
 
