@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from voice.endpointing import BargeIn, Endpointer, SpeechEnded, SpeechStarted
 from voice.frames import AudioFrame, Utterance
 from voice.interfaces import ListeningHints, Recognizer, RecognizerStream
+from voice.wer import units
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,27 +146,11 @@ def _normal(text: str) -> str:
     return " ".join("".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).split())
 
 
-def _tokens(text: str) -> list[str]:
-    """Words, and hanzi one by one (Chinese has no spaces to split on)."""
-    out: list[str] = []
-    for word in _normal(text).split():
-        latin = ""
-        for ch in word:
-            if "\u4e00" <= ch <= "\u9fff":
-                out += [latin, ch] if latin else [ch]
-                latin = ""
-            else:
-                latin += ch
-        if latin:
-            out.append(latin)
-    return out
-
-
 def made_of(text: str, phrases: Sequence[str]) -> bool:
     """The text is nothing but expected phrases, one after another ("Yes, speaking." when "yes" and
     "speaking" are expected; "是，是我"): a whole answer, as the one phrase alone is."""
-    words = _tokens(text)
-    pieces = {tuple(_tokens(p)) for p in phrases} - {()}
+    words = units(text)
+    pieces = {tuple(units(p)) for p in phrases} - {()}
     if not words or not pieces:
         return False
     ends = [True] + [False] * len(words)  # ends[i]: words[:i] splits into expected phrases

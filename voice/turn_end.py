@@ -120,7 +120,8 @@ def _is_chinese(text: str) -> bool:
 def read_turn(text: str) -> TurnReading:
     """A cheap reading of a partial transcript: complete, a bare word (may go on), or plainly unfinished."""
     stripped = text.strip()
-    if not _is_chinese(stripped):
+    chinese = _is_chinese(stripped)
+    if not chinese:
         # tiny.en ends complete English sentences with a comma or "..." as often as not ("I can pay on
         # Friday,", "Yeah, speaking..."): there the words decide (turn_end_bench: complete turns on
         # G.711 waited p50/p95 320/1140 ms with the comma as evidence, 260/600 ms without)
@@ -130,7 +131,7 @@ def read_turn(text: str) -> TurnReading:
     if stripped.endswith(_OPEN_PUNCTUATION):
         return "incomplete"
     closed = stripped.endswith(_CLOSING_PUNCTUATION)
-    if _is_chinese(stripped):
+    if chinese:
         hanzi = "".join(ch for ch in stripped if ch.isalnum())
         if hanzi in _ZH_YES or (len(set(hanzi)) == 1 and hanzi[0] in "是对好行"):  # "对对对"
             return "brief"
@@ -144,9 +145,9 @@ def read_turn(text: str) -> TurnReading:
         return "incomplete"
     if words[-1] in (_EN_STILL_OPEN if closed else _EN_OPEN):
         return "incomplete"
-    # two bare words ("oh okay"), or one said again ("no, no, no": a person, or Whisper's loop on "No.")
     if all(w in _EN_YES for w in words):
         return "brief"
+    # two bare words ("oh okay"), or one said again ("no, no, no": a person, or Whisper's loop on "No.")
     if len(set(words)) == 1 or (len(set(words)) == 2 and all(w in _EN_BARE for w in words)):
         return "short"
     return "brief" if len(words) <= BRIEF_WORDS else "complete"

@@ -11,6 +11,23 @@ def words(text: str) -> list[str]:
     return [w.strip("'") for w in _WORD.findall(text.lower()) if w.strip("'")]
 
 
+def units(text: str) -> list[str]:
+    """Words whole and hanzi one by one (Chinese has no spaces to split on); lower case, letters and
+    digits only. For matching a reply against phrases or a context, where Chinese words are unknown."""
+    out: list[str] = []
+    for word in text.lower().split():
+        latin = ""
+        for ch in word:
+            if "\u4e00" <= ch <= "\u9fff":
+                out += [latin, ch] if latin else [ch]
+                latin = ""
+            elif ch.isalnum():
+                latin += ch
+        if latin:
+            out.append(latin)
+    return out
+
+
 def edit_distance(reference: list[str], hypothesis: list[str]) -> int:
     previous = list(range(len(hypothesis) + 1))
     for i, ref in enumerate(reference, start=1):

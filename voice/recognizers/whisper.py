@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voice import wer
 from voice.audio import StreamResampler, to_float
 from voice.endpointing import VoiceActivity
 from voice.errors import EngineUnavailable, RecognitionError
@@ -138,7 +139,7 @@ def echoes(text: str, context: str) -> bool:
         return False
     if core in "".join(ch for ch in context.lower() if ch.isalnum()):
         return True
-    units, context_units = _units(text), _units(context)
+    units, context_units = wer.units(text), wer.units(context)
     if len(units) < ECHO_MIN_UNITS:
         return False
     allowed = max(2, len(units) // 3)  # words the echo may leave out of one stretch of the context
@@ -159,24 +160,6 @@ def _span(units: list[str], context: list[str], start: int) -> int:
             return 1 << 30
         at += 1
     return at - start
-
-
-def _units(text: str) -> list[str]:
-    """Hanzi one by one, other words whole (lower case, letters and digits only)."""
-    units: list[str] = []
-    for word in text.lower().split():
-        latin = ""
-        for ch in word:
-            if "\u4e00" <= ch <= "\u9fff":
-                if latin:
-                    units.append(latin)
-                    latin = ""
-                units.append(ch)
-            elif ch.isalnum():
-                latin += ch
-        if latin:
-            units.append(latin)
-    return units
 
 
 # Context when the dialogue gives none: a phone greeting. Not for Mandarin, where a neutral sentence
