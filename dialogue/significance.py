@@ -24,6 +24,7 @@ yes/no, so a confirmed reading continues exactly as if it had been heard clearly
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dialogue.confirm import confirm_threshold
 from dialogue.interfaces import ParseResult
@@ -53,10 +54,15 @@ class IntentVerdict:
     check: str = ""
 
 
+def _section(script: Script) -> dict[str, Any]:
+    """dialer.yml's ``significant`` mapping (empty when missing or not a mapping: validate reports it)."""
+    raw = script.meta.get("significant")
+    return raw if isinstance(raw, dict) else {}
+
+
 def confirmed_by(script: Script) -> dict[str, frozenset[str]]:
     """dialer.yml ``significant.confirmed_by``: reading -> the answers to its check that confirm it."""
-    raw = script.meta.get("significant") or {}
-    raw = raw.get("confirmed_by") if isinstance(raw, dict) else None
+    raw = _section(script).get("confirmed_by")
     if not isinstance(raw, dict):
         return {}
     return {str(k): frozenset(str(i) for i in (v or ())) for k, v in raw.items()}
@@ -64,14 +70,11 @@ def confirmed_by(script: Script) -> dict[str, frozenset[str]]:
 
 def on_silence(script: Script) -> frozenset[str]:
     """dialer.yml ``significant.on_silence``: readings honoured when their check question meets silence."""
-    raw = script.meta.get("significant") or {}
-    listed = raw.get("on_silence") if isinstance(raw, dict) else None
-    return frozenset(str(i) for i in listed or ())
+    return frozenset(str(i) for i in _section(script).get("on_silence") or ())
 
 
 def settings(script: Script) -> tuple[float, dict[str, str], frozenset[str], float, float]:
-    raw = script.meta.get("significant") or {}
-    raw = raw if isinstance(raw, dict) else {}
+    raw = _section(script)
     return (
         float(raw.get("threshold", DEFAULT_THRESHOLD)),
         {str(k): str(v) for k, v in (raw.get("checks") or {}).items()},
