@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from dialogue.script import load_script
 from dialogue.storytest import context_for
 from dialogue.validate import validate
 
-NOW = dt.datetime(2026, 11, 29, 10, 0)
-YES = {"en": "yes this is john", "zh": "是我"}
+from .chat import NOW, after_rpc
+
 # What a recognizer made of legal replies on the bench (bench/legal_replies_bench.py): the key word is kept.
 MISHEARD = [
     ("en", "I'm in bankrupt people, I see them right now", "bankruptcy"),
@@ -37,10 +36,7 @@ def test_a_legal_word_names_its_case(
 def test_a_half_heard_legal_word_is_asked_about_before_the_call_ends(
     embedded: dict[str, EmbeddedEngine],
 ) -> None:
-    engine = embedded["en"]
-    policy = engine.new_policy()
-    policy.start(context_for(engine.script, {"now": NOW.isoformat()}))
-    policy.handle(UserSaid(YES["en"]))
+    policy = after_rpc(embedded["en"], "en")
     asked = policy.handle(UserSaid("I'm in bankrupt people, I see them right now", 0.35))
     assert [a.response for a in asked if isinstance(a, Say)] == ["utter_check_bankruptcy"]
     assert not any(isinstance(a, SetDisposition) for a in asked)
@@ -85,9 +81,7 @@ def test_a_possible_bankruptcy_met_by_silence_is_honoured_and_a_possible_payment
     }[lang]
     outcomes = []
     for reply in said:
-        policy = engine.new_policy()
-        policy.start(context_for(engine.script, {"now": NOW.isoformat()}))
-        policy.handle(UserSaid(YES[lang]))
+        policy = after_rpc(engine, lang)
         asked = policy.handle(UserSaid(reply, 0.2))
         assert next(a.response for a in asked if isinstance(a, Say)).startswith("utter_check_")
         outcomes.append([a.disposition for a in policy.handle(NoInput()) if isinstance(a, SetDisposition)])

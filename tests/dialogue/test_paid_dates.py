@@ -7,36 +7,22 @@ import datetime as dt
 import pytest
 
 from dialogue.embedded.engine import EmbeddedEngine
-from dialogue.embedded.policy import EmbeddedPolicy
 from dialogue.interfaces import (
     BotAction,
     KeyPressed,
     RecordPaid,
     RecordPromise,
-    Say,
     SetDisposition,
     UserSaid,
 )
-from dialogue.storytest import context_for
 from dialogue.turns import paid_check
 from dialogue.understanding.dates import find_when
 from dialogue.understanding.tense import says_future
 
-NOW = dt.datetime(2026, 11, 29, 10, 0)  # a Sunday
-YES = {"en": "yes this is john", "zh": "是我"}
+from .chat import NOW, after_rpc, said
+
 FUTURE_PAID = {"en": "I already paid next Friday", "zh": "我下周五已经还了"}
 NEXT_FRIDAY = dt.date(2026, 12, 4)
-
-
-def _after_rpc(engine: EmbeddedEngine, lang: str) -> EmbeddedPolicy:
-    policy = engine.new_policy()
-    policy.start(context_for(engine.script, {"now": NOW.isoformat()}))
-    policy.handle(UserSaid(YES[lang]))
-    return policy
-
-
-def _said(actions: list[BotAction]) -> list[str]:
-    return [a.response for a in actions if isinstance(a, Say)]
 
 
 def _never_paid(*turns: list[BotAction]) -> bool:
@@ -51,9 +37,9 @@ def _never_paid(*turns: list[BotAction]) -> bool:
 def test_paid_on_a_future_date_is_asked_about_then_paid(
     embedded: dict[str, EmbeddedEngine], lang: str
 ) -> None:
-    policy = _after_rpc(embedded[lang], lang)
+    policy = after_rpc(embedded[lang], lang)
     asked = policy.handle(UserSaid(FUTURE_PAID[lang]))
-    assert _said(asked) == ["utter_check_paid_date"]
+    assert said(asked) == ["utter_check_paid_date"]
     spoken = asked[0].text  # type: ignore[union-attr]
     assert ("Friday, December 4" if lang == "en" else "12月4日") in spoken
     assert _never_paid(asked)
@@ -65,10 +51,10 @@ def test_paid_on_a_future_date_is_asked_about_then_paid(
 def test_paid_on_a_future_date_then_a_promise_is_recorded_as_a_promise(
     embedded: dict[str, EmbeddedEngine], lang: str
 ) -> None:
-    policy = _after_rpc(embedded[lang], lang)
+    policy = after_rpc(embedded[lang], lang)
     asked = policy.handle(UserSaid(FUTURE_PAID[lang]))
     read_back = policy.handle(UserSaid({"en": "I'll pay on Friday", "zh": "我下周五会还"}[lang]))
-    assert _said(read_back) == ["utter_confirm_promise"]
+    assert said(read_back) == ["utter_confirm_promise"]
     closing = policy.handle(KeyPressed("1"))
     assert RecordPromise(NEXT_FRIDAY, None) in closing
     assert _never_paid(asked, read_back, closing)
@@ -78,10 +64,10 @@ def test_paid_on_a_future_date_then_a_promise_is_recorded_as_a_promise(
 def test_paid_on_a_future_date_and_no_answer_is_never_recorded_as_paid(
     embedded: dict[str, EmbeddedEngine], lang: str
 ) -> None:
-    policy = _after_rpc(embedded[lang], lang)
+    policy = after_rpc(embedded[lang], lang)
     turns = [policy.handle(UserSaid(FUTURE_PAID[lang]))]
     turns += [policy.handle(UserSaid({"en": "no", "zh": "不是"}[lang])) for _ in range(2)]
-    assert [_said(t) for t in turns] == [
+    assert [said(t) for t in turns] == [
         ["utter_check_paid_date"],
         ["utter_reprompt_check_paid_date"],
         ["utter_close_no_response"],
@@ -90,18 +76,18 @@ def test_paid_on_a_future_date_and_no_answer_is_never_recorded_as_paid(
 
 
 def test_a_future_paid_date_in_the_details_is_asked_about(embedded: dict[str, EmbeddedEngine]) -> None:
-    policy = _after_rpc(embedded["en"], "en")
-    assert _said(policy.handle(UserSaid("I already paid"))) == ["utter_ask_paid_details"]
+    policy = after_rpc(embedded["en"], "en")
+    assert said(policy.handle(UserSaid("I already paid"))) == ["utter_ask_paid_details"]
     details = policy.handle(UserSaid("next friday by card"))
-    assert _said(details) == ["utter_check_paid_date"] and _never_paid(details)
+    assert said(details) == ["utter_check_paid_date"] and _never_paid(details)
 
 
 def test_paid_words_that_say_the_payment_is_still_to_come_are_a_promise(
     embedded: dict[str, EmbeddedEngine],
 ) -> None:
-    policy = _after_rpc(embedded["en"], "en")
+    policy = after_rpc(embedded["en"], "en")
     read_back = policy.handle(UserSaid("it will be paid next friday"))
-    assert _said(read_back) == ["utter_confirm_promise"] and _never_paid(read_back)
+    assert said(read_back) == ["utter_confirm_promise"] and _never_paid(read_back)
     assert RecordPromise(NEXT_FRIDAY, None) in policy.handle(KeyPressed("1"))
 
 
@@ -120,7 +106,7 @@ def test_paid_words_that_say_the_payment_is_still_to_come_are_a_promise(
 def test_a_past_or_ambiguous_day_stays_paid_on_the_day_gone(
     embedded: dict[str, EmbeddedEngine], lang: str, reply: str, day: dt.date
 ) -> None:
-    actions = _after_rpc(embedded[lang], lang).handle(UserSaid(reply))
+    actions = after_rpc(embedded[lang], lang).handle(UserSaid(reply))
     assert RecordPaid(day, None) in actions, actions
 
 

@@ -18,7 +18,6 @@ from dialogue.interfaces import (
     RecordPaid,
     RecordPromise,
     RecordSettlement,
-    Say,
     SetDisposition,
     UserSaid,
 )
@@ -28,19 +27,7 @@ from dialogue.storytest import context_for
 from dialogue.understanding.parts import REST, Part, find_parts
 from dialogue.understanding.spoken import find_attorney_name, find_language, find_phone, spell_digits
 
-NOW = dt.datetime(2026, 11, 29, 10, 0)  # a Sunday
-YES = {"en": "yes this is john", "zh": "是我"}
-
-
-def _after_rpc(engine: EmbeddedEngine, lang: str, **context: object):  # type: ignore[no-untyped-def]
-    policy = engine.new_policy()
-    policy.start(context_for(engine.script, {"now": NOW.isoformat(), **context}))
-    policy.handle(UserSaid(YES[lang]))
-    return policy
-
-
-def _said(actions: list[BotAction]) -> list[str]:
-    return [a.response for a in actions if isinstance(a, Say)]
+from .chat import NOW, after_rpc, said
 
 
 def _disposition(actions: list[BotAction]) -> str | None:
@@ -118,9 +105,9 @@ def test_limits_load_with_reasons() -> None:
 def test_a_plan_is_recorded_part_by_part_after_the_read_back(
     embedded: dict[str, EmbeddedEngine], lang: str, reply: str, expected: list[RecordPromise]
 ) -> None:
-    policy = _after_rpc(embedded[lang], lang)
+    policy = after_rpc(embedded[lang], lang)
     read_back = policy.handle(UserSaid(reply))
-    assert _said(read_back) == ["utter_confirm_plan"]
+    assert said(read_back) == ["utter_confirm_plan"]
     assert not any(isinstance(a, RecordPromise) for a in read_back)
     closing = policy.handle(KeyPressed("1"))
     assert [a for a in closing if isinstance(a, RecordPromise)] == expected
@@ -130,17 +117,17 @@ def test_a_plan_is_recorded_part_by_part_after_the_read_back(
 def test_a_settlement_within_the_floor_is_recorded_with_its_total(
     embedded: dict[str, EmbeddedEngine],
 ) -> None:
-    policy = _after_rpc(embedded["zh"], "zh")
-    assert _said(policy.handle(UserSaid("我下周五一次性还一千，结清"))) == ["utter_confirm_plan"]
+    policy = after_rpc(embedded["zh"], "zh")
+    assert said(policy.handle(UserSaid("我下周五一次性还一千，结清"))) == ["utter_confirm_plan"]
     closing = policy.handle(KeyPressed("1"))
     records = [a for a in closing if isinstance(a, RecordSettlement | RecordPromise)]
     assert records == [RecordSettlement(Decimal(1000)), RecordPromise(dt.date(2026, 12, 4), Decimal(1000))]
 
 
 def test_an_offer_outside_the_limits_is_never_recorded(embedded: dict[str, EmbeddedEngine]) -> None:
-    policy = _after_rpc(embedded["en"], "en")
+    policy = after_rpc(embedded["en"], "en")
     actions = policy.handle(UserSaid("i can pay 5 dollars now, 5 on friday and the rest on the 20th"))
-    assert _said(actions) == ["utter_plan_counter_offer"]
+    assert said(actions) == ["utter_plan_counter_offer"]
     assert "at most 3 payments" not in actions[0].text  # type: ignore[union-attr]
     assert "first payment must be at least $20" in actions[0].text  # type: ignore[union-attr]
     assert not any(isinstance(a, RecordPromise) for a in actions)
@@ -151,13 +138,13 @@ def test_an_unsure_paid_is_confirmed_and_a_sure_one_is_not(
     embedded: dict[str, EmbeddedEngine], lang: str
 ) -> None:
     reply = {"en": "i already paid it yesterday", "zh": "我昨天已经还了"}[lang]
-    unsure = _after_rpc(embedded[lang], lang)
+    unsure = after_rpc(embedded[lang], lang)
     asked = unsure.handle(UserSaid(reply, 0.2))
-    assert _said(asked) == ["utter_check_paid"]
+    assert said(asked) == ["utter_check_paid"]
     assert not any(isinstance(a, RecordPaid | SetDisposition) for a in asked)
     confirmed = unsure.handle(KeyPressed("1"))
     assert any(isinstance(a, RecordPaid) for a in confirmed) and _disposition(confirmed) == "already_paid"
-    sure = _after_rpc(embedded[lang], lang)
+    sure = after_rpc(embedded[lang], lang)
     assert _disposition(sure.handle(UserSaid(reply, 0.95))) == "already_paid"
 
 
@@ -167,17 +154,17 @@ def test_an_unsure_paid_is_confirmed_by_saying_it_again_or_by_its_details(
 ) -> None:
     reply = {"en": "i already paid it", "zh": "我已经还了"}[lang]
     details = {"en": "by card last tuesday", "zh": "上周二用银行卡还的"}[lang]
-    again = _after_rpc(embedded[lang], lang)
-    assert _said(again.handle(UserSaid(reply, 0.2))) == ["utter_check_paid"]
+    again = after_rpc(embedded[lang], lang)
+    assert said(again.handle(UserSaid(reply, 0.2))) == ["utter_check_paid"]
     # heard the same twice: the reading stands and the paid flow goes on (it asks how and when)
-    assert _said(again.handle(UserSaid(reply, 0.2))) == ["utter_ask_paid_details"]
-    detailed = _after_rpc(embedded[lang], lang)
-    assert _said(detailed.handle(UserSaid(reply, 0.2))) == ["utter_check_paid"]
+    assert said(again.handle(UserSaid(reply, 0.2))) == ["utter_ask_paid_details"]
+    detailed = after_rpc(embedded[lang], lang)
+    assert said(detailed.handle(UserSaid(reply, 0.2))) == ["utter_check_paid"]
     actions = detailed.handle(UserSaid(details, 0.3))
     assert _disposition(actions) == "already_paid", actions
     paid = next(a for a in actions if isinstance(a, RecordPaid))
     assert paid.date is not None and paid.date < NOW.date()  # the details' date was kept
-    other = _after_rpc(embedded[lang], lang)
+    other = after_rpc(embedded[lang], lang)
     other.handle(UserSaid(reply, 0.2))
     answer = {"en": "what is this about", "zh": "这是什么事"}[lang]
     assert _disposition(other.handle(UserSaid(answer, 0.9))) is None  # anything else: not confirmed
@@ -188,16 +175,16 @@ def test_a_possible_opt_out_is_honoured_on_silence(embedded: dict[str, EmbeddedE
     engine = embedded[lang]
     policy = engine.new_policy()
     policy.start(context_for(engine.script, {"now": NOW.isoformat()}))
-    said = {"en": "stop", "zh": "停止"}[lang]
-    assert _said(policy.handle(UserSaid(said, 0.2))) == ["utter_check_stop"]
+    reply = {"en": "stop", "zh": "停止"}[lang]
+    assert said(policy.handle(UserSaid(reply, 0.2))) == ["utter_check_stop"]
     assert policy.hints().phrases  # the recognizer is told to expect a yes or no
     actions = policy.handle(NoInput())
     assert OptOut("number") in actions and HangUp() in actions
 
 
 def test_the_same_question_six_times_ends(embedded: dict[str, EmbeddedEngine]) -> None:
-    policy = _after_rpc(embedded["en"], "en", can_transfer=False)
-    answers = [_said(policy.handle(UserSaid("who is this"))) for _ in range(3)]
+    policy = after_rpc(embedded["en"], "en", can_transfer=False)
+    answers = [said(policy.handle(UserSaid("who is this"))) for _ in range(3)]
     assert answers[:2] == [["utter_who_after", "utter_ask_payment"]] * 2
     assert answers[2] == ["utter_repeat_limit"] and policy.ended
 
@@ -208,10 +195,10 @@ def test_an_attorney_is_recorded_when_the_bot_asks_for_the_lawyers_details(
 ) -> None:
     """A callee who hangs up at "what is your attorney's name?" is still represented: the disposition is
     set with the question, not only with the goodbye."""
-    policy = _after_rpc(embedded[lang], lang)
-    said = {"en": "I have a lawyer handling this", "zh": "这事你找我律师"}[lang]
-    actions = policy.handle(UserSaid(said, 0.95))
-    assert _said(actions) == ["utter_attorney"] and not policy.ended
+    policy = after_rpc(embedded[lang], lang)
+    reply = {"en": "I have a lawyer handling this", "zh": "这事你找我律师"}[lang]
+    actions = policy.handle(UserSaid(reply, 0.95))
+    assert said(actions) == ["utter_attorney"] and not policy.ended
     assert _disposition(actions) == "attorney" and HangUp() not in actions
 
 
