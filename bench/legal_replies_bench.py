@@ -33,13 +33,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from understanding_bench import Skip, build_engine, call_hints
+from understanding_bench import Skip, build_engine, call_hints, speakable
 
-from voice.errors import VoiceError
 from voice.hearing_eval import HearingScore, hear, read_as_text
 from voice.linesim import parse_conditions
 from voice.spoken_corpus import SpokenLine, critical_class
-from voice.testvoices import EvalVoice, VoiceRenderer, default_cache_dir, voices_for
+from voice.testvoices import VoiceRenderer, default_cache_dir, voices_for
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = (
@@ -81,24 +80,13 @@ def heldout_lines(
     return lines, heldout.now
 
 
-def speakable(lang: str, renderer: VoiceRenderer, sample: str) -> list[EvalVoice]:
-    ok = []
-    for voice in voices_for(lang):
-        try:
-            renderer.render(voice, sample)
-            ok.append(voice)
-        except VoiceError as exc:
-            print(f"{lang}: voice {voice.id} skipped: {exc} ({voice.requires})")
-    return ok
-
-
 def run_language(lang: str, cases: Sequence[str], args: argparse.Namespace, models_dir: Path) -> list[Case]:
     from dialogue.embedded.engine import EmbeddedEngine
 
     engine = EmbeddedEngine.load(REPO / "scripts" / f"reminder-{lang}")
     lines, now = heldout_lines(lang, cases, QUICK_PER_CASE if args.quick else None)
     renderer = VoiceRenderer(args.cache_dir or default_cache_dir(models_dir))
-    voices = speakable(lang, renderer, lines[0].text)
+    voices = speakable(lang, renderer, voices_for(lang), lines[0].text)
     recognizer = None
     if not voices:
         print(f"{lang}: no evaluation voice can speak here: text only")

@@ -162,6 +162,28 @@ def call_hints(nlu: Any, lang: str, now: Any = None) -> dict[str, ListeningHints
     }
 
 
+def speakable(
+    lang: str,
+    renderer: VoiceRenderer,
+    voices: Sequence[EvalVoice],
+    sample: str,
+    report: Callable[[str], None] = print,
+) -> list[EvalVoice]:
+    """The voices that can speak here (each renders `sample`); the others are reported and left out."""
+    ok = []
+    for voice in voices:
+        try:
+            renderer.render(voice, sample)
+            ok.append(voice)
+        except VoiceError as exc:
+            report(f"{lang}: voice {voice.id} skipped: {exc} ({voice.requires})")
+    return ok
+
+
+def _warn(message: str) -> None:
+    console.print(f"[yellow]{message}")
+
+
 class LanguageRun:
     """One language's corpus, NLU, voices and renders."""
 
@@ -182,13 +204,7 @@ class LanguageRun:
         self._pool: list[bytes] | None = None
 
     def _speakable(self) -> list[EvalVoice]:
-        ok = []
-        for voice in self.voices:
-            try:
-                self.renderer.render(voice, self.lines[0].text)
-                ok.append(voice)
-            except VoiceError as exc:
-                console.print(f"[yellow]{self.lang}: voice {voice.id} skipped: {exc} ({voice.requires})")
+        ok = speakable(self.lang, self.renderer, self.voices, self.lines[0].text, _warn)
         if not ok:
             raise SystemExit(f"{self.lang}: no evaluation voice can speak here")
         return ok
