@@ -36,7 +36,10 @@ class EventLog:
         self.events.append({"event": event, "wall": now, "t": round(now - self.t0, 3), **data})
 
     def save(self) -> None:
-        self.path.write_text(json.dumps({"events": self.events}, indent=1))
+        """Written whole then renamed, so a reader polling for the file never sees it half written."""
+        part = self.path.with_suffix(".part")
+        part.write_text(json.dumps({"events": self.events}, indent=1))
+        part.replace(self.path)
 
 
 class PersonaRunner:
