@@ -15,7 +15,7 @@ test: setup
 	@url=$$(tools/postgres.sh) && \
 	$(BIN)/ruff check . && \
 	$(BIN)/mypy && \
-	DIALER_TEST_POSTGRES_URL=$${DIALER_TEST_POSTGRES_URL:-$$url} $(BIN)/pytest $(PYTEST_ARGS)
+	DIALER_TEST_POSTGRES_URL=$${DIALER_TEST_POSTGRES_URL:-$$url} BIN=$(BIN) tools/pytest-halves.sh $(PYTEST_ARGS)
 
 setup: system-packages $(STAMP)
 
