@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -77,30 +78,38 @@ def _retry(value: str) -> dict[str, Any]:
     return parsed
 
 
-def _form_fields(
-    script: str,
-    profiles: str,
-    window_from: str,
-    window_to: str,
-    max_per_day: int,
-    max_total: int,
-    retry_policy: str,
-    trunk: str,
-    caller_ids: str,
-    voicemail_policy: str,
-) -> dict[str, Any]:
-    return {
-        "script": script,
-        "profiles": tuple(p.upper() for p in _split(profiles)),
-        "window_from": window_from.strip() or None,
-        "window_to": window_to.strip() or None,
-        "max_attempts_per_day": max_per_day,
-        "max_attempts_total": max_total,
-        "retry_policy": _retry(retry_policy),
-        "trunk": trunk.strip() or None,
-        "caller_id_pool": _split(caller_ids),
-        "voicemail_policy": voicemail_policy,
-    }
+@dataclass(frozen=True)
+class CampaignForm:
+    """The campaign settings form, shared by "new campaign" and "settings"; FastAPI fills it from the
+    posted fields and checks the numbers' ranges."""
+
+    script: str = Form(...)
+    profiles: str = Form("")
+    window_from: str = Form("")
+    window_to: str = Form("")
+    max_attempts_per_day: int = Form(1, ge=1, le=50)
+    max_attempts_total: int = Form(7, ge=1, le=500)
+    retry_policy: str = Form("")
+    trunk: str = Form("")
+    caller_ids: str = Form("")
+    voicemail_policy: str = Form(VoicemailPolicy.message.value)
+
+    def fields(self, console: Console) -> dict[str, Any]:
+        """The ledger's campaign fields; an unknown script or a malformed retry policy is refused."""
+        if self.script not in scripts(console):
+            raise InvalidValue(f"unknown script {self.script!r}")
+        return {
+            "script": self.script,
+            "profiles": tuple(p.upper() for p in _split(self.profiles)),
+            "window_from": self.window_from.strip() or None,
+            "window_to": self.window_to.strip() or None,
+            "max_attempts_per_day": self.max_attempts_per_day,
+            "max_attempts_total": self.max_attempts_total,
+            "retry_policy": _retry(self.retry_policy),
+            "trunk": self.trunk.strip() or None,
+            "caller_id_pool": _split(self.caller_ids),
+            "voicemail_policy": self.voicemail_policy,
+        }
 
 
 def _form_context(console: Console) -> dict[str, Any]:
@@ -133,34 +142,12 @@ def new_campaign_form(
 def create_campaign(
     request: Request,
     name: str = Form(..., min_length=1, max_length=100),
-    script: str = Form(...),
-    profiles: str = Form(""),
-    window_from: str = Form(""),
-    window_to: str = Form(""),
-    max_attempts_per_day: int = Form(1, ge=1, le=50),
-    max_attempts_total: int = Form(7, ge=1, le=500),
-    retry_policy: str = Form(""),
-    trunk: str = Form(""),
-    caller_ids: str = Form(""),
-    voicemail_policy: str = Form(VoicemailPolicy.message.value),
+    form: CampaignForm = Depends(),
     me: Principal = Depends(require(Permission.edit_campaigns)),
 ) -> Response:
     console = console_of(request)
-    if script not in scripts(console):
-        raise InvalidValue(f"unknown script {script!r}")
-    fields = _form_fields(
-        script,
-        profiles,
-        window_from,
-        window_to,
-        max_attempts_per_day,
-        max_attempts_total,
-        retry_policy,
-        trunk,
-        caller_ids,
-        voicemail_policy,
-    )
-    refuse_what_cannot_work(console, name.strip(), script, fields["caller_id_pool"])
+    fields = form.fields(console)
+    refuse_what_cannot_work(console, name.strip(), form.script, fields["caller_id_pool"])
     info = console.ledger.create_campaign(CampaignSpec(name=name.strip(), **fields))
     console.audit(me.name, "campaign.create", f"campaign:{info.id}", name=info.name, script=info.script)
     return redirect(f"/campaigns/{info.name}", "campaign created")
@@ -216,34 +203,12 @@ def _allowed(current: str, target: CampaignState, action: str) -> bool:
 def update_settings(
     request: Request,
     name: str,
-    script: str = Form(...),
-    profiles: str = Form(""),
-    window_from: str = Form(""),
-    window_to: str = Form(""),
-    max_attempts_per_day: int = Form(1, ge=1, le=50),
-    max_attempts_total: int = Form(7, ge=1, le=500),
-    retry_policy: str = Form(""),
-    trunk: str = Form(""),
-    caller_ids: str = Form(""),
-    voicemail_policy: str = Form(VoicemailPolicy.message.value),
+    form: CampaignForm = Depends(),
     me: Principal = Depends(require(Permission.edit_campaigns)),
 ) -> Response:
     console = console_of(request)
-    if script not in scripts(console):
-        raise InvalidValue(f"unknown script {script!r}")
-    fields = _form_fields(
-        script,
-        profiles,
-        window_from,
-        window_to,
-        max_attempts_per_day,
-        max_attempts_total,
-        retry_policy,
-        trunk,
-        caller_ids,
-        voicemail_policy,
-    )
-    refuse_what_cannot_work(console, name, script, fields["caller_id_pool"])
+    fields = form.fields(console)
+    refuse_what_cannot_work(console, name, form.script, fields["caller_id_pool"])
     changed = console.queries.update_campaign(name, fields, actor=me.name)
     return redirect(f"/campaigns/{name}", f"{len(changed)} setting(s) changed")
 
