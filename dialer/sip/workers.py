@@ -45,6 +45,7 @@ class _Worker:
     commands: Connection | None = None
     out: Connection | None = None
     ready: bool = False
+    failed: str = ""  # why it could not start (a port in use, a handler that failed to load)
     pid: int = 0
     started_at: float = 0.0
     in_flight: dict[str, CallRequest] = field(default_factory=dict)
@@ -96,9 +97,13 @@ class WorkerPool:
                 raise EngineError(f"the speech engine did not start: {exc}") from exc
         while not all(w.ready for w in self._workers):
             self._poll(0.05)
+            failed = next((w for w in self._workers if w.failed), None)
+            if failed is not None:  # said at once, so a caller can retry while a slow start is let run
+                self.stop()
+                raise EngineError(f"call worker {failed.index} did not start: {failed.failed}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise EngineError("call workers did not start (ports in use?)")
+                raise EngineError(f"call workers did not start within {timeout:g} s")
         self._thread = threading.Thread(target=self._supervise, name="worker-pool", daemon=True)
         self._thread.start()
 
@@ -185,7 +190,7 @@ class WorkerPool:
         cmd_r.close()
         out_w.close()
         w.process, w.commands, w.out = proc, cmd_w, out_r
-        w.ready, w.pid, w.started_at = False, proc.pid or 0, time.monotonic()
+        w.ready, w.failed, w.pid, w.started_at = False, "", proc.pid or 0, time.monotonic()
 
     def _poll(self, timeout: float) -> None:
         conns = [w.out for w in self._workers if w.out is not None]
@@ -212,6 +217,7 @@ class WorkerPool:
         if kind == "ready":
             w.ready = True
         elif kind == "failed":
+            w.failed = str(message[1])
             log.error("call worker %d failed to start: %s", w.index, message[1])
         elif kind == "requeue":
             request: CallRequest = message[1]

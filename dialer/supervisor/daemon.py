@@ -260,7 +260,8 @@ class Supervisor:
                 self.settings.sip, self.profile, handler=self.run.handler, settings=self.settings
             )
             try:
-                pool.start(timeout=min(15.0, max(1.0, deadline - time.monotonic())))
+                # a worker that cannot bind says so at once; one still loading its models is let finish
+                pool.start(timeout=max(1.0, deadline - time.monotonic()))
                 if pool.speech is not None:
                     self.metrics.watch_speech(pool.speech_stats)
                 return pool

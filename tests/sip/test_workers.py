@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dialer.sip.interfaces import CallRequest
+from dialer.sip.interfaces import CallRequest, EngineError
 from dialer.sip.worker import RTP_PORTS_PER_WORKER, WorkerSpec
 from dialer.sip.workers import WorkerPool
 from sip_config.schema import Profile
@@ -153,3 +153,19 @@ def test_worker_runs_a_pluggable_handler(
         stereo = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
     # the bot channel is the callee channel sent back: the handler ran inside the worker process
     assert segment_correlation(stereo[:, 1], callee_audio.samples) > 0.85
+
+
+@pytest.mark.sip
+def test_a_worker_that_cannot_bind_says_why_at_once(loopback_profile: Profile) -> None:
+    """A port held by another process fails the start with the worker's reason, not after the whole start
+    timeout, so the daemon retries while a slow worker (loading models on a busy host) is let finish."""
+    import socket
+
+    spec = _spec(loopback_profile, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+        held.bind(("127.0.0.1", spec.base_sip_port))
+        pool = WorkerPool(spec, 1)
+        with pytest.raises(EngineError, match=r"call worker 0 did not start: .*bind"):
+            pool.start(timeout=120)
+    with WorkerPool(spec, 1) as pool:  # the same ports free again: it starts
+        assert pool.pids() and all(pool.pids())
