@@ -7,16 +7,11 @@ Rows come back as plain dicts; phone numbers come back whole and are masked by t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from scheduler.db import for_writes, session_factory
-from scheduler.ledger import BackendError, CampaignNotFound, CampaignSpec
+from scheduler.ledger import CampaignNotFound, CampaignSpec
 from scheduler.models import (
     Account,
     Attempt,
@@ -28,6 +23,7 @@ from scheduler.models import (
     Recording,
     utcnow,
 )
+from scheduler.transactions import Transactions
 from scheduler.validation import check_campaign_spec
 
 EDITABLE = (
@@ -44,20 +40,7 @@ EDITABLE = (
 )
 
 
-class RecordQueries:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = session_factory(engine)
-        self._writes = session_factory(for_writes(engine))
-
-    @contextmanager
-    def _session(self, *, write: bool = False) -> Iterator[Session]:
-        try:
-            with (self._writes if write else self._sessions).begin() as session:
-                yield session
-        except sa.exc.SQLAlchemyError as exc:
-            raise BackendError(f"database error: {exc.__class__.__name__}: {exc}") from exc
-
+class RecordQueries(Transactions):
     def campaign_id(self, name: str) -> int:
         with self._session() as s:
             found = s.scalar(sa.select(Campaign.id).where(Campaign.name == name))

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from scheduler.db import for_writes, session_factory
-from scheduler.ledger import BackendError, Conflict, NotFound
+from scheduler.ledger import Conflict, NotFound
 from scheduler.models import Base, utcnow
+from scheduler.transactions import Transactions
 
 
 class OperatorUser(Base):
@@ -176,24 +173,8 @@ def _token(t: ApiToken, owner: OperatorUser | None = None) -> TokenInfo:
     )
 
 
-class OperatorStore:
+class OperatorStore(Transactions):
     """Users, sessions and tokens on the ledger's database (the same engine as SqlLedger)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = session_factory(engine)
-        self._writes = session_factory(for_writes(engine))
-
-    @contextmanager
-    def _session(self, *, write: bool = False) -> Iterator[Session]:
-        """`write=True` for a transaction that changes rows (it queues for the write lock up front)."""
-        try:
-            with (self._writes if write else self._sessions).begin() as session:
-                yield session
-        except sa.exc.IntegrityError as exc:
-            raise Conflict(f"the database refused the change: {exc.orig}") from exc
-        except sa.exc.SQLAlchemyError as exc:
-            raise BackendError(f"database error: {exc.__class__.__name__}: {exc}") from exc
 
     # ---- users -----------------------------------------------------------------------------------------
     def create_user(self, name: str, role: str, password_hash: str) -> UserInfo:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scheduler import ledger as L
-from scheduler.db import create_engine, for_writes, session_factory
+from scheduler.db import create_engine
 from scheduler.importing.sql_writer import BATCHES, write_batch
 from scheduler.models import (
     Account,
@@ -31,6 +30,7 @@ from scheduler.models import (
     Recording,
     utcnow,
 )
+from scheduler.transactions import Transactions, reason
 from scheduler.validation import check_aware, check_campaign_spec, check_word
 from scheduler.vocabulary import (
     CAMPAIGN_TRANSITIONS,
@@ -46,11 +46,9 @@ class SchemaNotCurrent(L.BackendError):
     """The database is missing tables or at an older revision: `dialer db upgrade` fixes it."""
 
 
-class SqlLedger:
+class SqlLedger(Transactions):
     def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self.engine = engine
-        self._sessions = session_factory(engine)
-        self._writes = session_factory(for_writes(engine))
+        super().__init__(engine)
         self._clock = clock
 
     @classmethod
@@ -65,22 +63,11 @@ class SqlLedger:
             elif not migrations.is_current(url):
                 raise SchemaNotCurrent("the database schema is not current: run `dialer db upgrade`")
         except sa.exc.SQLAlchemyError as exc:
-            raise L.BackendError(f"cannot open the database: {_reason(exc)}") from exc
+            raise L.BackendError(f"cannot open the database: {reason(exc)}") from exc
         return cls(create_engine(url))
 
     def close(self) -> None:
         self.engine.dispose()
-
-    @contextmanager
-    def _session(self, *, write: bool = False) -> Iterator[Session]:
-        """`write=True` for a transaction that changes rows (it queues for the write lock up front)."""
-        try:
-            with (self._writes if write else self._sessions).begin() as session:
-                yield session
-        except sa.exc.IntegrityError as exc:
-            raise L.Conflict(f"the database refused the change: {_reason(exc)}") from exc
-        except sa.exc.SQLAlchemyError as exc:
-            raise L.BackendError(f"database error: {_reason(exc)}") from exc
 
     # ---- campaigns -------------------------------------------------------------------------------------
     def create_campaign(self, spec: L.CampaignSpec) -> L.CampaignInfo:
@@ -224,7 +211,7 @@ class SqlLedger:
                     ).scalar_one()
                 return L.ImportCounts(**{**counts.__dict__, "batch": batch})
         except sa.exc.SQLAlchemyError as exc:
-            raise L.BackendError(f"import failed, nothing was imported: {_reason(exc)}") from exc
+            raise L.BackendError(f"import failed, nothing was imported: {reason(exc)}") from exc
 
     def set_batch_quality(self, batch_id: int, quality: dict[str, Any]) -> None:
         with self._session(write=True) as s:
@@ -564,14 +551,6 @@ class SqlLedger:
                 )
                 for a in s.scalars(query)
             ]
-
-
-def _reason(exc: Exception) -> str:
-    """The driver's first message line: no SQL, no parameters, no PostgreSQL DETAIL with row values
-    (a phone number in a unique-key conflict must not reach a log or a terminal)."""
-    orig = getattr(exc, "orig", None) or exc
-    first = (str(orig).strip().splitlines() or [""])[0]
-    return f"{orig.__class__.__name__}: {first[:200]}"
 
 
 def _campaign(c: Campaign) -> L.CampaignInfo:
