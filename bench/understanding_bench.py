@@ -3,6 +3,7 @@
     .venv/bin/python bench/understanding_bench.py --quick
     .venv/bin/python bench/understanding_bench.py --lang en --engine tiny.en --conditions pink20,pink10
     .venv/bin/python bench/understanding_bench.py --quick --json out.json --misses
+    .venv/bin/python bench/understanding_bench.py --engine text --no-tts --corpus fresh --by-intent
 
 Per language, engine and line condition: WER (CER for Chinese, numbers normalised), intent accuracy,
 entity accuracy (dates, amounts), critical errors (a critical class recorded that was not said, or
@@ -11,7 +12,10 @@ rotate through the language's unseen voices (tests/data/spoken, voice/testvoices
 heard with the hints a call gives where that reply is usually said (the opening's "am I speaking
 with ...?" or the payment question: the bot's sentence and the phrases it expects), as a live call
 hears it; `--no-context` gives none. Engine "text"
-is the NLU on the corpus text itself: the ceiling. A second table measures each voice's
+is the NLU on the corpus text itself: the ceiling (seconds, no audio). `--corpus fresh` reads the second
+held-out set (tests/data/spoken/<lang>-fresh.yml), written after the first had been studied, which shows
+whether a change to the NLU generalises. `--by-intent` adds intent accuracy and confusions per intent.
+A second table measures each voice's
 intelligibility (the product's voices too): rendered, sent down a clean G.711 line, recognized.
 
 Renders are cached under <models_dir>/cache/spoken, so only the first run synthesizes. Engines not
@@ -28,6 +32,7 @@ import json
 import os
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -188,12 +193,17 @@ class LanguageRun:
     """One language's corpus, NLU, voices and renders."""
 
     def __init__(
-        self, lang: str, renderer: VoiceRenderer, lines: int | None, voice_ids: Sequence[str] | None
+        self,
+        lang: str,
+        renderer: VoiceRenderer,
+        lines: int | None,
+        voice_ids: Sequence[str] | None,
+        corpus: str = "",
     ):
         from dialogue.embedded.engine import EmbeddedEngine
 
         self.lang = lang
-        self.corpus: SpokenCorpus = load_corpus(corpus_path(lang))
+        self.corpus: SpokenCorpus = load_corpus(corpus_path(f"{lang}-{corpus}" if corpus else lang))
         self.lines = stratified(self.corpus.lines, lines)
         self.nlu = EmbeddedEngine.load(REPO / "scripts" / f"reminder-{lang}")
         self.known = set(self.nlu.script.intents)  # intents the script has (the corpus may have more)
@@ -257,11 +267,50 @@ def score_row(lang: str, engine: str, condition: str, score: HearingScore, known
         "asr_cpu_per_audio_second": score.cpu_per_audio_second,
         "latency_p50": score.latency(0.5),
         "latency_p95": score.latency(0.95),
+        "by_intent": by_intent(score),
         "misses": [
             {"text": t.line.text, "heard": t.transcript, "intent": t.intent, "want": t.line.intent}
             for t in score.misses()
         ],
     }
+
+
+def by_intent(score: HearingScore) -> dict[str, dict[str, Any]]:
+    """Per wanted intent: lines, accuracy and what the misses were read as (most frequent first)."""
+    result: dict[str, dict[str, Any]] = {}
+    for trial in score.trials:
+        entry = result.setdefault(trial.line.intent, {"lines": 0, "right": 0, "read_as": Counter()})
+        entry["lines"] += 1
+        if trial.intent_right:
+            entry["right"] += 1
+        else:
+            entry["read_as"][trial.intent] += 1
+    return {
+        intent: {
+            "lines": e["lines"],
+            "accuracy": e["right"] / e["lines"],
+            "read_as": dict(e["read_as"].most_common()),
+        }
+        for intent, e in sorted(result.items())
+    }
+
+
+def intent_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="intent accuracy per intent (misses read as)")
+    for column in ("lang", "engine", "line", "intent", "n", "accuracy", "read as"):
+        table.add_column(column, justify="right" if column in ("n", "accuracy") else "left")
+    for r in rows:
+        for intent, e in r["by_intent"].items():
+            table.add_row(
+                r["language"],
+                r["engine"],
+                r["condition"],
+                intent,
+                str(e["lines"]),
+                _pct(e["accuracy"]),
+                ", ".join(f"{k} {v}" for k, v in e["read_as"].items()),
+            )
+    return table
 
 
 def understanding_table(rows: list[dict[str, Any]]) -> Table:
@@ -335,6 +384,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write every figure (and misses) here")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--corpus",
+        default="",
+        help="which held-out set: '' for tests/data/spoken/<lang>.yml, NAME for <lang>-NAME.yml (fresh)",
+    )
+    parser.add_argument("--by-intent", action="store_true", help="accuracy and confusions per intent")
+    parser.add_argument(
         "--no-context",
         dest="context",
         action="store_false",
@@ -364,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if isinstance(line_count, int)
             else (line_count(lang) if callable(line_count) else None)
         )
-        run = LanguageRun(lang, renderer, count, voice_ids)
+        run = LanguageRun(lang, renderer, count, voice_ids, args.corpus)
         console.print(f"{lang}: {len(run.lines)} lines, voices {', '.join(v.id for v in run.speakable)}")
         engines_here: list[tuple[str, Recognizer | None]] = []
         for spec in engines:
@@ -404,6 +459,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
     console.print(understanding_table(rows))
+    if args.by_intent:
+        console.print(intent_table(rows))
     if tts_rows:
         console.print(tts_table(tts_rows))
     for reason in skipped:

@@ -34,6 +34,7 @@ from dialogue.turns import (
     derive_slots,
     effects,
     initial_slots,
+    promise_on_asked_date,
     question_base,
     repeat_check,
     respond,
@@ -171,6 +172,7 @@ class RasaPolicy:
         self._seen = len(tracker.get("events") or [])
 
     def _turn(self, intent: str, entities: tuple[tuple[str, str], ...]) -> list[BotAction]:
+        entities = promise_on_asked_date(intent, entities, self._slots, self._last_question)
         updates = derive_slots(entities, self._slots, self._now(), self._engine.plan_limits)
         updates["repeat_check"] = repeat_check(self._asked, self._last_question)
         self._slots.update(updates)

@@ -63,6 +63,7 @@ DERIVED_SLOTS = (
     "repeat_check",
 )
 REPEAT_LIMIT = 3  # a question asked this many times, and the callee still loops: offer a person or end
+PAID_DATE_CHECK = "utter_check_paid_date"  # "have you already paid, or will you pay on {date_text}?"
 
 
 def display_date(day: dt.date, language: str) -> str:
@@ -126,6 +127,22 @@ def question_base(name: str) -> str:
 def repeat_check(asked: dict[str, int], last_question: str) -> str:
     """``too_many`` once the question just asked has been asked REPEAT_LIMIT times in this call."""
     return "too_many" if asked.get(question_base(last_question), 0) >= REPEAT_LIMIT else "ok"
+
+
+def promise_on_asked_date(
+    intent: str, entities: tuple[tuple[str, str], ...], slots: dict[str, Any], last_question: str
+) -> tuple[tuple[str, str], ...]:
+    """The entities of a reply, with the day the bot just named when a promise answers its paid-date check.
+
+    "Have you already paid, or will you pay on Friday?" - "I'll pay then" (到时候还) is a promise for that
+    Friday: the question's day (the ``date`` slot) is the promise's, read back before anything is
+    recorded. A reply naming a day of its own keeps it.
+    """
+    if intent != "promise_to_pay" or question_base(last_question) != PAID_DATE_CHECK:
+        return entities
+    if "date" in dict(entities) or not slots.get("date"):
+        return entities
+    return (*entities, ("date", str(slots["date"])), ("tense", "future"))
 
 
 def derive_slots(

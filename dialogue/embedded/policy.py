@@ -26,6 +26,7 @@ from dialogue.turns import (
     choose_variant,
     derive_slots,
     initial_slots,
+    promise_on_asked_date,
     question_base,
     repeat_check,
     respond,
@@ -128,6 +129,7 @@ class EmbeddedPolicy:
         return produced
 
     def _user_turn(self, intent: str, entities: tuple[tuple[str, str], ...]) -> list[BotAction]:
+        entities = promise_on_asked_date(intent, entities, self._slots, self._last_question)
         self._slots.update(derive_slots(entities, self._slots, self._now(), self._engine.plan_limits))
         self._slots["repeat_check"] = repeat_check(self._asked, self._last_question)
         self._tracker.append(TrackerEvent("user", intent, dict(self._slots)))

@@ -151,6 +151,14 @@ def _date_en(text: str, today: dt.date, past: bool = False) -> dt.date | None:
         return _month_end(today)
     if re.search(r"\bend of (the |this )?week\b", text):
         return _weekday(today, 4, False, this_week=True)
+    if m := re.search(
+        r"\b(?:the )?(\d{1,2})(?:st|nd|rd|th)? of next month\b"
+        r"|\bnext month on the (\d{1,2})(?:st|nd|rd|th)?\b",
+        text,
+    ):
+        first = _next_month_first(today)
+        dom = min(int(m.group(1) or m.group(2)), _month_end(first).day)
+        return first.replace(day=dom) if dom >= 1 else None
     if re.search(r"\b(beginning|start) of next month|first of next month|next month\b", text):
         return _next_month_first(today)
     if re.search(r"\bnext week\b", text) and not re.search(_WD_EN, text):

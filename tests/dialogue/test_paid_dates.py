@@ -123,3 +123,63 @@ def test_paid_check_and_the_words_of_a_payment_to_come() -> None:
     assert find_when("on the 3rd", "en", NOW, past=True).date == dt.date(2026, 11, 3)  # type: ignore[union-attr]
     assert find_when("next friday", "en", NOW, past=True).date == NEXT_FRIDAY  # type: ignore[union-attr]
     assert find_when("12月3号", "zh", NOW, past=True).date == dt.date(2025, 12, 3)  # type: ignore[union-attr]
+
+
+WILL_PAY_THEN = {
+    "en": ["I will pay then", "I'll pay on that day", "oh okay, I'm going to pay that day then"],
+    "zh": ["到时候还", "那天还", "哦，那就到时候再还吧"],
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "reply"), [(lang, reply) for lang, replies in WILL_PAY_THEN.items() for reply in replies]
+)
+def test_will_pay_then_after_the_paid_date_check_is_a_promise_for_that_date(
+    embedded: dict[str, EmbeddedEngine], lang: str, reply: str
+) -> None:
+    policy = after_rpc(embedded[lang], lang)
+    asked = policy.handle(UserSaid(FUTURE_PAID[lang]))
+    assert said(asked) == ["utter_check_paid_date"]
+    read_back = policy.handle(UserSaid(reply))
+    assert said(read_back) == ["utter_confirm_promise"]  # not "when will you pay?" again
+    spoken = read_back[0].text  # type: ignore[union-attr]
+    assert ("Friday, December 4" if lang == "en" else "12月4日") in spoken
+    assert not any(isinstance(a, RecordPromise) for a in read_back)  # the read-back needs its yes
+    closing = policy.handle(UserSaid({"en": "yes that's right", "zh": "对"}[lang]))
+    assert RecordPromise(NEXT_FRIDAY, None) in closing
+    assert _never_paid(asked, read_back, closing)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_will_pay_then_on_a_date_too_far_out_gets_the_counter_offer(
+    embedded: dict[str, EmbeddedEngine], lang: str
+) -> None:
+    policy = after_rpc(embedded[lang], lang)
+    far = {"en": "I already paid in three weeks", "zh": "我下个月二十号已经还了"}[lang]
+    assert said(policy.handle(UserSaid(far))) == ["utter_check_paid_date"]
+    countered = policy.handle(UserSaid(WILL_PAY_THEN[lang][0]))
+    assert said(countered) == ["utter_counter_offer"]
+    assert not any(isinstance(a, RecordPromise) for a in countered)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_promise_naming_its_own_day_after_the_check_keeps_that_day(
+    embedded: dict[str, EmbeddedEngine], lang: str
+) -> None:
+    policy = after_rpc(embedded[lang], lang)
+    policy.handle(UserSaid(FUTURE_PAID[lang]))
+    read_back = policy.handle(UserSaid({"en": "I'll pay on Wednesday", "zh": "我周三还"}[lang]))
+    assert said(read_back) == ["utter_confirm_promise"]
+    assert policy.slots["date"] == "2026-12-02"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_promise_without_a_day_elsewhere_still_asks_the_day(
+    embedded: dict[str, EmbeddedEngine], lang: str
+) -> None:
+    policy = after_rpc(embedded[lang], lang)
+    policy.handle(UserSaid({"en": "I'll pay on Friday", "zh": "我周五还"}[lang]))  # a date in the slots
+    policy.handle(UserSaid({"en": "no", "zh": "不对"}[lang]))  # not that day after all
+    asked = policy.handle(UserSaid({"en": "I will pay then", "zh": "到时候还"}[lang]))
+    assert "utter_confirm_promise" not in said(asked)
+    assert not any(isinstance(a, RecordPromise) for a in asked)

@@ -31,6 +31,9 @@ NOW = dt.datetime(2026, 11, 29, 10, 0)  # a Sunday
         ("call me back in an hour", "2026-11-29", "11:00"),
         ("after 6", "2026-11-29", "18:00"),
         ("the 3rd", "2026-12-03", None),
+        ("i'll pay on the 20th of next month", "2026-12-20", None),  # not the 1st of next month
+        ("next month on the fifth", "2026-12-05", None),
+        ("next month", "2026-12-01", None),
     ],
 )
 def test_english_dates(text: str, date: str, time: str | None) -> None:
