@@ -40,6 +40,8 @@ CED_MIN_S = 2.2
 _FINE_SPAN, _FINE_STEP = 40.0, 2.5  # the fine bank around a beep candidate: +-40 Hz in 2.5 Hz steps
 _STEADY_SHARE = 0.6  # share of the candidate's whole stretch at its best fine frequency: a steady tone
 _RECENT_S = 0.5  # audio kept for the steadiness check
+_FLICKER_S = 0.045  # a call-progress label missing this long (two 20 ms frames) is the same tone going on
+_SIT_GAP_S = 0.2  # SIT segments follow each other at once; a noisy window drops a label up to this early
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ class ToneDetector:
         self._runs: collections.deque[_Run] = collections.deque(maxlen=6)
         self._beep_start: float | None = None
         self._beep_freq = 0.0
+        self._at_sit = False  # the 10 Hz window called the current steady tone a SIT segment at least once
         self._steady = False  # the current beep candidate held long enough at one frequency: a tone
         self._recent: collections.deque[np.ndarray] = collections.deque()  # the last `_RECENT_S` of audio
         self._recent_held = 0
@@ -182,6 +185,11 @@ class ToneDetector:
 
     def _track(self, label: str | None, events: list[ToneDetected]) -> None:
         run = self._run
+        if run is None and label is not None and self._runs:
+            last = self._runs[-1]
+            if last.label == label and self.now - last.end <= _FLICKER_S:
+                # the label dropped out for a frame or two (noise, a lost packet): the same tone goes on
+                run = self._run = self._runs.pop()
         if run is not None and run.label == label:
             run.end = self.now
         else:
@@ -211,8 +219,8 @@ class ToneDetector:
                 second is not None
                 and first is not None
                 and first.label == "sit1"
-                and run.start - second.end <= 0.15
-                and second.start - first.end <= 0.15
+                and run.start - second.end <= _SIT_GAP_S
+                and second.start - first.end <= _SIT_GAP_S
             )
             if in_sequence and first is not None:
                 self._emit(events, "sit", self._onset(first))
@@ -250,6 +258,7 @@ class ToneDetector:
         if self._beep_start is None or abs(freq - self._beep_freq) > 30:
             self._steady_ended(events)
             self._beep_start, self._beep_freq = self.now - len(samples) / rate, freq
+            self._at_sit = False
             return
         lasted = self.now - self._beep_start
         if not self._steady and lasted >= self.beep_min:
@@ -265,7 +274,9 @@ class ToneDetector:
             return
         # a SIT segment (up to 380 ms) sits in the same band: when the 10 Hz-resolution window says
         # "SIT frequency", only a tone longer than any SIT segment is a beep
-        at_sit = label is not None and label.startswith("sit")
+        # (once: the window's label may drop out before the segment ends, on a noisy line)
+        self._at_sit = self._at_sit or (label is not None and label.startswith("sit"))
+        at_sit = self._at_sit
         if label == "cn":  # China's 450 Hz busy and ring-back tones: judged by their cadence
             return
         if lasted >= (0.42 if at_sit else self.beep_min):
@@ -275,7 +286,7 @@ class ToneDetector:
         """A steady tone just ended: a 2100 Hz beep is reported now; two 1100 Hz bursts about 3.5 s
         apart are a fax machine calling."""
         start, freq, steady = self._beep_start, self._beep_freq, self._steady
-        self._beep_start, self._steady = None, False
+        self._beep_start, self._steady, self._at_sit = None, False, False
         if start is None or not steady:
             return
         lasted = self.now - start
