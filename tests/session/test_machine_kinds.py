@@ -51,6 +51,13 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ("Yeah, hold on, I'll get my bill. Who's calling?", None),
         ("Can you call me back on the other phone?", None),
         ("Hello? Can I call you back later?", None),
+        # a voicemail asks for a name too, to leave with the message: no screener
+        (
+            "Hello, this is Sam. Sorry I missed you. Please leave your name and number after the beep.",
+            "machine",
+        ),
+        ("Please leave your name and I'll call you back.", "machine"),
+        ("Please state your name after the tone and I'll see if they're available.", "screener"),
         ("喂，你好，哪位", None),
     ],
 )
