@@ -197,6 +197,9 @@ def report(results: list[Result]) -> dict[str, float]:
         f"  heard silence (> 1 s after their words): {silence}/{len(humans)};"
         f"  hung up on: {hung_up}/{len(humans)}"
     )
+    answered = [r for r in results if r.clip.label in MACHINES and not r.clip.early_media]
+    opened = sum(r.opened_at is not None for r in answered)
+    print(f"  machines that heard the start of the opening before being told apart: {opened}/{len(answered)}")
     wrong = [r for r in results if r.said != r.clip.label]
     if wrong:
         print("\nmistakes:")

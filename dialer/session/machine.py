@@ -6,7 +6,12 @@ listener produces. Three kinds of evidence, as in VAD-timing detectors (arXiv 26
 
 * timing: a person says a short "hello?" (or "喂") and waits, or says nothing; a machine talks at once
   and for long. A hello (at most `hello_max_seconds`) and `hello_silence_seconds` of quiet is a person
-  at once (``human``, ``hello``: the opening follows within a second of the first word); a greeting
+  at once (``human``, ``hello``: the opening follows within a second of the first word). That quiet is
+  shorter than the listener's end of speech on purpose: at its end the recognizer decodes the whole
+  utterance in the call's loop (seconds for whisper base on Chinese), and a verdict that needs more
+  quiet waits for it, the person in silence; so `hello_max_seconds` reaches `greeting_max_seconds`
+  (a machine given this provisional verdict at its first pause hears the opening until its words,
+  its length or its beep turn it around, and the session stops the opening); a greeting
   that ends within `greeting_max_seconds` and is followed by `after_greeting_silence_seconds` of quiet
   (a pause for an answer) is one too (``short_greeting``). A first greeting that reads on for
   `machine_greeting_seconds` with only the short pauses of read speech is a machine's, whatever its

