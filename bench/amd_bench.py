@@ -89,8 +89,8 @@ def run_answered(
     limit = settings.amd_window_seconds + 2.0
     for frame in split_frames(clip.pcm, RATE):
         arrive = detector.t + frame.duration
-        if arrive > limit:
-            break
+        if arrive > limit and not detector.open_to_words:
+            break  # (a machine judged by its length: the session listens on while it waits for the beep)
         started = time.perf_counter()
         verdict = detector.process(frame) if not detector.final else None
         changed = verdict is not None
