@@ -89,8 +89,8 @@ def run_answered(
     limit = settings.amd_window_seconds + 2.0
     for frame in split_frames(clip.pcm, RATE):
         arrive = detector.t + frame.duration
-        if arrive > limit:
-            break
+        if arrive > limit and not detector.open_to_words:
+            break  # (a machine judged by its length: the session listens on while it waits for the beep)
         started = time.perf_counter()
         verdict = detector.process(frame) if not detector.final else None
         changed = verdict is not None
@@ -197,6 +197,9 @@ def report(results: list[Result]) -> dict[str, float]:
         f"  heard silence (> 1 s after their words): {silence}/{len(humans)};"
         f"  hung up on: {hung_up}/{len(humans)}"
     )
+    answered = [r for r in results if r.clip.label in MACHINES and not r.clip.early_media]
+    opened = sum(r.opened_at is not None for r in answered)
+    print(f"  machines that heard the start of the opening before being told apart: {opened}/{len(answered)}")
     wrong = [r for r in results if r.said != r.clip.label]
     if wrong:
         print("\nmistakes:")

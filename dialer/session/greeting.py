@@ -24,7 +24,13 @@ import unicodedata
 from dialer.numberstatus.announcements import match as match_announcement
 
 SCREENER = (
-    "your name and",
+    # a screener asks the caller to say who they are ("leave your name and number" is a voicemail's)
+    "record your name",
+    "say your name",
+    "state your name",
+    "tell me your name",
+    "tell me who's calling",
+    "tell me who is calling",
     "name and reason",
     "reason for calling",
     "reason for your call",

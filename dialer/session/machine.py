@@ -6,7 +6,12 @@ listener produces. Three kinds of evidence, as in VAD-timing detectors (arXiv 26
 
 * timing: a person says a short "hello?" (or "喂") and waits, or says nothing; a machine talks at once
   and for long. A hello (at most `hello_max_seconds`) and `hello_silence_seconds` of quiet is a person
-  at once (``human``, ``hello``: the opening follows within a second of the first word); a greeting
+  at once (``human``, ``hello``: the opening follows within a second of the first word). That quiet is
+  shorter than the listener's end of speech on purpose: at its end the recognizer decodes the whole
+  utterance in the call's loop (seconds for whisper base on Chinese), and a verdict that needs more
+  quiet waits for it, the person in silence; so `hello_max_seconds` reaches `greeting_max_seconds`
+  (a machine given this provisional verdict at its first pause hears the opening until its words,
+  its length or its beep turn it around, and the session stops the opening); a greeting
   that ends within `greeting_max_seconds` and is followed by `after_greeting_silence_seconds` of quiet
   (a pause for an answer) is one too (``short_greeting``). A first greeting that reads on for
   `machine_greeting_seconds` with only the short pauses of read speech is a machine's, whatever its
@@ -110,6 +115,9 @@ class MachineDetector:
         self._floor: float | None = None  # dBFS
         self._was_voiced = False  # the last frame that carried sound was voiced
         self._greeting_ran = True  # the first greeting has not yet paused for an answer
+        # voiced frames (start, end) heard while one frequency carried them: a beep's start or a vowel;
+        # dropped if it proves a tone, counted as voice once it does not
+        self._held: list[tuple[float, float]] = []
 
     @property
     def final(self) -> bool:
@@ -130,7 +138,7 @@ class MachineDetector:
         if self.verdict is not None:
             return self.verdict.kind == "human"
         talking = self._awaiting_words or (self._onset is not None and not self._first_done)
-        waiting = self._cng_at is not None or self.tones.in_tone
+        waiting = self._cng_at is not None or self.tones.in_tone or bool(self._held)
         return not talking and not waiting and self.t >= self.s.opening_deadline_seconds
 
     def process(self, frame: AudioFrame) -> Verdict | None:
@@ -155,16 +163,38 @@ class MachineDetector:
             speech = self.vad.is_speech(frame)
             voiced = loud and speech and not self.tones.in_tone
         self._was_voiced = voiced
+        voiced = self._hold(start, voiced)
         if voiced:
-            self._run += frame.duration
-            if self._run >= _MIN_RUN - 1e-9:
-                self.heard_voice = True
-                if self._onset is None:
-                    self._onset = start - self._run + frame.duration
-                self._last_voiced = self.t
+            self._voiced(start, self.t)
         else:
             self._run = 0.0
         return self._timers()
+
+    def _hold(self, start: float, voiced: bool) -> bool:
+        """Voice while a tone may be starting waits for the tone detector's word: a steady tone drops
+        it, a vowel (the candidate ended or started over later) makes it voice after all."""
+        tones = self.tones
+        if tones.in_tone:
+            self._held.clear()
+            return False
+        candidate = tones.tone_start if tones.tone_starting else None
+        if self._held:
+            kept = [f for f in self._held if candidate is not None and f[0] >= candidate - 1e-6]
+            for frame_start, frame_end in self._held[: len(self._held) - len(kept)]:
+                self._voiced(frame_start, frame_end)
+            self._held = kept
+        if voiced and candidate is not None:
+            self._held.append((start, self.t))
+            return False
+        return voiced
+
+    def _voiced(self, start: float, end: float) -> None:
+        self._run += end - start
+        if self._run >= _MIN_RUN - 1e-9:
+            self.heard_voice = True
+            if self._onset is None:
+                self._onset = end - self._run
+            self._last_voiced = end
 
     def _tone(self, kind: str, frequency: float, onset: float) -> Verdict | None:
         if kind == "fax":
@@ -197,10 +227,13 @@ class MachineDetector:
         if self.final and self.verdict is None:
             return self._decide("human", "window")
         if self._onset is None:
-            waiting = self._cng_at is not None or self.tones.in_tone  # a tone is no silent person
+            # a tone is no silent person; held voice may be one's first word
+            waiting = self._cng_at is not None or self.tones.in_tone or bool(self._held)
             if self.verdict is None and not waiting and self.t >= self.s.opening_silence_seconds:
                 return self._decide("human", "silence")
             return None
+        if self._held:
+            return None  # voice or a tone's start: the timing waits for the tone detector's word
         assert self._last_voiced is not None
         greeting = self._last_voiced - self._onset
         quiet = self.t - self._last_voiced

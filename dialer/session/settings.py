@@ -34,10 +34,11 @@ class SessionSettings(BaseModel):
         default=0.85, gt=0.1, le=5, description="silence that ends a greeting (a pause for an answer)"
     )
     hello_max_seconds: float = Field(
-        default=1.2,
+        default=2.5,
         ge=0,
         le=5,
-        description="a first greeting this short is a hello: a person, decided at once",
+        description="a first greeting this short that pauses is a hello: a person, decided at once (before "
+        "the recognizer's end-of-speech decode, which holds the call's loop for seconds)",
     )
     hello_silence_seconds: float = Field(
         default=0.25, gt=0.05, le=5, description="silence after a hello that makes it a person (provisional)"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
+from bench.amd_corpus import Timeline, sit, telephone_line
 from voice import audio
 from voice.frames import split_frames
 from voice.synthesizers.piper import PiperSynthesizer
@@ -107,3 +110,16 @@ def test_no_false_alarm_on_speech() -> None:
 def test_works_at_16k() -> None:
     events = detect(silence(0.4, 16000) + tone([1000.0], 0.5, 16000) + silence(0.2, 16000), 16000)
     assert [e.kind for e in events] == ["beep"]
+
+
+@pytest.mark.parametrize(("code", "seed"), [("VC", 35), ("IC", 4), ("IC", 16), ("IO", 35)])
+def test_special_information_tones_on_a_noisy_line(code: str, seed: int) -> None:
+    # the bench's phone line (band, noise, G.711, lost packets): the 10 Hz window's label drops out for a
+    # frame or two, or ends before its segment does; neither breaks the sequence nor makes a segment a beep
+    timeline = Timeline(2.0)
+    timeline.put(0.2, sit(code))
+    pcm = telephone_line(bytes(timeline.pcm), RATE, random.Random(seed))
+    detector = ToneDetector()
+    events = [e for frame in split_frames(pcm, RATE) for e in detector.process(frame)]
+    assert [e.kind for e in events] == ["sit"]
+    assert abs(events[0].onset - 0.2) <= 0.1
