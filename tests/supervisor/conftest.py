@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from dialer.callee.ports import port_free
 from tests.sip.peers import Procs, scenario, speech, ulaw
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,10 +40,17 @@ class Ports:
 
 
 def next_ports() -> Ports:
-    """A block of 10 SIP ports and 400 RTP ports in the supervisor's ranges, one per test."""
-    i = next(_blocks) % 10
-    sip, rtp = 15200 + 10 * i, 34000 + 200 * i
-    return Ports(sip, sip + 6, sip + 8, rtp, rtp + 120)
+    """A block of 10 SIP ports and 200 RTP ports in the supervisor's ranges, one per test. The RTP range
+    lies among the kernel's ephemeral ports, so a block with a port some other process holds (sipp binds
+    its media port and the two after it) is skipped."""
+    for _ in range(10):
+        i = next(_blocks) % 10
+        sip, rtp = 15200 + 10 * i, 34000 + 200 * i
+        ports = Ports(sip, sip + 6, sip + 8, rtp, rtp + 120)
+        udp = [*range(sip, sip + 7), *range(rtp, rtp + 124)]
+        if all(port_free(p) for p in udp) and port_free(ports.metrics, (socket.SOCK_STREAM,)):
+            return ports
+    raise RuntimeError("no free block of ports in the supervisor's ranges")
 
 
 @dataclass

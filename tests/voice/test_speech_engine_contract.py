@@ -97,7 +97,9 @@ def test_a_killed_engine_fails_the_turn_and_is_restarted(
     speech_engine: SpeechEngineProcess, remote: RemoteRecognizer
 ) -> None:
     pcm = telephone(speech("I will pay on Friday", RATE))
-    assert normalize(remote.transcribe(pcm, RATE, HINTS).text) == "i will pay on friday"
+    # what tiny.en makes of espeak over G.711 is not the point here (it once heard "they will pay on
+    # driving"): the engine hears the sentence before the kill and after the restart
+    assert "will pay on" in normalize(remote.transcribe(pcm, RATE, HINTS).text)
     old = speech_engine.pid
     os.kill(old, signal.SIGKILL)
     deadline = time.monotonic() + 10
@@ -109,7 +111,7 @@ def test_a_killed_engine_fails_the_turn_and_is_restarted(
         assert time.monotonic() < deadline + 5
         time.sleep(0.1)
     assert speech_engine.pid != old and speech_engine.restarts == 1
-    assert normalize(wait_until_heard(remote, pcm, 120)) == "i will pay on friday"  # the same recognizer
+    assert "will pay on" in normalize(wait_until_heard(remote, pcm, 120))  # the same recognizer
     stats = speech_engine.stats()
     assert stats["decoded"] >= 1 and stats["restarts"] == 1 and stats["languages"] == ["en"]
 
