@@ -21,7 +21,7 @@ from scheduler.operators import OperatorStore
 from scheduler.sql_ledger import SqlLedger
 from tests.qa.seed import CALLS, seed
 from tests.web.conftest import SECRET, password_hash_of, password_of
-from tests.web.test_browser import browser, shot, wait_for
+from tests.web.test_browser import browser, shot, wait_for, wait_for_text
 
 __all__ = ["browser"]  # the Chromium fixture
 pytestmark = pytest.mark.slow
@@ -85,10 +85,11 @@ def test_the_qa_queue_shows_every_seeded_violation(
     finding_row = d.find_element(By.CSS_SELECTOR, "#qa-verdicts tbody tr")  # type: ignore[attr-defined]
     finding_id = finding_row.get_attribute("id").removeprefix("finding-")
     d.find_element(By.ID, f"dismiss-{finding_id}").click()  # type: ignore[attr-defined]
-    assert "needs a note" in wait_for(d, "flash").text
+    assert "needs a note" in wait_for_text(d, "flash", "needs a note")
     d.find_element(By.ID, f"note-{finding_id}").send_keys("the callee withdrew the request")  # type: ignore[attr-defined]
     d.find_element(By.ID, f"dismiss-{finding_id}").click()  # type: ignore[attr-defined]
-    assert f"finding {finding_id}: dismiss" in wait_for(d, "flash").text
+    dismissed = f"finding {finding_id}: dismiss"
+    assert dismissed in wait_for_text(d, "flash", dismissed)
     status = d.find_element(By.CSS_SELECTOR, f"#finding-{finding_id} td.status").text  # type: ignore[attr-defined]
     assert status == "dismiss by supervisor: the callee withdrew the request"
     shot(d, "qa-3-review")

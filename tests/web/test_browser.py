@@ -4,6 +4,7 @@ Screenshots go to test-artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -99,6 +100,25 @@ def browser(tmp_path: Path) -> Iterator[object]:
         shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
 
 
+def wait_for_text(driver: object, element_id: str, text: str) -> str:
+    """The element's text once it holds `text`: after a click the old page's element (a flash message
+    from the step before) may still be there, or go stale while it is read, until the next page loads."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    seen = [""]
+
+    def holds(drv: Any) -> bool:
+        elements = drv.find_elements(By.ID, element_id)
+        seen[0] = elements[0].text if elements else ""
+        return text in seen[0]
+
+    with contextlib.suppress(TimeoutException):
+        WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,)).until(holds)
+    return seen[0]
+
+
 def wait_for(driver: object, element_id: str) -> Any:
     """The element once the page that has it is loaded (a click does not wait for the next page)."""
     from selenium.webdriver.common.by import By
@@ -144,7 +164,7 @@ def test_sign_in_upload_start_and_read_counters(server: str, browser: object, tm
 
     d.get(f"{server}/campaigns/june")  # type: ignore[attr-defined]
     d.find_element(By.ID, "action-start").click()  # type: ignore[attr-defined]
-    assert "campaign is running" in wait_for(d, "flash").text
+    assert "campaign is running" in wait_for_text(d, "flash", "campaign is running")
     assert d.find_element(By.ID, "campaign-state").text == "running"  # type: ignore[attr-defined]
     counters = {
         key: int(d.find_element(By.ID, f"c-{key}").text)  # type: ignore[attr-defined]
