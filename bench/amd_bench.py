@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -320,7 +321,9 @@ def main() -> None:
                 f" onset {r.clip.onset or 0:.2f} end {r.clip.speech_end or 0:.2f}: {r.heard}"
             )
     figures = report(results)
-    print(f"\n{time.perf_counter() - started:.0f} s for the run (measured on a loaded 2-core machine)")
+    took = time.perf_counter() - started
+    load = os.getloadavg()[1]
+    print(f"\n{took:.0f} s for the run on {os.cpu_count()} cores, 5-minute load average {load:.1f}")
     print(
         f"targets: overall {figures['overall']:.1%} (>= 97 %), humans {figures['human']:.1%} (>= 99 %), "
         f"human opening p95 after first word {figures['human_p95']:.2f} s (<= 1.5 s)"
