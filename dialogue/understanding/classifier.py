@@ -23,6 +23,13 @@ from dialogue.interfaces import ScriptError
 
 _FILLERS = re.compile(r"\b(uh+|um+|erm?|hmm+|ah+|like|you know|well)\b")
 _ZH_FILLERS = re.compile(r"[嗯呃啊哦噢呢吧嘛哈]+")
+# One spelling of a negation: recognizers write "cannot", "can not" and "can't" for the same words, and a
+# negation split off its verb ("is not") is the word bigram the classifier can learn from.
+_NEGATIONS = (
+    (re.compile(r"\bcan'?t\b|\bcannot\b"), "can not"),
+    (re.compile(r"\bwon'?t\b"), "will not"),
+    (re.compile(r"\b(\w+)n't\b"), r"\1 not"),
+)
 
 
 def normalize(text: str, language: str) -> str:
@@ -35,6 +42,8 @@ def normalize(text: str, language: str) -> str:
     else:
         stripped = _FILLERS.sub(" ", text)
         text = stripped if stripped.strip() else text
+        for pattern, spelled in _NEGATIONS:
+            text = pattern.sub(spelled, text)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -105,6 +105,33 @@ def test_normalize_strips_fillers_and_punctuation() -> None:
     assert normalize("嗯", "zh") == "嗯"
 
 
+@pytest.mark.parametrize(
+    ("text", "spelled"),
+    [
+        ("I cannot pay", "i can not pay"),
+        ("I can't pay", "i can not pay"),
+        ("I cant pay", "i can not pay"),
+        ("he isn't home", "he is not home"),
+        ("I won't", "i will not"),
+        ("I don't owe it", "i do not owe it"),
+    ],
+)
+def test_one_spelling_of_a_negation(text: str, spelled: str) -> None:
+    assert normalize(text, "en") == spelled
+
+
+def test_cannot_pay_is_not_a_promise() -> None:
+    """Whisper writes "cannot" where people type "can't": both are the same refusal."""
+    from pathlib import Path
+
+    from dialogue.embedded.engine import EmbeddedEngine
+
+    nlu = EmbeddedEngine.load(Path(__file__).resolve().parents[2] / "scripts" / "reminder-en")
+    now = dt.datetime(2026, 12, 6, 12)
+    for text in ("I cannot pay the price.", "I can't pay the price."):
+        assert nlu.parse(text, now).intent == "cannot_pay", text
+
+
 def test_derived_slots_per_turn() -> None:
     from dialogue.interfaces import CallContext
     from dialogue.turns import derive_slots, initial_slots
