@@ -68,6 +68,7 @@ class CallContext:
 class UserSaid:
     text: str
     confidence: float = 1.0
+    language: str = ""  # set when the recognizer heard another language than the call's
 
 
 @dataclass(frozen=True)

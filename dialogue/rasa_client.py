@@ -33,6 +33,7 @@ from dialogue.significance import Checker, combined
 from dialogue.turns import (
     derive_slots,
     effects,
+    heard_in_other_language,
     initial_slots,
     promise_on_asked_date,
     question_base,
@@ -145,7 +146,10 @@ class RasaPolicy:
             parse = ParseResult(intent, 1.0)
         else:
             assert isinstance(event, UserSaid)
-            if event.confidence < self._engine.min_asr_confidence:
+            spoken = heard_in_other_language(event, self._script.language, self._script.intents)
+            if spoken is not None:
+                parse = spoken
+            elif event.confidence < self._engine.min_asr_confidence:
                 parse = ParseResult(FALLBACK_INTENT, event.confidence)
                 sure = event.confidence
             else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +25,7 @@ from dialogue.interfaces import (
     CallContext,
     HangUp,
     OptOut,
+    ParseResult,
     RecordCallback,
     RecordPaid,
     RecordPromise,
@@ -31,6 +33,7 @@ from dialogue.interfaces import (
     Say,
     SetDisposition,
     Transfer,
+    UserSaid,
 )
 from dialogue.plan import PlanCheck, PlanLimits, check_plan
 from dialogue.script import Response, Variant
@@ -143,6 +146,22 @@ def promise_on_asked_date(
     if "date" in dict(entities) or not slots.get("date"):
         return entities
     return (*entities, ("date", str(slots["date"])), ("tense", "future"))
+
+
+LANGUAGE_BARRIER = "language_barrier"
+
+
+def heard_in_other_language(
+    event: UserSaid, script_language: str, intents: Iterable[str]
+) -> ParseResult | None:
+    """A reply the recognizer heard in another language than the script's (Whisper's language spotting)
+    is a language barrier, whatever its transcript in the script's language says: that transcript is
+    the recognizer forcing foreign speech into the script's words ("hablo español" -> "Hello?"). Only
+    for scripts that know the intent; the language is its entity, as when the callee names it."""
+    spoken = event.language.split("-")[0]
+    if not spoken or spoken == script_language.split("-")[0] or LANGUAGE_BARRIER not in intents:
+        return None
+    return ParseResult(LANGUAGE_BARRIER, 1.0, (("language", spoken),), top=LANGUAGE_BARRIER)
 
 
 def derive_slots(

@@ -6,12 +6,16 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voice.cache import RenderCache
-from voice.errors import ModelNotInstalled
+from voice.errors import EngineUnavailable, ModelError, ModelNotInstalled
 from voice.interfaces import Recognizer, Synthesizer
 from voice.settings import VoiceSettings
 from voice.synthesizers.fallback import FallbackSynthesizer
+
+if TYPE_CHECKING:
+    from voice.recognizers.whisper import WhisperRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +109,16 @@ def build_recognizer(
 
         spec = whisper_model_for(settings, language)
         path = base_model_path(models_dir) if spec == "whisper-base" else (Path(spec) if spec else None)
-        return WhisperRecognizer(
+        recognizer = WhisperRecognizer(
             path,
             language=language,
             threads=settings.whisper_threads,
             incremental=settings.whisper_incremental,
             model_name="base" if spec == "whisper-base" else "",
         )
+        if settings.language_spotting:
+            spot_languages(recognizer, models_dir, settings.whisper_threads)
+        return recognizer
     if name == "vosk":
         from voice.recognizers.vosk import VoskRecognizer
 
@@ -127,6 +134,26 @@ def build_recognizer(
 
         return ScriptedRecognizer()
     raise ValueError(f"unknown ASR engine {name!r}; known: {', '.join(ASR_ENGINES)}")
+
+
+def spot_languages(recognizer: WhisperRecognizer, models_dir: Path, threads: int) -> None:
+    """Let `recognizer` name another language in weak decodes (`language_spotting.py`): with its own
+    model when multilingual, else with Whisper base loaded beside it. Without base, calls go on without
+    spotting (said once in the log): the callee's words are still heard as before."""
+    from voice.recognizers.language_spotting import LanguageSpotter
+    from voice.recognizers.whisper import base_model_path
+    from voice.recognizers.whisper_decoder import WhisperDecoder
+
+    decoder = recognizer.decoder
+    if decoder.multilingual:
+        decoder.spotter = LanguageSpotter(decoder)
+        return
+    try:
+        identifier = WhisperDecoder(base_model_path(models_dir), language="en", threads=threads)
+    except (EngineUnavailable, ModelError) as exc:
+        log.warning("no language spotting on %s calls: %s", recognizer.language, exc)
+        return
+    decoder.spotter = LanguageSpotter(identifier)
 
 
 class Recognizers:

@@ -44,7 +44,8 @@ class Utterance:
 
     `confidence` is the recognizer's, 0..1 (Whisper: exp of the average token log-probability; Vosk:
     mean word confidence); `no_speech_prob` is Whisper's estimate that the audio held no speech at all
-    (0 for engines that give none)."""
+    (0 for engines that give none); `language` is set only when the recognizer heard speech in another
+    language than its own (Whisper's language spotting)."""
 
     text: str
     final: bool
@@ -52,6 +53,7 @@ class Utterance:
     start: float = 0.0
     end: float = 0.0
     no_speech_prob: float = 0.0
+    language: str = ""  # the language the speech was in when the recognizer heard it was another one
 
     @property
     def empty(self) -> bool:

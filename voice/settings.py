@@ -74,6 +74,10 @@ class VoiceSettings(BaseModel):
     )
     whisper_threads: int = Field(default=1, ge=1)
     whisper_incremental: bool = Field(default=True, description="decode while the callee speaks")
+    language_spotting: bool = Field(
+        default=True,
+        description="name another language in weak decodes (by Whisper base; English calls load it too)",
+    )
     vosk_model: str = Field(default="", description="installed model name or a model directory")
     vosk_models: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_VOSK_MODELS), description="language -> Vosk model (not English)"

@@ -110,13 +110,15 @@ def asr(
             "engine": recognizer.name,
             "model": recognizer.label,
             "language": lang,
+            "spoken_language": result.language or lang,  # another one when the speech was not in `lang`
         }
         click.echo(json.dumps(payload, ensure_ascii=False))
     else:
         click.echo(result.text)
+        other = f"  spoken in another language: {result.language}" if result.language else ""
         click.echo(
             f"confidence {result.confidence:.2f}  no-speech {result.no_speech_prob:.2f}  "
-            f"engine {recognizer.label} ({lang})"
+            f"engine {recognizer.label} ({lang}){other}"
         )
 
 

@@ -349,7 +349,7 @@ class Conversation:
                 self._callee_turn(text, start, end, u)
             return
         turn = self._callee_turn(text, start, end, u)
-        actions = self.policy.handle(UserSaid(text, u.confidence if text else 0.0))
+        actions = self.policy.handle(UserSaid(text, u.confidence if text else 0.0, u.language))
         parsed = getattr(self.policy, "last_parse", None)
         if parsed is not None:
             self.outcome.set_intent(turn, parsed.intent, parsed.confidence)

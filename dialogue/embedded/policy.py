@@ -25,6 +25,7 @@ from dialogue.significance import Checker, combined
 from dialogue.turns import (
     choose_variant,
     derive_slots,
+    heard_in_other_language,
     initial_slots,
     promise_on_asked_date,
     question_base,
@@ -107,7 +108,10 @@ class EmbeddedPolicy:
             parse = ParseResult(intent, 1.0)
         else:
             assert isinstance(event, UserSaid)
-            if event.confidence < self._engine.min_asr_confidence:
+            spoken = heard_in_other_language(event, self._script.language, self._script.intents)
+            if spoken is not None:
+                parse = spoken
+            elif event.confidence < self._engine.min_asr_confidence:
                 # The recognizer is unsure what was said: as good as not understood.
                 parse = ParseResult(FALLBACK_INTENT, event.confidence)
                 sure = event.confidence

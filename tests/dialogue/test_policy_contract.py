@@ -182,3 +182,24 @@ def test_unsure_transcripts_count_as_not_understood(
     assert [a.response for a in unsure if isinstance(a, Say)] == ["utter_reprompt_ask_right_party"]
     sure = policy.handle(UserSaid("yes", confidence=0.9))
     assert next(a.response for a in sure if isinstance(a, Say)) == "utter_disclosure"
+
+
+@pytest.mark.parametrize("engine_kind", ENGINES)
+@pytest.mark.parametrize(("lang", "other", "forced"), [("en", "es", "Hello?"), ("zh", "en", "再加一点点油")])
+def test_a_reply_heard_in_another_language_is_a_language_barrier(
+    request: pytest.FixtureRequest, engine_kind: str, lang: str, other: str, forced: str
+) -> None:
+    """The recognizer forced foreign speech into the script's words ("hablo español solamente" came out
+    of tiny.en as "Hello?"); its language spotting named the language, and that decides, not the words."""
+    engine = request.getfixturevalue("embedded" if engine_kind == "embedded" else "rasa_engines")[lang]
+    policy = engine.new_policy()
+    policy.start(context_for(engine.script))
+    actions = policy.handle(UserSaid(forced, 0.3, language=other))
+    assert SetDisposition("language_barrier") in actions and policy.ended
+    assert not DEBT_TERMS.search(_said(actions))
+    assert policy.last_parse is not None and ("language", other) in policy.last_parse.entities
+    # the same words heard in the script's own language are read as words
+    policy = engine.new_policy()
+    policy.start(context_for(engine.script))
+    actions = policy.handle(UserSaid(forced, 0.3, language=lang))
+    assert SetDisposition("language_barrier") not in actions

@@ -49,9 +49,18 @@ def test_tts_then_asr_gives_back_the_sentence_offline(tmp_path: Path, env: dict[
     code, stdout, err = run(env, "asr", str(out), "--json")
     assert code == 0, err
     payload = json.loads(stdout)
-    assert set(payload) == {"text", "confidence", "no_speech_prob", "engine", "model", "language"}
+    assert set(payload) == {
+        "text",
+        "confidence",
+        "no_speech_prob",
+        "engine",
+        "model",
+        "language",
+        "spoken_language",
+    }
     assert payload["engine"] == "whisper" and 0 < payload["confidence"] <= 1
     assert payload["model"] == "whisper-tiny.en" and payload["language"] == "en"
+    assert payload["spoken_language"] == "en"
     # Whisper's output varies a little between runs on the same audio ("I will pay you on Friday" once
     # in CI): one word of five may differ, the meaning words may not
     heard = words(payload["text"])
@@ -135,6 +144,22 @@ def test_models_install_from_file(tmp_path: Path, env: dict[str, str]) -> None:
     listed = run(env, "models", "list")[1]
     row = next(line for line in listed.splitlines() if "vosk-model-small-cn-0.22" in line)
     assert "yes" in row
+
+
+@pytest.mark.slow
+def test_asr_says_when_the_speech_was_in_another_language(tmp_path: Path, env: dict[str, str]) -> None:
+    from voice.audio import write_wav
+    from voice.synthesizers.espeak import EspeakSynthesizer
+
+    wav = tmp_path / "es.wav"
+    spanish = EspeakSynthesizer({"xx": "es"}).synthesize("hablo español solamente", "xx", 8000)
+    write_wav(wav, bytes(3200) + spanish + bytes(6400), 8000)
+    code, stdout, err = run(env, "asr", str(wav), "--json")
+    assert code == 0, err
+    payload = json.loads(stdout)
+    assert (payload["language"], payload["spoken_language"]) == ("en", "es")
+    code, stdout, err = run(env, "asr", str(wav))
+    assert stdout.strip().splitlines()[-1].endswith("spoken in another language: es")
 
 
 def test_asr_lang_zh_uses_whisper_base_and_prints_confidence_and_engine(

@@ -79,6 +79,16 @@ def test_the_engine_hears_what_the_local_recognizer_hears(
     assert remote.label == whisper_recognizer.label == "whisper-tiny.en"
 
 
+def test_the_engine_names_another_language_as_the_local_recognizer_does(remote: RemoteRecognizer) -> None:
+    """Language spotting runs in the engine (beside its tiny.en, Whisper base); the name crosses the
+    channel with the text."""
+    from voice.synthesizers.espeak import EspeakSynthesizer
+
+    spanish = telephone(EspeakSynthesizer({"xx": "es"}).synthesize("hablo español solamente", "xx", RATE))
+    assert remote.transcribe(spanish, RATE).language == "es"
+    assert remote.transcribe(telephone(speech("I will pay on Friday", RATE)), RATE).language == ""
+
+
 HINTS = CASES["whisper"].hints
 
 

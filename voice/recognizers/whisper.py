@@ -358,4 +358,5 @@ class WhisperStream(RecognizerStream):
             start=start,
             end=self._last_voiced,
             no_speech_prob=heard.no_speech_prob,
+            language=heard.language,
         )

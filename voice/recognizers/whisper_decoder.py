@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,6 +58,11 @@ class Decoded:
     confidence: float  # exp(average log-probability of the tokens), 0..1; 0 for no text
     no_speech_prob: float = 0.0
     window_frames: int = 0  # the mel window used (1000 or 3000), for benches and tests
+    language: str = ""  # another language the speech was in (`language_spotting.py`); "": the decoder's
+
+
+class Spotter(Protocol):
+    def spot(self, samples: np.ndarray, heard: Decoded, language: str) -> Decoded: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +127,45 @@ class WhisperDecoder:
         self._model = model
         self._ct2: Any = model.model
         self._features = model.feature_extractor
+        self.spotter: Spotter | None = None  # names another language in weak decodes (set by the factory)
 
-    def prompt_tokens(self, prompt: str) -> list[int]:
+    def prompt_tokens(self, prompt: str, language: str | None = None) -> list[int]:
+        """Context, then the start of the transcript: in the decoder's language, or `language` (a
+        multilingual model only; the language spotter's check of what it heard)."""
         tok = self.tokenizer
         tokens: list[int] = []
         if prompt.strip():
             context = tok.encode(" " + prompt.strip())[-MAX_CONTEXT_TOKENS:]
             tokens = [tok.sot_prev, *context]
-        return [*tokens, *tok.sot_sequence, tok.no_timestamps]
+        start = list(tok.sot_sequence)
+        if language is not None and language != self.language:
+            start = [tok.sot, self.language_token(language), tok.transcribe]
+        return [*tokens, *start, tok.no_timestamps]
+
+    def language_token(self, language: str) -> int:
+        token = self.tokenizer.tokenizer.token_to_id(f"<|{language}|>") if self.multilingual else None
+        if token is None:
+            raise ModelError(f"this Whisper model does not know the language {language!r}")
+        return int(token)
+
+    def detect_language(self, samples: np.ndarray) -> list[tuple[str, float]]:
+        """Whisper's language identification on a 10 s window: (code, probability), most likely first."""
+        import ctranslate2
+
+        if not self.multilingual:
+            raise ModelError("an English-only Whisper model cannot tell languages apart")
+        features = self.features(samples, window_for(samples.size, self.short_window))
+        try:
+            found = self._ct2.detect_language(ctranslate2.StorageView.from_array(features[None]))[0]
+        except (RuntimeError, ValueError) as exc:
+            raise RecognitionError(f"whisper language identification failed: {exc}") from exc
+        return [(str(token).strip("<|>"), float(p)) for token, p in found]
+
+    def decode_as(self, samples: np.ndarray, language: str) -> Decoded:
+        """The audio decoded as speech in `language` (no context)."""
+        return self._generate(
+            [DecodeRequest(samples)], window_for(samples.size, self.short_window), language=language
+        )[0]
 
     def features(self, samples: np.ndarray, frames: int) -> np.ndarray:
         """Log-mel of the audio, zero-padded to exactly `frames` frames as faster-whisper pads its 30 s
@@ -161,7 +197,12 @@ class WhisperDecoder:
                 if frames == SHORT_FRAMES and self._cut_short(result.text, requests[index].samples):
                     result = self._generate([requests[index]], FULL_FRAMES)[0]
                 results[index] = self._confirm_speech(requests[index], result, result.window_frames)
-        return [r if r is not None else Decoded("", 0.0) for r in results]
+        done = [r if r is not None else Decoded("", 0.0) for r in results]
+        if self.spotter is not None:
+            done = [
+                self.spotter.spot(r.samples, d, self.language) for r, d in zip(requests, done, strict=True)
+            ]
+        return done
 
     def _confirm_speech(self, request: DecodeRequest, result: Decoded, frames: int) -> Decoded:
         """Beam search can lift Whisper's stock phrase for silence ("Thank you.") just over the
@@ -195,12 +236,16 @@ class WhisperDecoder:
         return merge(parts, self.separator)
 
     def _generate(
-        self, requests: list[DecodeRequest], frames: int, beam_size: int | None = None
+        self,
+        requests: list[DecodeRequest],
+        frames: int,
+        beam_size: int | None = None,
+        language: str | None = None,
     ) -> list[Decoded]:
         import ctranslate2
 
         batch = np.stack([self.features(r.samples, frames) for r in requests])
-        prompts = [self.prompt_tokens(r.prompt) for r in requests]
+        prompts = [self.prompt_tokens(r.prompt, language) for r in requests]
         longest = max(r.samples.size for r in requests) / MODEL_RATE
         new_tokens = min(self.max_new_tokens, BASE_TOKENS + math.ceil(TOKENS_PER_SECOND * longest))
         max_length = min(MAX_LENGTH, max(len(p) for p in prompts) + new_tokens)
@@ -279,4 +324,7 @@ def merge(parts: list[Decoded], separator: str = " ") -> Decoded:
     text = separator.join(p.text for p in spoken)
     confidence = float(np.mean([p.confidence for p in spoken])) if spoken else 0.0
     frames = max(p.window_frames for p in parts)
-    return Decoded(text, confidence, min(p.no_speech_prob for p in parts), frames)
+    # another language only when every piece with text was heard in it
+    languages = {p.language for p in spoken}
+    language = languages.pop() if len(languages) == 1 else ""
+    return Decoded(text, confidence, min(p.no_speech_prob for p in parts), frames, language)

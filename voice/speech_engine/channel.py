@@ -6,7 +6,7 @@ the engine; messages are pickled tuples:
 
     worker -> engine   ("decode", id, stream, language, urgent, samples, prompt, fallback)
                        ("promote", id)   ("cancel", id)   ("stats", id)
-    engine -> worker   ("decoded", id, text, confidence, no_speech_prob, window_frames)
+    engine -> worker   ("decoded", id, text, confidence, no_speech_prob, window_frames, language)
                        ("dropped", id, reason)   ("failed", id, message)   ("stats", id, {...})
 """
 

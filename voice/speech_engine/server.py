@@ -190,6 +190,7 @@ def _read(engine: SpeechEngine, conn: Connection, number: int) -> None:
                         outcome.confidence,
                         outcome.no_speech_prob,
                         outcome.window_frames,
+                        outcome.language,
                     )
                 )
             elif isinstance(outcome, Dropped):
