@@ -70,6 +70,7 @@ def test_a_weak_decode_of_another_language_is_named() -> None:
         ([("en", 0.77)], Decoded("with.", 0.15), "the decode in that language makes no sense"),
         ([("en", 0.77)], Decoded("", 0.0), "the decode in that language is empty"),
         ([], Decoded("x", 0.9), "no answer"),
+        ([("la", 0.8)], Decoded("I will be on Jan.", 0.48), "not a language callees speak"),
     ],
 )
 def test_no_language_is_named_without_both_kinds_of_evidence(

@@ -30,12 +30,26 @@ from voice.recognizers.whisper_decoder import Decoded, WhisperDecoder, voiced_se
 log = logging.getLogger(__name__)
 
 
+# Languages a callee may speak, by Whisper's codes: the most spoken ones and national languages.
+# Whisper also names Latin, Sanskrit, Welsh or Nynorsk for unclear English (measured: "I'll pay on
+# January 5th" from a flite voice was named Latin); a language outside the list is never named.
+# fmt: off
+CALLEE_LANGUAGES = frozenset((
+    "en", "zh", "es", "fr", "de", "pt", "it", "ru", "uk", "pl", "ar", "fa", "tr", "ur", "hi", "bn", "pa",
+    "ta", "te", "mr", "gu", "vi", "th", "id", "ms", "tl", "ko", "ja", "nl", "el", "ro", "hu", "cs", "he",
+    "sv", "so", "sw", "am", "ha", "yo", "my", "km", "lo", "ne", "si", "fi", "da", "no", "sk", "bg", "hr",
+    "sr", "sl", "lt", "lv", "et", "ca", "hy", "ka", "az", "kk", "uz", "mn", "ps", "ht",
+))
+# fmt: on
+
+
 @dataclass(frozen=True, slots=True)
 class SpottingRules:
     min_voiced_seconds: float = 1.0  # less speech than this is never asked about
     weak_below: float = 0.5  # the script-language decode's confidence under which it is asked about
     min_probability: float = 0.5  # Whisper's language identification: the other language's share
     min_confidence: float = 0.3  # the decode in the other language must reach this
+    languages: frozenset[str] = CALLEE_LANGUAGES  # the languages that may be named
 
 
 class LanguageSpotter:
@@ -65,7 +79,7 @@ class LanguageSpotter:
             if not ranked:
                 return ""
             top, probability = ranked[0]
-            if top == language or probability < self.rules.min_probability:
+            if top == language or top not in self.rules.languages or probability < self.rules.min_probability:
                 return ""
             check = self.identifier.decode_as(samples, top)
         except RecognitionError as exc:  # identification is a second opinion: never fails a turn
