@@ -33,7 +33,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from understanding_bench import Skip, build_engine, call_hints, speakable
+from understanding_bench import Skip, build_engine, call_hints, line_voice, speakable
 
 from voice.hearing_eval import HearingScore, hear, read_as_text
 from voice.linesim import parse_conditions
@@ -76,7 +76,10 @@ def heldout_lines(
     lines: list[SpokenLine] = []
     for case in cases:
         mine = [e for e in heldout.examples if e.intent == case][:per_case]
-        lines += [SpokenLine(e.text, e.intent, e.date, None, critical_class(e.intent)) for e in mine]
+        lines += [
+            SpokenLine(e.text, e.intent, e.date, None, critical_class(e.intent), spoken_in=e.spoken_in)
+            for e in mine
+        ]
     return lines, heldout.now
 
 
@@ -109,7 +112,7 @@ def run_language(lang: str, cases: Sequence[str], args: argparse.Namespace, mode
         if recognizer is not None:
 
             def render(line: SpokenLine) -> bytes:
-                return renderer.render(voices[lines.index(line) % len(voices)], line.text)
+                return renderer.render(line_voice(line, lines.index(line), lang, voices, renderer), line.text)
 
             speech = hear(
                 mine,

@@ -185,6 +185,24 @@ def speakable(
     return ok
 
 
+_OTHER_VOICES: dict[str, list[EvalVoice]] = {}
+
+
+def line_voice(
+    line: SpokenLine, index: int, lang: str, own: Sequence[EvalVoice], renderer: VoiceRenderer
+) -> EvalVoice:
+    """The voice that speaks `line`: the corpus language's voices in turn, but a line in another language
+    (`spoken_in`: "hablo español" in the English corpus) is spoken by a voice of that language, as the
+    callee who says it would speak it. Without such a voice here, the corpus's own voice says it."""
+    other = line.spoken_in
+    if other and other != lang:
+        if other not in _OTHER_VOICES:
+            _OTHER_VOICES[other] = speakable(other, renderer, voices_for(other), line.text, _warn)
+        if _OTHER_VOICES[other]:
+            return _OTHER_VOICES[other][index % len(_OTHER_VOICES[other])]
+    return own[index % len(own)]
+
+
 def _warn(message: str) -> None:
     console.print(f"[yellow]{message}")
 
@@ -220,7 +238,7 @@ class LanguageRun:
         return ok
 
     def voice_of(self, line: SpokenLine) -> EvalVoice:
-        return self.speakable[self.lines.index(line) % len(self.speakable)]
+        return line_voice(line, self.lines.index(line), self.lang, self.speakable, self.renderer)
 
     def render(self, line: SpokenLine) -> bytes:
         return self.renderer.render(self.voice_of(line), line.text)

@@ -18,6 +18,7 @@ class HeldOutReply:
     text: str
     intent: str
     date: str | None
+    spoken_in: str = ""  # a reply in another language than the set's (benches speak it in that one)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,12 @@ def load_heldout(path: Path) -> HeldOut:
     data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
         examples = tuple(
-            HeldOutReply(str(e["text"]), str(e["intent"]), str(e["date"]) if e.get("date") else None)
+            HeldOutReply(
+                str(e["text"]),
+                str(e["intent"]),
+                str(e["date"]) if e.get("date") else None,
+                str(e.get("spoken_in") or ""),
+            )
             for e in data["examples"]
         )
         return HeldOut(str(data["language"]), dt.datetime.fromisoformat(str(data["now"])), examples)

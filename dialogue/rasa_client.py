@@ -148,7 +148,8 @@ class RasaPolicy:
             assert isinstance(event, UserSaid)
             spoken = heard_in_other_language(event, self._script.language, self._script.intents)
             if spoken is not None:
-                parse = spoken
+                # heard, not understood: confirmed with the check question when the script has one
+                parse, sure = spoken, 0.0
             elif event.confidence < self._engine.min_asr_confidence:
                 parse = ParseResult(FALLBACK_INTENT, event.confidence)
                 sure = event.confidence

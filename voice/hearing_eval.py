@@ -194,9 +194,17 @@ def _entities(parsed: object) -> tuple[str | None, Decimal | None]:
     return (str(date) if date is not None else None), amount
 
 
-def understand(line: SpokenLine, transcript: str, language: str, parse: Parse, now: dt.datetime) -> Trial:
-    """Score one transcript (the line's own text for the text-only ceiling) through the NLU."""
-    parsed = parse(transcript, now)
+def understand(
+    line: SpokenLine, transcript: str, language: str, parse: Parse, now: dt.datetime, spoken_in: str = ""
+) -> Trial:
+    """Score one transcript (the line's own text for the text-only ceiling) through the NLU, as a call
+    reads it: speech the recognizer heard in another language (`spoken_in`) is a language barrier
+    whatever its transcript says (dialogue/turns.py, both engines)."""
+    from dialogue.interfaces import UserSaid
+    from dialogue.turns import LANGUAGE_BARRIER, heard_in_other_language
+
+    other = heard_in_other_language(UserSaid(transcript, 1.0, spoken_in), language, (LANGUAGE_BARRIER,))
+    parsed = other if other is not None else parse(transcript, now)
     date, amount = _entities(parsed)
     reference = tokens(line.text, language)
     edits = edit_distance(reference, tokens(transcript, language))
@@ -205,8 +213,9 @@ def understand(line: SpokenLine, transcript: str, language: str, parse: Parse, n
 
 def recognize(
     recognizer: Recognizer, pcm: bytes, *, hints: ListeningHints | None = None, pace: bool = False
-) -> tuple[str, float, float, float]:
-    """(text, audio seconds, CPU seconds, seconds from end of speech to the final text).
+) -> tuple[str, float, float, float, str]:
+    """(text, audio seconds, CPU seconds, seconds from end of speech to the final text, the other language
+    the recognizer heard the speech in, or "").
 
     The utterance is followed by the endpointer's trailing silence; frames go in as fast as possible
     (or in real time with `pace`, so an incremental recognizer can work while the callee speaks).
@@ -226,7 +235,7 @@ def recognize(
     utterance = stream.finish()
     latency = time.perf_counter() - end_of_speech
     cpu = time.process_time() - cpu_start
-    return utterance.text, len(pcm) / (2 * RATE), cpu, latency
+    return utterance.text, len(pcm) / (2 * RATE), cpu, latency, utterance.language
 
 
 def hear(
@@ -248,8 +257,10 @@ def hear(
     score = HearingScore()
     for index, line in enumerate(lines):
         sent = transmit(render(line), RATE, condition, seed=seed + index, babble=babble(line))
-        text, audio_seconds, cpu, latency = recognize(recognizer, sent.pcm, hints=hints(line), pace=pace)
-        trial = understand(line, text, language, parse, now)
+        text, audio_seconds, cpu, latency, spoken_in = recognize(
+            recognizer, sent.pcm, hints=hints(line), pace=pace
+        )
+        trial = understand(line, text, language, parse, now, spoken_in)
         trial.audio_seconds, trial.cpu_seconds, trial.latency_seconds = audio_seconds, cpu, latency
         score.trials.append(trial)
     return score

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ class SpokenLine:
     amount: Decimal | None = None
     critical: str | None = None
     line: int = 0
+    spoken_in: str = ""  # a line in another language than the corpus's: spoken by a voice of that one
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def _example_lines(root: yaml.Node, path: Path) -> list[int]:
 def _line(raw: Any, where: str) -> SpokenLine:
     if not isinstance(raw, dict):
         raise CorpusError(f"{where}: expected a mapping with text and intent")
-    unknown = set(raw) - {"text", "intent", "entities", "critical"}
+    unknown = set(raw) - {"text", "intent", "entities", "critical", "spoken_in"}
     if unknown:
         raise CorpusError(f"{where}: unknown keys {sorted(unknown)}")
     text, intent = raw.get("text"), raw.get("intent")
@@ -133,7 +134,10 @@ def _line(raw: Any, where: str) -> SpokenLine:
         raise CorpusError(
             f"{where}: critical is {critical!r}, intent {intent} means {critical_class(intent)!r}"
         )
-    return SpokenLine(text.strip(), intent, date, amount, critical)
+    spoken_in = raw.get("spoken_in") or ""
+    if not isinstance(spoken_in, str) or (spoken_in and not re.fullmatch(r"[a-z]{2,3}", spoken_in)):
+        raise CorpusError(f"{where}: spoken_in {spoken_in!r} is not a language code (es, en, vi)")
+    return SpokenLine(text.strip(), intent, date, amount, critical, spoken_in=spoken_in)
 
 
 def load_corpus(path: Path) -> SpokenCorpus:
@@ -156,10 +160,7 @@ def load_corpus(path: Path) -> SpokenCorpus:
         raise CorpusError(f"{path}: language and now (ISO date-time) are required: {exc}") from None
     lines = []
     for raw, number in zip(data["examples"], numbers, strict=True):
-        parsed = _line(raw, f"{path}:{number}")
-        lines.append(
-            SpokenLine(parsed.text, parsed.intent, parsed.date, parsed.amount, parsed.critical, number)
-        )
+        lines.append(replace(_line(raw, f"{path}:{number}"), line=number))
     return SpokenCorpus(language, now, tuple(lines), path)
 
 

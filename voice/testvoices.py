@@ -99,6 +99,10 @@ VOICES: dict[str, EvalVoice] = {
         EvalVoice("espeak-pinyin-f3", "zh", "unseen", _pinyin("f3", 150), _ZHTTS),
         EvalVoice("espeak-pinyin-m3", "zh", "unseen", _pinyin("m3", 175), _ZHTTS),
         EvalVoice("espeak-pinyin-klatt", "zh", "unseen", _pinyin("klatt", 140), _ZHTTS),
+        # replies in other languages (a corpus line's `spoken_in`): callees who do not speak the script's
+        EvalVoice("espeak-es", "es", "unseen", _espeak("es", "es", 160), _ESPEAK),
+        EvalVoice("espeak-es-419-m3", "es", "unseen", _espeak("es-419+m3", "es", 150), _ESPEAK),
+        EvalVoice("espeak-vi", "vi", "unseen", _espeak("vi", "vi", 150), _ESPEAK),
         EvalVoice("piper-joe", "en", "product", _piper, "pip install 'reminder-dialer[piper]'"),
         EvalVoice("espeak-en-us", "en", "product", _espeak("en-us", "en", 160), _ESPEAK),
         EvalVoice("espeak-cmn-latn-pinyin", "zh", "product", _espeak("cmn-latn-pinyin", "zh", 160), _ESPEAK),

@@ -110,7 +110,8 @@ class EmbeddedPolicy:
             assert isinstance(event, UserSaid)
             spoken = heard_in_other_language(event, self._script.language, self._script.intents)
             if spoken is not None:
-                parse = spoken
+                # heard, not understood: confirmed with the check question when the script has one
+                parse, sure = spoken, 0.0
             elif event.confidence < self._engine.min_asr_confidence:
                 # The recognizer is unsure what was said: as good as not understood.
                 parse = ParseResult(FALLBACK_INTENT, event.confidence)

@@ -64,3 +64,26 @@ def test_bad_lines_are_named_with_file_and_line(tmp_path: Path) -> None:
     )
     with pytest.raises(CorpusError, match=r"en\.yml:4: date '2026-13-01' is not YYYY-MM-DD"):
         load_corpus(bad)
+    bad.write_text(
+        'language: en\nnow: "2026-11-29T10:00:00"\nexamples:\n'
+        '- {text: "hablo español", intent: language_barrier, spoken_in: Spanish}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CorpusError, match=r"en\.yml:4: spoken_in 'Spanish' is not a language code"):
+        load_corpus(bad)
+
+
+def test_a_line_in_another_language_is_labelled_and_spoken_by_that_languages_voice() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from understanding_bench import line_voice
+
+    from voice.testvoices import VoiceRenderer, voices_for
+
+    spanish = next(line for line in load_corpus(corpus_path("en")).lines if line.spoken_in == "es")
+    own = voices_for("en")
+    renderer = VoiceRenderer(Path("/nonexistent-cache"))
+    assert line_voice(spanish, 0, "en", own, renderer).language == "es"
+    plain = load_corpus(corpus_path("en")).lines[0]
+    assert line_voice(plain, 1, "en", own, renderer) == own[1]
