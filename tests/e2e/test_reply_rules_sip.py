@@ -1,5 +1,5 @@
-"""Done when (issue 12): an attorney, a bankruptcy, a cease and a deceased reply in a real SIP call end the
-call, record the disposition, and the next attempt on the account is denied by the policy engine with the
+"""Done when (issue 12): an attorney, a bankruptcy, a cease and a deceased reply, and a callee who speaks
+only Spanish, in a real SIP call end the call, record the disposition, and the next attempt on the account is denied by the policy engine with the
 rule's id. With REC: the debtors live in Massachusetts (all-party consent), so every call is dialled
 without a recorder; the session plays the recording notice and only then starts the recording, and a
 callee who hangs up during the notice leaves no audio at all.
@@ -44,6 +44,9 @@ REPLIES = {
     "bankruptcy": ("bankruptcy", "BANKRUPTCY"),
     "cease": ("cease", "CEASE|U6"),  # the script also records the opt-out: U6 (the DNC) may answer first
     "deceased": ("deceased", "DECEASED"),
+    # heard as Spanish (language spotting), asked "another language?", answered in Spanish again; the
+    # campaign has no Spanish script, so the next attempt waits for one
+    "speaks-spanish": ("language_barrier", "LANGUAGE"),
 }
 HANGS_UP = "hangs-up-early"  # hangs up while the recording notice plays
 NUMBERS = {name: [f"+1617555{i:02d}10", f"+1617555{i:02d}11"] for i, name in enumerate([*REPLIES, HANGS_UP])}
@@ -174,6 +177,8 @@ def test_a_reply_ends_the_call_and_the_next_attempt_is_denied_with_the_rule(
     engine.dispose()
     assert tuple(recorded) == (disposition, "done")
     assert [f[0] for f in flags] == [disposition]
+    if disposition == "language_barrier":
+        assert r.spoken_language == "es", _describe(r)
     # the next attempt: the planner asks the policy engine for both of the debtor's numbers
     later = plan(url, END + dt.timedelta(days=1))
     row = later[persona]

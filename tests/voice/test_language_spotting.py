@@ -106,6 +106,9 @@ class _EnglishOnly(FakeIdentifier):
 def test_merged_pieces_keep_a_language_all_of_them_share() -> None:
     assert merge([Decoded("a", 0.3, language="es"), Decoded("b", 0.2, language="es")]).language == "es"
     assert merge([Decoded("a", 0.3, language="es"), Decoded("b", 0.9)]).language == ""
+    # a piece too short to be asked about (a weak decode naming none) does not hide the others' language
+    assert merge([Decoded("a", 0.3, language="es"), Decoded("b", 0.3)]).language == "es"
+    assert merge([Decoded("a", 0.3, language="es"), Decoded("b", 0.3, language="pt")]).language == ""
 
 
 # -- the real spotter -------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from voice.errors import RecognitionError
-from voice.recognizers.whisper_decoder import Decoded, WhisperDecoder, voiced_seconds
+from voice.recognizers.whisper_decoder import WEAK_DECODE, Decoded, WhisperDecoder, voiced_seconds
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ CALLEE_LANGUAGES = frozenset((
 @dataclass(frozen=True, slots=True)
 class SpottingRules:
     min_voiced_seconds: float = 1.0  # less speech than this is never asked about
-    weak_below: float = 0.5  # the script-language decode's confidence under which it is asked about
+    weak_below: float = WEAK_DECODE  # the script-language decode's confidence under which it is asked
     min_probability: float = 0.5  # Whisper's language identification: the other language's share
     min_confidence: float = 0.3  # the decode in the other language must reach this
     languages: frozenset[str] = CALLEE_LANGUAGES  # the languages that may be named

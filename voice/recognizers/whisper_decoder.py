@@ -48,6 +48,7 @@ MAX_CONTEXT_TOKENS = 223  # Whisper keeps at most half its 448 positions for the
 MAX_LENGTH = 448
 TOKENS_PER_SECOND = 10  # English speech runs ~4 tokens/s, Mandarin ~6-8
 BASE_TOKENS = 16
+WEAK_DECODE = 0.5  # confidence under which a decode may be speech in another language (language_spotting)
 MIN_CHARS_PER_VOICED_SECOND = 2.0  # Mandarin is spoken at ~4-6 characters a second
 _LOOP = re.compile(r"(\S.{5,}?)(?:\s*\1)+", re.DOTALL)
 
@@ -324,7 +325,9 @@ def merge(parts: list[Decoded], separator: str = " ") -> Decoded:
     text = separator.join(p.text for p in spoken)
     confidence = float(np.mean([p.confidence for p in spoken])) if spoken else 0.0
     frames = max(p.window_frames for p in parts)
-    # another language only when every piece with text was heard in it
-    languages = {p.language for p in spoken}
-    language = languages.pop() if len(languages) == 1 else ""
+    # another language when the pieces that named one agree and no other piece was heard with confidence
+    # in the decoder's own (a piece too short to be asked about names none)
+    named = {p.language for p in spoken if p.language}
+    unsure = all(p.language or p.confidence < WEAK_DECODE for p in spoken)
+    language = named.pop() if len(named) == 1 and unsure else ""
     return Decoded(text, confidence, min(p.no_speech_prob for p in parts), frames, language)
