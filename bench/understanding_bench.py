@@ -97,13 +97,18 @@ def _whisper_base_path(models_dir: Path) -> Path:
         raise Skip(str(exc)) from exc
 
 
-def build_engine(spec: str, lang: str, models_dir: Path, work_dir: Path, *, pace: bool) -> Recognizer | None:
-    """The recognizer for `spec` through the product's factory (None for "text"); Skip when unavailable."""
+def build_engine(
+    spec: str, lang: str, models_dir: Path, work_dir: Path, *, pace: bool, spotting: bool = True
+) -> Recognizer | None:
+    """The recognizer for `spec` through the product's factory (None for "text"); Skip when unavailable.
+    `spotting`: the product's language spotting (on by default, as in a call)."""
     from voice.engines import build_recognizer
 
     if spec == "text":
         return None
-    settings = VoiceSettings(whisper_incremental=pace, whisper_threads=1, vosk_grammar=False)
+    settings = VoiceSettings(
+        whisper_incremental=pace, whisper_threads=1, vosk_grammar=False, language_spotting=spotting
+    )
     try:
         if spec == "tiny.en":
             if lang != "en":
@@ -408,6 +413,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--by-intent", action="store_true", help="accuracy and confusions per intent")
     parser.add_argument(
+        "--no-spotting",
+        dest="spotting",
+        action="store_false",
+        help="without the recognizer's language spotting (to see what it costs and what it changes)",
+    )
+    parser.add_argument(
         "--no-context",
         dest="context",
         action="store_false",
@@ -442,7 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         engines_here: list[tuple[str, Recognizer | None]] = []
         for spec in engines:
             try:
-                engines_here.append((spec, build_engine(spec, lang, models_dir, work_dir, pace=args.pace)))
+                built = build_engine(spec, lang, models_dir, work_dir, pace=args.pace, spotting=args.spotting)
+                engines_here.append((spec, built))
             except Skip as exc:
                 skipped.append(f"{lang} {spec}: {exc}")
                 console.print(f"[yellow]{lang}: engine {spec} skipped: {exc}")
