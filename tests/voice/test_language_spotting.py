@@ -89,6 +89,14 @@ def test_confident_decodes_and_short_replies_are_not_asked_about() -> None:
     assert spotter.spot(_voiced(1.6), Decoded("", 0.0), "en").language == "es"  # nothing heard: asked
 
 
+def test_an_identification_made_while_decoding_is_not_made_again() -> None:
+    identifier = FakeIdentifier([("zh", 0.99)], Decoded("x", 0.9))
+    heard = Decoded("再加一点点油", 0.08, identified=(("es", 0.77), ("it", 0.13)))
+    identifier.check = Decoded("hablo español solamente", 0.48)
+    assert _spotter(identifier).spot(_voiced(1.6), heard, "zh").language == "es"
+    assert identifier.asked == 0
+
+
 def test_a_failing_identifier_leaves_the_turn_as_decoded() -> None:
     spotter = _spotter(FakeIdentifier(SPANISH, Decoded("x", 0.9), fail=True))
     assert spotter.spot(_voiced(1.6), WEAK, "en") == WEAK

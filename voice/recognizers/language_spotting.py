@@ -13,6 +13,8 @@ was named; Mandarin from voices Whisper hears poorly was identified as English w
 probability, but its English decode stayed below 0.25 confidence, so it was not named. Short replies
 (a "喂") are never asked about: identification needs about a second of speech.
 
+A multilingual decoder (Whisper base on Chinese calls) identifies the language of every utterance as it
+decodes it, on the same encoder output (one decoder step more), so asking costs only the check decode.
 English calls use tiny.en, which is English only: the spotter then loads Whisper base beside it (the
 same model Chinese calls use; about 125 MB) and runs it only on weak decodes.
 """
@@ -69,13 +71,16 @@ class LanguageSpotter:
             return heard
         if voiced_seconds(samples) < rules.min_voiced_seconds:
             return heard
-        other = self.other_language(samples, language)
+        other = self.other_language(samples, language, heard.identified)
         return replace(heard, language=other) if other else heard
 
-    def other_language(self, samples: np.ndarray, language: str) -> str:
-        """The language of the speech when it is clearly not `language`, else ""."""
+    def other_language(
+        self, samples: np.ndarray, language: str, identified: tuple[tuple[str, float], ...] = ()
+    ) -> str:
+        """The language of the speech when it is clearly not `language`, else "". `identified`: Whisper's
+        identification already run on the same audio (a multilingual decoder does it as it decodes)."""
         try:
-            ranked = self.identifier.detect_language(samples)
+            ranked = list(identified) or self.identifier.detect_language(samples)
             if not ranked:
                 return ""
             top, probability = ranked[0]

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -60,6 +60,8 @@ class Decoded:
     no_speech_prob: float = 0.0
     window_frames: int = 0  # the mel window used (1000 or 3000), for benches and tests
     language: str = ""  # another language the speech was in (`language_spotting.py`); "": the decoder's
+    # Whisper's language identification of the same audio, most likely first, when it was run alongside
+    identified: tuple[tuple[str, float], ...] = ()
 
 
 class Spotter(Protocol):
@@ -250,9 +252,19 @@ class WhisperDecoder:
         longest = max(r.samples.size for r in requests) / MODEL_RATE
         new_tokens = min(self.max_new_tokens, BASE_TOKENS + math.ceil(TOKENS_PER_SECOND * longest))
         max_length = min(MAX_LENGTH, max(len(p) for p in prompts) + new_tokens)
+        features = ctranslate2.StorageView.from_array(batch)
+        identify = self.multilingual and self.spotter is not None and language is None
+        identified: list[list[tuple[str, float]]] = [[] for _ in requests]
         try:
+            if identify:
+                # the audio encoded once for both: language identification is one decoder step on it
+                features = self._ct2.encode(features, to_cpu=False)
+                identified = [
+                    [(str(t).strip("<|>"), float(p)) for t, p in found]
+                    for found in self._ct2.detect_language(features)
+                ]
             outputs = self._ct2.generate(
-                ctranslate2.StorageView.from_array(batch),
+                features,
                 prompts,
                 beam_size=beam_size or self.beam_size,
                 max_length=max_length,
@@ -262,7 +274,10 @@ class WhisperDecoder:
             )
         except (RuntimeError, ValueError) as exc:
             raise RecognitionError(f"whisper failed: {exc}") from exc
-        return [self._result(output, frames) for output in outputs]
+        return [
+            replace(self._result(output, frames), identified=tuple(ranked))
+            for output, ranked in zip(outputs, identified, strict=True)
+        ]
 
     def _result(self, output: Any, frames: int) -> Decoded:
         tokens = [t for t in output.sequences_ids[0] if t < self.tokenizer.eot]
