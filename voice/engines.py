@@ -140,20 +140,20 @@ def spot_languages(recognizer: WhisperRecognizer, models_dir: Path, threads: int
     """Let `recognizer` name another language in weak decodes (`language_spotting.py`): with its own
     model when multilingual, else with Whisper base loaded beside it. Without base, calls go on without
     spotting (said once in the log): the callee's words are still heard as before."""
-    from voice.recognizers.language_spotting import LanguageSpotter
+    from voice.recognizers.language_spotting import LanguageSpotter, rules_for
     from voice.recognizers.whisper import base_model_path
     from voice.recognizers.whisper_decoder import WhisperDecoder
 
     decoder = recognizer.decoder
     if decoder.multilingual:
-        decoder.spotter = LanguageSpotter(decoder)
+        decoder.spotter = LanguageSpotter(decoder, rules_for(recognizer.language))
         return
     try:
         identifier = WhisperDecoder(base_model_path(models_dir), language="en", threads=threads)
     except (EngineUnavailable, ModelError) as exc:
         log.warning("no language spotting on %s calls: %s", recognizer.language, exc)
         return
-    decoder.spotter = LanguageSpotter(identifier)
+    decoder.spotter = LanguageSpotter(identifier, rules_for(recognizer.language))
 
 
 class Recognizers:

@@ -97,6 +97,17 @@ def test_an_identification_made_while_decoding_is_not_made_again() -> None:
     assert identifier.asked == 0
 
 
+def test_a_chinese_call_asks_for_clearer_evidence() -> None:
+    """Whisper base took espeak-ng pinyin voices for Thai with 0.88 and a Thai decode of 0.44."""
+    from voice.recognizers.language_spotting import rules_for
+
+    thai = FakeIdentifier([("th", 0.68)], Decoded("สิ่งรับไทย ไทย", 0.44))
+    assert LanguageSpotter(thai, rules_for("en")).spot(_voiced(1.6), WEAK, "en").language == "th"  # type: ignore[arg-type]
+    assert LanguageSpotter(thai, rules_for("zh")).spot(_voiced(1.6), WEAK, "zh").language == ""  # type: ignore[arg-type]
+    english = FakeIdentifier([("en", 0.81)], Decoded("Sorry, I only speak English.", 0.81))
+    assert LanguageSpotter(english, rules_for("zh")).spot(_voiced(1.6), WEAK, "zh").language == "en"  # type: ignore[arg-type]
+
+
 def test_a_failing_identifier_leaves_the_turn_as_decoded() -> None:
     spotter = _spotter(FakeIdentifier(SPANISH, Decoded("x", 0.9), fail=True))
     assert spotter.spot(_voiced(1.6), WEAK, "en") == WEAK
