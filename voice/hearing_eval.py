@@ -91,6 +91,7 @@ class Trial:
     audio_seconds: float = 0.0
     cpu_seconds: float = 0.0
     latency_seconds: float = 0.0
+    heard_language: str = ""  # the other language the recognizer named (language spotting), or ""
 
     @property
     def intent_right(self) -> bool:
@@ -164,6 +165,15 @@ class HearingScore:
     @property
     def missed_critical(self) -> int:
         return sum(t.missed_critical for t in self.trials)
+
+    @property
+    def other_language_named(self) -> int:
+        """Lines the recognizer heard as another language (each asks the callee a check question)."""
+        return sum(bool(t.heard_language) for t in self.trials)
+
+    @property
+    def other_language_named_falsely(self) -> int:
+        return sum(bool(t.heard_language) and t.line.intent != "language_barrier" for t in self.trials)
 
     @property
     def cpu_per_audio_second(self) -> float | None:
@@ -261,6 +271,7 @@ def hear(
             recognizer, sent.pcm, hints=hints(line), pace=pace
         )
         trial = understand(line, text, language, parse, now, spoken_in)
+        trial.heard_language = spoken_in
         trial.audio_seconds, trial.cpu_seconds, trial.latency_seconds = audio_seconds, cpu, latency
         score.trials.append(trial)
     return score
