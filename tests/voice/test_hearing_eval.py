@@ -56,3 +56,18 @@ def test_entity_accuracy_over_labelled_dates_and_amounts() -> None:
         ).entity_accuracy
         is None
     )
+
+
+def test_a_spotted_language_is_read_as_a_call_reads_it_and_counted() -> None:
+    spanish = SpokenLine("hablo español solamente", "language_barrier", spoken_in="es")
+    promise = SpokenLine("I'll pay Friday.", "promise_to_pay", critical="promise")
+    heard = understand(spanish, "No, no, I'm in this.", "en", _parse_as("deny"), NOW, spoken_in="es")
+    assert heard.intent == "language_barrier" and heard.intent_right
+    heard.heard_language = "es"
+    misnamed = understand(promise, "I'll pay Friday", "en", _parse_as("promise_to_pay"), NOW, spoken_in="la")
+    misnamed.heard_language = "la"
+    assert misnamed.intent == "language_barrier" and misnamed.missed_critical
+    own = understand(promise, "I'll pay Friday", "en", _parse_as("promise_to_pay"), NOW, spoken_in="en")
+    assert own.intent == "promise_to_pay"  # the call's own language is no barrier
+    score = HearingScore([heard, misnamed, own])
+    assert (score.other_language_named, score.other_language_named_falsely) == (2, 1)
