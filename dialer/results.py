@@ -178,6 +178,7 @@ def to_outcome(
             heard_by=t.heard_by,
             asr_confidence=t.asr_confidence,
             no_speech_prob=t.no_speech_prob,
+            heard_language=t.heard_language,
         )
         for t in (report.turns if report is not None else ())
     )

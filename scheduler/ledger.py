@@ -299,6 +299,7 @@ class Turn:
     heard_by: str = ""  # callee turns: the recognizer and model that heard the text
     asr_confidence: float | None = None  # the recognizer's confidence in the text
     no_speech_prob: float | None = None
+    heard_language: str = ""  # another language than the call's the speech was heard in
 
 
 @dataclass(frozen=True)

@@ -373,6 +373,7 @@ class CallTurn(Base):
     heard_by: Mapped[str | None] = mapped_column(sa.String(48))
     asr_confidence: Mapped[float | None]
     no_speech_prob: Mapped[float | None]
+    heard_language: Mapped[str | None] = mapped_column(sa.String(16))  # another language than the call's
 
 
 class Recording(Base):

@@ -30,6 +30,7 @@ class TurnOutcome:
     heard_by: str = ""  # callee turns: the recognizer and model that heard it
     asr_confidence: float | None = None  # the recognizer's confidence (`confidence`: the dialogue's)
     no_speech_prob: float | None = None
+    heard_language: str = ""  # another language than the call's the speech was heard in
 
 
 @dataclass(frozen=True, slots=True)

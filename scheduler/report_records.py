@@ -146,6 +146,7 @@ def _children(s: Session, ids: list[int]) -> tuple[dict[int, list[Any]], ...]:
                 heard_by=t.heard_by or "",
                 asr_confidence=t.asr_confidence,
                 no_speech_prob=t.no_speech_prob,
+                heard_language=t.heard_language or "",
                 keys=t.keys or "",
             )
         )

@@ -217,6 +217,7 @@ def _children(
                     heard_by=t.heard_by,
                     asr_confidence=t.asr_confidence,
                     no_speech_prob=t.no_speech_prob,
+                    heard_language=t.heard_language,
                 )
                 for t in outcome.turns
             ],

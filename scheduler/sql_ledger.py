@@ -422,6 +422,7 @@ class SqlLedger(Transactions):
                         heard_by=t.heard_by or "",
                         asr_confidence=t.asr_confidence,
                         no_speech_prob=t.no_speech_prob,
+                        heard_language=t.heard_language or "",
                     )
                     for t in turns
                 ),
@@ -501,6 +502,7 @@ class SqlLedger(Transactions):
                     heard_by=t.heard_by or None,
                     asr_confidence=t.asr_confidence,
                     no_speech_prob=t.no_speech_prob,
+                    heard_language=t.heard_language or None,
                 )
                 for t in turns
             )

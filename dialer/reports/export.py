@@ -290,6 +290,7 @@ def _heard(t: TurnRecord) -> str:
     if not t.heard_by:
         return ""
     asr = f" {t.asr_confidence:.2f}" if t.asr_confidence is not None else ""
+    asr += f" as {t.heard_language}" if t.heard_language else ""
     decided = f", intent confidence {t.confidence:.2f}" if t.intent and t.confidence is not None else ""
     return f"heard by {t.heard_by}{asr}{decided}"
 
@@ -318,6 +319,7 @@ def _transcript_json(record: CallExport) -> dict[str, Any]:
                 "heard_by": t.heard_by or None,
                 "asr_confidence": t.asr_confidence,
                 "no_speech_prob": t.no_speech_prob,
+                "heard_language": t.heard_language or None,
             }
             for t in record.turns
         ],

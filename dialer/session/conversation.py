@@ -364,6 +364,7 @@ class Conversation:
             confidence=u.confidence,
             heard_by=self.recognizer.label,
             no_speech_prob=u.no_speech_prob,
+            heard_language=u.language,
         )
 
     def _keys(self) -> None:

@@ -121,6 +121,7 @@ class Outcome:
         keys: str = "",
         heard_by: str = "",
         no_speech_prob: float | None = None,
+        heard_language: str = "",
     ) -> int:
         """A callee turn; `confidence` is the recognizer's (the dialogue's goes with `set_intent`)."""
         turn = TurnReport(
@@ -134,6 +135,7 @@ class Outcome:
             heard_by=heard_by if not keys else "",
             asr_confidence=None if confidence is None else round(confidence, 3),
             no_speech_prob=None if no_speech_prob is None else round(no_speech_prob, 3),
+            heard_language=heard_language if not keys else "",
         )
         self.turns.append(turn)
         return turn.seq

@@ -28,6 +28,7 @@ class TurnReport:
     heard_by: str = ""
     asr_confidence: float | None = None
     no_speech_prob: float | None = None
+    heard_language: str = ""  # callee turns: another language than the call's the speech was heard in
 
 
 @dataclass(frozen=True, slots=True)

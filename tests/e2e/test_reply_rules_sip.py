@@ -1,8 +1,8 @@
 """Done when (issue 12): an attorney, a bankruptcy, a cease and a deceased reply, and a callee who speaks
-only Spanish, in a real SIP call end the call, record the disposition, and the next attempt on the account is denied by the policy engine with the
-rule's id. With REC: the debtors live in Massachusetts (all-party consent), so every call is dialled
-without a recorder; the session plays the recording notice and only then starts the recording, and a
-callee who hangs up during the notice leaves no audio at all.
+only Spanish, in a real SIP call end the call, record the disposition, and the next attempt on the account
+is denied by the policy engine with the rule's id. With REC: the debtors live in Massachusetts (all-party
+consent), so every call is dialled without a recorder; the session plays the recording notice and only
+then starts the recording, and a callee who hangs up during the notice leaves no audio at all.
 
 Real parts: `dialer callee` personas (espeak-ng voices) on 127.0.0.1, call workers with pjsua2, the
 session with faster-whisper tiny.en and piper/espeak-ng, a SQLite ledger planned, claimed, recorded and

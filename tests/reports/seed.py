@@ -123,6 +123,8 @@ def _turns(call: Call) -> tuple[TurnOutcome, ...]:
             )
         )
         seq, t = seq + 2, t + 5.0
+    if len(turns) > 3:  # the second callee turn: heard as Spanish (language spotting)
+        turns[3] = dataclasses.replace(turns[3], heard_language="es", asr_confidence=0.31)
     if turns and call.keys:
         turns[-1] = dataclasses.replace(turns[-1], keys=call.keys, heard_by="", asr_confidence=None)
     return tuple(turns)

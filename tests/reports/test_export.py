@@ -100,6 +100,10 @@ def test_the_archive_holds_records_transcripts_and_recordings_with_a_true_manife
         0.01,
     )
     assert (heard["intent"], heard["confidence"]) == ("affirm", 0.9)
+    assert heard["heard_language"] is None
+    spanish = transcript["turns"][3]
+    assert (spanish["heard_language"], spanish["asr_confidence"]) == ("es", 0.31)
+    assert "heard by whisper-tiny.en 0.31 as es" in text
 
     manifest = json.loads(manifest_text)
     assert manifest["campaign"]["name"] == CAMPAIGN

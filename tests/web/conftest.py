@@ -162,6 +162,17 @@ def seed(ledger: SqlLedger, data_dir: Path, tmp_path: Path) -> Seeded:
                 asr_confidence=0.74,
             ),
             Turn(2, Speaker.bot, "Thank you. I have noted your promise.", start, latency_ms=910),
+            Turn(
+                3,
+                Speaker.callee,
+                "No, no, I'm in this.",
+                start,
+                intent="language_barrier",
+                confidence=1.0,
+                heard_by="whisper-tiny.en",
+                asr_confidence=0.31,
+                heard_language="es",
+            ),
         ],
     )
     ledger.add_promise(a1, ids["A1"], (now + dt.timedelta(days=7)).date(), Decimal("120.50"), "USD")
