@@ -7,8 +7,13 @@ does not open an utterance); end needs `end_ms` of trailing silence, or, with a 
 (voice/turn_end.py) and the bot quiet, whatever silence that policy asks for given what was heard so far
 (the max utterance length still forces an end); barge-in needs `barge_in_ms` of callee
 speech while the bot is talking (a cough or a burst of line noise does not interrupt the prompt).
+With `onset_ms` (shorter than `start_ms`), a voiced run over the bot's prompt is reported as soon as it
+is that long (`VoiceOnset`: the session can go quiet at once, before the utterance is confirmed) and,
+if it stops short of an utterance (a click, the peak of a cough), as `OnsetLost` (the prompt goes on).
 When the session reports what it plays (`note_outbound`), the bot's own echo on the inbound leg is
-not taken for the callee (double talk still counts: the callee is louder than the echo).
+not taken for the callee (double talk still counts: the callee is louder than the echo); the echo
+return loss is learnt from the line (voice/echo_gate.py), so a clean line hears the callee's first
+syllables over the prompt.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import collections
 from dataclasses import dataclass
 
 from voice.audio import level_dbfs
+from voice.echo_gate import EchoGate
 from voice.errors import AudioError
 from voice.frames import AudioFrame
 from voice.turn_end import TurnEndPolicy, TurnSoFar
@@ -56,7 +62,24 @@ class BargeIn:
     detected_at: float
 
 
-EndpointEvent = SpeechStarted | SpeechEnded | BargeIn
+@dataclass(frozen=True, slots=True)
+class VoiceOnset:
+    """A voiced run began over the bot at `start`: maybe the callee, maybe a click. Not an utterance yet:
+    `SpeechStarted` or `OnsetLost` follows."""
+
+    start: float
+    detected_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OnsetLost:
+    """The voiced run of the last `VoiceOnset` ended before it was long enough to be speech."""
+
+    start: float
+    detected_at: float
+
+
+EndpointEvent = SpeechStarted | SpeechEnded | BargeIn | VoiceOnset | OnsetLost
 
 
 class VoiceActivity:
@@ -105,10 +128,12 @@ class Endpointer:
         start_ms: int = 60,
         end_ms: int = 300,
         barge_in_ms: int = 300,
+        onset_ms: int | None = None,
         pre_roll_ms: int = 200,
         max_utterance_seconds: float = 30.0,
         echo_return_loss_db: float = 15.0,
         echo_tail_ms: int = 300,
+        adaptive_echo: bool = True,
         vad: VoiceActivity | None = None,
         turn_end: TurnEndPolicy | None = None,
     ):
@@ -117,11 +142,12 @@ class Endpointer:
         self.start_ms = start_ms
         self.end_ms = end_ms
         self.barge_in_ms = barge_in_ms
+        self.onset_ms = onset_ms  # None: no VoiceOnset / OnsetLost events
+        self._onset = False  # a VoiceOnset was reported for the current voiced run
         self.pre_roll_ms = pre_roll_ms
         self.max_utterance_seconds = max_utterance_seconds
         self.bot_speaking = False
-        self.echo_return_loss_db = echo_return_loss_db
-        self._outbound: collections.deque[float] = collections.deque(maxlen=max(1, echo_tail_ms // 20))
+        self.echo = EchoGate(min_loss_db=echo_return_loss_db, tail_ms=echo_tail_ms, adaptive=adaptive_echo)
         self.now = 0.0  # audio time at the end of the last frame
         self._pre_roll: collections.deque[AudioFrame] = collections.deque()
         self._voiced_run: list[AudioFrame] = []
@@ -157,25 +183,23 @@ class Endpointer:
     def set_bot_speaking(self, speaking: bool) -> None:
         """The session says when its outbound prompt starts and stops playing."""
         self.bot_speaking = speaking
-        if not speaking:
+        if speaking:
+            self.echo.start()
+        else:
             self._barged = False
-            self._outbound.clear()
+            self.echo.stop()
 
     def note_outbound(self, frame: AudioFrame) -> None:
         """The frame the bot is playing now. Its echo can come back on the inbound leg: inbound frames
-        less than `echo_return_loss_db` below the loudest recent outbound frame are not callee speech."""
-        self._outbound.append(level_dbfs(frame.pcm))
-
-    def _echo_floor(self) -> float:
-        if not self.bot_speaking or not self._outbound:
-            return -200.0
-        return max(self._outbound) - self.echo_return_loss_db
+        less than the echo return loss below the loudest recent outbound frame are not callee speech."""
+        self.echo.outbound(frame)
 
     def process(self, frame: AudioFrame) -> list[EndpointEvent]:
         start = self.now
         self.now = start + frame.duration
         ms = frame.duration * 1000
-        voiced = self.vad.is_speech(frame, self._echo_floor())
+        floor = self.echo.floor(level_dbfs(frame.pcm)) if self.bot_speaking else -200.0
+        voiced = self.vad.is_speech(frame, floor)
         events: list[EndpointEvent] = []
         if not self._in_speech:
             self._idle(frame, voiced, start, events)
@@ -188,9 +212,22 @@ class Endpointer:
             if not self._voiced_run:
                 self._run_start = start
             self._voiced_run.append(frame)
-            if sum(f.duration for f in self._voiced_run) * 1000 >= self.start_ms - 1e-6:
+            run_ms = sum(f.duration for f in self._voiced_run) * 1000
+            if run_ms >= self.start_ms - 1e-6:
+                self._onset = False
                 self._open(events)
+            elif (
+                self.onset_ms is not None
+                and self.bot_speaking
+                and not self._onset
+                and run_ms >= self.onset_ms - 1e-6
+            ):
+                self._onset = True
+                events.append(VoiceOnset(start=self._run_start, detected_at=self.now))
             return
+        if self._onset:
+            self._onset = False
+            events.append(OnsetLost(start=self._run_start, detected_at=self.now))
         for early in self._voiced_run:
             self._push_pre_roll(early)
         self._voiced_run = []

@@ -15,6 +15,13 @@ class SessionSettings(BaseModel):
     barge_in_ms: int = Field(
         default=120, ge=40, le=1000, description="callee speech over the bot that stops it (calls only)"
     )
+    pause_on_voice_ms: int | None = Field(
+        default=20,
+        ge=20,
+        le=1000,
+        description="voiced audio over the bot that pauses it at once, before it is known to be speech "
+        "(resumed if it was a click); unset: pause when speech starts",
+    )
     quick_end_ms: int = Field(
         default=200, ge=60, le=2000, description="end of turn when the partial already is an expected answer"
     )

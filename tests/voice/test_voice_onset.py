@@ -1,0 +1,122 @@
+"""The tentative pause: a voiced frame over the bot's prompt is reported at once (`VoiceOnset`), and a run
+too short to be speech is taken back (`OnsetLost`); echo of the prompt reports neither. Audio time only."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voice import audio
+from voice.endpointing import (
+    BargeIn,
+    Endpointer,
+    EndpointEvent,
+    OnsetLost,
+    SpeechEnded,
+    SpeechStarted,
+    VoiceOnset,
+)
+from voice.frames import AudioFrame, split_frames
+
+from .speech import noise, speech, telephone
+
+RATE = 8000
+
+
+class ScriptedVad:
+    """A VAD that says what the test wants, frame by frame (the endpointer's logic alone)."""
+
+    def __init__(self, pattern: list[bool]):
+        self.pattern = iter(pattern)
+
+    def is_speech(self, frame: AudioFrame, echo_floor_dbfs: float = -200.0) -> bool:
+        return next(self.pattern)
+
+
+def scripted(pattern: list[bool], *, bot: bool = True, onset_ms: int | None = 20) -> list[EndpointEvent]:
+    endpointer = Endpointer(
+        vad=ScriptedVad(pattern),  # type: ignore[arg-type]
+        start_ms=60,
+        end_ms=200,
+        barge_in_ms=120,
+        onset_ms=onset_ms,
+    )
+    endpointer.set_bot_speaking(bot)
+    events: list[EndpointEvent] = []
+    for _ in pattern:
+        events.extend(endpointer.process(AudioFrame.silence(RATE)))
+    return events
+
+
+def test_a_click_is_an_onset_taken_back_on_the_next_quiet_frame() -> None:
+    events = scripted([False, False, True, False, False, False])
+    assert events == [VoiceOnset(start=0.04, detected_at=0.06), OnsetLost(start=0.04, detected_at=0.08)]
+
+
+def test_speech_is_an_onset_then_an_utterance_and_a_barge_in() -> None:
+    events = scripted([False] + [True] * 8 + [False] * 12)
+    kinds = [type(e) for e in events]
+    assert kinds == [VoiceOnset, SpeechStarted, BargeIn, SpeechEnded]
+    onset, started = events[0], events[1]
+    assert isinstance(onset, VoiceOnset) and isinstance(started, SpeechStarted)
+    assert onset.start == started.start  # one run: the pause and the utterance begin at the same frame
+    assert onset.detected_at < started.detected_at
+
+
+def test_no_onset_while_the_bot_is_quiet_or_when_switched_off() -> None:
+    pattern = [False, True, False, True, True, True, False]
+    assert not any(isinstance(e, VoiceOnset | OnsetLost) for e in scripted(pattern, bot=False))
+    assert not any(isinstance(e, VoiceOnset | OnsetLost) for e in scripted(pattern, onset_ms=None))
+
+
+def test_no_onset_inside_an_open_utterance() -> None:
+    # speech, a gap shorter than the end of speech, more speech: one onset only, at the first run
+    events = scripted([True] * 4 + [False] * 3 + [True] * 4 + [False] * 12)
+    assert [type(e) for e in events].count(VoiceOnset) == 1
+    assert not any(isinstance(e, OnsetLost) for e in events)
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=300), st.sampled_from([20, 40]))
+def test_every_onset_is_followed_by_an_utterance_or_taken_back(pattern: list[bool], onset_ms: int) -> None:
+    pending = False  # an onset waits for SpeechStarted or OnsetLost
+    in_speech = False
+    for event in scripted(pattern, onset_ms=onset_ms):
+        if isinstance(event, VoiceOnset):
+            assert not pending and not in_speech
+            pending = True
+        elif isinstance(event, OnsetLost):
+            assert pending
+            pending = False
+        elif isinstance(event, SpeechStarted):
+            pending, in_speech = False, True
+        elif isinstance(event, SpeechEnded):
+            in_speech = False
+
+
+@pytest.mark.parametrize("echo_loss_db", [20, 30])
+def test_the_bots_echo_pauses_nothing_but_the_callee_over_it_does_at_once(echo_loss_db: int) -> None:
+    prompt = speech("Hello, this is an automated call from Acme Collections. To stop these calls, say stop.")
+    seconds = len(prompt) / 2 / RATE
+    echo = audio.scale(prompt, -echo_loss_db)
+    reply_at = 2.0
+    callee = audio.silence(reply_at, RATE) + speech("stop calling me") + audio.silence(seconds, RATE)
+    outbound = list(split_frames(prompt + audio.silence(3.0, RATE), RATE))
+
+    def events_for(inbound: bytes) -> list[EndpointEvent]:
+        endpointer = Endpointer(barge_in_ms=120, onset_ms=20)
+        endpointer.set_bot_speaking(True)
+        found: list[EndpointEvent] = []
+        line = telephone(audio.mix(inbound, noise(len(inbound) / 2 / RATE, RATE, 30.0)))
+        for played, heard in zip(outbound, split_frames(line, RATE), strict=False):
+            endpointer.note_outbound(played)
+            found.extend(endpointer.process(heard))
+        return found
+
+    assert events_for(echo) == []
+    events = events_for(audio.mix(echo, callee))
+    onsets = [e for e in events if isinstance(e, VoiceOnset)]
+    started = [e for e in events if isinstance(e, SpeechStarted)]
+    assert onsets and started
+    assert reply_at - 0.05 <= onsets[0].start <= started[0].start
+    assert onsets[0].detected_at < started[0].detected_at  # quiet before the utterance is confirmed
