@@ -109,6 +109,7 @@ class Conversation:
             end_ms=voice.end_of_speech_ms,
             barge_in_ms=settings.barge_in_ms,
             onset_ms=settings.pause_on_voice_ms,
+            barge_in_voicing_ms=settings.barge_in_voicing_ms,
         )
         self._turn_end = policy_for(voice, settings.quick_end_ms)  # for dialogue turns only
         self.listener = Listener(recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms)

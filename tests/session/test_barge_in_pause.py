@@ -11,7 +11,7 @@ from dialer.session.settings import SessionSettings
 from dialer.sip.fake_engine import FakeCall, FakeSipEngine, ScriptedCallee
 from dialer.sip.interfaces import CallRequest
 from dialogue.interfaces import BotAction, HangUp, Say
-from tests.voice.speech import speech
+from tests.voice.speech import noise, speech
 from voice import audio
 from voice.interfaces import Synthesizer
 
@@ -140,8 +140,7 @@ def test_the_bots_own_echo_does_not_stop_it_but_the_callee_over_the_echo_does() 
     r = run.report
     opening = r.turns[0]
     assert r.machine == "human" and not opening.barged_in and not r.barge_in_stop_ms, r.turns
-    assert opening.end_s is not None
-    assert not quiet_gaps(run, opening.start_s + 0.3, opening.end_s - 0.3)  # not even paused
+    assert opening.end_s is not None and r.turns[-1].text != opening.text  # played to its end, then on
 
     talk = run_call(
         ScriptedCallee(audio=Timeline([(2.3, "sorry who is calling")]).pcm()),
@@ -152,3 +151,29 @@ def test_the_bots_own_echo_does_not_stop_it_but_the_callee_over_the_echo_does() 
         on_engine=with_echo(20.0),
     )
     assert talk.report.turns[0].barged_in and len(talk.report.barge_in_stop_ms) == 1, talk.report.turns
+
+
+def cough() -> bytes:
+    """180 ms of loud noise, fast attack, decaying: webrtcvad calls it speech, it has no pitch."""
+    burst = np.frombuffer(noise(0.18, RATE, amplitude=9000, seed=3), dtype="<i2").astype(np.float64)
+    t = np.arange(len(burst)) / len(burst)
+    return (burst * np.minimum(1.0, t * 12) * np.exp(-2.0 * t)).astype("<i2").tobytes()
+
+
+def test_a_cough_pauses_the_bot_but_does_not_cut_the_prompt() -> None:
+    runs = {
+        voicing: run_call(
+            ScriptedCallee(audio=Timeline([(2.3, cough())]).pcm()),
+            replies=[""],
+            synthesizer=ToneSynthesizer(seconds_per_char=0.045),
+            settings=SessionSettings(barge_in_voicing_ms=voicing),
+        )
+        for voicing in (40, 0)
+    }
+    kept = runs[40].report
+    assert not kept.turns[0].barged_in and not kept.barge_in_stop_ms, kept.turns
+    assert quiet_gaps(runs[40], 2.2, 2.8)  # paused while it might have been the callee
+    end = kept.turns[0].end_s
+    assert end is not None and runs[40].bot_audio_at(end - 0.4, end - 0.1) > 5000  # and played on
+    cut = runs[0].report  # any voiced audio confirming a barge-in: the cough cuts the prompt
+    assert cut.turns[0].barged_in and len(cut.barge_in_stop_ms) == 1

@@ -3,12 +3,14 @@ too short to be speech is taken back (`OnsetLost`); echo of the prompt reports n
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from voice import audio
 from voice.endpointing import (
+    PITCH_STRENGTH,
     BargeIn,
     Endpointer,
     EndpointEvent,
@@ -16,6 +18,7 @@ from voice.endpointing import (
     SpeechEnded,
     SpeechStarted,
     VoiceOnset,
+    pitch_strength,
 )
 from voice.frames import AudioFrame, split_frames
 
@@ -120,3 +123,51 @@ def test_the_bots_echo_pauses_nothing_but_the_callee_over_it_does_at_once(echo_l
     assert onsets and started
     assert reply_at - 0.05 <= onsets[0].start <= started[0].start
     assert onsets[0].detected_at < started[0].detected_at  # quiet before the utterance is confirmed
+
+
+def cough(seconds: float = 0.18, seed: int = 3) -> bytes:
+    """Loud noise with a fast attack and a decay: what webrtcvad takes for speech, without a pitch."""
+    burst = np.frombuffer(noise(seconds, RATE, amplitude=9000, seed=seed), dtype="<i2").astype(np.float64)
+    t = np.arange(len(burst)) / len(burst)
+    return (burst * np.minimum(1.0, t * 12) * np.exp(-2.0 * t)).astype("<i2").tobytes()
+
+
+def two_frame_strengths(pcm: bytes) -> list[float]:
+    n = 2 * RATE // 50
+    return [pitch_strength(pcm[i - n : i + n], RATE) for i in range(n, len(pcm) - n + 1, n)]
+
+
+@pytest.mark.parametrize("text", ["no", "yes", "stop", "sorry who is calling", "mm hmm"])
+def test_speech_has_a_pitch_and_a_cough_or_a_click_has_none(text: str) -> None:
+    spoken = audio.ulaw_decode(audio.ulaw_encode(speech(text)))  # through the codec, as on a call
+    assert sum(s >= PITCH_STRENGTH for s in two_frame_strengths(spoken)) >= 2
+    assert max(two_frame_strengths(cough())) < PITCH_STRENGTH
+    click = bytes(640) + np.array([20000, -15000, 9000, -4000] + [0] * 156, dtype="<i2").tobytes() * 2
+    assert max(two_frame_strengths(click)) < PITCH_STRENGTH
+
+
+@pytest.mark.parametrize("voicing_ms", [40, 0])
+def test_a_cough_over_the_bot_pauses_it_and_only_speech_with_a_pitch_barges_in(voicing_ms: int) -> None:
+    prompt = speech("Hello, this is an automated call from Acme Collections. To stop these calls, say stop.")
+    line = (
+        audio.silence(1.0, RATE)
+        + cough()
+        + audio.silence(1.0, RATE)
+        + speech("stop")
+        + audio.silence(1, RATE)
+    )
+    line = telephone(audio.mix(line, noise(len(line) / 2 / RATE, RATE, 30.0)))
+    endpointer = Endpointer(barge_in_ms=120, onset_ms=20, barge_in_voicing_ms=voicing_ms)
+    endpointer.set_bot_speaking(True)
+    events: list[EndpointEvent] = []
+    outbound = list(split_frames(prompt + audio.silence(5.0, RATE), RATE))
+    for played, heard in zip(outbound, split_frames(line, RATE), strict=False):
+        endpointer.note_outbound(played)
+        events.extend(endpointer.process(heard))
+    started = [e.start for e in events if isinstance(e, SpeechStarted)]
+    barge = [e.speech_start for e in events if isinstance(e, BargeIn)]
+    assert started and started[0] == pytest.approx(1.0, abs=0.06)  # the cough is heard: the bot pauses
+    if voicing_ms:
+        assert len(barge) == 1 and barge[0] > 2.0  # only "stop" cuts the prompt
+    else:
+        assert barge and barge[0] == pytest.approx(1.0, abs=0.06)  # without the pitch rule, the cough cuts
