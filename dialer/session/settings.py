@@ -16,11 +16,12 @@ class SessionSettings(BaseModel):
         default=120, ge=40, le=1000, description="callee speech over the bot that stops it (calls only)"
     )
     barge_in_voicing_ms: int = Field(
-        default=40,
+        default=80,
         ge=0,
         le=1000,
         description="of that speech, this much with a pitch (a vowel): a cough or a clatter over the bot "
-        "pauses it but does not cut the prompt; 0: any voiced audio",
+        "pauses it but does not cut the prompt (a lost packet's concealment can repeat a frame of it, "
+        "so one or two pitched frames are not enough; 'stop' has ten); 0: any voiced audio",
     )
     pause_on_voice_ms: int | None = Field(
         default=20,

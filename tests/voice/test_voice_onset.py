@@ -146,7 +146,7 @@ def test_speech_has_a_pitch_and_a_cough_or_a_click_has_none(text: str) -> None:
     assert max(two_frame_strengths(click)) < PITCH_STRENGTH
 
 
-@pytest.mark.parametrize("voicing_ms", [40, 0])
+@pytest.mark.parametrize("voicing_ms", [80, 0])
 def test_a_cough_over_the_bot_pauses_it_and_only_speech_with_a_pitch_barges_in(voicing_ms: int) -> None:
     prompt = speech("Hello, this is an automated call from Acme Collections. To stop these calls, say stop.")
     line = (
@@ -171,3 +171,28 @@ def test_a_cough_over_the_bot_pauses_it_and_only_speech_with_a_pitch_barges_in(v
         assert len(barge) == 1 and barge[0] > 2.0  # only "stop" cuts the prompt
     else:
         assert barge and barge[0] == pytest.approx(1.0, abs=0.06)  # without the pitch rule, the cough cuts
+
+
+def concealed(pcm: bytes, frame: int) -> bytes:
+    """`pcm` with one 20 ms frame replaced as a jitter buffer conceals a lost packet: the last 5 ms
+    before it repeated (a periodic waveform, whatever the audio was)."""
+    n = 2 * RATE // 50
+    period = pcm[frame * n - 80 : frame * n]
+    return pcm[: frame * n] + period * (n // len(period)) + pcm[(frame + 1) * n :]
+
+
+@pytest.mark.parametrize("voicing_ms", [80, 20])
+def test_a_concealed_packet_in_a_cough_is_not_pitch_enough_for_a_barge_in(voicing_ms: int) -> None:
+    burst = concealed(cough(0.24), 4)
+    n = 2 * RATE // 50
+    assert pitch_strength(burst[3 * n : 5 * n], RATE) >= PITCH_STRENGTH  # the repeated frame has a pitch
+    prompt = speech("Hello, this is an automated call from Acme Collections. To stop these calls, say stop.")
+    line = audio.silence(1.0, RATE) + burst + audio.silence(1.0, RATE)
+    endpointer = Endpointer(barge_in_ms=120, onset_ms=20, barge_in_voicing_ms=voicing_ms)
+    endpointer.set_bot_speaking(True)
+    events: list[EndpointEvent] = []
+    for played, heard in zip(split_frames(prompt, RATE), split_frames(line, RATE), strict=False):
+        endpointer.note_outbound(played)
+        events.extend(endpointer.process(heard))
+    assert any(isinstance(e, SpeechStarted) for e in events)
+    assert any(isinstance(e, BargeIn) for e in events) == (voicing_ms <= 20)
