@@ -1,7 +1,7 @@
 """The product's headline figures, measured on the wire at the simulated callee.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/e2e_bench.py [--levels 2,4,8] [--calls 8] [--out DIR]
-        [--speech-engine auto|host|local] [--end-of-turn adaptive|fixed] [--quick]
+        [--speech-engine auto|host|local] [--end-of-turn adaptive|fixed] [--mix reminders|barge-in] [--quick]
 
 For each concurrency level N, N reminder calls run at once: real call workers (pjsua2, `SessionHandler`:
 VAD -> faster-whisper tiny.en -> the embedded reminder-en dialogue -> piper/espeak-ng TTS) dial simulated
@@ -9,7 +9,9 @@ callees (`dialer callee --personas --routes`, one process per 4 calls: the pjsua
 SIP/RTP. The callees' event logs give, per level:
 
 - turn latency: end of the callee's speech -> first loud frame of the bot's reply (p50, p95);
-- barge-in stop: the callee starts talking over the bot -> the bot's last loud frame (p50, p95);
+- barge-in stop: the callee starts talking over the bot -> the bot's last loud frame (p50, p95); the
+  session's own share (first voiced frame -> outbound queue cleared, its audio clock) next to it;
+- false barge-ins: prompts cut for good by a cough, a click or the bot's own echo (`--mix barge-in`);
 - opening: answer -> first loud frame of the opening (p50, p95);
 - media: the largest gap between received 20 ms frames on either side; a gap over 100 ms (five frame
   times) counts as dropped frames: the media clock thread was starved.
@@ -17,6 +19,8 @@ SIP/RTP. The callees' event logs give, per level:
 `--speech-engine host` has every worker's Whisper decodes done by the host's one speech engine
 (`voice.speech_engine`), `local` gives each worker its own model (as before there was an engine); the
 engine's queue and decode figures are printed per level. `--quick` runs one round of N calls per level.
+`--mix barge-in` dials the barge-in callees of `bench/barge_personas.py` instead of the reminder mix: one
+talks over every prompt, three only cough, click or echo the bot (`--calls 4 --levels 2` hears each once).
 
 The headline is the largest N whose p95 turn latency is under 1 s with no dropped frame (every level asked
 for is run). One warm-up call first (not counted) loads the models and renders the script's fixed
@@ -47,6 +51,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.barge_personas import BARGE_MIX, NOISY, noise_bursts, write_personas  # noqa: E402
 from dialer.callee.latency import barge_in_stops, opening_delay, turn_latencies  # noqa: E402
 from dialer.callee.ports import wait_udp_bound  # noqa: E402
 from dialer.callee.routes import dump_routes  # noqa: E402
@@ -65,6 +70,9 @@ class Level:
     seconds: float = 0.0
     turns: list[float] = field(default_factory=list)
     barge: list[float] = field(default_factory=list)
+    barge_session_ms: list[int] = field(default_factory=list)  # first voiced frame -> queue cleared
+    false_barge: int = 0  # barge-ins confirmed on calls where the callee never spoke over the bot
+    noises: int = 0  # coughs, clicks, echoes played over the bot
     opening: list[float] = field(default_factory=list)
     bot_turns_ms: list[int] = field(default_factory=list)  # as the session measured them (its own clock)
     gap_callee_ms: float = 0.0
@@ -95,6 +103,10 @@ def ms(values: list[float], p: float) -> str:
     return "-" if not values else f"{pct(values, p) * 1000:.0f}"
 
 
+def ms_of(values: list[int], p: float) -> str:
+    return "-" if not values else f"{pct([v / 1000 for v in values], p) * 1000:.0f}"
+
+
 def write_config(
     root: Path,
     sip_base: int,
@@ -122,13 +134,13 @@ def write_config(
 
 
 def start_callee(
-    root: Path, index: int, port: int, rtp: int, numbers: dict[str, str]
+    root: Path, index: int, port: int, rtp: int, numbers: dict[str, str], personas: Path = PERSONAS_DIR
 ) -> subprocess.Popen[bytes]:
     routes = root / f"routes-{index}.yaml"
     routes.write_text(dump_routes(numbers))
     log = (root / f"callee-{index}.log").open("wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
-    cmd = [sys.executable, "-m", "dialer.cli.main", "callee", "--personas", str(PERSONAS_DIR)]
+    cmd = [sys.executable, "-m", "dialer.cli.main", "callee", "--personas", str(personas)]
     cmd += ["--routes", str(routes), "--listen", f"127.0.0.1:{port}", "--rtp-port", str(rtp)]
     cmd += ["--log-dir", str(root / "callee" / str(index))]
     return subprocess.Popen(cmd, stdout=log, stderr=log, env=env, start_new_session=True)
@@ -197,6 +209,8 @@ def run_level(
     rounds: int = 1,
     speech_engine: str = "auto",
     end_of_turn: str = "adaptive",
+    mix: tuple[str, ...] = MIX,
+    personas: Path = PERSONAS_DIR,
 ) -> Level:
     from dialer.settings import load_settings
     from dialer.sip.interfaces import CallRequest
@@ -211,9 +225,9 @@ def run_level(
     profile = load_profile(Path(settings.sip.profile))
     # slot i (a call of each round) goes to callee process i // 4; each slot has a number per persona, and
     # round r gives slot i the persona MIX[(r * n + i) % len(MIX)], so every level hears the whole mix
-    slots = [{persona: f"+1212555{i:02d}{m:02d}" for m, persona in enumerate(MIX)} for i in range(n)]
+    slots = [{persona: f"+1212555{i:02d}{m:02d}" for m, persona in enumerate(mix)} for i in range(n)]
     callees = []
-    results: list[Any] = []
+    results: list[tuple[str, Any]] = []
     try:
         for j in range(processes):
             mine = {
@@ -222,7 +236,7 @@ def run_level(
                 if i // CALLS_PER_PROCESS == j
                 for persona, number in numbers.items()
             }
-            callees.append(start_callee(root, j, sip_base + j, rtp_base + 200 * j, mine))
+            callees.append(start_callee(root, j, sip_base + j, rtp_base + 200 * j, mine, personas))
         for j in range(processes):
             wait_bound(sip_base + j)
         pool = WorkerPool.from_settings(settings.sip, profile, settings.sip.handler, settings)
@@ -230,12 +244,12 @@ def run_level(
         try:
             started = time.monotonic()
             for r in range(rounds):  # N at once, round after round
+                who = [mix[(r * n + i) % len(mix)] for i in range(n)]
                 futures = [
                     pool.submit(
                         CallRequest(
                             uuid.uuid4().hex,
-                            f"sip:{slots[i][MIX[(r * n + i) % len(MIX)]]}@127.0.0.1:"
-                            f"{sip_base + i // CALLS_PER_PROCESS}",
+                            f"sip:{slots[i][who[i]]}@127.0.0.1:{sip_base + i // CALLS_PER_PROCESS}",
                             ring_timeout=15,
                             max_duration=150,
                             options=spec(first + r * n + i + 1).options(),
@@ -243,7 +257,7 @@ def run_level(
                     )
                     for i in range(n)
                 ]
-                results += [f.result(timeout=300) for f in futures]
+                results += [(who[i], f.result(timeout=300)) for i, f in enumerate(futures)]
             level.seconds = time.monotonic() - started
             level.speech = pool.speech_stats()
         finally:
@@ -251,7 +265,19 @@ def run_level(
     finally:
         for proc in callees:
             stop(proc)
-    for result in results:
+    calls = []
+    for persona, result in results:
+        turns = getattr(result.session, "turns", ())
+        calls.append(
+            {
+                "persona": persona,
+                "disposition": getattr(result.session, "disposition", "") or result.result,
+                "barge_in_stop_ms": list(getattr(result.session, "barge_in_stop_ms", ())),
+                "bot_turns_cut": sum(1 for t in turns if t.speaker == "bot" and t.barged_in),
+            }
+        )
+    (root / "calls.json").write_text(json.dumps(calls, indent=1))  # per call: who, how it ended
+    for persona, result in results:
         level.gap_dialer_ms = max(level.gap_dialer_ms, result.frame_gap_max_ms)
         report = result.session
         disposition = getattr(report, "disposition", "") or result.result
@@ -261,10 +287,17 @@ def run_level(
         for turn in getattr(report, "turns", ()):
             if turn.speaker == "bot" and turn.latency_ms is not None:
                 level.bot_turns_ms.append(turn.latency_ms)
+        stops = list(getattr(report, "barge_in_stop_ms", ()))
+        if persona in NOISY:
+            level.false_barge += len(stops)
+        else:
+            level.barge_session_ms += stops
     for path in sorted((root / "callee").rglob("call-*-events.json")):
         events = json.loads(path.read_text())["events"]
+        level.noises += noise_bursts(events)
         level.turns += turn_latencies(events)
-        level.barge += barge_in_stops(events)
+        if path.parent.name not in NOISY:  # a cough's "barge-in" is not one: their count is below
+            level.barge += barge_in_stops(events)
         opening = opening_delay(events)
         if opening is not None:
             level.opening.append(opening)
@@ -295,6 +328,12 @@ def main(argv: list[str] | None = None) -> int:
         default="adaptive",
         help="the callee's turn ends by the adaptive rule or after a fixed 300 ms of silence",
     )
+    parser.add_argument(
+        "--mix",
+        choices=("reminders", "barge-in"),
+        default="reminders",
+        help="barge-in: callees that talk over every prompt, cough, click or echo the bot",
+    )
     parser.add_argument("--quick", action="store_true", help="one round of N calls per level")
     args = parser.parse_args(argv)
     if args.quick:
@@ -313,26 +352,35 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(noise.fileno(), 1)
     os.dup2(noise.fileno(), 2)
     sys.stdout, sys.stderr = report, errors
+    mix = BARGE_MIX if args.mix == "barge-in" else MIX
     print(
-        f"e2e bench: levels {levels}, mix {', '.join(MIX)}, speech engine {args.speech_engine}, "
+        f"e2e bench: levels {levels}, mix {', '.join(mix)}, speech engine {args.speech_engine}, "
         f"end of turn {args.end_of_turn}, "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, logs in {out}"
     )
     cache = out / "tts-cache"
     engine = args.speech_engine
     eot = args.end_of_turn
-    warm = run_level(1, out / "warm-up", args.sip_port, args.rtp_port, cache, 1000, 1, engine, eot)
+    warm = run_level(1, out / "warm-up", args.sip_port, args.rtp_port, cache, 1000, 1, engine, eot, MIX[:1])
     print(f"warm-up call (models loaded, the script's fixed prompts rendered): {warm.dispositions}")
+    personas = PERSONAS_DIR
+    if args.mix == "barge-in":  # the echo callee plays back the opening the warm-up call heard
+        heard = next((out / "warm-up" / "callee").rglob("call-*-heard.wav"))
+        personas = write_personas(out / "personas", PERSONAS_DIR, heard)
     calls = 0
     for n in levels:
         rounds = max(1, math.ceil(args.calls / n))
-        level = run_level(n, out / f"n{n}", args.sip_port, args.rtp_port, cache, calls, rounds, engine, eot)
+        level = run_level(
+            n, out / f"n{n}", args.sip_port, args.rtp_port, cache, calls, rounds, engine, eot, mix, personas
+        )
         calls += n * rounds
         done.append(level)
         print(
             f"N={n:>3}: {n * rounds} calls, {len(level.turns)} turns, "
             f"turn p50/p95 {ms(level.turns, 50)}/{ms(level.turns, 95)} ms, "
-            f"barge-in stop p50/p95 {ms(level.barge, 50)}/{ms(level.barge, 95)} ms, "
+            f"barge-in stop p50/p95 {ms(level.barge, 50)}/{ms(level.barge, 95)} ms "
+            f"(n={len(level.barge)}, session share p50 {ms_of(level.barge_session_ms, 50)} ms), "
+            f"false barge-ins {level.false_barge} of {level.noises} noises, "
             f"opening p50/p95 {ms(level.opening, 50)}/{ms(level.opening, 95)} ms, "
             f"max frame gap callee/dialer {level.gap_callee_ms:.0f}/{level.gap_dialer_ms:.0f} ms, "
             f"{level.seconds:.0f} s, load average {os.getloadavg()[0]:.1f}, "

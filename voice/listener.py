@@ -20,7 +20,7 @@ import collections
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from voice.endpointing import BargeIn, Endpointer, SpeechEnded, SpeechStarted
+from voice.endpointing import BargeIn, Endpointer, OnsetLost, SpeechEnded, SpeechStarted, VoiceOnset
 from voice.frames import AudioFrame, Utterance
 from voice.interfaces import ListeningHints, Recognizer, RecognizerStream
 from voice.wer import units
@@ -42,7 +42,7 @@ class Hearing:
     detected_at: float
 
 
-ListenerEvent = SpeechStarted | BargeIn | Hearing | Heard
+ListenerEvent = SpeechStarted | BargeIn | VoiceOnset | OnsetLost | Hearing | Heard
 
 
 class Listener:
@@ -84,7 +84,7 @@ class Listener:
             if isinstance(event, SpeechStarted):
                 self._open(event.start)
                 out.append(event)
-            elif isinstance(event, BargeIn):
+            elif isinstance(event, BargeIn | VoiceOnset | OnsetLost):
                 out.append(event)
             elif isinstance(event, SpeechEnded) and self._stream is not None:
                 self.endpointer.end_ms = self._end_ms

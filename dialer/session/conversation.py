@@ -3,7 +3,8 @@
 Driven frame by frame in audio time (see `line.py`), on the call's handler thread:
 
     frame -> speaker.tick (prompt finished?) -> machine detector (first seconds) -> listener
-          -> SpeechStarted / BargeIn (stop the bot) / Hearing (partials) / Heard (a turn)
+          -> VoiceOnset (pause the bot) / OnsetLost (resume it) / SpeechStarted / BargeIn (stop the bot)
+          / Hearing (partials) / Heard (a turn)
           -> policy.handle -> actions -> prompts rendered and queued, outcome recorded
 
 States: ``detecting`` (answered, the opening not yet due) -> ``talking`` (a person, the dialogue runs)
@@ -44,7 +45,15 @@ from dialogue.interfaces import (
     UserSaid,
 )
 from voice.audio import level_dbfs
-from voice.endpointing import BargeIn, Endpointer, EndpointEvent, SpeechEnded, SpeechStarted
+from voice.endpointing import (
+    BargeIn,
+    Endpointer,
+    EndpointEvent,
+    OnsetLost,
+    SpeechEnded,
+    SpeechStarted,
+    VoiceOnset,
+)
 from voice.errors import SynthesisError, VoiceError
 from voice.frames import AudioFrame, Utterance
 from voice.interfaces import ListeningHints, Recognizer
@@ -99,6 +108,8 @@ class Conversation:
             start_ms=voice.start_of_speech_ms,
             end_ms=voice.end_of_speech_ms,
             barge_in_ms=settings.barge_in_ms,
+            onset_ms=settings.pause_on_voice_ms,
+            barge_in_voicing_ms=settings.barge_in_voicing_ms,
         )
         self._turn_end = policy_for(voice, settings.quick_end_ms)  # for dialogue turns only
         self.listener = Listener(recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms)
@@ -294,7 +305,13 @@ class Conversation:
 
     def _on_listener(self, event: object) -> None:
         now = self.line.now
-        if isinstance(event, SpeechStarted):
+        if isinstance(event, VoiceOnset):
+            if self.state == "talking" and not self.closing:
+                self.speaker.pause(now)  # the first voiced frame: quiet now, speech or not
+        elif isinstance(event, OnsetLost):
+            if self.speaker.paused and not self.endpointer.in_speech:
+                self.speaker.resume()  # a click, the peak of a cough: the prompt goes on
+        elif isinstance(event, SpeechStarted):
             self.listening_since = None
             if self.state == "talking" and not self.closing:
                 self.speaker.pause(now)  # quiet at once; a barge-in or a resume follows

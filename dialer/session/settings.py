@@ -15,6 +15,21 @@ class SessionSettings(BaseModel):
     barge_in_ms: int = Field(
         default=120, ge=40, le=1000, description="callee speech over the bot that stops it (calls only)"
     )
+    barge_in_voicing_ms: int = Field(
+        default=80,
+        ge=0,
+        le=1000,
+        description="of that speech, this much with a pitch (a vowel): a cough or a clatter over the bot "
+        "pauses it but does not cut the prompt (a lost packet's concealment can repeat a frame of it, "
+        "so one or two pitched frames are not enough; 'stop' has ten); 0: any voiced audio",
+    )
+    pause_on_voice_ms: int | None = Field(
+        default=20,
+        ge=20,
+        le=1000,
+        description="voiced audio over the bot that pauses it at once, before it is known to be speech "
+        "(resumed if it was a click); unset: pause when speech starts",
+    )
     quick_end_ms: int = Field(
         default=200, ge=60, le=2000, description="end of turn when the partial already is an expected answer"
     )
