@@ -59,6 +59,20 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ("Please leave your name and I'll call you back.", "machine"),
         ("Please state your name after the tone and I'll see if they're available.", "screener"),
         ("喂，你好，哪位", None),
+        # menus as the recognizer writes them: digits, "press the pound key", a transfer to an extension
+        ("Thank you for calling. For billing, press 4.", "ivr"),
+        ("Press the pound key to return to the main menu", "ivr"),
+        ("If you know your party's extension, you may dial it at any time.", "ivr"),
+        ("To speak with a representative, stay on the line.", "ivr"),
+        ("您好，欢迎致电，人工服务请按零", "ivr"),
+        # Chinese phrases in homophones, as whisper base writes them on the line (matched by sound)
+        ("您好 欢迎来点", "ivr"),  # 欢迎来电
+        ("业务出行请案例,转员工请案领", "ivr"),  # 请按零
+        ("您拨打的用户暂时无法接停，请在提示音后流言", "machine"),  # 请在提示音后留言
+        # two syllables are never matched by sound: 记住 (remember) sounds like 机主 (the owner)
+        ("我记住了，你是谁？", None),
+        ("喂？喂？听得到吗？", None),
+        ("Yes, I can press it later.", None),
     ],
 )
 def test_words_name_who_answered(text: str, kind: str | None) -> None:
