@@ -38,9 +38,9 @@ def syllables(text: str) -> str:
     return " ".join(parts)
 
 
-def sounds_in(phrase: str, text: str) -> bool:
-    """`phrase` (Chinese characters, at least `MIN_SYLLABLES`) is heard in `text`, in any characters
+def sounds_in(phrase: str, text: str, *, min_syllables: int = MIN_SYLLABLES) -> bool:
+    """`phrase` (Chinese characters, at least `min_syllables`) is heard in `text`, in any characters
     that sound like it (tones aside)."""
-    if len(_HAN.findall(phrase)) < MIN_SYLLABLES or not _HAN.search(text):
+    if len(_HAN.findall(phrase)) < min_syllables or not _HAN.search(text):
         return False
     return f" {syllables(phrase)} " in f" {syllables(text)} "

@@ -25,7 +25,7 @@ import re
 import unicodedata
 
 from dialer.numberstatus.announcements import match as match_announcement
-from voice.pinyin import sounds_in
+from voice.pinyin import MIN_SYLLABLES, sounds_in
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
@@ -155,7 +155,7 @@ IVR = (
     "按井号键",
     "按星号键",
     "返回上一级",
-    # heard in homophones only (三 syllables and more: "请案领" is 请按零)
+    # for their sound ("请案领" is 请按零)
     "请按一",
     "请按二",
     "请按三",
@@ -173,9 +173,20 @@ def normal(text: str) -> str:
     return re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])", "", spaced)
 
 
+# two-syllable phrases heard in homophones too: a menu's 请按 ("please press", written 请案) sounds like
+# nothing a person says on answering
+SHORT_BY_SOUND = frozenset({"请按"})
+
+
 def _said(keys: tuple[str, ...], said: str) -> bool:
     """A key phrase in the words, in its characters or (Chinese) in characters that sound like it."""
-    return any(k in said for k in keys) or any(sounds_in(k, said) for k in keys if _HAN.search(k))
+    if any(k in said for k in keys):
+        return True
+    return any(
+        sounds_in(k, said, min_syllables=2 if k in SHORT_BY_SOUND else MIN_SYLLABLES)
+        for k in keys
+        if _HAN.search(k)
+    )
 
 
 def who_said(text: str) -> str | None:

@@ -68,6 +68,7 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         # Chinese phrases in homophones, as whisper base writes them on the line (matched by sound)
         ("您好 欢迎来点", "ivr"),  # 欢迎来电
         ("业务出行请案例,转员工请案领", "ivr"),  # 请按零
+        ("业务出行请案例", "ivr"),  # 请按 (two syllables, matched by sound as the one exception)
         ("您拨打的用户暂时无法接停，请在提示音后流言", "machine"),  # 请在提示音后留言
         # two syllables are never matched by sound: 记住 (remember) sounds like 机主 (the owner)
         ("我记住了，你是谁？", None),
