@@ -4,7 +4,8 @@ The session transcribes what the network says before (early media) or instead of
 turns that text into a disposition and a number status. Rows are checked in order and the first match
 wins, so the specific phrases ("no longer in service") come before the general ones ("not in service"
 is vacant, "no longer" is a line that once worked). Chinese rows carry the simplified and the traditional
-spelling, since a recognizer may produce either.
+spelling, since a recognizer may produce either, and the main Chinese phrases are also found in
+homophones (`SOUNDS`, after every row's characters).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from scheduler.vocabulary import Disposition, NumberStatus
+from voice.pinyin import sounds_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,9 @@ D, S = Disposition, NumberStatus
 ROWS: tuple[_Row, ...] = (
     # out of service: the line existed and was cut off or suspended
     _row(r"no longer in service", D.out_of_service, S.out_of_service, "no longer in service"),
+    # "the number you dialed is out of service" (Chinese carriers' English); "out of service area" is
+    # the phone out of coverage (below)
+    _row(r"\bis out of service(?! area)", D.out_of_service, S.out_of_service, "out of service"),
     _row(r"\b(been|be|was|is) disconnected", D.out_of_service, S.out_of_service, "disconnected"),
     _row(
         r"temporarily (out of service|suspended)|has been suspended",
@@ -103,6 +108,19 @@ ROWS: tuple[_Row, ...] = (
     ),
 )
 
+# Chinese phrases also found in homophones (voice/pinyin.py: whisper base on the line writes 查证后再拨
+# as 察正后再播), in a second pass after every row's characters: (phrase, the row's label)
+SOUNDS: tuple[tuple[str, str], ...] = (
+    ("已停机", "停机"),
+    ("暂停服务", "停机"),
+    ("号码不存在", "空号"),
+    ("查证后再拨", "空号"),
+    ("已关机", "关机"),
+    ("不在服务区", "无法接通"),
+    ("无法接通", "无法接通"),
+    ("无人接听", "无人接听"),
+    ("正在通话中", "正在通话中"),
+)
 _SPACES = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]")
 _CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
@@ -123,5 +141,9 @@ def match(text: str) -> Announcement | None:
         return None
     for row in ROWS:
         if row.pattern.search(plain):
+            return Announcement(row.disposition, row.number_status, row.phrase)
+    for phrase, label in SOUNDS:
+        if sounds_in(phrase, plain):
+            row = next(r for r in ROWS if r.phrase == label)
             return Announcement(row.disposition, row.number_status, row.phrase)
     return None

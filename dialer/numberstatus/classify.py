@@ -31,6 +31,7 @@ SIP_STATUS: dict[str, NumberStatus | None] = {
 }
 SIT_STATUS: dict[str, NumberStatus | None] = {
     "vacant": NumberStatus.vacant,
+    "out_of_service": NumberStatus.out_of_service,
     "trunk_failure": None,
     "unreachable": NumberStatus.unreachable,
 }

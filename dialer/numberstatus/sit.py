@@ -2,11 +2,13 @@
 
 `voice.tones.ToneDetector` finds the three-segment sequence; this module then reads each segment's
 frequency (low 913.8 / 1370.6 Hz or high 985.2 / 1428.5 Hz) and length (short 274 ms or long 380 ms),
-because the code says why the call failed: an intercept or vacant code means no such number, a reorder
-or no-circuit code means the network was full (not the number's fault, not the debtor's).
+because the code says why the call failed: a vacant code means no such number, an intercept a number
+that was changed or disconnected (a line that once worked: out of service), a reorder or no-circuit code
+means the network was full (not the number's fault, not the debtor's).
 
     code  segment 1     segment 2     meaning                      disposition
-    IC    low, short    low, short    intercept (number changed)   vacant
+    IC    low, short    low, short    intercept (changed or        out_of_service
+                                      disconnected number)
     VC    high, long    low, short    vacant code                  vacant
     RO    low, short    high, long    reorder (inter-LATA)         trunk_failure
     RO'   high, short   low, long     reorder (intra-LATA)         trunk_failure
@@ -37,7 +39,7 @@ CODES = {
     ("low", "long", "high", "short"): "IO",
 }
 MEANING = {
-    "IC": "vacant",
+    "IC": "out_of_service",  # Telcordia: "number changed or disconnected"
     "VC": "vacant",
     "RO": "trunk_failure",
     "RO'": "trunk_failure",

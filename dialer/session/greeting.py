@@ -10,6 +10,9 @@ grouped by who says them, checked in this order (the first group that matches wi
   "空号", "已关机"), which also names the number's status;
 * ``ivr``: a company's menu ("press 1", "main menu", "请按", "转人工").
 
+Chinese phrases of three or more syllables also match in homophones (voice/pinyin.py): whisper base on
+the line writes 欢迎来电 as 欢迎来点.
+
 The order matters: a carrier voicemail says "the person you are calling is not available, please
 leave a message" (voicemail, not an announcement), and a screener asks for a name before anything. An
 announcement that asks for no message wins over voicemail phrases ("the number you have reached has
@@ -22,6 +25,9 @@ import re
 import unicodedata
 
 from dialer.numberstatus.announcements import match as match_announcement
+from voice.pinyin import MIN_SYLLABLES, sounds_in
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 SCREENER = (
     # a screener asks the caller to say who they are ("leave your name and number" is a voicemail's)
@@ -107,6 +113,14 @@ VOICEMAIL_HEARD = re.compile(
 )
 IVR = (
     "press 1",
+    "press 3",
+    "press 9",
+    "to speak with a representative",
+    "to speak to a representative",
+    "to speak with an agent",
+    "to speak to an operator",
+    "if you know your party",
+    "dial it at any time",
     "press one",
     "press 2",
     "press two",
@@ -134,6 +148,22 @@ IVR = (
     "欢迎来电",
     "菜单",
     "客服",
+    "人工服务",
+    "自助服务",
+    "语音导航",
+    "业务咨询",
+    "按井号键",
+    "按星号键",
+    "返回上一级",
+    # for their sound ("请案领" is 请按零)
+    "请按一",
+    "请按二",
+    "请按三",
+    "请按零",
+)
+# a menu's "press <key>" as a recognizer writes it ("press 4", "press the pound key")
+IVR_HEARD = re.compile(
+    r"\bpress (the )?(\d|one|two|three|four|five|six|seven|eight|nine|zero|star|pound|hash)\b"
 )
 
 
@@ -143,23 +173,39 @@ def normal(text: str) -> str:
     return re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])", "", spaced)
 
 
+# two-syllable phrases heard in homophones too: a menu's 请按 ("please press", written 请案) sounds like
+# nothing a person says on answering
+SHORT_BY_SOUND = frozenset({"请按"})
+
+
+def _said(keys: tuple[str, ...], said: str) -> bool:
+    """A key phrase in the words, in its characters or (Chinese) in characters that sound like it."""
+    if any(k in said for k in keys):
+        return True
+    return any(
+        sounds_in(k, said, min_syllables=2 if k in SHORT_BY_SOUND else MIN_SYLLABLES)
+        for k in keys
+        if _HAN.search(k)
+    )
+
+
 def who_said(text: str) -> str | None:
     """``screener``, ``machine`` (a voicemail greeting), ``announcement``, ``ivr``, or None (nothing
     a machine would say: a person, or words too few to tell)."""
     said = normal(text)
     if not said:
         return None
-    if any(k in said for k in SCREENER):
+    if _said(SCREENER, said):
         return "screener"
     carrier = match_announcement(text) is not None
     if carrier and not any(k in said for k in ASKS_FOR_A_MESSAGE):
         # "the number you have reached has been disconnected": a carrier, though "you have reached"
         # opens many voicemail greetings; a carrier's voicemail asks for a message
         return "announcement"
-    if any(k in said for k in VOICEMAIL) or VOICEMAIL_HEARD.search(said):
+    if _said(VOICEMAIL, said) or VOICEMAIL_HEARD.search(said):
         return "machine"
     if carrier:
         return "announcement"
-    if any(k in said for k in IVR):
+    if _said(IVR, said) or IVR_HEARD.search(said):
         return "ivr"
     return None

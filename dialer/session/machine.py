@@ -124,7 +124,17 @@ class MachineDetector:
         """Nothing can change the verdict any more."""
         v = self.verdict
         settled = v is not None and v.kind != "human" and v.reason != "long_greeting"
-        return settled or self._locked or self.t >= self.s.amd_window_seconds
+        over = self.t >= self.s.amd_window_seconds and not self._words_due
+        return settled or self._locked or over
+
+    @property
+    def _words_due(self) -> bool:
+        """A person's verdict given at a first pause ("Hello?"), while the greeting talked on past the
+        window and its words are still being decoded: they may yet say it was a voicemail ("... please
+        leave your name after the beep"). The opening already plays, so nobody waits for them."""
+        v = self.verdict
+        hello = v is not None and v.kind == "human" and not self._locked
+        return hello and self._awaiting_words and self.t < self.s.amd_window_seconds + _WORDS_WAIT
 
     @property
     def last_voiced(self) -> float | None:
@@ -222,7 +232,7 @@ class MachineDetector:
             self._cng_at = None
             self.beep_at = self.t
             return self._decide("machine", "beep")
-        if self._awaiting_words and self._greeting_words and self.t >= self.s.amd_window_seconds:
+        if self._awaiting_words and self._greeting_words and self.final:
             return self._judge_words()  # still talking at the window's end: what it said so far
         if self.final and self.verdict is None:
             return self._decide("human", "window")
@@ -310,8 +320,9 @@ class MachineDetector:
             return None
         kind = who_said(text)
         if kind is not None:
+            late_words = self._words_due
             self._awaiting_words = False
-            return self._decide(kind, "keywords")
+            return self._decide(kind, "keywords", late_words=late_words)
         if final and (self._awaiting_words or self._greeting_ran) and text.strip():
             self._greeting_words.append(text.strip())  # judged when the greeting ends (`_timers`)
         return None
@@ -325,9 +336,12 @@ class MachineDetector:
         self.verdict = Verdict("human", "keypad", self.t)
         return self.verdict
 
-    def _decide(self, kind: str, reason: str, *, force: bool = False) -> Verdict | None:
+    def _decide(
+        self, kind: str, reason: str, *, force: bool = False, late_words: bool = False
+    ) -> Verdict | None:
         """A new verdict, unless it would undo a settled one: a machine is never turned back into a
-        person, and after the window or a key press only tones that leave nobody to talk to count."""
+        person, and after the window or a key press only tones that leave nobody to talk to count (and
+        the words of a first greeting still being decoded, `late_words`)."""
         v = self.verdict
         if v is not None:
             if v.kind == kind or v.kind in _SETTLED:
@@ -335,7 +349,7 @@ class MachineDetector:
             if kind == "human":
                 return None
             late = self._locked or self.t >= self.s.amd_window_seconds
-            if not force and late and not self._by_length:
+            if not force and late and not self._by_length and not late_words:
                 return None
         self.verdict = Verdict(kind, reason, self.t)
         return self.verdict

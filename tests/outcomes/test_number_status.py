@@ -21,6 +21,8 @@ ANNOUNCEMENTS = [
     ("The number you have called has been disconnected.", "out_of_service", "out_of_service"),
     ("The number you can call can be disconnected.", "out_of_service", "out_of_service"),  # tiny.en at 8 kHz
     ("This number is temporarily out of service.", "out_of_service", "out_of_service"),
+    ("Sorry, the number you dialed is out of service.", "out_of_service", "out_of_service"),
+    ("The phone you are calling is out of service area.", "unreachable", "unavailable"),
     ("Please, check the hummors and dial again.", "vacant", "vacant"),  # tiny.en over the line, after answer
     ("Please check them and dial again.", "vacant", "vacant"),  # tiny.en over the line, after answer
     ("Please check the hum and dialogue.", "vacant", "vacant"),  # tiny.en over the line, after answer
@@ -50,6 +52,11 @@ ANNOUNCEMENTS = [
     ("您拨打的电话暂时无人接听，请稍后再拨。", "no_answer", "valid"),
     ("您 拨打 的 电话 正在 通话 中", "busy", "valid"),
     ("对不起，线路忙，请稍后再拨", "trunk_failure", None),
+    # the same phrases in homophones, as whisper base writes them on the line (matched by their sound)
+    ("民国打敌后马时空后 警察正后再播", "vacant", "vacant"),  # 您拨打的号码是空号 请查证后再拨
+    ("您拨打的电话一挺机", "out_of_service", "out_of_service"),
+    ("您拨打的电话一观机", "unreachable", "powered_off"),
+    ("您拨打的电话暂时无法揭通", "unreachable", "unavailable"),
 ]  # fmt: skip
 
 
@@ -74,6 +81,8 @@ def test_every_table_row_is_exercised() -> None:
         "Let me check the calendar and call you back.",
         "I need to check the account and try to pay next week.",
         "请在提示音后留言",  # a Chinese voicemail greeting
+        "喂，我在开车，你是谁？",
+        "我记住了，下周再说",
         "",
     ],
 )
@@ -132,6 +141,9 @@ CASES = [
     (404, "vacant", False, None, "The mobile phone you are calling is switched off", "unreachable",
      "powered_off", "announcement: powered off"),
     (503, "trunk_failure", False, "VC", "", "vacant", "vacant", "SIT VC"),
+    # an intercept: a number changed or disconnected, a line that once worked (Telcordia's SIT table)
+    (404, "vacant", False, "IC", "", "out_of_service", "out_of_service", "SIT IC"),
+    (200, "answered", True, "IC", "Thank you very much.", "out_of_service", "out_of_service", "SIT IC"),
     (404, "vacant", False, "RO", "", "trunk_failure", None, "SIT RO"),
     (408, "trunk_failure", False, "IO", "", "unreachable", "unreachable", "SIT IO"),
     # an unreadable SIT before a vague failure still says the call cannot be completed

@@ -59,6 +59,21 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ("Please leave your name and I'll call you back.", "machine"),
         ("Please state your name after the tone and I'll see if they're available.", "screener"),
         ("喂，你好，哪位", None),
+        # menus as the recognizer writes them: digits, "press the pound key", a transfer to an extension
+        ("Thank you for calling. For billing, press 4.", "ivr"),
+        ("Press the pound key to return to the main menu", "ivr"),
+        ("If you know your party's extension, you may dial it at any time.", "ivr"),
+        ("To speak with a representative, stay on the line.", "ivr"),
+        ("您好，欢迎致电，人工服务请按零", "ivr"),
+        # Chinese phrases in homophones, as whisper base writes them on the line (matched by sound)
+        ("您好 欢迎来点", "ivr"),  # 欢迎来电
+        ("业务出行请案例,转员工请案领", "ivr"),  # 请按零
+        ("业务出行请案例", "ivr"),  # 请按 (two syllables, matched by sound as the one exception)
+        ("您拨打的用户暂时无法接停，请在提示音后流言", "machine"),  # 请在提示音后留言
+        # two syllables are never matched by sound: 记住 (remember) sounds like 机主 (the owner)
+        ("我记住了，你是谁？", None),
+        ("喂？喂？听得到吗？", None),
+        ("Yes, I can press it later.", None),
     ],
 )
 def test_words_name_who_answered(text: str, kind: str | None) -> None:
@@ -173,3 +188,46 @@ def test_a_long_greetings_words_still_name_a_screener_later() -> None:
     assert detector.verdict is not None and detector.verdict.reason == "long_greeting"
     later = detector.transcript("Please say your name and why you are calling.")
     assert later is not None and later.kind == "screener"  # a screener talking on is told apart
+
+
+def _hello_then_talking_on(words: dict[float, str]) -> tuple[MachineDetector, list[Verdict]]:
+    """ "Hello?", a pause, then a greeting that talks on past the window (to about 7.5 s); each of
+    `words` is fed as a final transcript at its time."""
+    hello = speech("Hello?", RATE)
+    rest = speech(
+        "this is Sam, sorry I missed you, please leave your name and your number after the beep "
+        "and I will call you back as soon as I can, thank you and have a nice day",
+        RATE,
+    )
+    line = bytearray(noise(9.0, RATE, amplitude=20.0))
+    line[800 : 800 + len(hello)] = hello
+    at = 800 + len(hello) + 2 * round(0.4 * RATE)
+    line[at : at + len(rest)] = rest[: len(line) - at]
+    detector = MachineDetector(SessionSettings(), words=True)
+    verdicts: list[Verdict] = []
+    due = sorted(words.items())
+    for frame in split_frames(bytes(line), RATE):
+        if (verdict := detector.process(frame)) is not None:
+            verdicts.append(verdict)
+        while due and detector.t >= due[0][0]:
+            text = due.pop(0)[1]
+            if detector.open_to_words and (verdict := detector.transcript(text, final=True)) is not None:
+                verdicts.append(verdict)
+    return detector, verdicts
+
+
+def test_a_voicemail_taken_for_a_hello_is_turned_by_its_words_decoded_after_the_window() -> None:
+    window = SessionSettings().amd_window_seconds
+    _, verdicts = _hello_then_talking_on(
+        {1.5: "Hello?", window + 0.8: "Please leave your name after the beep."}
+    )
+    assert [(v.kind, v.reason) for v in verdicts] == [("human", "hello"), ("machine", "keywords")]
+    assert verdicts[1].at > window  # its words came after the window, while it still talked
+
+
+def test_words_after_the_window_name_no_machine_when_they_are_a_persons_or_come_too_late() -> None:
+    window = SessionSettings().amd_window_seconds
+    _, verdicts = _hello_then_talking_on({1.5: "Hello?", window + 0.8: "I said this is Sam, who is it?"})
+    assert [(v.kind, v.reason) for v in verdicts] == [("human", "hello")]
+    detector, verdicts = _hello_then_talking_on({1.5: "Hello?", window + 2.5: "Please leave a message."})
+    assert [(v.kind, v.reason) for v in verdicts] == [("human", "hello")] and detector.final

@@ -1,0 +1,46 @@
+"""How Chinese text sounds: toneless pinyin, to find a phrase a recognizer wrote in homophones.
+
+Whisper base on 8 kHz line audio often writes a Mandarin phrase in characters that sound the same and
+mean something else: 欢迎来电 as 欢迎来点, 请按 as 请案, 查证后再拨 as 察正后再播. Keyword tables
+(who answered, carrier announcements) compare by sound as well as by characters. Only phrases of at
+least `MIN_SYLLABLES` syllables are compared by sound: shorter ones sound like everyday words (机主
+"the phone's owner" is 记住 "remember", 客服 "customer service" is 克服 "overcome").
+
+pypinyin (MIT, pure Python, dictionaries bundled, no download) is imported on first use (~0.3 s).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from voice.errors import EngineUnavailable
+
+INSTALL_HINT = "pip install pypinyin==0.55.0"
+MIN_SYLLABLES = 3
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_BREAK = "|"  # anything that is not a Chinese character: a phrase never matches across it
+
+
+@functools.lru_cache(maxsize=4096)
+def syllables(text: str) -> str:
+    """The toneless syllables of `text`'s Chinese characters, space separated; every other run of
+    characters (Latin, digits, punctuation, spaces) becomes one "|"."""
+    if not _HAN.search(text):
+        return _BREAK
+    try:
+        from pypinyin import Style, lazy_pinyin
+    except ImportError as exc:
+        raise EngineUnavailable(
+            "pinyin", "Chinese pronunciation table not installed", hint=INSTALL_HINT
+        ) from exc
+    parts: list[str] = lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: _BREAK)
+    return " ".join(parts)
+
+
+def sounds_in(phrase: str, text: str, *, min_syllables: int = MIN_SYLLABLES) -> bool:
+    """`phrase` (Chinese characters, at least `min_syllables`) is heard in `text`, in any characters
+    that sound like it (tones aside)."""
+    if len(_HAN.findall(phrase)) < min_syllables or not _HAN.search(text):
+        return False
+    return f" {syllables(phrase)} " in f" {syllables(text)} "
