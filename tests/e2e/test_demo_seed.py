@@ -55,7 +55,7 @@ def test_no_open_region_says_when_one_opens() -> None:
 def test_cast_matches_the_personas() -> None:
     cast = CAST + ZH_CAST  # the English demo and the Chinese one (dialer demo --lang zh)
     # personas that only the SIP tests call (legally significant replies; who answered)
-    others = {"attorney", "bankruptcy", "cease", "deceased", "screener", "ivr", "fax"}
+    others = {"attorney", "bankruptcy", "cease", "deceased", "speaks-spanish", "screener", "ivr", "fax"}
     others |= {"announcement-answered", "announcement-183-en", "announcement-183-zh"}
     assert {role.persona for role in cast} == {p.stem for p in PERSONAS.glob("*.yaml")} - others
     assert all(persona_of(account_ref(role)) == role.persona for role in cast)
