@@ -32,6 +32,7 @@ ISSUE_PERSONAS = {
     "bankruptcy",
     "cease",
     "deceased",
+    "speaks-spanish",
     "promises-friday",
     "already-paid",
     "disputes",
