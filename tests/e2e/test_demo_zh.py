@@ -44,6 +44,8 @@ FINDINGS = {
     # hearing: whisper base wrote the persona's "是我" as "请我，" on one run (the bot rightly asked again,
     # and the dispute that followed came before the right party was confirmed)
     "zh-disputes": "是我 misheard as 请我 on some runs: the right party is not confirmed (hearing finding)",
+    # hearing: whisper base wrote the persona's yes to the read-back, "对，没错", as "您您" on two runs
+    "zh-promises": "对，没错 to the read-back misheard as 您您 on some runs: no promise (hearing finding)",
 }
 
 
