@@ -162,7 +162,7 @@ class WhisperDecoder:
             found = self._ct2.detect_language(ctranslate2.StorageView.from_array(features[None]))[0]
         except (RuntimeError, ValueError) as exc:
             raise RecognitionError(f"whisper language identification failed: {exc}") from exc
-        return [(str(token).strip("<|>"), float(p)) for token, p in found]
+        return ranked_languages(found)
 
     def decode_as(self, samples: np.ndarray, language: str) -> Decoded:
         """The audio decoded as speech in `language` (no context)."""
@@ -259,10 +259,7 @@ class WhisperDecoder:
             if identify:
                 # the audio encoded once for both: language identification is one decoder step on it
                 features = self._ct2.encode(features, to_cpu=False)
-                identified = [
-                    [(str(t).strip("<|>"), float(p)) for t, p in found]
-                    for found in self._ct2.detect_language(features)
-                ]
+                identified = [ranked_languages(found) for found in self._ct2.detect_language(features)]
             outputs = self._ct2.generate(
                 features,
                 prompts,
@@ -291,6 +288,11 @@ class WhisperDecoder:
             text = ""  # Whisper's own verdict: this was not speech
         confidence = math.exp(avg_logprob) if text else 0.0
         return Decoded(text, float(min(1.0, confidence)), no_speech, frames)
+
+
+def ranked_languages(found: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """CTranslate2's language identification ("<|es|>", p) as (code, probability), most likely first."""
+    return [(str(token).strip("<|>"), float(p)) for token, p in found]
 
 
 def _unchanged(text: str) -> str:
