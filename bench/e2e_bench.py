@@ -57,6 +57,7 @@ from dialer.callee.ports import wait_udp_bound  # noqa: E402
 from dialer.callee.routes import dump_routes  # noqa: E402
 from dialer.demo.cast import PERSONAS_DIR  # noqa: E402
 from dialer.demo.seed import SCRIPTS_DIR  # noqa: E402
+from dialer.session.report import TURN_PARTS, turn_parts  # noqa: E402
 
 MIX = ("promises-friday", "interrupts", "already-paid", "callback")  # conversations, one with barge-in
 CALLS_PER_PROCESS = 4
@@ -75,6 +76,8 @@ class Level:
     noises: int = 0  # coughs, clicks, echoes played over the bot
     opening: list[float] = field(default_factory=list)
     bot_turns_ms: list[int] = field(default_factory=list)  # as the session measured them (its own clock)
+    # the same turns split where the time went (TurnReport.end_of_turn_ms...): (total, parts by name)
+    bot_parts: list[tuple[int, dict[str, int]]] = field(default_factory=list)
     gap_callee_ms: float = 0.0
     gap_dialer_ms: float = 0.0
     dispositions: dict[str, int] = field(default_factory=dict)
@@ -287,6 +290,9 @@ def run_level(
         for turn in getattr(report, "turns", ()):
             if turn.speaker == "bot" and turn.latency_ms is not None:
                 level.bot_turns_ms.append(turn.latency_ms)
+                parts = turn_parts(turn)
+                if parts:
+                    level.bot_parts.append((turn.latency_ms, parts))
         stops = list(getattr(report, "barge_in_stop_ms", ()))
         if persona in NOISY:
             level.false_barge += len(stops)
@@ -305,6 +311,22 @@ def run_level(
             if event.get("event") == "ended":
                 level.gap_callee_ms = max(level.gap_callee_ms, float(event.get("frame_gap_max_ms") or 0.0))
     return level
+
+
+def print_parts(levels: list[Level]) -> None:
+    """Where the bot side of a turn went, per level: each part's p50/p95 over all turns, and the parts of
+    the slowest tenth of the turns (what the p95 is made of)."""
+    print("bot side of a turn (session clock, ms): part p50/p95 over all turns | mean over the slowest 10 %")
+    for lv in levels:
+        if not lv.bot_parts:
+            continue
+        slow = sorted(lv.bot_parts, key=lambda item: item[0])[-max(1, len(lv.bot_parts) // 10) :]
+        cells = []
+        for part in TURN_PARTS:
+            values = [parts[part] for _, parts in lv.bot_parts]
+            tail = statistics.mean(parts[part] for _, parts in slow)
+            cells.append(f"{part} {ms_of(values, 50)}/{ms_of(values, 95)} | {tail:.0f}")
+        print(f"  N={lv.n:>3} ({len(lv.bot_parts)} turns): " + "; ".join(cells))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -399,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"dropped {sp.get('dropped', {})}",
                 flush=True,
             )
+    print()
+    print_parts(done)
     print()
     header = (
         "N",

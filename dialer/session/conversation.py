@@ -17,6 +17,7 @@ the key press) to the first frame of the reply on the wire, in the call's audio 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -132,6 +133,9 @@ class Conversation:
         self._open_after_notice = False
         self._notice_texts: dict[int, str] = {}  # bot turn -> the debt-collector notice it carried
         self._owed_notice = ""  # that notice, cut by a barge-in: said again before the next reply
+        # the last callee turn answered: its end of speech, when the endpointer ended it, when it was
+        # heard, when the dialogue had decided the reply
+        self._heard_times: tuple[float, float, float, float] | None = None
 
     # -- the call -------------------------------------------------------------------------------------
     def run(self, answer_timeout: float) -> SessionReport:
@@ -332,6 +336,7 @@ class Conversation:
         u = event.utterance
         last = self.endpointer.last_end
         start, end = (last.start, last.end) if last is not None else (u.start, u.end)
+        heard_at = self.line.now
         text = u.text.strip()
         if self.speaker.paused:  # a click, a breath, an "mm-hm": too short to interrupt, the bot goes on
             self.speaker.resume()
@@ -367,6 +372,7 @@ class Conversation:
             return
         turn = self._callee_turn(text, start, end, u)
         actions = self.policy.handle(UserSaid(text, u.confidence if text else 0.0, u.language))
+        self._heard_times = (end, event.detected_at, heard_at, self.line.now)
         parsed = getattr(self.policy, "last_parse", None)
         if parsed is not None:
             self.outcome.set_intent(turn, parsed.intent, parsed.confidence)
@@ -493,12 +499,20 @@ class Conversation:
         now = self.line.now
         first_frame = now + FRAME_SECONDS  # the next tick of the media clock sends it
         latency = None if reply_to is None else max(0, round((first_frame - reply_to) * 1000))
-        turn = self.outcome.bot_turn(stream.text, now, latency, responses)
+        turn = self.outcome.bot_turn(stream.text, now, latency, responses, self._split(reply_to, first_frame))
         if opening:
             self.outcome.opening_ms = round(first_frame * 1000)
         self.speaker.play(turn, stream.text, pcm, now, reply=stream)
         self.listening_since = None
         return turn
+
+    def _split(self, reply_to: float | None, first_frame: float) -> tuple[int, ...] | None:
+        """Where a reply's latency went (TurnReport.end_of_turn_ms...) when it answers the last turn heard."""
+        times = self._heard_times
+        if reply_to is None or times is None or times[0] != reply_to:
+            return None
+        marks = (*times, first_frame)
+        return tuple(round((later - earlier) * 1000) for earlier, later in itertools.pairwise(marks))
 
     def _feed(self) -> None:
         """Queue the reply's sentences rendered since the last frame behind the one playing."""

@@ -90,9 +90,28 @@ class Outcome:
 
     # -- turns ----------------------------------------------------------------------------------------
     def bot_turn(
-        self, text: str, start: float, latency_ms: int | None, responses: tuple[str, ...] = ()
+        self,
+        text: str,
+        start: float,
+        latency_ms: int | None,
+        responses: tuple[str, ...] = (),
+        split_ms: tuple[int, ...] | None = None,
     ) -> int:
-        self.turns.append(TurnReport(len(self.turns), "bot", text, round(start, 3), latency_ms=latency_ms))
+        """`split_ms`: the end of turn, hearing, deciding and rendering parts of `latency_ms` (TurnReport)."""
+        eot, hearing, deciding, rendering = split_ms if split_ms is not None else (None,) * 4
+        self.turns.append(
+            TurnReport(
+                len(self.turns),
+                "bot",
+                text,
+                round(start, 3),
+                latency_ms=latency_ms,
+                end_of_turn_ms=eot,
+                hearing_ms=hearing,
+                deciding_ms=deciding,
+                rendering_ms=rendering,
+            )
+        )
         self._responses[len(self.turns) - 1] = responses
         return len(self.turns) - 1
 

@@ -29,6 +29,14 @@ class TurnReport:
     asr_confidence: float | None = None
     no_speech_prob: float | None = None
     heard_language: str = ""  # callee turns: another language than the call's the speech was heard in
+    # bot turns answering speech: `latency_ms` split where the time went. end_of_turn_ms: end of speech ->
+    # the endpointer called the turn over; hearing_ms: -> the transcript was in hand (the decode, and any
+    # lag of the session behind the line); deciding_ms: -> the dialogue chose the reply; rendering_ms: ->
+    # the reply's first frame left (synthesis of its first sentence, and the next media tick)
+    end_of_turn_ms: int | None = None
+    hearing_ms: int | None = None
+    deciding_ms: int | None = None
+    rendering_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +77,14 @@ class SessionReport:
     spoken_language: str = ""
     disclosures: tuple[DisclosureReport, ...] = ()
     recording_withheld: bool = False  # REC: the recording notice never played: no audio may be kept
+
+
+TURN_PARTS = ("end_of_turn", "hearing", "deciding", "rendering")
+
+
+def turn_parts(turn: TurnReport) -> dict[str, int]:
+    """A bot turn's latency split (ms) by part, empty when it did not answer speech."""
+    values = (turn.end_of_turn_ms, turn.hearing_ms, turn.deciding_ms, turn.rendering_ms)
+    if any(v is None for v in values):
+        return {}
+    return {part: int(v) for part, v in zip(TURN_PARTS, values, strict=True) if v is not None}

@@ -22,7 +22,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from dialer.session.report import SessionReport
+from dialer.session.report import SessionReport, turn_parts
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,14 @@ class Metrics:
         self.turn_latency = Histogram(
             "dialer_turn_latency_seconds",
             "end of the callee's speech to the bot's first reply audio, per bot turn",
+            buckets=TURN_BUCKETS,
+            registry=r,
+        )
+        self.turn_part = Histogram(
+            "dialer_turn_part_seconds",
+            "where a reply's latency went: end_of_turn (waiting for the callee to finish), hearing (the "
+            "decode), deciding (the dialogue) and rendering (synthesis), per bot turn that answered speech",
+            ["part"],
             buckets=TURN_BUCKETS,
             registry=r,
         )
@@ -90,6 +98,8 @@ class Metrics:
         for turn in report.turns:
             if turn.speaker == "bot" and turn.latency_ms is not None:
                 self.turn_latency.observe(turn.latency_ms / 1000)
+            for part, value in turn_parts(turn).items():
+                self.turn_part.labels(part=part).observe(value / 1000)
         if report.opening_ms is not None:
             self.opening.observe(report.opening_ms / 1000)
         if report.asr_errors:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dialer.callee.synth import tone
+from dialer.session.report import turn_parts
 from dialer.session.settings import SessionSettings
 from dialer.sip.fake_engine import ScriptedCallee
 from dialogue.interfaces import BotAction, HangUp, NoInput, RecordPromise, Say, SetDisposition, Transfer
@@ -278,3 +279,18 @@ def test_a_notice_heard_whole_is_not_repeated() -> None:
     bot = _run_notice_call([(4.0, "yes speaking"), (13.5, "wait what"), (17.0, "I will pay on Friday")])
     assert "debt collector" in bot[1]
     assert "debt collector" not in bot[2] and "debt collector" not in bot[3], bot
+
+
+def test_each_reply_to_speech_says_where_its_latency_went() -> None:
+    callee = ScriptedCallee(audio=Timeline([(4.0, "yes speaking"), (8.5, "I will pay on Friday")]).pcm())
+    run = run_call(callee, replies=["yes speaking", "I will pay on Friday"], policy_replies=PROMISE)
+    opening, *replies = [t for t in run.report.turns if t.speaker == "bot"]
+    assert turn_parts(opening) == {}  # the opening answers no speech
+    assert len(replies) == 2
+    for turn in replies:
+        parts = turn_parts(turn)
+        assert set(parts) == {"end_of_turn", "hearing", "deciding", "rendering"}, turn
+        assert all(v >= 0 for v in parts.values())
+        # the endpointer's wait for the end of the turn is most of it here; the parts add up to the whole
+        assert parts["end_of_turn"] >= 200
+        assert turn.latency_ms is not None and abs(sum(parts.values()) - turn.latency_ms) <= 3
