@@ -13,6 +13,11 @@ SIP/RTP. The callees' event logs give, per level:
   session's own share (first voiced frame -> outbound queue cleared, its audio clock) next to it;
 - false barge-ins: prompts cut for good by a cough, a click or the bot's own echo (`--mix barge-in`);
 - opening: answer -> first loud frame of the opening (p50, p95);
+- stalls: replies that stopped mid-way long enough for the callee to hear a pause (600 ms) and went on
+  by themselves (a sentence still rendering behind the one that played);
+- the bot side of each turn on the session's clock, split into its parts (waiting for the end of the
+  turn, hearing, deciding, rendering), and what the slowest tenth of the turns is made of; per call and
+  reply in `calls.json`;
 - media: the largest gap between received 20 ms frames on either side; a gap over 100 ms (five frame
   times) counts as dropped frames: the media clock thread was starved.
 
@@ -52,7 +57,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.barge_personas import BARGE_MIX, NOISY, noise_bursts, write_personas  # noqa: E402
-from dialer.callee.latency import barge_in_stops, opening_delay, turn_latencies  # noqa: E402
+from dialer.callee.latency import barge_in_stops, opening_delay, reply_stalls, turn_latencies  # noqa: E402
 from dialer.callee.ports import wait_udp_bound  # noqa: E402
 from dialer.callee.routes import dump_routes  # noqa: E402
 from dialer.demo.cast import PERSONAS_DIR  # noqa: E402
@@ -75,6 +80,7 @@ class Level:
     false_barge: int = 0  # barge-ins confirmed on calls where the callee never spoke over the bot
     noises: int = 0  # coughs, clicks, echoes played over the bot
     opening: list[float] = field(default_factory=list)
+    stalls: list[float] = field(default_factory=list)  # replies that stopped mid-way, as the callee heard
     bot_turns_ms: list[int] = field(default_factory=list)  # as the session measured them (its own clock)
     # the same turns split where the time went (TurnReport.end_of_turn_ms...): (total, parts by name)
     bot_parts: list[tuple[int, dict[str, int]]] = field(default_factory=list)
@@ -277,6 +283,11 @@ def run_level(
                 "disposition": getattr(result.session, "disposition", "") or result.result,
                 "barge_in_stop_ms": list(getattr(result.session, "barge_in_stop_ms", ())),
                 "bot_turns_cut": sum(1 for t in turns if t.speaker == "bot" and t.barged_in),
+                "replies": [  # each reply to speech: its latency on the session clock, and where it went
+                    {"text": t.text, "latency_ms": t.latency_ms, **turn_parts(t)}
+                    for t in turns
+                    if t.speaker == "bot" and turn_parts(t)
+                ],
             }
         )
     (root / "calls.json").write_text(json.dumps(calls, indent=1))  # per call: who, how it ended
@@ -302,6 +313,7 @@ def run_level(
         events = json.loads(path.read_text())["events"]
         level.noises += noise_bursts(events)
         level.turns += turn_latencies(events)
+        level.stalls += reply_stalls(events)
         if path.parent.name not in NOISY:  # a cough's "barge-in" is not one: their count is below
             level.barge += barge_in_stops(events)
         opening = opening_delay(events)
@@ -404,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(n={len(level.barge)}, session share p50 {ms_of(level.barge_session_ms, 50)} ms), "
             f"false barge-ins {level.false_barge} of {level.noises} noises, "
             f"opening p50/p95 {ms(level.opening, 50)}/{ms(level.opening, 95)} ms, "
+            f"{len(level.stalls)} replies stalled mid-way (longest {ms(level.stalls, 100)} ms), "
             f"max frame gap callee/dialer {level.gap_callee_ms:.0f}/{level.gap_dialer_ms:.0f} ms, "
             f"{level.seconds:.0f} s, load average {os.getloadavg()[0]:.1f}, "
             f"{'ok' if level.passes else 'MISSES'}",

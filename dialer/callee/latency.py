@@ -50,6 +50,30 @@ def barge_in_stops(events: Iterable[Mapping[str, Any]]) -> list[float]:
     return stops
 
 
+STALL_SECONDS = 2.0  # a longer silence of the bot's, with the callee silent too, is a prompt for input
+
+
+def reply_stalls(events: Iterable[Mapping[str, Any]]) -> list[float]:
+    """Silences inside the bot's speech that the callee heard as a pause (`heard_bot_pause`, its pause_ms
+    of quiet) and that the bot then broke itself within STALL_SECONDS while the callee said nothing: a
+    reply that stopped mid-way and went on (a sentence still rendering). Seconds of each, from the last
+    loud frame before the pause to the next `heard_bot_start`."""
+    stalls: list[float] = []
+    paused: float | None = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "heard_bot_pause":
+            paused = float(event.get("last_loud") or event["wall"])
+        elif kind in ("speak_start", "speak_stop", "dtmf_sent"):
+            paused = None  # the callee took its turn: what follows answers it
+        elif kind == "heard_bot_start" and paused is not None:
+            gap = float(event["wall"]) - paused
+            if gap < STALL_SECONDS:
+                stalls.append(gap)
+            paused = None
+    return stalls
+
+
 def opening_delay(events: Iterable[Mapping[str, Any]]) -> float | None:
     """Seconds from the answer to the first loud frame of the bot's opening (None: the bot never spoke)."""
     answered: float | None = None

@@ -259,7 +259,9 @@ class Conversation:
         texts = [a.text for a in actions if isinstance(a, Say)]
         if texts:  # rendered sentence by sentence from now on; taken up by `_say` when the opening is due
             lang = self.spec.language
-            self._opening_reply = ReplyStream(self.prompts, plan(texts, lang), lang, self.call.rate)
+            self._opening_reply = ReplyStream(
+                self.prompts, plan(texts, lang, self.prompts.carriers), lang, self.call.rate
+            )
 
     def _open(self) -> None:
         self.state = "talking"
@@ -489,7 +491,7 @@ class Conversation:
             self._bot_done(self.speaker.stop(self.line.now, None))
         stream, self._opening_reply = (self._opening_reply, None) if opening else (None, self._opening_reply)
         if stream is None or stream.cancelled:
-            stream = ReplyStream(self.prompts, plan(texts, lang), lang, rate)
+            stream = ReplyStream(self.prompts, plan(texts, lang, self.prompts.carriers), lang, rate)
         first = stream.ready(wait=FIRST_SENTENCE_WAIT_SECONDS)
         if not first:
             stream.cancel()

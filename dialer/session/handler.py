@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from dialer.session.carriers import Carriers, carrier_heads
 from dialer.session.conversation import Conversation
 from dialer.session.prompts import PromptRenderer
 from dialer.session.reply import fixed_sentences
@@ -86,18 +87,31 @@ class ScriptEngines:
                 broken.append(candidate.parent.name)
         return broken
 
-    def fixed_sentences(self) -> list[tuple[str, str]]:
-        """(sentence, language) of every loaded script's responses that hold no slot."""
+    def templates(self) -> list[tuple[list[str], str]]:
+        """Every loaded script's response texts, with its language."""
         from dialogue.script import load_script
 
         with self._lock:
             paths = sorted(self._engines)
-        out: list[tuple[str, str]] = []
+        out: list[tuple[list[str], str]] = []
         for path in paths:
             script = load_script(path)
-            templates = [v.text for r in script.responses.values() for v in r.variants if v.text]
-            out += [(text, script.language) for text in fixed_sentences(templates, script.language)]
+            out.append(
+                ([v.text for r in script.responses.values() for v in r.variants if v.text], script.language)
+            )
         return out
+
+    def fixed_sentences(self) -> list[tuple[str, str]]:
+        """(sentence, language) of every loaded script's responses that hold no slot."""
+        return [
+            (text, lang) for templates, lang in self.templates() for text in fixed_sentences(templates, lang)
+        ]
+
+    def carrier_heads(self) -> list[tuple[str, str]]:
+        """(head, language): the words before the first slot of every loaded script's sentences."""
+        return [
+            (head, lang) for templates, lang in self.templates() for head in carrier_heads(templates, lang)
+        ]
 
     def close(self) -> None:
         with self._lock:
@@ -158,7 +172,10 @@ class SessionHandler:
         if synthesizer.cache is not None:
             # the languages loaded at start are rendered before the worker is ready (their calls open at
             # once); the others in the background, after any call's own renders
-            sentences = policies.fixed_sentences()
+            fixed = policies.fixed_sentences()
+            heads = policies.carrier_heads()
+            handler.prompts.carriers = Carriers.of(heads, fixed)
+            sentences = fixed + heads
             now = [s for s in sentences if s[1] in voice.asr_preload]
             later = [s for s in sentences if s[1] not in voice.asr_preload]
             handler.prerender(now, voice.sample_rate)

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from voice.interfaces import Synthesizer
 from voice.synthesizers.fallback import FallbackSynthesizer
 from voice.verbalize import verbalize
+
+if TYPE_CHECKING:
+    from dialer.session.carriers import Carriers
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +30,9 @@ class Rendered:
 
 
 class PromptRenderer:
-    def __init__(self, synthesizer: Synthesizer) -> None:
+    def __init__(self, synthesizer: Synthesizer, carriers: Carriers | None = None) -> None:
         self.synthesizer = synthesizer
+        self.carriers = carriers  # the scripts' pre-rendered sentence heads (`carriers.py`), if any
         self._turn = threading.Condition()
         self._busy = False
         self._urgent_waiting = 0

@@ -20,9 +20,13 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dialer.session.prompts import PromptRenderer, Rendered
 from voice.verbalize import verbalize
+
+if TYPE_CHECKING:
+    from dialer.session.carriers import Carriers
 
 _EN_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 _ZH_END = re.compile(r"(?<=[。！？!?])[”’」』）)]*\s*")
@@ -71,13 +75,18 @@ class RenderedPiece:
         return self.starts_prompt and self.piece.prompt > 0
 
 
-def plan(texts: Sequence[str], lang: str) -> list[Piece]:
-    """The pieces of a reply made of several prompts (Say actions), in speaking order."""
-    return [
+def plan(texts: Sequence[str], lang: str, carriers: Carriers | None = None) -> list[Piece]:
+    """The pieces of a reply made of several prompts (Say actions), in speaking order. With `carriers`,
+    a first sentence that carries per-call text starts with its cached head (`carriers.py`)."""
+    pieces = [
         Piece(i, verbalize(sentence, lang))
         for i, text in enumerate(texts)
         for sentence in sentences(text, lang)
     ]
+    if carriers is None or not pieces:
+        return pieces
+    first, *rest = pieces
+    return [Piece(first.prompt, part) for part in carriers.split(first.text, lang)] + rest
 
 
 class ReplyStream:

@@ -66,6 +66,11 @@ def test_from_settings_builds_the_configured_engines(tmp_path: Path) -> None:
     assert rendered.engine == "espeak" and not rendered.fallback and len(rendered.pcm) > RATE
     assert "one hundred twenty dollars" in rendered.text
     assert any((tmp_path / "tts-cache").rglob("*.wav"))  # through the render cache
+    # a reply's first sentence with per-call text starts with its pre-rendered head
+    carriers = handler.prompts.carriers
+    assert carriers is not None
+    assert carriers.split("Thank you, Paul.", "en") == ["Thank you,", "Paul."]
+    assert carriers.split("谢谢您，王伟。", "zh") == ["谢谢您，", "王伟。"]
 
 
 def test_a_spec_that_cannot_be_spoken_ends_the_call_with_an_error_report() -> None:

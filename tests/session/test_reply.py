@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dialer.session.carriers import Carriers, carrier_heads
 from dialer.session.handler import ScriptEngines, SessionHandler
 from dialer.session.prompts import PromptRenderer
 from dialer.session.reply import ReplyStream, fixed_sentences, plan, sentences
@@ -263,3 +264,52 @@ def test_a_first_sentence_goes_before_the_later_sentences_of_another_calls_reply
     for thread in (*threads, later, first):
         thread.join(5.0)
     assert synth.started == ["busy now.", "first sentence.", "later sentence."]
+
+
+# -- carrier heads -------------------------------------------------------------------------------------
+def test_a_carrier_head_is_the_words_before_a_slot_cut_at_a_clause_mark() -> None:
+    templates = [
+        "Thank you, {first_name}. This sentence is fixed.",
+        "So you will pay {promise_amount} by {date_text}.",
+        "Am I {first_name}?",  # two words: not worth a seam
+        "{plan_rules} What can you do?",  # a slot first: no head
+        "We can note a date up to {promise_limit}.",
+    ]
+    assert carrier_heads(templates, "en") == ["Thank you,", "So you will pay", "We can note a date up to"]
+    zh = ["谢谢您，{first_name}。", "请问您是{first_name}本人吗？", "会在{date_text}还"]
+    assert carrier_heads(zh, "zh") == ["谢谢您，", "请问您是"]
+
+
+def test_only_a_first_sentence_with_per_call_text_starts_with_its_head() -> None:
+    carriers = Carriers.of([("Thank you,", "en"), ("So you will pay", "en")], [("Thank you, goodbye.", "en")])
+    pieces = plan(["Thank you, Paul. This is a reminder.", "So you will pay soon."], "en", carriers)
+    assert [(p.prompt, p.text) for p in pieces] == [
+        (0, "Thank you,"),
+        (0, "Paul."),
+        (0, "This is a reminder."),
+        (1, "So you will pay soon."),  # not the reply's first sentence: it renders while the rest plays
+    ]
+    assert carriers.split("Thank you, goodbye.", "en") == ["Thank you, goodbye."]  # fixed: cached whole
+    assert carriers.split("So you will payment soon.", "en") == ["So you will payment soon."]  # whole words
+    assert carriers.split("So you will pay", "en") == ["So you will pay"]  # nothing after the head
+    assert plan(["Thank you, Paul."], "en") == [pieces[0].__class__(0, "Thank you, Paul.")]  # no carriers
+
+
+def test_a_reply_with_per_call_text_starts_with_its_cached_head_while_the_rest_renders(
+    tmp_path: Path,
+) -> None:
+    released = threading.Event()
+    synth = GatedSynthesizer("Paul", released.is_set)
+    chain = FallbackSynthesizer([synth], cache=RenderCache(tmp_path / "cache"))
+    prompts = PromptRenderer(chain, Carriers.of([("Thank you,", "en")], []))
+    prompts.render("Thank you,", "en", RATE, verbalized=True)  # pre-rendered at worker start
+    synth.spoken.clear()
+    stream = ReplyStream(prompts, plan(["Thank you, Paul."], "en", prompts.carriers), "en", RATE)
+    first = stream.ready(wait=2.0)
+    assert [p.piece.text for p in first] == ["Thank you,"]  # ready while "Paul." still renders
+    assert synth.spoken == [] and not stream.complete  # the head came from the cache
+    released.set()
+    rest = stream.ready(wait=5.0)
+    assert [p.piece.text for p in rest] == ["Paul."]
+    assert not rest[0].after_gap  # the same sentence goes on: no pause between prompts
+    assert synth.released == [True] and stream.complete

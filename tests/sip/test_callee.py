@@ -296,3 +296,24 @@ def test_turn_latency_from_the_event_log(tmp_path: Path) -> None:
     assert [round(x, 3) for x in turn_latencies(events)] == [0.9, 1.5]
     (tmp_path / "call-001-events.json").write_text(json.dumps({"events": events}))
     assert summarize(tmp_path) == {"turns": 2, "median_s": 1.2, "p90_s": 1.5, "max_s": 1.5}
+
+
+def test_a_reply_that_stops_mid_way_and_goes_on_is_a_stall() -> None:
+    from dialer.callee.latency import reply_stalls
+
+    events = [
+        {"event": "answered", "wall": 100.0},
+        {"event": "heard_bot_start", "wall": 100.4},
+        {"event": "heard_bot_pause", "wall": 103.0, "last_loud": 102.4},  # the opening ends
+        {"event": "speak_start", "wall": 103.2},
+        {"event": "speak_stop", "wall": 104.0},
+        {"event": "heard_bot_start", "wall": 104.5},  # the reply: an answer, not a stall
+        {"event": "heard_bot_pause", "wall": 105.3, "last_loud": 104.7},  # its head ended ...
+        {"event": "heard_bot_start", "wall": 105.6},  # ... and the rest came 0.9 s later: a stall
+        {"event": "heard_bot_pause", "wall": 107.0, "last_loud": 106.4},
+        {"event": "heard_bot_start", "wall": 112.0},  # a reprompt after 5.6 s of silence: not a stall
+        {"event": "heard_bot_pause", "wall": 113.0, "last_loud": 112.4},
+        {"event": "dtmf_sent", "wall": 113.1, "digits": "1"},
+        {"event": "heard_bot_start", "wall": 113.5},  # answers the key press
+    ]
+    assert [round(x, 3) for x in reply_stalls(events)] == [0.9]
