@@ -4,7 +4,8 @@ Shared by every call of a worker. Each render says whether the chain's preferred
 prompt rendered by a later engine (edge-tts unreachable, say) is a fallback, counted in the report.
 Renders take turns (the chain's `last_engine` is one per chain); an urgent one (the first sentence of a
 reply, which a callee is waiting for) goes before waiting ones that are not (the rest of another call's
-reply, which plays behind a sentence already on the wire).
+reply, which plays behind a sentence already on the wire). A sentence already in the render cache takes
+no turn: it is read at once, even while another call's render is under way.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class PromptRenderer:
         self, text: str, lang: str, rate: int, *, verbalized: bool = False, urgent: bool = True
     ) -> Rendered:
         spoken = text if verbalized else verbalize(text, lang)
+        if isinstance(self.synthesizer, FallbackSynthesizer):
+            # a cached sentence never waits behind another call's render in progress
+            hit = self.synthesizer.cached(spoken, lang, rate)
+            if hit is not None:
+                return Rendered(spoken, hit[0], hit[1], hit[1] != self.preferred(lang))
         self._acquire(urgent)
         try:
             pcm = self.synthesizer.synthesize(spoken, lang, rate)

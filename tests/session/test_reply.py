@@ -313,3 +313,23 @@ def test_a_reply_with_per_call_text_starts_with_its_cached_head_while_the_rest_r
     assert [p.piece.text for p in rest] == ["Paul."]
     assert not rest[0].after_gap  # the same sentence goes on: no pause between prompts
     assert synth.released == [True] and stream.complete
+
+
+def test_a_cached_sentence_does_not_wait_behind_another_calls_render(tmp_path: Path) -> None:
+    released = threading.Event()
+    synth = GatedSynthesizer("slow", released.is_set)
+    chain = FallbackSynthesizer([synth], cache=RenderCache(tmp_path / "cache"))
+    prompts = PromptRenderer(chain)
+    prompts.render("Thank you,", "en", RATE, verbalized=True)
+    busy = threading.Thread(target=prompts.render, args=("A slow sentence.", "en", RATE))
+    busy.start()  # another call's live render holds the engine
+    try:
+        while "A slow sentence." not in synth.started:
+            time.sleep(0.002)
+        cached = prompts.render("Thank you,", "en", RATE, verbalized=True, urgent=True)
+        assert cached.engine == synth.name and not cached.fallback and cached.pcm
+        assert synth.released == []  # served while the other render was still held, not after it
+    finally:
+        released.set()
+        busy.join(5)
+    assert synth.released == [True]

@@ -54,6 +54,18 @@ class FallbackSynthesizer(Synthesizer):
         with self._lock:
             return self._down_until.get(engine_name, -1.0) > self.clock()
 
+    def cached(self, text: str, lang: str, sample_rate: int) -> tuple[bytes, str] | None:
+        """A render already in the cache and the engine that made it, or None. Touches no state of the
+        chain's, so a caller may ask it while another render is under way."""
+        if self.cache is None:
+            return None
+        for engine in self._candidates(lang):
+            if self.cache.contains(engine, text, lang, sample_rate):
+                pcm = self.cache.lookup(engine, text, lang, sample_rate)
+                if pcm is not None:
+                    return pcm, engine.name
+        return None
+
     def synthesize(self, text: str, lang: str, sample_rate: int) -> bytes:
         candidates = self._candidates(lang)
         if self.cache is not None:
