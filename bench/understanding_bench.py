@@ -296,6 +296,7 @@ def score_row(lang: str, engine: str, condition: str, score: HearingScore, known
         "critical_false_checked_first": score.false_critical_checked,
         "critical_false_not_understood": score.false_critical_not_understood,
         "critical_missed_caught_by_check": score.missed_critical_caught,
+        "critical_false_by_call": score.false_critical_by_call(),
         "other_language_named": score.other_language_named,
         "other_language_named_falsely": score.other_language_named_falsely,
         "asr_cpu_per_audio_second": score.cpu_per_audio_second,

@@ -219,6 +219,14 @@ class HearingScore:
             lambda t: t.false_critical and t.verdict is not None and t.verdict.kind == NOT_UNDERSTOOD
         )
 
+    def false_critical_by_call(self) -> dict[str, int]:
+        """False critical readings per verdict (acted on, asked back, asked first, not understood)."""
+        counts: dict[str, int] = {}
+        for t in self.trials:
+            if t.false_critical and t.verdict is not None:
+                counts[t.verdict.kind] = counts.get(t.verdict.kind, 0) + 1
+        return counts
+
     @property
     def missed_critical_caught(self) -> int | None:
         """Missed critical classes a check question still asks about."""

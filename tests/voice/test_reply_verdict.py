@@ -78,6 +78,7 @@ def test_a_false_payment_is_asked_back_below_the_threshold_and_acted_on_above(la
     assert trial.verdict.combined == pytest.approx(below * understood.confidence)
     assert trial.checked_first and not trial.acted_on_unchecked
     assert (asked.false_critical_checked, asked.false_critical_acted_on) == (1, 0)
+    assert asked.false_critical_by_call() == {ASKED_BACK: 1}
 
     acted = _heard(lang, [CANNOT_PAY[lang]], [HEARD_PAID[lang]], above)
     (trial,) = acted.trials
