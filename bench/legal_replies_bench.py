@@ -10,9 +10,14 @@ complaint, goodbye, language barrier. Each reply is rendered in a voice the prod
 (Whisper tiny.en for English, Whisper base for Chinese, through the product's factory) with the listening
 hints the product gives after the question the reply answers, and classified by the script's NLU.
 
-Per case and language: how many replies were understood from their text and from speech, and every miss
-with what was heard. A speech miss whose transcript lost the key words is a recognizer finding; one whose
-transcript still says them is a dialogue finding. Timings and figures depend on the machine's load.
+Per case and language: how many replies were understood from their text and from speech, and what the
+call does with the speech replies (the script's own policy after that question, given the recognizer's
+confidence, voice/reply_verdict.py): taken as said at once ("acted"), or asked back first with the
+case's check question ("asked"); of the false critical readings, how many the call would record without
+asking and how many it would check first; of the missed critical ones, how many a check still catches.
+Then every miss with what was heard and what the call does with it. A speech miss whose transcript lost
+the key words is a recognizer finding; one whose transcript still says them is a dialogue finding.
+Timings and figures depend on the machine's load.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from understanding_bench import Skip, build_engine, call_hints, line_voice, spea
 
 from voice.hearing_eval import HearingScore, hear, read_as_text
 from voice.linesim import parse_conditions
+from voice.reply_verdict import ACTED_ON, PAYMENT, CallJudge, ReplyVerdict
 from voice.spoken_corpus import SpokenLine, critical_class
 from voice.testvoices import VoiceRenderer, default_cache_dir, voices_for
 
@@ -102,12 +108,19 @@ def run_language(lang: str, cases: Sequence[str], args: argparse.Namespace, mode
             print(f"{lang}: recognizer skipped: {exc}: text only")
     hints = {} if args.no_hints else call_hints(engine, lang, now)
     condition = parse_conditions(args.condition)[0]
+    calls = CallJudge(engine, now)
     out = []
     for case in cases:
         mine = [line for line in lines if line.intent == case]
         if not mine:
             continue
-        text = read_as_text(mine, engine.parse, language=lang, now=now)
+
+        def judge(
+            _line: SpokenLine, said: str, sure: float, spoken_in: str, point: str = ANSWERS.get(case, PAYMENT)
+        ) -> ReplyVerdict:
+            return calls.judge(point, said, sure, spoken_in)
+
+        text = read_as_text(mine, engine.parse, language=lang, now=now, judge=judge)
         speech = None
         if recognizer is not None:
 
@@ -123,7 +136,8 @@ def run_language(lang: str, cases: Sequence[str], args: argparse.Namespace, mode
                 language=lang,
                 now=now,
                 seed=args.seed,
-                hints=lambda _line, heard=hints.get(ANSWERS.get(case, "payment")): heard,
+                hints=lambda _line, heard=hints.get(ANSWERS.get(case, PAYMENT)): heard,  # type: ignore[misc]
+                judge=judge,
             )
         out.append(Case(case, lang, text, speech))
         print(f"  {lang} {case}: text {_count(text)}, speech {_count(speech)}", flush=True)
@@ -136,34 +150,81 @@ def _count(score: HearingScore | None) -> str:
     return f"{sum(t.intent_right for t in score.trials)}/{score.count}"
 
 
+def as_said(score: HearingScore | None, acted: bool) -> int | None:
+    """Replies the call takes as said: at once (`acted`), or after asking first."""
+    if score is None or not score.judged:
+        return None
+    return sum(
+        t.verdict is not None
+        and t.line.intent in t.verdict.readings
+        and (t.verdict.kind == ACTED_ON if acted else t.verdict.checked)
+        for t in score.trials
+    )
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
 def report(results: list[Case]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    print(f"\n{'lang':4} {'case':17} {'n':>3} {'text':>6} {'speech':>7}")
+    print(
+        f"\n{'lang':4} {'case':17} {'n':>3} {'text':>6} {'speech':>7} {'acted':>6} {'asked':>6}"
+        f" {'false: acted on unchecked/checked first':>40} {'missed, caught':>15}"
+    )
     for r in results:
-        print(f"{r.language:4} {r.name:17} {r.text.count:>3} {_count(r.text):>6} {_count(r.speech):>7}")
+        speech = r.speech
+        figures: dict[str, int | None] = {
+            "speech_understood": None if speech is None else sum(t.intent_right for t in speech.trials),
+            "speech_acted_on_as_said": as_said(speech, acted=True),
+            "speech_asked_first_as_said": as_said(speech, acted=False),
+            "speech_critical_false_acted_on_unchecked": None
+            if speech is None
+            else speech.false_critical_acted_on,
+            "speech_critical_false_checked_first": None if speech is None else speech.false_critical_checked,
+            "speech_critical_missed_caught_by_check": None
+            if speech is None
+            else speech.missed_critical_caught,
+        }
+        false = "/".join(
+            _n(figures[k])
+            for k in ("speech_critical_false_acted_on_unchecked", "speech_critical_false_checked_first")
+        )
+        print(
+            f"{r.language:4} {r.name:17} {r.text.count:>3} {_count(r.text):>6} {_count(speech):>7}"
+            f" {_n(figures['speech_acted_on_as_said']):>6} {_n(figures['speech_asked_first_as_said']):>6}"
+            f" {false:>40} {_n(figures['speech_critical_missed_caught_by_check']):>15}"
+        )
+        misses = [
+            {
+                "text": t.line.text,
+                "heard": t.transcript,
+                "intent": t.intent,
+                "by": kind,
+                "call": t.verdict.kind if t.verdict is not None else None,
+                "combined_confidence": round(t.verdict.combined, 3) if t.verdict is not None else None,
+            }
+            for kind, score in (("text", r.text), ("speech", speech))
+            if score is not None
+            for t in score.trials
+            if not t.intent_right
+        ]
         rows.append(
             {
                 "language": r.language,
                 "case": r.name,
                 "lines": r.text.count,
                 "text_understood": sum(t.intent_right for t in r.text.trials),
-                "speech_understood": None
-                if r.speech is None
-                else sum(t.intent_right for t in r.speech.trials),
-                "misses": [
-                    {"text": t.line.text, "heard": t.transcript, "intent": t.intent, "by": kind}
-                    for kind, score in (("text", r.text), ("speech", r.speech))
-                    if score is not None
-                    for t in score.trials
-                    if not t.intent_right
-                ],
+                **figures,
+                "misses": misses,
             }
         )
     for row in rows:
         for miss in row["misses"]:
+            call = f", {miss['call']} at {miss['combined_confidence']:.2f}" if miss["call"] else ""
             print(
                 f"miss {row['language']} {row['case']} by {miss['by']}: {miss['text']!r} heard "
-                f"{miss['heard']!r} -> {miss['intent']}"
+                f"{miss['heard']!r} -> {miss['intent']}{call}"
             )
     return rows
 

@@ -6,8 +6,13 @@
     .venv/bin/python bench/understanding_bench.py --engine text --no-tts --corpus fresh --by-intent
 
 Per language, engine and line condition: WER (CER for Chinese, numbers normalised), intent accuracy,
-entity accuracy (dates, amounts), critical errors (a critical class recorded that was not said, or
-said and missed), ASR CPU seconds per audio second and the wait after end of speech (p50/p95). Lines
+entity accuracy (dates, amounts), critical errors (a critical class read that was not said, or said
+and missed), what the call does with them (the script's own policy at that point of the call, given
+the recognizer's confidence: a false critical reading "acted on unchecked" is recorded silently, one
+"checked first" is asked back with its check question or read back as a promise, one "not taken" is
+not understood there; a missed one "caught" is still asked about, as an opt-out heard as a weak stop;
+`--misses` says per line what the call does: voice/reply_verdict.py), ASR CPU seconds per audio second and the
+wait after end of speech (p50/p95). Lines
 rotate through the language's unseen voices (tests/data/spoken, voice/testvoices.py). Each line is
 heard with the hints a call gives where that reply is usually said (the opening's "am I speaking
 with ...?" or the payment question: the bot's sentence and the phrases it expects), as a live call
@@ -49,6 +54,7 @@ from voice.errors import EngineUnavailable, ModelError, VoiceError
 from voice.hearing_eval import HearingScore, hear, pick_babble, read_as_text
 from voice.interfaces import ListeningHints, Recognizer
 from voice.linesim import CONDITIONS, parse_conditions
+from voice.reply_verdict import OPENING, PAYMENT, CallJudge, ReplyVerdict
 from voice.settings import VoiceSettings
 from voice.spoken_corpus import SpokenCorpus, SpokenLine, corpus_path, load_corpus
 from voice.testvoices import EvalVoice, VoiceRenderer, default_cache_dir, voices_for
@@ -153,23 +159,17 @@ OPENING_INTENTS = frozenset(
         "language_barrier",
     ]
 )
-CONFIRMED = {"en": "yes, this is John", "zh": "是我"}
+
+
+def point_of(line: SpokenLine) -> str:
+    """Where in a call the line is usually said."""
+    return OPENING if line.intent in OPENING_INTENTS else PAYMENT
 
 
 def call_hints(nlu: Any, lang: str, now: Any = None) -> dict[str, ListeningHints]:
     """The hints a call gives at the opening and at the payment question, from the script itself."""
-    from dialogue.interfaces import UserSaid
-    from dialogue.storytest import context_for
-
-    policy = nlu.new_policy()
-    policy.start(context_for(nlu.script, {"now": now.isoformat()} if now is not None else {}))
-    opening = policy.hints()
-    policy.handle(UserSaid(CONFIRMED[lang]))
-    payment = policy.hints()
-    return {
-        state: ListeningHints(prompt=h.prompt, phrases=tuple(h.phrases))
-        for state, h in (("opening", opening), ("payment", payment))
-    }
+    calls = CallJudge(nlu, now)
+    return {point: calls.hints(point) for point in (OPENING, PAYMENT)}
 
 
 def speakable(
@@ -235,6 +235,7 @@ class LanguageRun:
         self.renderer = renderer
         self.speakable = self._speakable()
         self._pool: list[bytes] | None = None
+        self.calls = CallJudge(self.nlu, self.corpus.now)
 
     def _speakable(self) -> list[EvalVoice]:
         ok = speakable(self.lang, self.renderer, self.voices, self.lines[0].text, _warn)
@@ -261,7 +262,11 @@ class LanguageRun:
         if not context:
             return lambda _line: None
         states = call_hints(self.nlu, self.lang, self.corpus.now)
-        return lambda line: states["opening" if line.intent in OPENING_INTENTS else "payment"]
+        return lambda line: states[point_of(line)]
+
+    def judge(self, line: SpokenLine, text: str, asr_confidence: float, language: str) -> ReplyVerdict:
+        """What the call does with the reply, heard where the line is usually said."""
+        return self.calls.judge(point_of(line), text, asr_confidence, language)
 
 
 def _pct(value: float | None) -> str:
@@ -287,6 +292,11 @@ def score_row(lang: str, engine: str, condition: str, score: HearingScore, known
         "critical_error_rate": score.critical_error_rate,
         "critical_recorded_not_said": score.false_critical,
         "critical_said_missed": score.missed_critical,
+        "critical_false_acted_on_unchecked": score.false_critical_acted_on,
+        "critical_false_checked_first": score.false_critical_checked,
+        "critical_false_not_understood": score.false_critical_not_understood,
+        "critical_missed_caught_by_check": score.missed_critical_caught,
+        "critical_false_by_call": score.false_critical_by_call(),
         "other_language_named": score.other_language_named,
         "other_language_named_falsely": score.other_language_named_falsely,
         "asr_cpu_per_audio_second": score.cpu_per_audio_second,
@@ -294,10 +304,31 @@ def score_row(lang: str, engine: str, condition: str, score: HearingScore, known
         "latency_p95": score.latency(0.95),
         "by_intent": by_intent(score),
         "misses": [
-            {"text": t.line.text, "heard": t.transcript, "intent": t.intent, "want": t.line.intent}
+            {
+                "text": t.line.text,
+                "heard": t.transcript,
+                "intent": t.intent,
+                "want": t.line.intent,
+                "asr_confidence": round(t.asr_confidence, 3),
+                **_verdict_fields(t.verdict),
+            }
             for t in score.misses()
         ],
     }
+
+
+def _verdict_fields(verdict: ReplyVerdict | None) -> dict[str, Any]:
+    if verdict is None:
+        return {}
+    return {
+        "call": verdict.kind,
+        "call_readings": list(verdict.readings),
+        "combined_confidence": round(verdict.combined, 3),
+    }
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def by_intent(score: HearingScore) -> dict[str, dict[str, Any]]:
@@ -350,6 +381,10 @@ def understanding_table(rows: list[dict[str, Any]]) -> Table:
         "intent (script's)",
         "entities",
         "critical (false/missed)",
+        "acted on unchecked",
+        "checked first",
+        "not taken",
+        "missed, caught",
         "other lang (false)",
         "CPU s/audio s",
         "wait p50",
@@ -368,6 +403,10 @@ def understanding_table(rows: list[dict[str, Any]]) -> Table:
             _pct(r["entity_accuracy"]),
             f"{r['critical_errors']} ({_pct(r['critical_error_rate'])}) "
             f"{r['critical_recorded_not_said']}/{r['critical_said_missed']}",
+            _count(r["critical_false_acted_on_unchecked"]),
+            _count(r["critical_false_checked_first"]),
+            _count(r["critical_false_not_understood"]),
+            _count(r["critical_missed_caught_by_check"]),
             f"{r['other_language_named']} ({r['other_language_named_falsely']})",
             _secs(r["asr_cpu_per_audio_second"]),
             _secs(r["latency_p50"]),
@@ -464,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 console.print(f"[yellow]{lang}: engine {spec} skipped: {exc}")
         for spec, recognizer in engines_here:
             if recognizer is None:
-                score = read_as_text(run.lines, run.parse, language=lang, now=run.corpus.now)
+                score = read_as_text(run.lines, run.parse, language=lang, now=run.corpus.now, judge=run.judge)
                 rows.append(score_row(lang, spec, "text", score, run.known))
                 continue
             for condition in conditions:
@@ -480,6 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     seed=args.seed,
                     pace=args.pace,
                     hints=run.hints_for(args.context),
+                    judge=run.judge,
                 )
                 label = condition.name if args.context else f"{condition.name} no context"
                 rows.append(score_row(lang, spec, label, score, run.known))
@@ -504,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for miss in r["misses"]:
                 console.print(
                     f"{r['language']} {r['engine']} {r['condition']}: {miss['text']!r} heard "
-                    f"{miss['heard']!r} -> {miss['intent']} (want {miss['want']})",
+                    f"{miss['heard']!r} -> {miss['intent']} (want {miss['want']}){_call_note(miss)}",
                     markup=False,
                 )
     if args.json:
@@ -515,6 +555,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             encoding="utf-8",
         )
     return 0
+
+
+def _call_note(miss: dict[str, Any]) -> str:
+    """What the call does with the reply: ', asked back (stop) at 0.12' (recognizer x NLU confidence)."""
+    if "call" not in miss:
+        return ""
+    readings = f" ({', '.join(miss['call_readings'])})" if miss["call_readings"] else ""
+    return f", {miss['call']}{readings} at {miss['combined_confidence']:.2f}"
 
 
 def _voice_renderer(run: LanguageRun, voice: EvalVoice) -> Callable[[SpokenLine], bytes]:

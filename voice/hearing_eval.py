@@ -8,7 +8,11 @@ not depend on the dialogue package. Scores per (voice, condition, engine):
   and spelled numbers compare equal; fillers and punctuation are ignored);
 - intent accuracy; entity accuracy over the labelled dates and amounts;
 - critical errors: a critical class (promise, paid, wrong party, dispute, attorney, bankruptcy,
-  opt-out) recorded that the callee did not say, or said and missed;
+  opt-out) read that the callee did not say, or said and missed;
+- what the call would do with them, when a `judge` is given (voice/reply_verdict.py: the product's own
+  policy at that point of the call, with the recognizer's confidence): a false critical reading acted
+  on unchecked (recorded silently) or checked first (asked back, or read back as a promise), and a
+  missed one still caught by a check question (an opt-out heard as a weak stop);
 - ASR CPU seconds per audio second, and the wait after end of speech (finish() after the last frame).
 """
 
@@ -23,12 +27,14 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 import numpy as np
 
 from voice.frames import split_frames
 from voice.interfaces import ListeningHints, Recognizer
 from voice.linesim import RATE, LineCondition, transmit
+from voice.reply_verdict import ACTED_ON, ASKED_BACK, NOT_UNDERSTOOD, ReplyVerdict
 from voice.spoken_corpus import SpokenLine, critical_class
 from voice.wer import edit_distance
 
@@ -92,6 +98,8 @@ class Trial:
     cpu_seconds: float = 0.0
     latency_seconds: float = 0.0
     heard_language: str = ""  # the other language the recognizer named (language spotting), or ""
+    asr_confidence: float = 1.0  # the recognizer's (1 for the text itself)
+    verdict: ReplyVerdict | None = None  # what the call does with the reply (when judged)
 
     @property
     def intent_right(self) -> bool:
@@ -114,6 +122,26 @@ class Trial:
     def missed_critical(self) -> bool:
         """A critical class said and not recorded."""
         return self.critical_said is not None and self.critical_heard != self.critical_said
+
+    @property
+    def acted_on_unchecked(self) -> bool:
+        """A false critical reading the call acts on without asking (recorded silently)."""
+        return self.false_critical and self.verdict is not None and self.verdict.kind == ACTED_ON
+
+    @property
+    def checked_first(self) -> bool:
+        """A false critical reading the call asks back (or reads back) before recording anything."""
+        return self.false_critical and self.verdict is not None and self.verdict.checked
+
+    @property
+    def caught_by_check(self) -> bool:
+        """A missed critical class the call still asks about (an opt-out heard as a weak stop)."""
+        return (
+            self.missed_critical
+            and self.verdict is not None
+            and self.verdict.kind == ASKED_BACK
+            and self.critical_said in self.verdict.classes
+        )
 
 
 @dataclass(slots=True)
@@ -167,6 +195,44 @@ class HearingScore:
         return sum(t.missed_critical for t in self.trials)
 
     @property
+    def judged(self) -> bool:
+        """Every trial has the call's verdict (the figures below are None otherwise)."""
+        return bool(self.trials) and all(t.verdict is not None for t in self.trials)
+
+    def _judged_count(self, held: Callable[[Trial], bool]) -> int | None:
+        return sum(held(t) for t in self.trials) if self.judged else None
+
+    @property
+    def false_critical_acted_on(self) -> int | None:
+        """False critical readings the call would record without asking."""
+        return self._judged_count(lambda t: t.acted_on_unchecked)
+
+    @property
+    def false_critical_checked(self) -> int | None:
+        """False critical readings the call would ask back (or read back) first."""
+        return self._judged_count(lambda t: t.checked_first)
+
+    @property
+    def false_critical_not_understood(self) -> int | None:
+        """False critical readings the call would not take at all (floor, or no rule at that point)."""
+        return self._judged_count(
+            lambda t: t.false_critical and t.verdict is not None and t.verdict.kind == NOT_UNDERSTOOD
+        )
+
+    def false_critical_by_call(self) -> dict[str, int]:
+        """False critical readings per verdict (acted on, asked back, asked first, not understood)."""
+        counts: dict[str, int] = {}
+        for t in self.trials:
+            if t.false_critical and t.verdict is not None:
+                counts[t.verdict.kind] = counts.get(t.verdict.kind, 0) + 1
+        return counts
+
+    @property
+    def missed_critical_caught(self) -> int | None:
+        """Missed critical classes a check question still asks about."""
+        return self._judged_count(lambda t: t.caught_by_check)
+
+    @property
     def other_language_named(self) -> int:
         """Lines the recognizer heard as another language (each asks the callee a check question)."""
         return sum(bool(t.heard_language) for t in self.trials)
@@ -204,12 +270,24 @@ def _entities(parsed: object) -> tuple[str | None, Decimal | None]:
     return (str(date) if date is not None else None), amount
 
 
+Judge = Callable[[SpokenLine, str, float, str], ReplyVerdict]  # line, transcript, ASR confidence, language
+
+
 def understand(
-    line: SpokenLine, transcript: str, language: str, parse: Parse, now: dt.datetime, spoken_in: str = ""
+    line: SpokenLine,
+    transcript: str,
+    language: str,
+    parse: Parse,
+    now: dt.datetime,
+    spoken_in: str = "",
+    *,
+    asr_confidence: float = 1.0,
+    judge: Judge | None = None,
 ) -> Trial:
     """Score one transcript (the line's own text for the text-only ceiling) through the NLU, as a call
     reads it: speech the recognizer heard in another language (`spoken_in`) is a language barrier
-    whatever its transcript says (dialogue/turns.py, both engines)."""
+    whatever its transcript says (dialogue/turns.py, both engines). `judge` adds the call's verdict on
+    the reply heard with `asr_confidence`."""
     from dialogue.interfaces import UserSaid
     from dialogue.turns import LANGUAGE_BARRIER, heard_in_other_language
 
@@ -218,14 +296,29 @@ def understand(
     date, amount = _entities(parsed)
     reference = tokens(line.text, language)
     edits = edit_distance(reference, tokens(transcript, language))
-    return Trial(line, transcript, str(getattr(parsed, "intent", "")), date, amount, edits, len(reference))
+    trial = Trial(line, transcript, str(getattr(parsed, "intent", "")), date, amount, edits, len(reference))
+    trial.asr_confidence = asr_confidence
+    if judge is not None:
+        trial.verdict = judge(line, transcript, asr_confidence, spoken_in)
+    return trial
+
+
+class Heard(NamedTuple):
+    """One utterance as the recognizer returned it, with what hearing it cost."""
+
+    text: str
+    confidence: float
+    language: str  # the other language the recognizer heard the speech in, or ""
+    audio_seconds: float
+    cpu_seconds: float
+    latency_seconds: float
 
 
 def recognize(
     recognizer: Recognizer, pcm: bytes, *, hints: ListeningHints | None = None, pace: bool = False
-) -> tuple[str, float, float, float, str]:
-    """(text, audio seconds, CPU seconds, seconds from end of speech to the final text, the other language
-    the recognizer heard the speech in, or "").
+) -> Heard:
+    """The text, the recognizer's confidence, the other language it heard the speech in (or ""), the audio
+    seconds, CPU seconds, and seconds from end of speech to the final text.
 
     The utterance is followed by the endpointer's trailing silence; frames go in as fast as possible
     (or in real time with `pace`, so an incremental recognizer can work while the callee speaks).
@@ -245,7 +338,9 @@ def recognize(
     utterance = stream.finish()
     latency = time.perf_counter() - end_of_speech
     cpu = time.process_time() - cpu_start
-    return utterance.text, len(pcm) / (2 * RATE), cpu, latency, utterance.language
+    return Heard(
+        utterance.text, utterance.confidence, utterance.language, len(pcm) / (2 * RATE), cpu, latency
+    )
 
 
 def hear(
@@ -261,27 +356,42 @@ def hear(
     seed: int = 0,
     pace: bool = False,
     hints: Callable[[SpokenLine], ListeningHints | None] = lambda _line: None,
+    judge: Judge | None = None,
 ) -> HearingScore:
     """Every line rendered (8 kHz), sent down the line (seeded per line), recognized (with the hints a
-    call would give at that point, when `hints` says) and understood."""
+    call would give at that point, when `hints` says), understood and, with `judge`, decided on as the
+    call would (with the recognizer's confidence)."""
     score = HearingScore()
     for index, line in enumerate(lines):
         sent = transmit(render(line), RATE, condition, seed=seed + index, babble=babble(line))
-        text, audio_seconds, cpu, latency, spoken_in = recognize(
-            recognizer, sent.pcm, hints=hints(line), pace=pace
+        heard = recognize(recognizer, sent.pcm, hints=hints(line), pace=pace)
+        trial = understand(
+            line,
+            heard.text,
+            language,
+            parse,
+            now,
+            heard.language,
+            asr_confidence=heard.confidence,
+            judge=judge,
         )
-        trial = understand(line, text, language, parse, now, spoken_in)
-        trial.heard_language = spoken_in
-        trial.audio_seconds, trial.cpu_seconds, trial.latency_seconds = audio_seconds, cpu, latency
+        trial.heard_language = heard.language
+        trial.audio_seconds, trial.cpu_seconds = heard.audio_seconds, heard.cpu_seconds
+        trial.latency_seconds = heard.latency_seconds
         score.trials.append(trial)
     return score
 
 
 def read_as_text(
-    lines: Sequence[SpokenLine], parse: Parse, *, language: str, now: dt.datetime
+    lines: Sequence[SpokenLine],
+    parse: Parse,
+    *,
+    language: str,
+    now: dt.datetime,
+    judge: Judge | None = None,
 ) -> HearingScore:
-    """The ceiling: the NLU on the corpus text itself, no voice, line or recognizer."""
-    return HearingScore([understand(line, line.text, language, parse, now) for line in lines])
+    """The ceiling: the NLU on the corpus text itself, no voice, line or recognizer (confidence 1)."""
+    return HearingScore([understand(line, line.text, language, parse, now, judge=judge) for line in lines])
 
 
 def pick_babble(pool: Sequence[bytes], exclude: int, count: int, rng: np.random.Generator) -> list[bytes]:
