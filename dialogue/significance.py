@@ -1,7 +1,7 @@
 """Readings that change an account are confirmed when the bot is not sure it heard them.
 
 The confidence of a reply is the recognizer's (UserSaid.confidence) times the NLU's. Below dialer.yml
-``significant.threshold`` a reading listed in ``significant.checks`` (already paid, wrong person,
+``significant.threshold`` a reading listed in ``significant.checks`` (already paid, wrong person, third party,
 attorney, bankruptcy, dispute, deceased, stop, cease) is not acted on: the bot asks its check question
 ("Just to be sure: did you say you have already paid?"). Only a confident yes (NLU confidence at least
 confirm_threshold, as for every yes/no that changes the outcome) replays the reading, and so does the

@@ -18,6 +18,7 @@ from dialogue.interfaces import (
     RecordPaid,
     RecordPromise,
     RecordSettlement,
+    Say,
     SetDisposition,
     UserSaid,
 )
@@ -168,6 +169,31 @@ def test_an_unsure_paid_is_confirmed_by_saying_it_again_or_by_its_details(
     other.handle(UserSaid(reply, 0.2))
     answer = {"en": "what is this about", "zh": "这是什么事"}[lang]
     assert _disposition(other.handle(UserSaid(answer, 0.9))) is None  # anything else: not confirmed
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_unsure_third_party_is_asked_before_the_call_ends(
+    embedded: dict[str, EmbeddedEngine], lang: str
+) -> None:
+    # a half-heard "he's not here" must not end the call with the right person on the line
+    reply = {"en": "he's not here right now, this is his son", "zh": "他现在不在，我是他儿子"}[lang]
+    engine = embedded[lang]
+    unsure = engine.new_policy()
+    unsure.start(context_for(engine.script, {"now": NOW.isoformat()}))
+    asked = unsure.handle(UserSaid(reply, 0.1))
+    assert said(asked) == ["utter_check_third_party"]
+    assert _disposition(asked) is None and not any(isinstance(a, HangUp) for a in asked)
+    check = next(a for a in asked if isinstance(a, Say)).text
+    assert not any(word in check.lower() for word in ("debt", "payment", "owe", "欠", "还款", "债"))
+    confirmed = unsure.handle(KeyPressed("1"))
+    assert _disposition(confirmed) == "third_party"
+    denied = engine.new_policy()
+    denied.start(context_for(engine.script, {"now": NOW.isoformat()}))
+    denied.handle(UserSaid(reply, 0.1))
+    assert _disposition(denied.handle(KeyPressed("2"))) is None  # a no: the call goes on
+    sure = engine.new_policy()
+    sure.start(context_for(engine.script, {"now": NOW.isoformat()}))
+    assert _disposition(sure.handle(UserSaid(reply, 0.95))) == "third_party"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
