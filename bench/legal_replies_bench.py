@@ -12,7 +12,7 @@ hints the product gives after the question the reply answers, and classified by 
 
 Per case and language: how many replies were understood from their text and from speech, and what the
 call does with the speech replies (the script's own policy after that question, given the recognizer's
-confidence, voice/reply_verdict.py): taken as said at once ("acted"), or asked back first with the
+confidence, dialer/evaluation/reply_verdict.py): taken as said at once ("acted"), or asked back first with the
 case's check question ("asked"); of the false critical readings, how many the call would record without
 asking and how many it would check first; of the missed critical ones, how many a check still catches.
 Then every miss with what was heard and what the call does with it. A speech miss whose transcript lost
@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from understanding_bench import Skip, build_engine, call_hints, line_voice, speakable
 
-from voice.hearing_eval import HearingScore, hear, read_as_text
+from dialer.evaluation.hearing_eval import HearingScore, hear, read_as_text
+from dialer.evaluation.reply_verdict import ACTED_ON, PAYMENT, CallJudge, ReplyVerdict
 from voice.linesim import parse_conditions
-from voice.reply_verdict import ACTED_ON, PAYMENT, CallJudge, ReplyVerdict
 from voice.spoken_corpus import SpokenLine, critical_class
 from voice.testvoices import VoiceRenderer, default_cache_dir, voices_for
 

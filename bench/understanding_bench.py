@@ -11,9 +11,9 @@ and missed), what the call does with them (the script's own policy at that point
 the recognizer's confidence: a false critical reading "acted on unchecked" is recorded silently, one
 "checked first" is asked back with its check question or read back as a promise, one "not taken" is
 not understood there; a missed one "caught" is still asked about, as an opt-out heard as a weak stop;
-`--misses` says per line what the call does: voice/reply_verdict.py), ASR CPU seconds per audio second and the
-wait after end of speech (p50/p95). Lines
-rotate through the language's unseen voices (tests/data/spoken, voice/testvoices.py). Each line is
+`--misses` says per line what the call does: dialer/evaluation/reply_verdict.py), ASR CPU seconds per
+audio second and the wait after end of speech (p50/p95). Lines rotate through the language's unseen
+voices (tests/data/spoken, voice/testvoices.py). Each line is
 heard with the hints a call gives where that reply is usually said (the opening's "am I speaking
 with ...?" or the payment question: the bot's sentence and the phrases it expects), as a live call
 hears it; `--no-context` gives none. Engine "text"
@@ -50,11 +50,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from dialer.evaluation.hearing_eval import HearingScore, hear, pick_babble, read_as_text
+from dialer.evaluation.reply_verdict import OPENING, PAYMENT, CallJudge, ReplyVerdict
 from voice.errors import EngineUnavailable, ModelError, VoiceError
-from voice.hearing_eval import HearingScore, hear, pick_babble, read_as_text
 from voice.interfaces import ListeningHints, Recognizer
 from voice.linesim import CONDITIONS, parse_conditions
-from voice.reply_verdict import OPENING, PAYMENT, CallJudge, ReplyVerdict
 from voice.settings import VoiceSettings
 from voice.spoken_corpus import SpokenCorpus, SpokenLine, corpus_path, load_corpus
 from voice.testvoices import EvalVoice, VoiceRenderer, default_cache_dir, voices_for

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from dialer.evaluation.hearing_eval import HearingScore, normalise_en, normalise_zh, read_as_text, understand
 from dialogue.interfaces import ParseResult
-from voice.hearing_eval import HearingScore, normalise_en, normalise_zh, read_as_text, understand
 from voice.spoken_corpus import SpokenLine
 
 NOW = dt.datetime(2026, 11, 29, 10)

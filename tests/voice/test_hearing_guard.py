@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from dialer.evaluation.hearing_eval import HearingScore, hear
 from dialogue.embedded.engine import EmbeddedEngine
-from voice.hearing_eval import HearingScore, hear
 from voice.linesim import CONDITIONS
 from voice.spoken_corpus import SpokenLine, corpus_path, load_corpus
 from voice.testvoices import VOICES, VoiceRenderer

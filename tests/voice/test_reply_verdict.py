@@ -13,13 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dialogue.embedded.engine import EmbeddedEngine
-from dialogue.significance import settings
-from dialogue.understanding.nlu import FALLBACK_INTENT
-from voice.hearing_eval import HearingScore, hear, read_as_text
-from voice.linesim import CONDITIONS
-from voice.recognizers.scripted import ScriptedRecognizer
-from voice.reply_verdict import (
+from dialer.evaluation.hearing_eval import HearingScore, hear, read_as_text
+from dialer.evaluation.reply_verdict import (
     ACTED_ON,
     ASKED_BACK,
     ASKED_FIRST,
@@ -28,6 +23,11 @@ from voice.reply_verdict import (
     PAYMENT,
     CallJudge,
 )
+from dialogue.embedded.engine import EmbeddedEngine
+from dialogue.significance import settings
+from dialogue.understanding.nlu import FALLBACK_INTENT
+from voice.linesim import CONDITIONS
+from voice.recognizers.scripted import ScriptedRecognizer
 from voice.spoken_corpus import SpokenLine, critical_class
 
 REPO = Path(__file__).resolve().parents[2]

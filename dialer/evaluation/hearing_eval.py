@@ -9,10 +9,10 @@ not depend on the dialogue package. Scores per (voice, condition, engine):
 - intent accuracy; entity accuracy over the labelled dates and amounts;
 - critical errors: a critical class (promise, paid, wrong party, dispute, attorney, bankruptcy,
   opt-out) read that the callee did not say, or said and missed;
-- what the call would do with them, when a `judge` is given (voice/reply_verdict.py: the product's own
-  policy at that point of the call, with the recognizer's confidence): a false critical reading acted
-  on unchecked (recorded silently) or checked first (asked back, or read back as a promise), and a
-  missed one still caught by a check question (an opt-out heard as a weak stop);
+- what the call would do with them, when a `judge` is given (dialer/evaluation/reply_verdict.py: the
+  product's own policy at that point of the call, with the recognizer's confidence): a false critical
+  reading acted on unchecked (recorded silently) or checked first (asked back, or read back as a
+  promise), and a missed one still caught by a check question (an opt-out heard as a weak stop);
 - ASR CPU seconds per audio second, and the wait after end of speech (finish() after the last frame).
 """
 
@@ -31,10 +31,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from dialer.evaluation.reply_verdict import ACTED_ON, ASKED_BACK, NOT_UNDERSTOOD, ReplyVerdict
 from voice.frames import split_frames
 from voice.interfaces import ListeningHints, Recognizer
 from voice.linesim import RATE, LineCondition, transmit
-from voice.reply_verdict import ACTED_ON, ASKED_BACK, NOT_UNDERSTOOD, ReplyVerdict
 from voice.spoken_corpus import SpokenLine, critical_class
 from voice.wer import edit_distance
 
