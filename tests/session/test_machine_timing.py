@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from bench.amd_corpus import Timeline, espeak, telephone_line
+from bench.amd_corpus import Timeline, espeak_mandarin, telephone_line
 from dialer.session.machine import MachineDetector, Verdict
 from dialer.session.settings import SessionSettings
 from tests.voice.speech import noise, speech
@@ -59,7 +59,9 @@ def test_lost_packets_do_not_make_the_line_noise_a_voice() -> None:
 def test_a_greeting_on_a_phone_line_stays_one_greeting(seed: int) -> None:
     # a Chinese voicemail greeting over the bench's phone line (band, noise, G.711, lost packets): the
     # pauses between its words are short; none is a pause for an answer (these seeds once broke it up)
-    greeting = espeak("您好，我是王伟，我现在不方便接听电话，请在提示音后留言。", "cmn+f3", 150, 50)
+    greeting = espeak_mandarin(
+        "您好，我是王伟，我现在不方便接听电话，请在提示音后留言。", "cmn-latn-pinyin+f3", 150, 50
+    )
     timeline = Timeline(8.0)
     timeline.put(0.3, greeting)
     detector = MachineDetector(SessionSettings())
