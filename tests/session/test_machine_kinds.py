@@ -35,6 +35,14 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ),
         ("Go ahead and say your name and why you're calling.", "screener"),
         ("您好，机主暂时无法接听，请说出您的姓名和来电事由。", "screener"),
+        # an AI answering assistant names itself, though the recognizer misses 机主 (the owner)
+        ("您好，我是小爱，鸡主的智能助手，请问您找他有什么事？", "screener"),
+        ("你好，我是来电助理，请问哪位？", "screener"),
+        # people who say 机主 (the phone's owner) or 客服 (customer service) are no screener, no menu
+        ("是，我是机主", None),
+        ("机主已经去世了", None),
+        ("我要找客服投诉你们", None),
+        ("转人工客服", "ivr"),
         ("The person you are calling is not available. Please leave a message after the tone.", "machine"),
         ("您拨打的用户暂时无法接听，请在提示音后留言", "machine"),
         ("The number you have dialed is not in service.", "announcement"),
