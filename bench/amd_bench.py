@@ -284,6 +284,7 @@ def main() -> None:
     parser.add_argument("--line", default="", help="module:function of another phone-line simulator")
     parser.add_argument("--fit", action="store_true", help="choose timing thresholds on the training split")
     parser.add_argument("--only", default="", help="comma-separated labels to run (e.g. human,machine)")
+    parser.add_argument("--lang", default="", help="one language's clips only (en or zh)")
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="a session setting for this run"
     )
@@ -300,6 +301,8 @@ def main() -> None:
         clips = quick(clips, 2)
     if args.only:
         clips = [c for c in clips if c.label in args.only.split(",")]
+    if args.lang:
+        clips = [c for c in clips if c.lang == args.lang]
     print(f"{len(clips)} clips generated in {time.perf_counter() - started:.1f} s")
     recognizer_for: Callable[[str], Recognizer | None] = dict[str, Recognizer]().get  # --no-words
     if not (args.no_words or args.deaf):

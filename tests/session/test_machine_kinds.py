@@ -3,9 +3,12 @@ decided by the detector (frames in audio time) and acted on by the session (fake
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from bench.amd_corpus import cadence, sit, tone
+from bench import amd_corpus
+from bench.amd_corpus import cadence, espeak_mandarin, sit, telephone_line, tone
 from dialer.session.greeting import who_said
 from dialer.session.machine import MachineDetector, Verdict, screener_reply
 from dialer.session.settings import SessionSettings
@@ -35,6 +38,14 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ),
         ("Go ahead and say your name and why you're calling.", "screener"),
         ("您好，机主暂时无法接听，请说出您的姓名和来电事由。", "screener"),
+        # an AI answering assistant names itself, though the recognizer misses 机主 (the owner)
+        ("您好，我是小爱，鸡主的智能助手，请问您找他有什么事？", "screener"),
+        ("你好，我是来电助理，请问哪位？", "screener"),
+        # people who say 机主 (the phone's owner) or 客服 (customer service) are no screener, no menu
+        ("是，我是机主", None),
+        ("机主已经去世了", None),
+        ("我要找客服投诉你们", None),
+        ("转人工客服", "ivr"),
         ("The person you are calling is not available. Please leave a message after the tone.", "machine"),
         ("您拨打的用户暂时无法接听，请在提示音后留言", "machine"),
         ("The number you have dialed is not in service.", "announcement"),
@@ -231,3 +242,20 @@ def test_words_after_the_window_name_no_machine_when_they_are_a_persons_or_come_
     assert [(v.kind, v.reason) for v in verdicts] == [("human", "hello")]
     detector, verdicts = _hello_then_talking_on({1.5: "Hello?", window + 2.5: "Please leave a message."})
     assert [(v.kind, v.reason) for v in verdicts] == [("human", "hello")] and detector.final
+
+
+def test_a_chinese_ai_assistant_read_out_at_length_is_a_screener_once_its_words_come() -> None:
+    # a Mandarin answering assistant (espeak-ng's pinyin voice over the bench's phone line) reads on: a
+    # machine by its length; its words, as the recognizer writes them (the owner, 机主, misheard), name
+    # the assistant, and the call is a screener's (the session then says who calls)
+    text = "您好，我是小爱，机主的智能助手，机主现在不方便接听，请问您找他有什么事？"
+    timeline = amd_corpus.Timeline(10.0)
+    timeline.put(0.2, espeak_mandarin(text, "cmn-latn-pinyin+f2", 160, 50))
+    pcm = telephone_line(bytes(timeline.pcm), RATE, random.Random(3))
+    detector = MachineDetector(SessionSettings(), words=True)
+    verdicts = [v for f in split_frames(pcm, RATE) if (v := detector.process(f)) is not None]
+    # ("您好，" and its pause may pass for a hello first: the greeting reading on turns it around)
+    assert (verdicts[-1].kind, verdicts[-1].reason) == ("machine", "long_greeting")
+    assert detector.open_to_words  # a machine judged by its length: its words may still name it
+    turned = detector.transcript("您好,我是小爱,鸡主的智能助手", final=True)
+    assert turned is not None and (turned.kind, turned.reason) == ("screener", "keywords")
