@@ -6,8 +6,12 @@ Whisper is not a streaming model. Two modes:
 * per utterance (`incremental=False`): everything is decoded after end of speech;
 * incremental (default): whenever the callee pauses (`speculate_ms` of non-speech) the audio so far is
   decoded in the background. If the callee then stays silent until the endpointer ends the utterance,
-  that result is the answer and nothing is left to decode; if they go on, a long enough finished piece
-  is committed and later only the tail after it is decoded, with the committed text as context.
+  that result is the answer and nothing is left to decode; if they go on, a finished piece of 7 s of
+  speech or more is committed and later only the tail after it is decoded, with the committed text as
+  context. Shorter pieces are never committed: the 10 s window costs the same for any shorter audio, so
+  committing saves no encoding, and a short tail decoded without its start loses words ("我已经还了"
+  came out "我已经怀" when "我已经" had been committed at a pause), and whether a piece was committed
+  depended on how fast the decode came back, so the same audio was heard differently on a busy host.
 
 Decoding (`whisper_decoder.py`): CTranslate2 directly with a 10 s mel window, 5 beams, no temperature
 fallback, no timestamps, a token cap, one CPU thread per model; every result carries a 0..1 confidence
@@ -216,7 +220,7 @@ class WhisperStream(RecognizerStream):
         *,
         incremental: bool,
         speculate_ms: int = 80,
-        commit_seconds: float = 1.5,
+        commit_seconds: float = 7.0,
         pad_seconds: float = 0.3,
     ):
         self.recognizer = recognizer
