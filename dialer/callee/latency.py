@@ -60,12 +60,14 @@ def reply_stalls(events: Iterable[Mapping[str, Any]]) -> list[float]:
     loud frame before the pause to the next `heard_bot_start`."""
     stalls: list[float] = []
     paused: float | None = None
+    speaking = False  # the callee is talking: the bot's pauses and restarts then answer it
     for event in events:
         kind = event.get("event")
-        if kind == "heard_bot_pause":
+        if kind == "heard_bot_pause" and not speaking:
             paused = float(event.get("last_loud") or event["wall"])
         elif kind in ("speak_start", "speak_stop", "dtmf_sent"):
             paused = None  # the callee took its turn: what follows answers it
+            speaking = kind == "speak_start"
         elif kind == "heard_bot_start" and paused is not None:
             gap = float(event["wall"]) - paused
             if gap < STALL_SECONDS:

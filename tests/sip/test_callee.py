@@ -315,5 +315,9 @@ def test_a_reply_that_stops_mid_way_and_goes_on_is_a_stall() -> None:
         {"event": "heard_bot_pause", "wall": 113.0, "last_loud": 112.4},
         {"event": "dtmf_sent", "wall": 113.1, "digits": "1"},
         {"event": "heard_bot_start", "wall": 113.5},  # answers the key press
+        {"event": "speak_start", "wall": 114.0, "when": "barge_in"},
+        {"event": "heard_bot_pause", "wall": 114.7, "last_loud": 114.1},  # paused for the callee ...
+        {"event": "heard_bot_start", "wall": 115.0},  # ... and went on while they talked: no stall
+        {"event": "speak_stop", "wall": 115.5},
     ]
     assert [round(x, 3) for x in reply_stalls(events)] == [0.9]
