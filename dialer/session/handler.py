@@ -101,17 +101,19 @@ class ScriptEngines:
             )
         return out
 
+    def sentences(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(sentence, language) of every loaded script's responses that hold no slot, and (head,
+        language): the words before the first slot of the others; from one reading of the scripts."""
+        fixed: list[tuple[str, str]] = []
+        heads: list[tuple[str, str]] = []
+        for templates, lang in self.templates():
+            fixed += [(text, lang) for text in fixed_sentences(templates, lang)]
+            heads += [(head, lang) for head in carrier_heads(templates, lang)]
+        return fixed, heads
+
     def fixed_sentences(self) -> list[tuple[str, str]]:
         """(sentence, language) of every loaded script's responses that hold no slot."""
-        return [
-            (text, lang) for templates, lang in self.templates() for text in fixed_sentences(templates, lang)
-        ]
-
-    def carrier_heads(self) -> list[tuple[str, str]]:
-        """(head, language): the words before the first slot of every loaded script's sentences."""
-        return [
-            (head, lang) for templates, lang in self.templates() for head in carrier_heads(templates, lang)
-        ]
+        return self.sentences()[0]
 
     def close(self) -> None:
         with self._lock:
@@ -172,8 +174,7 @@ class SessionHandler:
         if synthesizer.cache is not None:
             # the languages loaded at start are rendered before the worker is ready (their calls open at
             # once); the others in the background, after any call's own renders
-            fixed = policies.fixed_sentences()
-            heads = policies.carrier_heads()
+            fixed, heads = policies.sentences()
             handler.prompts.carriers = Carriers.of(heads, fixed)
             sentences = fixed + heads
             now = [s for s in sentences if s[1] in voice.asr_preload]
