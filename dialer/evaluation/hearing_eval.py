@@ -32,6 +32,8 @@ from typing import NamedTuple
 import numpy as np
 
 from dialer.evaluation.reply_verdict import ACTED_ON, ASKED_BACK, NOT_UNDERSTOOD, ReplyVerdict
+from dialogue.interfaces import UserSaid
+from dialogue.turns import LANGUAGE_BARRIER, heard_in_other_language
 from voice.frames import split_frames
 from voice.interfaces import ListeningHints, Recognizer
 from voice.linesim import RATE, LineCondition, transmit
@@ -288,9 +290,6 @@ def understand(
     reads it: speech the recognizer heard in another language (`spoken_in`) is a language barrier
     whatever its transcript says (dialogue/turns.py, both engines). `judge` adds the call's verdict on
     the reply heard with `asr_confidence`."""
-    from dialogue.interfaces import UserSaid
-    from dialogue.turns import LANGUAGE_BARRIER, heard_in_other_language
-
     other = heard_in_other_language(UserSaid(transcript, 1.0, spoken_in), language, (LANGUAGE_BARRIER,))
     parsed = other if other is not None else parse(transcript, now)
     date, amount = _entities(parsed)

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from dialogue.embedded.engine import EmbeddedEngine
+from dialogue.embedded.policy import EmbeddedPolicy
+from dialogue.interfaces import Say, UserSaid
+from dialogue.significance import combined, settings
+from dialogue.storytest import context_for
+from dialogue.understanding.nlu import FALLBACK_INTENT
 from voice.interfaces import ListeningHints
 from voice.spoken_corpus import critical_class
-
-if TYPE_CHECKING:
-    from dialogue.embedded.engine import EmbeddedEngine
-    from dialogue.embedded.policy import EmbeddedPolicy
 
 ACTED_ON = "acted on"  # the reading changed the account or the call at once
 ASKED_BACK = "asked back"  # its check question: recorded only on a confident yes (or silence, per script)
@@ -64,8 +65,6 @@ class CallJudge:
     """A script's call, brought to a point and handed one reply; one per script (not thread-safe)."""
 
     def __init__(self, engine: EmbeddedEngine, now: dt.datetime | None = None) -> None:
-        from dialogue.significance import settings
-
         self.engine = engine
         self.script = engine.script
         self.now = now
@@ -80,10 +79,6 @@ class CallJudge:
 
     def policy_at(self, point: str) -> EmbeddedPolicy:
         """A fresh call of the script at `point` (the call's context is dialer.yml's test_context)."""
-        from dialogue.interfaces import UserSaid
-        from dialogue.storytest import context_for
-        from dialogue.understanding.nlu import FALLBACK_INTENT
-
         if point not in POINTS:
             raise ValueError(f"unknown point of the call {point!r}; known: {', '.join(POINTS)}")
         policy = self.engine.new_policy()
@@ -103,10 +98,6 @@ class CallJudge:
 
     def judge(self, point: str, text: str, asr_confidence: float, language: str = "") -> ReplyVerdict:
         """The call's decision on `text` heard at `point` with the recognizer's confidence and language."""
-        from dialogue.interfaces import UserSaid
-        from dialogue.significance import combined
-        from dialogue.understanding.nlu import FALLBACK_INTENT
-
         policy = self.policy_at(point)
         before = len(policy.tracker)
         # as the call session hands a reply over (dialer/session/conversation.py)
@@ -128,6 +119,4 @@ class CallJudge:
 
 def _acts(action: object) -> bool:
     """An action that records, sets the outcome, or ends or hands over the call."""
-    from dialogue.interfaces import Say
-
     return not isinstance(action, Say)
