@@ -34,9 +34,10 @@ from dialer.numberstatus import classify_number, detect_sit
 from dialer.numberstatus.listen import transcribe_announcement
 from dialer.session.machine import MachineDetector
 from dialer.session.settings import SessionSettings
+from dialer.session.whole_greeting import WholeGreeting
 from voice.endpointing import Endpointer
 from voice.frames import split_frames
-from voice.interfaces import Recognizer
+from voice.interfaces import ListeningHints, Recognizer
 from voice.listener import Heard, Hearing, Listener
 from voice.settings import VoiceSettings
 
@@ -53,6 +54,27 @@ class Result:
     status: str = ""
     heard: str = ""  # the recognizer's finals (printed with --verbose, to see what the line gives it)
     reason: str = ""  # the verdict's reason
+
+
+@dataclasses.dataclass(frozen=True)
+class _Timed:
+    """A whole-greeting decode run at once, ready on the call's clock when it would have been in a
+    thread (the call's loop goes on meanwhile)."""
+
+    ready_at: float
+    said: str
+
+    def text(self, now: float) -> str | None:
+        return self.said if now >= self.ready_at else None
+
+
+def _timed_decodes(recognizer: Recognizer) -> Callable[[bytes, int, float], _Timed]:
+    def start(pcm: bytes, rate: int, now: float) -> _Timed:
+        began = time.perf_counter()
+        said = recognizer.transcribe(pcm, rate, ListeningHints()).text.strip()
+        return _Timed(now + time.perf_counter() - began, said)
+
+    return start
 
 
 def _label(detector: MachineDetector) -> str:
@@ -77,6 +99,7 @@ def run_answered(
     words = deaf or (recognizer is not None and recognizer.language == clip.lang)
     detector = MachineDetector(settings, words=words)
     listener = None
+    whole = None
     if words and recognizer is not None:
         endpointer = Endpointer(
             aggressiveness=voice.vad_aggressiveness,
@@ -84,6 +107,7 @@ def run_answered(
             end_ms=voice.end_of_speech_ms,
         )
         listener = Listener(recognizer, endpointer)  # partials and finals, as in a call session
+        whole = WholeGreeting(_timed_decodes(recognizer))
     clock = 0.0  # the session's wall clock, in call seconds
     decided_at = opened_at = None
     heard: list[str] = []
@@ -105,6 +129,8 @@ def run_answered(
                     if detector.transcript(text, final=isinstance(event, Heard)) is not None:
                         changed = True
         clock = max(arrive, clock) + (time.perf_counter() - started)
+        if whole is not None and whole.step(frame, detector, clock) is not None:
+            changed = True
         if changed:
             decided_at = clock
         if opened_at is None and detector.opening_due():
@@ -113,9 +139,12 @@ def run_answered(
     status = ""
     if said == "announcement":
         sit = detect_sit(clip.pcm, RATE) if detector.sit_at is not None else None
-        found = classify_number(sip_code=200, answered=True, sit=sit, announcement=" ".join(heard))
+        said_all = " ".join([*heard, *(whole.texts if whole is not None else [])])
+        found = classify_number(sip_code=200, answered=True, sit=sit, announcement=said_all)
         status = str(found.number_status or "")
     reason = detector.verdict.reason if detector.verdict is not None else ""
+    if whole is not None and whole.texts:
+        heard.append("whole: " + " / ".join(whole.texts))
     return Result(clip, said, decided_at, opened_at, status, " | ".join(heard), reason)
 
 

@@ -33,6 +33,7 @@ from dialer.session.report import SessionReport
 from dialer.session.settings import SessionSettings
 from dialer.session.speaker import Playing, PromptPlayer
 from dialer.session.spec import SessionSpec
+from dialer.session.whole_greeting import ThreadedDecodes, WholeGreeting
 from dialer.sip.interfaces import Call
 from dialogue.interfaces import (
     BotAction,
@@ -118,6 +119,8 @@ class Conversation:
         # the call's recognizer hears the greeting, so a long one is judged by its words, as
         # bench/amd_bench.py measures it ("hello, who's this, I'm driving" is a person)
         self.detector = MachineDetector(settings, words=True)
+        self._greeting_decodes = ThreadedDecodes(recognizer)
+        self.whole_greeting = WholeGreeting(self._greeting_decodes)
         self.outcome = Outcome(spec)
         self.context = call_context(spec, now)
         self.max_seconds = min(spec.max_seconds, settings.max_call_seconds)
@@ -157,6 +160,7 @@ class Conversation:
                 self._bot_done(self.speaker.stop(self.line.now, None))
             if self.policy is not None:
                 self.outcome.take_slots(self.policy.slots)
+            self._greeting_decodes.close()
             if self.call.result is None:
                 self.call.hangup()
         return self.outcome.report(tuple(self.speaker.stop_ms))
@@ -198,6 +202,8 @@ class Conversation:
                 self._detect(frame)
             elif self.state in ("machine_wait", "announcement"):
                 self.detector.process(frame)  # the beep can come after the window
+            if self.state in ("detecting", "talking", "machine_wait"):
+                self._whole_greeting(frame)
             for event in self._listen(frame):
                 self._on_listener(event)
             self._timers(frame)
@@ -213,6 +219,13 @@ class Conversation:
             self._verdict(verdict)
         if self.state == "detecting" and self.detector.opening_due():
             self._open()
+
+    def _whole_greeting(self, frame: AudioFrame) -> None:
+        verdict = self.whole_greeting.step(frame, self.detector, self.line.t)
+        if verdict is not None:
+            if verdict.kind == "announcement":  # the carrier's words, for number status
+                self.outcome.announcement = self.whole_greeting.texts[-1]
+            self._verdict(verdict)
 
     def _verdict(self, verdict: Verdict) -> None:
         log.info("call %s: %s (%s) at %.2f s", self.call.call_id, verdict.kind, verdict.reason, verdict.at)

@@ -313,6 +313,12 @@ class MachineDetector:
         return not self.final or self._by_length
 
     @property
+    def judging_by_words(self) -> bool:
+        """A long greeting whose kind only its words can tell: its transcript is awaited, or a machine was
+        named by its length alone (a screener, a menu or a carrier may still say what it is)."""
+        return self.open_to_words and (self._awaiting_words or self._by_length)
+
+    @property
     def _by_length(self) -> bool:
         return self.verdict is not None and self.verdict.reason == "long_greeting" and not self._locked
 

@@ -1,0 +1,114 @@
+"""A machine's greeting heard whole: one decode of the call's first seconds, off the call's loop.
+
+The listener decodes a greeting piece by piece, cut at its pauses, and Whisper reads a piece of two
+seconds with no context badly on a phone line: an IVR's "Thank you for calling …, for technical support
+press 3" came out "Thank you for coming, not going or meeting. | Okay, let's go to the floor", and a
+Mandarin assistant's 您好，我是机主的智能助理 "灵豪,我是他主的,他很助理". Decoded in one piece the same
+audio gave "Thank you for calling …" and "您好,我是T组的智能助理" (bench/amd_bench.py, evaluation voices).
+
+So when the detector can only say "a machine, by its length", or waits on a long greeting's words,
+the audio from the answer on is decoded once more, whole, in a background thread: at the greeting's
+first pause for an answer, and again at the end of the detection window for a greeting that talked on
+(a menu). Only its machine phrases count (`MachineDetector.transcript`, not final): a person's words
+decoded whole change nothing, so a person is never hung up on for this. The decode carries no prompt,
+as for carrier announcements: priming with machine phrases would make the model hear them in noise.
+
+`start` is how a decode runs: a thread in a call, a timed synchronous run in the bench (whose clock is
+the call's, so a slow decode delays the verdict as it would on a live call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
+
+from dialer.session.machine import MachineDetector, Verdict
+from voice.frames import AudioFrame
+from voice.interfaces import ListeningHints, Recognizer
+
+MAX_SECONDS = 10.0  # Whisper's mel window as the recognizer cuts it: longer costs a 30 s encode
+_MORE_SECONDS = 1.5  # the second decode only when the greeting went on at least this much since the first
+
+
+class Pending(Protocol):
+    def text(self, now: float) -> str | None:
+        """The transcript once ready at call time `now` (empty when the decode failed), else None."""
+
+
+class FutureText:
+    """A decode running in a thread."""
+
+    def __init__(self, future: Future[str]) -> None:
+        self.future = future
+
+    def text(self, now: float) -> str | None:
+        if not self.future.done():
+            return None
+        return "" if self.future.exception() is not None else self.future.result()
+
+
+class ThreadedDecodes:
+    """A call's whole-greeting decodes, in one thread of its own (started on first use): the call's loop
+    never waits for them."""
+
+    def __init__(self, recognizer: Recognizer) -> None:
+        self.recognizer = recognizer
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __call__(self, pcm: bytes, rate: int, now: float) -> Pending:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="greeting")
+        return FutureText(self._pool.submit(self._decode, pcm, rate))
+
+    def _decode(self, pcm: bytes, rate: int) -> str:
+        return self.recognizer.transcribe(pcm, rate, ListeningHints()).text.strip()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class WholeGreeting:
+    def __init__(self, start: Callable[[bytes, int, float], Pending], *, max_decodes: int = 2) -> None:
+        self._start = start
+        self._pcm = bytearray()
+        self._rate = 0
+        self._pending: Pending | None = None
+        self._decoded_seconds = 0.0  # audio length of the last decode started
+        self._decodes_left = max_decodes
+        self.texts: list[str] = []  # what each finished decode heard (the carrier's words, for number status)
+
+    @property
+    def seconds(self) -> float:
+        return len(self._pcm) / (2 * self._rate) if self._rate else 0.0
+
+    def step(self, frame: AudioFrame, detector: MachineDetector, now: float) -> Verdict | None:
+        """One inbound frame (after the detector has seen it): keeps the audio, starts a decode when the
+        detector needs the greeting's words, and hands it a finished decode's words."""
+        self._rate = frame.sample_rate
+        if self.seconds < MAX_SECONDS:
+            self._pcm += frame.pcm
+        if self._pending is not None:
+            text = self._pending.text(now)
+            if text is None:
+                return None
+            self._pending = None
+            if text:
+                self.texts.append(text)
+                return detector.transcript(text)
+            return None
+        if self._due(detector):
+            self._decodes_left -= 1
+            self._decoded_seconds = self.seconds
+            self._pending = self._start(bytes(self._pcm), self._rate, now)
+        return None
+
+    def _due(self, detector: MachineDetector) -> bool:
+        if self._decodes_left <= 0 or not detector.judging_by_words:
+            return False
+        paused = detector.silence_since_voice() >= detector.s.after_greeting_silence_seconds
+        over = detector.t >= detector.s.amd_window_seconds
+        if self._decoded_seconds == 0.0:
+            return paused or over
+        return over and self.seconds - self._decoded_seconds >= _MORE_SECONDS
