@@ -44,3 +44,23 @@ def sounds_in(phrase: str, text: str, *, min_syllables: int = MIN_SYLLABLES) -> 
     if len(_HAN.findall(phrase)) < min_syllables or not _HAN.search(text):
         return False
     return f" {syllables(phrase)} " in f" {syllables(text)} "
+
+
+def sounds_near(phrase: str, text: str, *, min_syllables: int = 4, slack: int = 1) -> bool:
+    """`phrase` (at least `min_syllables` Chinese characters) is heard in `text` with at most `slack` of
+    its syllables misheard, each in its place: whisper base on a noisy line writes 机主暂时 as 依主暂时
+    and 智能助理 as 却能助理, one syllable off. The last syllable must be right: a person's 不方便接电话
+    is no voicemail's 不方便接听."""
+    wanted = syllables(phrase).split()
+    if len(wanted) < min_syllables or _BREAK in wanted or not _HAN.search(text):
+        return False
+    heard = syllables(text).split()
+    n = len(wanted)
+    for start in range(len(heard) - n + 1):
+        window = heard[start : start + n]
+        if _BREAK in window:
+            continue
+        misses = sum(a != b for a, b in zip(window, wanted, strict=True))
+        if misses <= slack and window[-1] == wanted[-1]:
+            return True
+    return False

@@ -26,7 +26,7 @@ import re
 import unicodedata
 
 from dialer.numberstatus.announcements import match as match_announcement
-from voice.pinyin import MIN_SYLLABLES, sounds_in
+from voice.pinyin import MIN_SYLLABLES, sounds_in, sounds_near
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
@@ -200,7 +200,7 @@ def _said(keys: tuple[str, ...], said: str) -> bool:
     if any(k in said for k in keys):
         return True
     return any(
-        sounds_in(k, said, min_syllables=2 if k in SHORT_BY_SOUND else MIN_SYLLABLES)
+        sounds_in(k, said, min_syllables=2 if k in SHORT_BY_SOUND else MIN_SYLLABLES) or sounds_near(k, said)
         for k in keys
         if _HAN.search(k)
     )

@@ -78,6 +78,11 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ("您好，欢迎致电，人工服务请按零", "ivr"),
         # Chinese phrases in homophones, as whisper base writes them on the line (matched by sound)
         ("您好 欢迎来点", "ivr"),  # 欢迎来电
+        # a long phrase with one syllable misheard (机主暂时, 智能助理, 提示音后), never a person's words
+        ("您好,依主暂时无法接听", "screener"),
+        ("您好,我是基主的却能助理", "screener"),
+        ("请在提示您后开始录音", "machine"),
+        ("他不方便接电话，我是他家人", None),
         ("业务出行请案例,转员工请案领", "ivr"),  # 请按零
         ("业务出行请案例", "ivr"),  # 请按 (two syllables, matched by sound as the one exception)
         ("您拨打的用户暂时无法接停，请在提示音后流言", "machine"),  # 请在提示音后留言
