@@ -223,13 +223,13 @@ class Conversation:
     def _whole_greeting(self, frame: AudioFrame) -> None:
         verdict = self.whole_greeting.step(frame, self.detector, self.line.t)
         if verdict is not None:
-            if verdict.kind == "announcement":  # the carrier's words, for number status
-                self.outcome.announcement = self.whole_greeting.texts[-1]
             self._verdict(verdict)
 
     def _verdict(self, verdict: Verdict) -> None:
         log.info("call %s: %s (%s) at %.2f s", self.call.call_id, verdict.kind, verdict.reason, verdict.at)
         self.outcome.machine = verdict.kind
+        if verdict.kind == "announcement" and self.detector.announced:  # its words, for number status
+            self.outcome.announcement = self.detector.announced
         if verdict.kind == "announcement" and self.state != "announcement":
             if self.speaker.busy:
                 self._bot_done(self.speaker.stop(self.line.now, None))
@@ -369,8 +369,6 @@ class Conversation:
             if verdict is not None:
                 self._callee_turn(text, start, end, u)
                 self._verdict(verdict)
-                if verdict.kind == "announcement":  # the carrier's words, for number status
-                    self.outcome.announcement = text
                 return
         if self.state == "announcement":  # the carrier's words, for number status
             self.outcome.announcement = f"{self.outcome.announcement} {text}".strip()

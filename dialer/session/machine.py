@@ -54,6 +54,7 @@ _MIN_RUN = 0.06  # voiced time that opens a greeting (a click does not)
 _CNG_WAIT = 4.0  # an 1100 Hz tone before any greeting: wait this long for a fax's second burst
 _WORDS_WAIT = 2.0  # after a long greeting ends: wait this long for its transcript
 _SETTLED = frozenset({"fax", "announcement", "progress"})  # nothing turns these around
+_CARRIER_HOLD = 3.0  # a carrier's words are held this long at most for a voicemail's to follow
 # verdicts that leave nobody to talk to: the call ends with this disposition (by the verdict's reason)
 NOBODY = {
     "fax": {"": "fax"},
@@ -112,6 +113,8 @@ class MachineDetector:
         self._first_done = False  # the first greeting ended (or was judged by its length)
         self._awaiting_words = False  # a long greeting: its transcript decides
         self._greeting_words: list[str] = []  # its finals so far (one per pause within it)
+        self._announced: list[str] = []  # a carrier's words, held until it stops talking
+        self._announced_at = 0.0
         self._cng_at: float | None = None  # an 1100 Hz burst before any greeting: a fax, or a bare beep
         self._locked = False  # a key press settled it
         self._floor: float | None = None  # dBFS
@@ -126,7 +129,7 @@ class MachineDetector:
         """Nothing can change the verdict any more."""
         v = self.verdict
         settled = v is not None and v.kind != "human" and v.reason != "long_greeting"
-        over = self.t >= self.s.amd_window_seconds and not self._words_due
+        over = self.t >= self.s.amd_window_seconds and not self._words_due and not self._announced
         return settled or self._locked or over
 
     @property
@@ -229,7 +232,18 @@ class MachineDetector:
         self.beep_at = self.t
         return self._decide("machine", "beep")
 
+    @property
+    def announced(self) -> str:
+        """The carrier's words that made the verdict an announcement (for the number's status)."""
+        return " ".join(self._announced)
+
     def _timers(self) -> Verdict | None:
+        settled = self.verdict is not None and self.verdict.kind in _SETTLED  # tones may have decided
+        if self._announced and not settled:
+            done = self.silence_since_voice() >= self.s.after_greeting_silence_seconds
+            if done or self.t - self._announced_at >= _CARRIER_HOLD:
+                self._awaiting_words = False
+                return self._decide("announcement", "keywords", late_words=True)
         if self._cng_at is not None and self.t - self._cng_at >= _CNG_WAIT:
             self._cng_at = None
             self.beep_at = self.t
@@ -322,12 +336,20 @@ class MachineDetector:
     def _by_length(self) -> bool:
         return self.verdict is not None and self.verdict.reason == "long_greeting" and not self._locked
 
-    def transcript(self, text: str, *, final: bool = False) -> Verdict | None:
-        """A transcript of the callee (partial or `final`) while `open_to_words`."""
+    def transcript(self, text: str, *, final: bool = False, whole: bool = False) -> Verdict | None:
+        """A transcript of the callee (partial, `final`, or the `whole` greeting so far) while
+        `open_to_words`. A carrier's words are held until it stops talking (`_timers`): "The person you
+        are calling is not available." goes on "Please leave a message" in a carrier's voicemail."""
         if not self.open_to_words:
             return None
-        kind = who_said(text)
+        kind = who_said(" ".join([*self._announced, text]) if self._announced else text)
+        if kind == "announcement" or (kind is None and self._announced):
+            if (final or whole) and text.strip():
+                self._announced_at = self._announced_at if self._announced else self.t
+                self._announced.append(text.strip())
+            return None
         if kind is not None:
+            self._announced.clear()
             late_words = self._words_due
             self._awaiting_words = False
             return self._decide(kind, "keywords", late_words=late_words)

@@ -96,7 +96,7 @@ class WholeGreeting:
             self._pending = None
             if text:
                 self.texts.append(text)
-                return detector.transcript(text)
+                return detector.transcript(text, whole=True)
             return None
         if self._due(detector):
             self._decodes_left -= 1
