@@ -41,6 +41,7 @@ from dialogue.turns import (
     respond,
     spoken_text,
 )
+from dialogue.understanding.channels import widen_opt_out
 from dialogue.understanding.nlu import FALLBACK_INTENT, extract_entities
 
 _SKIPPED = {"action_listen", "action_session_start", "action_extract_slots"}
@@ -80,6 +81,7 @@ class RasaEngine:
             confidence = float(ranking[0].get("confidence") or 0.0)
         ranked = [(str(r.get("name")), float(r.get("confidence") or 0.0)) for r in ranking]
         name, confidence = self.keywords.apply(name, confidence, ranked, text)
+        name = widen_opt_out(name, text, self.script.language)
         entities = extract_entities(text, self.script.language, now or dt.datetime.now(), name)
         return ParseResult(name, confidence, entities, top=top)
 

@@ -7,6 +7,7 @@ import datetime as dt
 from dialogue.interfaces import ParseResult
 from dialogue.keywords import Keywords
 from dialogue.understanding.amounts import find_amount, find_method
+from dialogue.understanding.channels import widen_opt_out
 from dialogue.understanding.classifier import IntentClassifier
 from dialogue.understanding.dates import find_when
 from dialogue.understanding.parts import find_parts, says_settlement
@@ -82,6 +83,7 @@ class Understander:
         if confidence < self.threshold or not text.strip():
             intent = FALLBACK_INTENT
         intent, confidence = self.keywords.apply(intent, confidence, ranking, text)
+        intent = widen_opt_out(intent, text, self.language)
         return ParseResult(
             intent, confidence, extract_entities(text, self.language, now, intent), top=ranking[0][0]
         )
