@@ -42,7 +42,7 @@ from dialogue.turns import (
     spoken_text,
 )
 from dialogue.understanding.channels import widen_opt_out
-from dialogue.understanding.nlu import FALLBACK_INTENT, extract_entities
+from dialogue.understanding.nlu import FALLBACK_INTENT, classified_text, extract_entities
 
 _SKIPPED = {"action_listen", "action_session_start", "action_extract_slots"}
 
@@ -71,7 +71,8 @@ class RasaEngine:
         return response.json()
 
     def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:
-        data = self.request("POST", "/model/parse", json={"text": text})
+        said = classified_text(text, self.script.language)
+        data = self.request("POST", "/model/parse", json={"text": said})
         intent = data.get("intent") or {}
         name = str(intent.get("name") or FALLBACK_INTENT)
         ranking = [r for r in data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]

@@ -61,6 +61,13 @@ def extract_entities(
     return tuple(found)
 
 
+def classified_text(text: str, language: str) -> str:
+    """The words the intent classifier reads: a number the recognizer spelled digit by digit ("five five
+    five oh one two three") as the digits the script's examples are written with, so the number words are
+    not taken for an amount or anything else."""
+    return text if language.startswith("zh") else spell_digits(text)
+
+
 class Understander:
     """The embedded NLU: a classifier trained from data/nlu.yml, the script's legal keywords
     (dialogue/keywords.py) and the shared entity rules."""
@@ -78,7 +85,7 @@ class Understander:
         self.keywords = keywords or Keywords(language)
 
     def parse(self, text: str, now: dt.datetime) -> ParseResult:
-        ranking = self.classifier.rank(text)
+        ranking = self.classifier.rank(classified_text(text, self.language))
         intent, confidence = ranking[0]
         if confidence < self.threshold or not text.strip():
             intent = FALLBACK_INTENT

@@ -174,3 +174,14 @@ def test_the_channel_rule_only_widens_an_opt_out() -> None:
 
     assert widen_opt_out("cease", "stop contacting me by phone", "en") == "cease"
     assert widen_opt_out("dispute", "don't call or write, i owe nothing", "en") == "dispute"
+
+
+def test_a_number_spelled_digit_by_digit_is_classified_as_digits() -> None:
+    """The examples write phone numbers as digits; a recognizer spells them out, and the number words
+    ("five", "oh") then look like an amount to the classifier."""
+    from dialogue.understanding.nlu import classified_text
+
+    spelled = "my lawyer is at five five five oh one two three"
+    assert classified_text(spelled, "en") == "my lawyer is at 5550123"
+    assert classified_text("seventy five", "en") == "seventy five"
+    assert classified_text("一三九一二三四五六七八", "zh") == "一三九一二三四五六七八"
