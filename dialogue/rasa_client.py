@@ -41,7 +41,8 @@ from dialogue.turns import (
     respond,
     spoken_text,
 )
-from dialogue.understanding.nlu import FALLBACK_INTENT, extract_entities
+from dialogue.understanding.channels import widen_opt_out
+from dialogue.understanding.nlu import FALLBACK_INTENT, classified_text, extract_entities
 
 _SKIPPED = {"action_listen", "action_session_start", "action_extract_slots"}
 
@@ -70,7 +71,8 @@ class RasaEngine:
         return response.json()
 
     def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:
-        data = self.request("POST", "/model/parse", json={"text": text})
+        said = classified_text(text, self.script.language)
+        data = self.request("POST", "/model/parse", json={"text": said})
         intent = data.get("intent") or {}
         name = str(intent.get("name") or FALLBACK_INTENT)
         ranking = [r for r in data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
@@ -80,6 +82,7 @@ class RasaEngine:
             confidence = float(ranking[0].get("confidence") or 0.0)
         ranked = [(str(r.get("name")), float(r.get("confidence") or 0.0)) for r in ranking]
         name, confidence = self.keywords.apply(name, confidence, ranked, text)
+        name = widen_opt_out(name, text, self.script.language)
         entities = extract_entities(text, self.script.language, now or dt.datetime.now(), name)
         return ParseResult(name, confidence, entities, top=top)
 

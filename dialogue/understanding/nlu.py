@@ -7,6 +7,7 @@ import datetime as dt
 from dialogue.interfaces import ParseResult
 from dialogue.keywords import Keywords
 from dialogue.understanding.amounts import find_amount, find_method
+from dialogue.understanding.channels import widen_opt_out
 from dialogue.understanding.classifier import IntentClassifier
 from dialogue.understanding.dates import find_when
 from dialogue.understanding.parts import find_parts, says_settlement
@@ -60,6 +61,13 @@ def extract_entities(
     return tuple(found)
 
 
+def classified_text(text: str, language: str) -> str:
+    """The words the intent classifier reads: a number the recognizer spelled digit by digit ("five five
+    five oh one two three") as the digits the script's examples are written with, so the number words are
+    not taken for an amount or anything else."""
+    return text if language.startswith("zh") else spell_digits(text)
+
+
 class Understander:
     """The embedded NLU: a classifier trained from data/nlu.yml, the script's legal keywords
     (dialogue/keywords.py) and the shared entity rules."""
@@ -77,11 +85,12 @@ class Understander:
         self.keywords = keywords or Keywords(language)
 
     def parse(self, text: str, now: dt.datetime) -> ParseResult:
-        ranking = self.classifier.rank(text)
+        ranking = self.classifier.rank(classified_text(text, self.language))
         intent, confidence = ranking[0]
         if confidence < self.threshold or not text.strip():
             intent = FALLBACK_INTENT
         intent, confidence = self.keywords.apply(intent, confidence, ranking, text)
+        intent = widen_opt_out(intent, text, self.language)
         return ParseResult(
             intent, confidence, extract_entities(text, self.language, now, intent), top=ranking[0][0]
         )

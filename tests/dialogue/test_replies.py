@@ -273,3 +273,66 @@ def test_asr_numbers_and_dates_are_normalised(
 ) -> None:
     found = dict(embedded[lang].parse(text, NOW).entities)
     assert {k: found.get(k) for k in entities} == entities
+
+
+# Where the callee asks how the collector came by the number: a question about who calls, not an opt-out.
+HOW_WE_GOT_THE_NUMBER = [
+    ("en", "where'd you people get my number from"),
+    ("en", "who told you to call this number"),
+    ("en", "how'd you find this number"),
+    ("zh", "你们哪来的我的电话号码"),
+    ("zh", "你们怎么会有我这个号"),
+    ("zh", "谁把我手机号给你们的"),
+]
+
+
+@pytest.mark.parametrize(("lang", "reply"), HOW_WE_GOT_THE_NUMBER)
+def test_asking_how_we_got_the_number_is_answered_not_an_opt_out(
+    embedded: dict[str, EmbeddedEngine], lang: str, reply: str
+) -> None:
+    """Before the right party is confirmed the bot says who calls and for whom (no debt words) and asks
+    again; the number stays callable."""
+    engine = embedded[lang]
+    policy = engine.new_policy()
+    policy.start(context_for(engine.script, {"now": NOW.isoformat()}))
+    actions = policy.handle(UserSaid(reply, 0.95))
+    assert said(actions) == ["utter_who_before_rpc", "utter_ask_right_party"]
+    assert not any(isinstance(a, OptOut) for a in actions) and not policy.ended
+
+
+# Complaints about how the collector behaves (telling others about the account, threats, unlawful calls).
+CONDUCT_COMPLAINTS = [
+    ("en", "you discussed my account with my boss, that's against the law"),
+    ("en", "you called my mother and told her what i owe"),
+    ("en", "you threatened me last time"),
+    ("en", "telling my employer about my account is illegal"),
+    ("zh", "你们怎么能跟我妈说我欠钱的事"),
+    ("zh", "你们的人打电话到我单位，把我的事都说了"),
+    ("zh", "凭什么跟我家里人说我的账"),
+]
+
+
+@pytest.mark.parametrize(("lang", "reply"), CONDUCT_COMPLAINTS)
+def test_a_complaint_about_the_collectors_conduct_is_a_complaint_not_a_dispute(
+    embedded: dict[str, EmbeddedEngine], lang: str, reply: str
+) -> None:
+    policy = after_rpc(embedded[lang], lang, can_transfer=False)
+    assert _disposition(policy.handle(UserSaid(reply, 0.95))) == "complaint"
+
+
+@pytest.mark.parametrize(
+    ("lang", "reply", "intent"),
+    [
+        ("en", "it's just not possible for me to pay this", "cannot_pay"),
+        ("en", "no way can i find that kind of cash", "cannot_pay"),
+        ("en", "don't ring me and don't mail me anything either", "cease"),
+        ("en", "i've got the receipt, it's already done", "already_paid"),
+        ("zh", "明天中午我就把钱转了", "promise_to_pay"),  # a day to come with 就……了: still to be paid
+        ("zh", "晚上我就去还了", "promise_to_pay"),
+        ("zh", "我请了 lawyer，有事找他", "attorney"),
+    ],
+)
+def test_legal_replies_once_read_as_another_case(
+    embedded: dict[str, EmbeddedEngine], lang: str, reply: str, intent: str
+) -> None:
+    assert embedded[lang].parse(reply, NOW).intent == intent

@@ -148,3 +148,40 @@ def test_derived_slots_per_turn() -> None:
     assert slots["date_check"] == "too_far"
     slots.update(derive_slots((("date", "2026-11-20"),), slots, NOW))
     assert slots["date_check"] == "past"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "reading"),
+    [
+        ("don't phone me or write to me, ever", "en", "cease"),
+        ("no calls, no texts, no letters", "en", "cease"),
+        ("stop calling me", "en", "stop"),
+        ("don't call me, send me a letter instead", "en", "stop"),  # writing is still welcome
+        ("no more calls, email is fine", "en", "stop"),
+        ("电话和信都别再来了", "zh", "cease"),
+        ("别再打电话了", "zh", "stop"),
+        ("电话就别打了，可以寄信给我", "zh", "stop"),
+    ],
+)
+def test_an_opt_out_refusing_phone_and_writing_is_a_cease(text: str, language: str, reading: str) -> None:
+    from dialogue.understanding.channels import widen_opt_out
+
+    assert widen_opt_out("stop", text, language) == reading
+
+
+def test_the_channel_rule_only_widens_an_opt_out() -> None:
+    from dialogue.understanding.channels import widen_opt_out
+
+    assert widen_opt_out("cease", "stop contacting me by phone", "en") == "cease"
+    assert widen_opt_out("dispute", "don't call or write, i owe nothing", "en") == "dispute"
+
+
+def test_a_number_spelled_digit_by_digit_is_classified_as_digits() -> None:
+    """The examples write phone numbers as digits; a recognizer spells them out, and the number words
+    ("five", "oh") then look like an amount to the classifier."""
+    from dialogue.understanding.nlu import classified_text
+
+    spelled = "my lawyer is at five five five oh one two three"
+    assert classified_text(spelled, "en") == "my lawyer is at 5550123"
+    assert classified_text("seventy five", "en") == "seventy five"
+    assert classified_text("一三九一二三四五六七八", "zh") == "一三九一二三四五六七八"
