@@ -68,11 +68,12 @@ class _Timed:
         return self.said if now >= self.ready_at else None
 
 
-def _timed_decodes(recognizer: Recognizer) -> Callable[[bytes, int, float], _Timed]:
+def _timed_decodes(recognizer: Recognizer, started: list[_Timed]) -> Callable[[bytes, int, float], _Timed]:
     def start(pcm: bytes, rate: int, now: float) -> _Timed:
         began = time.perf_counter()
         said = recognizer.transcribe(pcm, rate, ListeningHints()).text.strip()
-        return _Timed(now + time.perf_counter() - began, said)
+        started.append(_Timed(now + time.perf_counter() - began, said))
+        return started[-1]
 
     return start
 
@@ -100,6 +101,7 @@ def run_answered(
     detector = MachineDetector(settings, words=words)
     listener = None
     whole = None
+    decodes: list[_Timed] = []
     if words and recognizer is not None:
         endpointer = Endpointer(
             aggressiveness=voice.vad_aggressiveness,
@@ -107,7 +109,7 @@ def run_answered(
             end_ms=voice.end_of_speech_ms,
         )
         listener = Listener(recognizer, endpointer)  # partials and finals, as in a call session
-        whole = WholeGreeting(_timed_decodes(recognizer))
+        whole = WholeGreeting(_timed_decodes(recognizer, decodes))
     clock = 0.0  # the session's wall clock, in call seconds
     decided_at = opened_at = None
     heard: list[str] = []
@@ -135,6 +137,8 @@ def run_answered(
             decided_at = clock
         if opened_at is None and detector.opening_due():
             opened_at = clock
+    if whole is not None and whole.last_words(detector) is not None:
+        decided_at = max(clock, decodes[-1].ready_at)  # the clip ended; on a call the line goes on
     said = _label(detector)
     status = ""
     if said == "announcement":

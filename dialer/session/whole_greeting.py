@@ -104,6 +104,16 @@ class WholeGreeting:
             self._pending = self._start(bytes(self._pcm), self._rate, now)
         return None
 
+    def last_words(self, detector: MachineDetector) -> Verdict | None:
+        """The call's audio ended (the bench's clip): a decode still running is waited for, as the call
+        would have listened on until it came back."""
+        pending, self._pending = self._pending, None
+        text = pending.text(float("inf")) if pending is not None else None
+        if text:
+            self.texts.append(text)
+            return detector.transcript(text, whole=True)
+        return None
+
     def _due(self, detector: MachineDetector) -> bool:
         if self._decodes_left <= 0 or not detector.judging_by_words:
             return False

@@ -124,3 +124,14 @@ def test_a_call_whose_menu_is_misheard_in_pieces_ends_as_ivr_from_the_whole_deco
             assert (r.machine, r.disposition) == ("ivr", "ivr")
         else:  # the pieces and the whole decode name nothing: a machine by its length, as before
             assert r.machine == "machine"
+
+
+def test_a_decode_still_running_when_the_audio_ends_is_waited_for() -> None:
+    decodes = _Decodes(["For billing, press 1."], takes=30.0)  # back long after the clip's end
+    detector, verdicts = _play([(0.1, speech(MENU, RATE))], 7.0, decodes)
+    assert verdicts[-1].kind == "machine" and len(decodes.started) == 1
+    whole = WholeGreeting(_Decodes(["For billing, press 1."], takes=30.0))
+    for frame in split_frames(noise(6.5, RATE, amplitude=20.0), RATE):
+        whole.step(frame, detector, 0.0)
+    turned = whole.last_words(detector)
+    assert turned is not None and turned.kind == "ivr" and whole.last_words(detector) is None
