@@ -51,8 +51,10 @@ def sounds_near(phrase: str, text: str, *, min_syllables: int = 4, slack: int = 
     its syllables misheard, each in its place: whisper base on a noisy line writes 机主暂时 as 依主暂时
     and 智能助理 as 却能助理, one syllable off. The last syllable must be right: a person's 不方便接电话
     is no voicemail's 不方便接听."""
+    if not _HAN.search(text):
+        return False  # before any pinyin: an English call never loads the table
     wanted = syllables(phrase).split()
-    if len(wanted) < min_syllables or _BREAK in wanted or not _HAN.search(text):
+    if len(wanted) < min_syllables or _BREAK in wanted:
         return False
     heard = syllables(text).split()
     n = len(wanted)
