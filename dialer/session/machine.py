@@ -113,7 +113,8 @@ class MachineDetector:
         self._first_done = False  # the first greeting ended (or was judged by its length)
         self._awaiting_words = False  # a long greeting: its transcript decides
         self._greeting_words: list[str] = []  # its finals so far (one per pause within it)
-        self._announced: list[str] = []  # a carrier's words, held until it stops talking
+        self._announced: list[str] = []  # a carrier's words (finals), held until it stops talking
+        self._announced_partial = ""  # the last partial that named a carrier (its final may not)
         self._announced_at = 0.0
         self._cng_at: float | None = None  # an 1100 Hz burst before any greeting: a fax, or a bare beep
         self._locked = False  # a key press settled it
@@ -129,7 +130,7 @@ class MachineDetector:
         """Nothing can change the verdict any more."""
         v = self.verdict
         settled = v is not None and v.kind != "human" and v.reason != "long_greeting"
-        over = self.t >= self.s.amd_window_seconds and not self._words_due and not self._announced
+        over = self.t >= self.s.amd_window_seconds and not self._words_due and not self._carrier_spoke
         return settled or self._locked or over
 
     @property
@@ -235,11 +236,15 @@ class MachineDetector:
     @property
     def announced(self) -> str:
         """The carrier's words that made the verdict an announcement (for the number's status)."""
-        return " ".join(self._announced)
+        return " ".join([*self._announced, self._announced_partial]).strip()
+
+    @property
+    def _carrier_spoke(self) -> bool:
+        return bool(self._announced or self._announced_partial)
 
     def _timers(self) -> Verdict | None:
         settled = self.verdict is not None and self.verdict.kind in _SETTLED  # tones may have decided
-        if self._announced and not settled:
+        if self._carrier_spoke and not settled:
             done = self.silence_since_voice() >= self.s.after_greeting_silence_seconds
             if done or self.t - self._announced_at >= _CARRIER_HOLD:
                 self._awaiting_words = False
@@ -343,13 +348,18 @@ class MachineDetector:
         if not self.open_to_words:
             return None
         kind = who_said(" ".join([*self._announced, text]) if self._announced else text)
-        if kind == "announcement" or (kind is None and self._announced):
+        if kind == "announcement" or (kind is None and self._carrier_spoke):
+            # (a partial can be right where its final is not: "… is not in service" became "… in
+            # that interval"; it is kept beside the finals)
+            self._announced_at = self._announced_at if self._carrier_spoke else self.t
             if (final or whole) and text.strip():
-                self._announced_at = self._announced_at if self._announced else self.t
                 self._announced.append(text.strip())
+            elif kind == "announcement":
+                self._announced_partial = text.strip()
             return None
         if kind is not None:
             self._announced.clear()
+            self._announced_partial = ""
             late_words = self._words_due
             self._awaiting_words = False
             return self._decide(kind, "keywords", late_words=late_words)

@@ -52,3 +52,26 @@ def test_a_carrier_announcement_is_one_once_the_carrier_stops_talking() -> None:
     # a carrier that talks on: its words are kept together
     detector, verdicts = _greeting(["The subscriber you dialed is switched off.", "Please try again later."])
     assert verdicts[-1].kind == "announcement" and detector.announced.endswith("try again later.")
+
+
+def test_a_carrier_named_by_a_partial_whose_final_is_misheard_is_still_an_announcement() -> None:
+    said = "The number you have dialed is not in service. Please check the number and dial again."
+    pcm = speech(said, RATE)
+    line = bytearray(noise(9.0, RATE, amplitude=20.0))
+    line[1600 : 1600 + len(pcm)] = pcm
+    end = 0.2 + len(pcm) / (2 * RATE)
+    detector = MachineDetector(SessionSettings(), words=True)
+    verdicts: list[Verdict] = []
+    fed = {
+        1.5: ("The number you have dialed is not in service", False),
+        end + 0.35: ("The number you have dialed in that interval.", True),
+    }
+    for frame in split_frames(bytes(line), RATE):
+        if (verdict := detector.process(frame)) is not None:
+            verdicts.append(verdict)
+        for at in [a for a in fed if detector.t >= a]:
+            text, final = fed.pop(at)
+            if (verdict := detector.transcript(text, final=final)) is not None:
+                verdicts.append(verdict)
+    assert verdicts[-1].kind == "announcement", verdicts
+    assert "not in service" in detector.announced  # the partial's words, for the number's status
