@@ -116,7 +116,7 @@ def test_a_missed_opt_out_heard_as_a_weak_stop_is_caught_by_its_check() -> None:
 
 
 def test_a_significant_reading_below_the_floor_is_not_taken() -> None:
-    unsure = "够了够了"
+    unsure = "都够了"  # read as a weak "already paid" (the script's examples decide how weak)
     understood = _engine("zh").parse(unsure, NOW)
     floor = settings(_engine("zh").script)[4]
     assert understood.intent == "already_paid" and understood.confidence < floor, "needs a weak payment"
