@@ -34,10 +34,10 @@ from dialer.numberstatus import classify_number, detect_sit
 from dialer.numberstatus.listen import transcribe_announcement
 from dialer.session.machine import MachineDetector
 from dialer.session.settings import SessionSettings
-from dialer.session.whole_greeting import WholeGreeting
+from dialer.session.whole_greeting import ReadyAt, WholeGreeting, hear_whole
 from voice.endpointing import Endpointer
 from voice.frames import split_frames
-from voice.interfaces import ListeningHints, Recognizer
+from voice.interfaces import Recognizer
 from voice.listener import Heard, Hearing, Listener
 from voice.settings import VoiceSettings
 
@@ -56,23 +56,14 @@ class Result:
     reason: str = ""  # the verdict's reason
 
 
-@dataclasses.dataclass(frozen=True)
-class _Timed:
-    """A whole-greeting decode run at once, ready on the call's clock when it would have been in a
-    thread (the call's loop goes on meanwhile)."""
+def _timed_decodes(recognizer: Recognizer, started: list[ReadyAt]) -> Callable[[bytes, int, float], ReadyAt]:
+    """Whole-greeting decodes run at once, each ready on the call's clock when it would have come back
+    from the call's thread (the call's loop goes on meanwhile)."""
 
-    ready_at: float
-    said: str
-
-    def text(self, now: float) -> str | None:
-        return self.said if now >= self.ready_at else None
-
-
-def _timed_decodes(recognizer: Recognizer, started: list[_Timed]) -> Callable[[bytes, int, float], _Timed]:
-    def start(pcm: bytes, rate: int, now: float) -> _Timed:
+    def start(pcm: bytes, rate: int, now: float) -> ReadyAt:
         began = time.perf_counter()
-        said = recognizer.transcribe(pcm, rate, ListeningHints()).text.strip()
-        started.append(_Timed(now + time.perf_counter() - began, said))
+        said = hear_whole(recognizer, pcm, rate)
+        started.append(ReadyAt(said, now + time.perf_counter() - began))
         return started[-1]
 
     return start
@@ -101,7 +92,7 @@ def run_answered(
     detector = MachineDetector(settings, words=words)
     listener = None
     whole = None
-    decodes: list[_Timed] = []
+    decodes: list[ReadyAt] = []
     if words and recognizer is not None:
         endpointer = Endpointer(
             aggressiveness=voice.vad_aggressiveness,

@@ -36,6 +36,23 @@ class Pending(Protocol):
         """The transcript once ready at call time `now` (empty when the decode failed), else None."""
 
 
+def hear_whole(recognizer: Recognizer, pcm: bytes, rate: int) -> str:
+    """One decode of the greeting so far, with no prompt."""
+    return recognizer.transcribe(pcm, rate, ListeningHints()).text.strip()
+
+
+class ReadyAt:
+    """A decode already run, ready at `ready_at` on the call's clock: when it would have come back from
+    a thread (the bench and the tests, whose loop does not run in real time)."""
+
+    def __init__(self, said: str, ready_at: float) -> None:
+        self.said = said
+        self.ready_at = ready_at
+
+    def text(self, now: float) -> str | None:
+        return self.said if now >= self.ready_at else None
+
+
 class FutureText:
     """A decode running in a thread."""
 
@@ -59,10 +76,7 @@ class ThreadedDecodes:
     def __call__(self, pcm: bytes, rate: int, now: float) -> Pending:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="greeting")
-        return FutureText(self._pool.submit(self._decode, pcm, rate))
-
-    def _decode(self, pcm: bytes, rate: int) -> str:
-        return self.recognizer.transcribe(pcm, rate, ListeningHints()).text.strip()
+        return FutureText(self._pool.submit(hear_whole, self.recognizer, pcm, rate))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -94,10 +108,7 @@ class WholeGreeting:
             if text is None:
                 return None
             self._pending = None
-            if text:
-                self.texts.append(text)
-                return detector.transcript(text, whole=True)
-            return None
+            return self._heard(text, detector)
         if self._due(detector):
             self._decodes_left -= 1
             self._decoded_seconds = self.seconds
@@ -109,10 +120,13 @@ class WholeGreeting:
         would have listened on until it came back."""
         pending, self._pending = self._pending, None
         text = pending.text(float("inf")) if pending is not None else None
-        if text:
-            self.texts.append(text)
-            return detector.transcript(text, whole=True)
-        return None
+        return self._heard(text or "", detector)
+
+    def _heard(self, text: str, detector: MachineDetector) -> Verdict | None:
+        if not text:
+            return None
+        self.texts.append(text)
+        return detector.transcript(text, whole=True)
 
     def _due(self, detector: MachineDetector) -> bool:
         if self._decodes_left <= 0 or not detector.judging_by_words:

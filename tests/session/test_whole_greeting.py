@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from dialer.session.machine import MachineDetector, Verdict
 from dialer.session.settings import SessionSettings
-from dialer.session.whole_greeting import MAX_SECONDS, WholeGreeting
+from dialer.session.whole_greeting import MAX_SECONDS, ReadyAt, WholeGreeting
 from dialer.sip.fake_engine import ScriptedCallee
 from tests.voice.speech import noise, speech
 from voice.frames import Utterance, split_frames
@@ -21,15 +21,6 @@ MENU = (
 
 
 @dataclass
-class _Ready:
-    said: str
-    ready_at: float
-
-    def text(self, now: float) -> str | None:
-        return self.said if now >= self.ready_at else None
-
-
-@dataclass
 class _Decodes:
     """What each whole decode hears, in order, each ready `takes` seconds after it starts."""
 
@@ -37,9 +28,9 @@ class _Decodes:
     takes: float = 0.5
     started: list[tuple[float, float]] = field(default_factory=list)  # (call time, audio seconds)
 
-    def __call__(self, pcm: bytes, rate: int, now: float) -> _Ready:
+    def __call__(self, pcm: bytes, rate: int, now: float) -> ReadyAt:
         self.started.append((now, len(pcm) / (2 * rate)))
-        return _Ready(self.said.pop(0) if self.said else "", now + self.takes)
+        return ReadyAt(self.said.pop(0) if self.said else "", now + self.takes)
 
 
 def _play(
