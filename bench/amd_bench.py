@@ -34,7 +34,8 @@ from dialer.numberstatus import classify_number, detect_sit
 from dialer.numberstatus.listen import transcribe_announcement
 from dialer.session.machine import MachineDetector
 from dialer.session.settings import SessionSettings
-from dialer.session.whole_greeting import ReadyAt, WholeGreeting, hear_whole
+from dialer.session.whole_greeting import WholeGreeting, whole_decodes
+from voice.background import TimedRunner
 from voice.endpointing import Endpointer
 from voice.frames import split_frames
 from voice.interfaces import Recognizer
@@ -56,17 +57,8 @@ class Result:
     reason: str = ""  # the verdict's reason
 
 
-def _timed_decodes(recognizer: Recognizer, started: list[ReadyAt]) -> Callable[[bytes, int, float], ReadyAt]:
-    """Whole-greeting decodes run at once, each ready on the call's clock when it would have come back
-    from the call's thread (the call's loop goes on meanwhile)."""
-
-    def start(pcm: bytes, rate: int, now: float) -> ReadyAt:
-        began = time.perf_counter()
-        said = hear_whole(recognizer, pcm, rate)
-        started.append(ReadyAt(said, now + time.perf_counter() - began))
-        return started[-1]
-
-    return start
+def _ready_at(runner: TimedRunner) -> float:
+    return max(done.ready_at for done in runner.submitted)
 
 
 def _label(detector: MachineDetector) -> str:
@@ -92,15 +84,18 @@ def run_answered(
     detector = MachineDetector(settings, words=words)
     listener = None
     whole = None
-    decodes: list[ReadyAt] = []
+    # decodes run off the call's loop, as in a call: at once here, each ready on the call's clock when it
+    # would have come back from the call's thread (voice/background.py)
+    finishing, decodes = TimedRunner(), TimedRunner()
     if words and recognizer is not None:
         endpointer = Endpointer(
             aggressiveness=voice.vad_aggressiveness,
             start_ms=voice.start_of_speech_ms,
             end_ms=voice.end_of_speech_ms,
         )
-        listener = Listener(recognizer, endpointer)  # partials and finals, as in a call session
-        whole = WholeGreeting(_timed_decodes(recognizer, decodes))
+        # partials and finals, as in a call session
+        listener = Listener(recognizer, endpointer, finishing=finishing)
+        whole = WholeGreeting(whole_decodes(recognizer, decodes))
     clock = 0.0  # the session's wall clock, in call seconds
     decided_at = opened_at = None
     heard: list[str] = []
@@ -109,7 +104,7 @@ def run_answered(
         arrive = detector.t + frame.duration
         if arrive > limit and not detector.open_to_words:
             break  # (a machine judged by its length: the session listens on while it waits for the beep)
-        started = time.perf_counter()
+        started, off_loop = time.perf_counter(), finishing.spent
         verdict = detector.process(frame) if not detector.final else None
         changed = verdict is not None
         announcing = detector.verdict is not None and detector.verdict.kind == "announcement"
@@ -121,15 +116,20 @@ def run_answered(
                         heard.append(text)
                     if detector.transcript(text, final=isinstance(event, Heard)) is not None:
                         changed = True
-        clock = max(arrive, clock) + (time.perf_counter() - started)
+        clock = max(arrive, clock) + (time.perf_counter() - started) - (finishing.spent - off_loop)
         if whole is not None and whole.step(frame, detector, clock) is not None:
             changed = True
         if changed:
             decided_at = clock
         if opened_at is None and detector.opening_due():
             opened_at = clock
+    # the clip ended; on a call the line goes on until the decodes under way come back
+    for event in listener.last_heard() if listener is not None else []:
+        heard.append(event.utterance.text)
+        if detector.transcript(event.utterance.text, final=True) is not None:
+            decided_at = max(clock, _ready_at(finishing))
     if whole is not None and whole.last_words(detector) is not None:
-        decided_at = max(clock, decodes[-1].ready_at)  # the clip ended; on a call the line goes on
+        decided_at = max(clock, _ready_at(decodes))
     said = _label(detector)
     status = ""
     if said == "announcement":

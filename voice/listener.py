@@ -12,14 +12,21 @@ trailing silence: the caller who said a complete answer does not wait for the lo
 When the endpointer has an end-of-turn policy (`Endpointer.turn_end`, voice/turn_end.py), every new
 partial goes to that policy instead (with whether it is an expected phrase), and the policy picks the
 silence: short after a complete clause, long after "No." or "um" or "because".
+
+The decode at end of speech runs on `finishing` (voice/background.py): on a call, a thread of the
+call's own, so frames go on being handled (a hello's quiet timed, a tone heard, the bot's audio
+played) while it runs; `Heard` comes on the first frame after it is ready, in the order spoken.
+Without `finishing` it runs at once, in `process`.
 """
 
 from __future__ import annotations
 
 import collections
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from voice.background import InlineRunner, Pending, Runner
 from voice.endpointing import BargeIn, Endpointer, OnsetLost, SpeechEnded, SpeechStarted, VoiceOnset
 from voice.frames import AudioFrame, Utterance
 from voice.interfaces import ListeningHints, Recognizer, RecognizerStream
@@ -28,10 +35,13 @@ from voice.wer import units
 
 @dataclass(frozen=True, slots=True)
 class Heard:
-    """A final utterance; its start/end are call audio time."""
+    """A final utterance; its start/end are call audio time. `ended`: the endpointer's end of that
+    speech (its first and last voiced frames), which a later utterance may follow before this one is
+    decoded."""
 
     utterance: Utterance
     detected_at: float
+    ended: SpeechEnded | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,7 @@ class Listener:
         pre_roll_ms: int = 200,
         partials: bool = True,
         quick_end_ms: int | None = None,
+        finishing: Runner | None = None,
     ):
         self.recognizer = recognizer
         self.endpointer = endpointer
@@ -68,6 +79,14 @@ class Listener:
         self._stream_start = 0.0
         self._opened_at = 0.0
         self._last_partial = ""
+        self._finishing = finishing or InlineRunner()
+        # decodes at end of speech not heard yet: (result, the stream's start in call time, the end)
+        self._unheard: collections.deque[tuple[Pending[Utterance], float, SpeechEnded]] = collections.deque()
+
+    @property
+    def decoding(self) -> bool:
+        """An utterance has ended and its decode is not back yet."""
+        return bool(self._unheard)
 
     def set_bot_speaking(self, speaking: bool) -> None:
         self.endpointer.set_bot_speaking(speaking)
@@ -88,7 +107,8 @@ class Listener:
                 out.append(event)
             elif isinstance(event, SpeechEnded) and self._stream is not None:
                 self.endpointer.end_ms = self._end_ms
-                out.append(Heard(self._finish(), event.detected_at))
+                self._finish(event)
+        out.extend(self._heard())
         if self._stream is not None and self.endpointer.in_speech and self._opened_before(start):
             self._stream.accept(frame)
             if self.partials:
@@ -131,15 +151,38 @@ class Listener:
     def _expected(self) -> set[str]:
         return {_normal(p) for p in self.hints.phrases} if self.hints else set()
 
-    def _finish(self) -> Utterance:
+    def _finish(self, ended: SpeechEnded) -> None:
         assert self._stream is not None
         stream, self._stream = self._stream, None
-        return self._shift(stream.finish())
+        pending = self._finishing.submit(stream.finish, self.endpointer.now)
+        self._unheard.append((pending, self._stream_start, ended))
+
+    def last_heard(self) -> list[Heard]:
+        """The audio ended (a bench's clip): the decodes still running are waited for, as a call would
+        have listened on until they came back."""
+        return [e for e in self._heard(math.inf) if isinstance(e, Heard)]
+
+    def _heard(self, now: float | None = None) -> list[ListenerEvent]:
+        out: list[ListenerEvent] = []
+        while self._unheard:
+            pending, start, ended = self._unheard[0]
+            try:
+                utterance = pending.result(self.endpointer.now if now is None else now)
+            except BaseException:
+                self._unheard.popleft()  # a failed decode is not waited for again
+                raise
+            if utterance is None:
+                break
+            self._unheard.popleft()
+            out.append(Heard(_shifted(utterance, start), ended.detected_at, ended))
+        return out
 
     def _shift(self, utterance: Utterance) -> Utterance:
-        return replace(
-            utterance, start=utterance.start + self._stream_start, end=utterance.end + self._stream_start
-        )
+        return _shifted(utterance, self._stream_start)
+
+
+def _shifted(utterance: Utterance, by: float) -> Utterance:
+    return replace(utterance, start=utterance.start + by, end=utterance.end + by)
 
 
 def _normal(text: str) -> str:

@@ -33,7 +33,7 @@ from dialer.session.report import SessionReport
 from dialer.session.settings import SessionSettings
 from dialer.session.speaker import Playing, PromptPlayer
 from dialer.session.spec import SessionSpec
-from dialer.session.whole_greeting import ThreadedDecodes, WholeGreeting
+from dialer.session.whole_greeting import WholeGreeting, whole_decodes
 from dialer.sip.interfaces import Call
 from dialogue.interfaces import (
     BotAction,
@@ -47,6 +47,7 @@ from dialogue.interfaces import (
     UserSaid,
 )
 from voice.audio import level_dbfs
+from voice.background import Runner, ThreadRunner
 from voice.endpointing import (
     BargeIn,
     Endpointer,
@@ -97,6 +98,7 @@ class Conversation:
         settings: SessionSettings,
         voice: VoiceSettings,
         now: dt.datetime | None = None,
+        background: Callable[[str], Runner] = ThreadRunner,
     ) -> None:
         self.call = call
         self.spec = spec
@@ -114,13 +116,17 @@ class Conversation:
             barge_in_voicing_ms=settings.barge_in_voicing_ms,
         )
         self._turn_end = policy_for(voice, settings.quick_end_ms)  # for dialogue turns only
-        self.listener = Listener(recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms)
+        # the decode at each end of speech runs off the call's loop: a hello's quiet is timed meanwhile
+        self._finishing = background("heard")
+        self.listener = Listener(
+            recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms, finishing=self._finishing
+        )
         self.speaker = PromptPlayer(call, self.listener)
         # the call's recognizer hears the greeting, so a long one is judged by its words, as
         # bench/amd_bench.py measures it ("hello, who's this, I'm driving" is a person)
         self.detector = MachineDetector(settings, words=True)
-        self._greeting_decodes = ThreadedDecodes(recognizer)
-        self.whole_greeting = WholeGreeting(self._greeting_decodes)
+        self._greeting_decodes = background("greeting")
+        self.whole_greeting = WholeGreeting(whole_decodes(recognizer, self._greeting_decodes))
         self.outcome = Outcome(spec)
         self.context = call_context(spec, now)
         self.max_seconds = min(spec.max_seconds, settings.max_call_seconds)
@@ -161,6 +167,7 @@ class Conversation:
             if self.policy is not None:
                 self.outcome.take_slots(self.policy.slots)
             self._greeting_decodes.close()
+            self._finishing.close()
             if self.call.result is None:
                 self.call.hangup()
         return self.outcome.report(tuple(self.speaker.stop_ms))
@@ -349,7 +356,7 @@ class Conversation:
 
     def _heard(self, event: Heard) -> None:
         u = event.utterance
-        last = self.endpointer.last_end
+        last = event.ended or self.endpointer.last_end
         start, end = (last.start, last.end) if last is not None else (u.start, u.end)
         heard_at = self.line.now
         text = u.text.strip()

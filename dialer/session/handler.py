@@ -31,6 +31,7 @@ from dialer.session.spec import SessionSpec
 from dialer.sip.interfaces import Call, CallRequest
 from dialogue.interfaces import DialoguePolicy
 from dialogue.settings import DialogueSettings
+from voice.background import Runner, ThreadRunner
 from voice.engines import Recognizers
 from voice.interfaces import Recognizer, Synthesizer
 from voice.settings import VoiceSettings
@@ -131,7 +132,10 @@ class SessionHandler:
         policies: PolicyFactory,
         settings: SessionSettings | None = None,
         voice: VoiceSettings | None = None,
+        background: Callable[[str], Runner] = ThreadRunner,
     ) -> None:
+        """`background`: where a call's decodes run (named by their job): its own threads on a live
+        call; at once in virtual-time tests."""
         if recognizers is None:
             if recognizer is None:
                 raise ValueError("a session handler needs a recognizer or recognizers per language")
@@ -141,6 +145,7 @@ class SessionHandler:
         self.policies = policies
         self.settings = settings or SessionSettings()
         self.voice = voice or VoiceSettings()
+        self.background = background
 
     @classmethod
     def from_settings(cls, settings: Any) -> SessionHandler:
@@ -229,6 +234,7 @@ class SessionHandler:
                 new_policy=new_policy,
                 settings=self.settings,
                 voice=self.voice,
+                background=self.background,
             )
         except Exception as exc:  # a bad spec (zone, currency) or script: no call can be conducted
             log.warning("call %s: cannot start a session (%s)", call.call_id, type(exc).__name__)

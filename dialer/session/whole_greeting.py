@@ -13,27 +13,24 @@ first pause for an answer, and again at the end of the detection window for a gr
 decoded whole change nothing, so a person is never hung up on for this. The decode carries no prompt,
 as for carrier announcements: priming with machine phrases would make the model hear them in noise.
 
-`start` is how a decode runs: a thread in a call, a timed synchronous run in the bench (whose clock is
-the call's, so a slow decode delays the verdict as it would on a live call).
+`start` is how a decode runs (`whole_decodes` on a runner of voice/background.py): a thread in a call,
+a timed synchronous run in the bench (whose clock is the call's, so a slow decode delays the verdict as
+it would on a live call).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
 
 from dialer.session.machine import MachineDetector, Verdict
+from voice.background import Pending, Runner
 from voice.frames import AudioFrame
 from voice.interfaces import ListeningHints, Recognizer
 
 MAX_SECONDS = 10.0  # Whisper's mel window as the recognizer cuts it: longer costs a 30 s encode
 _MORE_SECONDS = 1.5  # the second decode only when the greeting went on at least this much since the first
 
-
-class Pending(Protocol):
-    def text(self, now: float) -> str | None:
-        """The transcript once ready at call time `now` (empty when the decode failed), else None."""
+Decodes = Callable[[bytes, int, float], Pending[str]]
 
 
 def hear_whole(recognizer: Recognizer, pcm: bytes, rate: int) -> str:
@@ -41,54 +38,22 @@ def hear_whole(recognizer: Recognizer, pcm: bytes, rate: int) -> str:
     return recognizer.transcribe(pcm, rate, ListeningHints()).text.strip()
 
 
-class ReadyAt:
-    """A decode already run, ready at `ready_at` on the call's clock: when it would have come back from
-    a thread (the bench and the tests, whose loop does not run in real time)."""
+def whole_decodes(recognizer: Recognizer, runner: Runner) -> Decodes:
+    """Whole-greeting decodes of `recognizer` on `runner` (voice/background.py): a call's own thread,
+    or timed on the bench's clock."""
 
-    def __init__(self, said: str, ready_at: float) -> None:
-        self.said = said
-        self.ready_at = ready_at
+    def start(pcm: bytes, rate: int, now: float) -> Pending[str]:
+        return runner.submit(lambda: hear_whole(recognizer, pcm, rate), now)
 
-    def text(self, now: float) -> str | None:
-        return self.said if now >= self.ready_at else None
-
-
-class FutureText:
-    """A decode running in a thread."""
-
-    def __init__(self, future: Future[str]) -> None:
-        self.future = future
-
-    def text(self, now: float) -> str | None:
-        if not self.future.done():
-            return None
-        return "" if self.future.exception() is not None else self.future.result()
-
-
-class ThreadedDecodes:
-    """A call's whole-greeting decodes, in one thread of its own (started on first use): the call's loop
-    never waits for them."""
-
-    def __init__(self, recognizer: Recognizer) -> None:
-        self.recognizer = recognizer
-        self._pool: ThreadPoolExecutor | None = None
-
-    def __call__(self, pcm: bytes, rate: int, now: float) -> Pending:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="greeting")
-        return FutureText(self._pool.submit(hear_whole, self.recognizer, pcm, rate))
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+    return start
 
 
 class WholeGreeting:
-    def __init__(self, start: Callable[[bytes, int, float], Pending], *, max_decodes: int = 2) -> None:
+    def __init__(self, start: Decodes, *, max_decodes: int = 2) -> None:
         self._start = start
         self._pcm = bytearray()
         self._rate = 0
-        self._pending: Pending | None = None
+        self._pending: Pending[str] | None = None
         self._decoded_seconds = 0.0  # audio length of the last decode started
         self._decodes_left = max_decodes
         self.texts: list[str] = []  # what each finished decode heard (the carrier's words, for number status)
@@ -104,7 +69,7 @@ class WholeGreeting:
         if self.seconds < MAX_SECONDS:
             self._pcm += frame.pcm
         if self._pending is not None:
-            text = self._pending.text(now)
+            text = _text(self._pending, now)
             if text is None:
                 return None
             self._pending = None
@@ -119,7 +84,7 @@ class WholeGreeting:
         """The call's audio ended (the bench's clip): a decode still running is waited for, as the call
         would have listened on until it came back."""
         pending, self._pending = self._pending, None
-        text = pending.text(float("inf")) if pending is not None else None
+        text = _text(pending, float("inf")) if pending is not None else None
         return self._heard(text or "", detector)
 
     def _heard(self, text: str, detector: MachineDetector) -> Verdict | None:
@@ -136,3 +101,11 @@ class WholeGreeting:
         if self._decoded_seconds == 0.0:
             return paused or over
         return over and self.seconds - self._decoded_seconds >= _MORE_SECONDS
+
+
+def _text(pending: Pending[str], now: float) -> str | None:
+    """A decode's words once back (empty when it failed: the greeting's length still stands)."""
+    try:
+        return pending.result(now)
+    except Exception:
+        return ""

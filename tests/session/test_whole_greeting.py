@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from dialer.session.machine import MachineDetector, Verdict
 from dialer.session.settings import SessionSettings
-from dialer.session.whole_greeting import MAX_SECONDS, ReadyAt, WholeGreeting
+from dialer.session.whole_greeting import MAX_SECONDS, WholeGreeting
 from dialer.sip.fake_engine import ScriptedCallee
 from tests.voice.speech import noise, speech
+from voice.background import Ready
 from voice.frames import Utterance, split_frames
 from voice.interfaces import ListeningHints
 
@@ -28,9 +29,9 @@ class _Decodes:
     takes: float = 0.5
     started: list[tuple[float, float]] = field(default_factory=list)  # (call time, audio seconds)
 
-    def __call__(self, pcm: bytes, rate: int, now: float) -> ReadyAt:
+    def __call__(self, pcm: bytes, rate: int, now: float) -> Ready[str]:
         self.started.append((now, len(pcm) / (2 * rate)))
-        return ReadyAt(self.said.pop(0) if self.said else "", now + self.takes)
+        return Ready(self.said.pop(0) if self.said else "", now + self.takes)
 
 
 def _play(
