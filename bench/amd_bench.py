@@ -105,7 +105,8 @@ def run_answered(
         if arrive > limit and not detector.open_to_words:
             break  # (a machine judged by its length: the session listens on while it waits for the beep)
         started, off_loop = time.perf_counter(), finishing.spent
-        verdict = detector.process(frame) if not detector.final else None
+        decoding = listener is not None and listener.decoding
+        verdict = detector.process(frame, decoding=decoding) if not detector.final else None
         changed = verdict is not None
         announcing = detector.verdict is not None and detector.verdict.kind == "announcement"
         if listener is not None and (detector.open_to_words or announcing):

@@ -157,7 +157,10 @@ IVR = {
         ("menu", "您好，欢迎来电，业务咨询请按1，转人工请按0。"),
     ),
 }
-# (number status, the carrier's words; Chinese carriers repeat the message in English)
+# (number status, the carrier's words; Chinese carriers repeat the message in English). The statuses are
+# the ledger's (scheduler/vocabulary.py NumberStatus): "not available" / 暂时无法接通 is `unavailable`, the
+# carrier saying the phone works but cannot be reached now; `unreachable` is what a SIT or SIP code alone
+# says (the call could not be completed, cause unknown)
 ANNOUNCEMENT = {
     "en": (
         ("vacant", "The number you have dialed is not in service. Please check the number and dial again."),
@@ -166,7 +169,7 @@ ANNOUNCEMENT = {
             "We're sorry, the number you have reached has been disconnected and is no longer in service.",
         ),
         (
-            "unreachable",
+            "unavailable",
             "The wireless customer you are calling is not available. Please try your call again later.",
         ),
         ("powered_off", "The mobile phone you are calling is switched off. Please try again later."),
@@ -176,13 +179,13 @@ ANNOUNCEMENT = {
         ("out_of_service", "您拨打的电话已停机。", "Sorry, the number you dialed is out of service."),
         ("powered_off", "您拨打的电话已关机。", "Sorry, the subscriber you dialed is switched off."),
         (
-            "unreachable",
+            "unavailable",
             "您拨打的电话暂时无法接通，请稍后再拨。",
             "Sorry, the subscriber you dialed cannot be reached at the moment.",
         ),
     ),
 }
-SIT_FOR = {"vacant": "VC", "out_of_service": "IC", "unreachable": "IO", "powered_off": "IO"}
+SIT_FOR = {"vacant": "VC", "out_of_service": "IC", "unavailable": "IO", "powered_off": "IO"}
 _SIT_SEGMENTS = {
     "VC": ((985.2, 0.380), (1370.6, 0.274)),
     "IC": ((913.8, 0.274), (1370.6, 0.274)),

@@ -221,7 +221,7 @@ class Conversation:
 
     # -- machine or human -----------------------------------------------------------------------------
     def _detect(self, frame: AudioFrame) -> None:
-        verdict = self.detector.process(frame)
+        verdict = self.detector.process(frame, decoding=self.listener.decoding)
         if verdict is not None:
             self._verdict(verdict)
         if self.state == "detecting" and self.detector.opening_due():

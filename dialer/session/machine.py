@@ -25,6 +25,11 @@ listener produces. Three kinds of evidence, as in VAD-timing detectors (arXiv 26
   is a talkative person ("hello, who's this, I'm driving"). Without words the length alone says
   ``machine``. Thresholds are fitted on the corpus's training voices (bench/amd_bench.py --fit).
 
+The listener decodes each utterance off the call's loop (voice/listener.py), so a greeting's last words
+come some time after its end: while they are being decoded (`process(..., decoding=True)`) a long
+greeting is not judged and the window does not close (for `_WORDS_WAIT` more at most), as the words
+may still name a voicemail ("Hello? ... please leave your name after the beep").
+
 A human verdict is provisional for `amd_window_seconds`: a beep or a machine's words turn it around
 (the session then stops the opening). `opening_due()` says when to speak: at a human verdict, or at
 `opening_deadline_seconds` when nobody is talking.
@@ -121,6 +126,7 @@ class MachineDetector:
         self._floor: float | None = None  # dBFS
         self._was_voiced = False  # the last frame that carried sound was voiced
         self._greeting_ran = True  # the first greeting has not yet paused for an answer
+        self._decoding = False  # the listener is decoding speech heard on this call
         # voiced frames (start, end) heard while one frequency carried them: a beep's start or a vowel;
         # dropped if it proves a tone, counted as voice once it does not
         self._held: list[tuple[float, float]] = []
@@ -130,7 +136,12 @@ class MachineDetector:
         """Nothing can change the verdict any more."""
         v = self.verdict
         settled = v is not None and v.kind != "human" and v.reason != "long_greeting"
-        over = self.t >= self.s.amd_window_seconds and not self._words_due and not self._carrier_spoke
+        over = (
+            self.t >= self.s.amd_window_seconds
+            and not self._words_due
+            and not self._carrier_spoke
+            and not self._words_coming
+        )
         return settled or self._locked or over
 
     @property
@@ -141,6 +152,11 @@ class MachineDetector:
         v = self.verdict
         hello = v is not None and v.kind == "human" and not self._locked
         return hello and self._awaiting_words and self.t < self.s.amd_window_seconds + _WORDS_WAIT
+
+    @property
+    def _words_coming(self) -> bool:
+        """A long greeting's words are still being decoded: it is judged when they come."""
+        return self._decoding and self._awaiting_words and self.silence_since_voice() < 2 * _WORDS_WAIT
 
     @property
     def last_voiced(self) -> float | None:
@@ -157,8 +173,10 @@ class MachineDetector:
         waiting = self._cng_at is not None or self.tones.in_tone or bool(self._held)
         return not talking and not waiting and self.t >= self.s.opening_deadline_seconds
 
-    def process(self, frame: AudioFrame) -> Verdict | None:
-        """One inbound frame; returns a new or changed verdict."""
+    def process(self, frame: AudioFrame, *, decoding: bool = False) -> Verdict | None:
+        """One inbound frame; returns a new or changed verdict. `decoding`: the listener is still
+        decoding speech of this call (its words may yet come)."""
+        self._decoding = decoding
         start = self.t
         self.t += frame.duration
         for tone in self.tones.process(frame):
@@ -253,7 +271,7 @@ class MachineDetector:
             self._cng_at = None
             self.beep_at = self.t
             return self._decide("machine", "beep")
-        if self._awaiting_words and self._greeting_words and self.final:
+        if self._awaiting_words and self._greeting_words and self.final and not self._words_coming:
             return self._judge_words()  # still talking at the window's end: what it said so far
         if self.final and self.verdict is None:
             return self._decide("human", "window")
@@ -300,6 +318,8 @@ class MachineDetector:
                 self._first_done = True
                 if self.verdict is None:
                     return self._decide("human", "short_greeting")
+        elif self._words_coming:
+            return None  # its last words are being decoded
         elif self._awaiting_words and self._greeting_words and quiet >= self.s.after_greeting_silence_seconds:
             return self._judge_words()  # the whole greeting is in
         elif self._awaiting_words and quiet >= _WORDS_WAIT:

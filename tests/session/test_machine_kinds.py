@@ -264,3 +264,41 @@ def test_a_chinese_ai_assistant_read_out_at_length_is_a_screener_once_its_words_
     assert detector.open_to_words  # a machine judged by its length: its words may still name it
     turned = detector.transcript("您好,我是小爱,鸡主的智能助手", final=True)
     assert turned is not None and (turned.kind, turned.reason) == ("screener", "keywords")
+
+
+def test_a_voicemails_last_words_still_being_decoded_are_waited_for_before_it_is_judged() -> None:
+    # "Hello?", a pause, a greeting that ends before the window does, and its words back from the decoder
+    # (off the call's loop) 1.2 s after its end: past the greeting's pause for an answer and the window
+    window = SessionSettings().amd_window_seconds
+    hello = speech("Hello?", RATE)
+    rest = speech("this is Sam, sorry I missed you, please leave your name after the beep", RATE)
+    end = window - 0.6
+    start = end - len(rest) / (2 * RATE)
+    hello_at = start - 0.4 - len(hello) / (2 * RATE)  # "Hello?", then 0.4 s, then the rest
+    assert 0.0 < hello_at < 1.4  # (a greeting that starts at once)
+    line = bytearray(noise(window + 3.0, RATE, amplitude=20.0))
+    i, at = 2 * round(hello_at * RATE), 2 * round(start * RATE)
+    line[i : i + len(hello)] = hello
+    line[at : at + len(rest)] = rest
+    back = end + 1.2
+
+    def judged(decoding_known: bool) -> list[tuple[str, str]]:
+        detector = MachineDetector(SessionSettings(), words=True)
+        verdicts: list[Verdict] = []
+        words = [
+            (start, "Hello?"),
+            (back, "Please leave your name after the beep."),
+        ]
+        for frame in split_frames(bytes(line), RATE):
+            decoding = decoding_known and detector.t < back
+            if not detector.final and (verdict := detector.process(frame, decoding=decoding)) is not None:
+                verdicts.append(verdict)
+            while words and detector.t >= words[0][0]:
+                text = words.pop(0)[1]
+                if detector.open_to_words and (verdict := detector.transcript(text, final=True)) is not None:
+                    verdicts.append(verdict)
+        return [(v.kind, v.reason) for v in verdicts]
+
+    assert judged(decoding_known=True) == [("human", "hello"), ("machine", "keywords")]
+    # judged on its pause alone, before its words were back, it stayed a person's hello
+    assert judged(decoding_known=False) == [("human", "hello")]
