@@ -145,6 +145,7 @@ class Conversation:
         # the last callee turn answered: its end of speech, when the endpointer ended it, when it was
         # heard, when the dialogue had decided the reply
         self._heard_times: tuple[float, float, float, float] | None = None
+        self._held_words: list[tuple[str, float]] = []  # (text, start) heard while the callee talked on
 
     # -- the call -------------------------------------------------------------------------------------
     def run(self, answer_timeout: float) -> SessionReport:
@@ -383,6 +384,16 @@ class Conversation:
             if text:
                 self._callee_turn(text, start, end, u)
             return
+        if self.endpointer.in_speech or self.listener.decoding:
+            # the callee talks on ("No. ... He passed away in October."): their words came back from the
+            # decoder after they went on speaking, and are answered with what follows, not on their own
+            if text:
+                self._held_words.append((text, start))
+            return
+        if self._held_words:
+            text = " ".join([*(t for t, _ in self._held_words), text]).strip()
+            start = self._held_words[0][1]
+            self._held_words.clear()
         if not text and end - start < 0.5:  # a click or a breath: keep listening
             self._listening()
             return

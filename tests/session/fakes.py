@@ -22,7 +22,7 @@ from dialer.sip.interfaces import CallRequest
 from dialogue.interfaces import BotAction, DialoguePolicy
 from dialogue.scripted import ScriptedPolicy
 from tests.voice.speech import noise, speech
-from voice.background import InlineRunner
+from voice.background import InlineRunner, Runner
 from voice.engines import Recognizers
 from voice.errors import EngineUnavailable, SynthesisError
 from voice.interfaces import ListeningHints, Recognizer, RecognizerStream, Synthesizer
@@ -159,6 +159,7 @@ def run_call(
     options: dict[str, object] | None = None,
     policy: Callable[[], DialoguePolicy] | None = None,
     on_engine: Callable[[FakeSipEngine], None] | None = None,
+    background: Callable[[str], Runner] | None = None,
 ) -> Run:
     policies: list[ScriptedPolicy] = []
 
@@ -182,7 +183,7 @@ def run_call(
         settings=settings,
         # virtual time: a decode takes no time, so it is back on the frame that ended the speech (the
         # threads of a live call are exercised by the real calls, tests/session/test_sip_calls.py)
-        background=lambda _job: InlineRunner(),
+        background=background or (lambda _job: InlineRunner()),
     )
     engine = FakeSipEngine({URI: callee}, rate=RATE)
     if on_engine is not None:
