@@ -384,22 +384,22 @@ class Conversation:
             if text:
                 self._callee_turn(text, start, end, u)
             return
-        if self.endpointer.in_speech or self.listener.decoding:
-            # the callee talks on ("No. ... He passed away in October."): their words came back from the
-            # decoder after they went on speaking, and are answered with what follows, not on their own
-            if text:
-                self._held_words.append((text, start))
-            return
-        if self._held_words:
+        if self._held_words:  # said before, while the callee talked on: one reply answers both
             text = " ".join([*(t for t, _ in self._held_words), text]).strip()
             start = self._held_words[0][1]
             self._held_words.clear()
-        if not text and end - start < 0.5:  # a click or a breath: keep listening
-            self._listening()
-            return
         if self.speaker.busy:  # said while a reply to something else began: kept, not answered
             if text:
                 self._callee_turn(text, start, end, u)
+            return
+        if self.endpointer.in_speech or self.listener.decoding:
+            # the bot is quiet and the callee talks on ("No. ... He passed away in October."): their words
+            # came back from the decoder after they went on speaking, and are answered with what follows
+            if text:
+                self._held_words.append((text, start))
+            return
+        if not text and end - start < 0.5:  # a click or a breath: keep listening
+            self._listening()
             return
         turn = self._callee_turn(text, start, end, u)
         actions = self.policy.handle(UserSaid(text, u.confidence if text else 0.0, u.language))
