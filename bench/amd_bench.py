@@ -84,9 +84,10 @@ def run_answered(
     detector = MachineDetector(settings, words=words)
     listener = None
     whole = None
-    # decodes run off the call's loop, as in a call: at once here, each ready on the call's clock when it
-    # would have come back from the call's thread (voice/background.py)
-    finishing, decodes = TimedRunner(), TimedRunner()
+    # the whole-greeting decodes run off the call's loop, as in a call: at once here, each ready on the
+    # call's clock when it would have come back from the call's thread (voice/background.py); the
+    # listener decodes in the loop, as in a call, and its time is on the clock
+    decodes = TimedRunner()
     if words and recognizer is not None:
         endpointer = Endpointer(
             aggressiveness=voice.vad_aggressiveness,
@@ -94,7 +95,7 @@ def run_answered(
             end_ms=voice.end_of_speech_ms,
         )
         # partials and finals, as in a call session
-        listener = Listener(recognizer, endpointer, finishing=finishing)
+        listener = Listener(recognizer, endpointer)
         whole = WholeGreeting(whole_decodes(recognizer, decodes))
     clock = 0.0  # the session's wall clock, in call seconds
     decided_at = opened_at = None
@@ -104,7 +105,7 @@ def run_answered(
         arrive = detector.t + frame.duration
         if arrive > limit and not detector.open_to_words:
             break  # (a machine judged by its length: the session listens on while it waits for the beep)
-        started, off_loop = time.perf_counter(), finishing.spent
+        started = time.perf_counter()
         decoding = listener is not None and listener.decoding
         verdict = detector.process(frame, decoding=decoding) if not detector.final else None
         changed = verdict is not None
@@ -117,18 +118,14 @@ def run_answered(
                         heard.append(text)
                     if detector.transcript(text, final=isinstance(event, Heard)) is not None:
                         changed = True
-        clock = max(arrive, clock) + (time.perf_counter() - started) - (finishing.spent - off_loop)
+        clock = max(arrive, clock) + (time.perf_counter() - started)
         if whole is not None and whole.step(frame, detector, clock) is not None:
             changed = True
         if changed:
             decided_at = clock
         if opened_at is None and detector.opening_due():
             opened_at = clock
-    # the clip ended; on a call the line goes on until the decodes under way come back
-    for event in listener.last_heard() if listener is not None else []:
-        heard.append(event.utterance.text)
-        if detector.transcript(event.utterance.text, final=True) is not None:
-            decided_at = max(clock, _ready_at(finishing))
+    # the clip ended; on a call the line goes on until the decode under way comes back
     if whole is not None and whole.last_words(detector) is not None:
         decided_at = max(clock, _ready_at(decodes))
     said = _label(detector)

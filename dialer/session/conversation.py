@@ -47,7 +47,7 @@ from dialogue.interfaces import (
     UserSaid,
 )
 from voice.audio import level_dbfs
-from voice.background import Runner, ThreadRunner
+from voice.background import InlineRunner, Runner, ThreadRunner
 from voice.endpointing import (
     BargeIn,
     Endpointer,
@@ -116,8 +116,11 @@ class Conversation:
             barge_in_voicing_ms=settings.barge_in_voicing_ms,
         )
         self._turn_end = policy_for(voice, settings.quick_end_ms)  # for dialogue turns only
-        # the decode at each end of speech runs off the call's loop: a hello's quiet is timed meanwhile
-        self._finishing = background("heard")
+        # The decode at each end of speech runs in the call's loop. Run off it (a runner of
+        # voice/background.py), a person's hello was answered sooner, but words came later in audio time
+        # than the detector, the screener wait and the legal replies' real-SIP tests are timed for: a
+        # screener was first taken for a voicemail, and a widow's "No. He passed away" ended as refused.
+        self._finishing = InlineRunner()
         self.listener = Listener(
             recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms, finishing=self._finishing
         )
