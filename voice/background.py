@@ -125,3 +125,12 @@ def _run(work: Callable[[], T], now: float, ready_at: Callable[[float], float]) 
     except Exception as exc:
         return Ready(None, ready_at(time.perf_counter() - began), exc)
     return Ready(value, ready_at(time.perf_counter() - began))
+
+
+def call_runner(job: str) -> Runner:
+    """Where a live call runs each job. The whole greeting's decode ("greeting") in a thread of its own.
+    The decode at each end of speech ("heard") in the call's loop: run off it, a person's hello was
+    answered sooner, but words came later in audio time than the machine detector, the screener's wait
+    and the replies are timed for (real calls: a screener first taken for a voicemail, a widow's "No. He
+    passed away in October." answered as a no and ended as refused)."""
+    return InlineRunner() if job == "heard" else ThreadRunner(job)

@@ -47,7 +47,7 @@ from dialogue.interfaces import (
     UserSaid,
 )
 from voice.audio import level_dbfs
-from voice.background import InlineRunner, Runner, ThreadRunner
+from voice.background import Runner, call_runner
 from voice.endpointing import (
     BargeIn,
     Endpointer,
@@ -98,7 +98,7 @@ class Conversation:
         settings: SessionSettings,
         voice: VoiceSettings,
         now: dt.datetime | None = None,
-        background: Callable[[str], Runner] = ThreadRunner,
+        background: Callable[[str], Runner] = call_runner,
     ) -> None:
         self.call = call
         self.spec = spec
@@ -116,11 +116,8 @@ class Conversation:
             barge_in_voicing_ms=settings.barge_in_voicing_ms,
         )
         self._turn_end = policy_for(voice, settings.quick_end_ms)  # for dialogue turns only
-        # The decode at each end of speech runs in the call's loop. Run off it (a runner of
-        # voice/background.py), a person's hello was answered sooner, but words came later in audio time
-        # than the detector, the screener wait and the legal replies' real-SIP tests are timed for: a
-        # screener was first taken for a voicemail, and a widow's "No. He passed away" ended as refused.
-        self._finishing = InlineRunner()
+        # the decode at each end of speech: in the call's loop on a live call (`call_runner`)
+        self._finishing = background("heard")
         self.listener = Listener(
             recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms, finishing=self._finishing
         )

@@ -31,7 +31,7 @@ from dialer.session.spec import SessionSpec
 from dialer.sip.interfaces import Call, CallRequest
 from dialogue.interfaces import DialoguePolicy
 from dialogue.settings import DialogueSettings
-from voice.background import Runner, ThreadRunner
+from voice.background import Runner, call_runner
 from voice.engines import Recognizers
 from voice.interfaces import Recognizer, Synthesizer
 from voice.settings import VoiceSettings
@@ -132,7 +132,7 @@ class SessionHandler:
         policies: PolicyFactory,
         settings: SessionSettings | None = None,
         voice: VoiceSettings | None = None,
-        background: Callable[[str], Runner] = ThreadRunner,
+        background: Callable[[str], Runner] = call_runner,
     ) -> None:
         """`background`: where a call's decodes run (named by their job): its own threads on a live
         call; at once in virtual-time tests."""
