@@ -13,10 +13,9 @@ When the endpointer has an end-of-turn policy (`Endpointer.turn_end`, voice/turn
 partial goes to that policy instead (with whether it is an expected phrase), and the policy picks the
 silence: short after a complete clause, long after "No." or "um" or "because".
 
-The decode at end of speech runs on `finishing` (voice/background.py): on a call, a thread of the
-call's own, so frames go on being handled (a hello's quiet timed, a tone heard, the bot's audio
-played) while it runs; `Heard` comes on the first frame after it is ready, in the order spoken.
-Without `finishing` it runs at once, in `process`.
+The decode at end of speech runs on `finishing` (voice/background.py); `Heard` comes on the first
+frame after it is back, in the order spoken, with its own end of speech. Without `finishing` it runs at
+once, in `process` (a live call does so: `voice.background.call_runner` says why).
 """
 
 from __future__ import annotations
