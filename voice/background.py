@@ -1,17 +1,15 @@
-"""Work a call's loop must not wait for: a decode, run in a thread of the call's own.
+"""Work a call's loop may hand off: a decode, run in a thread of the call's own or in the loop.
 
-The call's loop handles a frame every 20 ms and decides on the call's clock: a person's "hello" is
-answered after a quarter second of quiet. A decode that ran in the loop held every decision after it
-(whisper base took 1-4 s on a Mandarin hello), and the person waited in silence. So a decode is
-submitted to a `Runner` and its result picked up on a later frame, when it is ready.
+The call's loop handles a frame every 20 ms and decides on the call's clock. A decode submitted to a
+`Runner` is picked up on a later frame, when it is ready; `call_runner` says which of a live call's
+decodes run off the loop today (the whole greeting's) and why the others do not.
 
 Three runners, one protocol (`Runner`):
 
 * `ThreadRunner`: a call's own thread, started on first use (a live call);
 * `InlineRunner`: runs at once, ready at once (virtual-time tests, where work takes no time);
 * `TimedRunner`: runs at once, ready on the call's clock when it would have come back from a thread
-  (the benches, whose loop runs faster than real time); `spent` is the time it took, which the bench
-  keeps off the call's clock.
+  (the benches, whose loop runs faster than real time).
 
 A result is `None` while not ready; the work's exception is raised where the result is picked up.
 """
@@ -68,10 +66,10 @@ class Running(Generic[T]):
 
 class ThreadRunner:
     """One thread of the call's own, started on first use: work runs in order of submission. Work done
-    within `grace_seconds` (a decode whose answer the speculation already had) is ready at once, not a
-    frame later: the loop waits that long, a quarter of a frame."""
+    within `grace_seconds` is ready at once, not a frame later (the loop waits that long; none by
+    default: the whole greeting's decode takes far longer than any grace)."""
 
-    def __init__(self, name: str, grace_seconds: float = 0.005) -> None:
+    def __init__(self, name: str, grace_seconds: float = 0.0) -> None:
         self.name = name
         self.grace_seconds = grace_seconds
         self._pool: ThreadPoolExecutor | None = None
@@ -80,7 +78,8 @@ class ThreadRunner:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
         future = self._pool.submit(work)
-        wait([future], timeout=self.grace_seconds)
+        if self.grace_seconds > 0:
+            wait([future], timeout=self.grace_seconds)
         return Running(future)
 
     def close(self) -> None:
@@ -102,15 +101,10 @@ class TimedRunner:
     """Work run at once, ready when it would have come back from a thread started at `now`."""
 
     def __init__(self) -> None:
-        self.spent = 0.0  # seconds of work run so far (not the call loop's time)
         self.submitted: list[Ready[Any]] = []
 
     def submit(self, work: Callable[[], T], now: float) -> Pending[T]:
-        def ready_at(took: float) -> float:
-            self.spent += took
-            return now + took
-
-        done = _run(work, now, ready_at)
+        done = _run(work, now, lambda took: now + took)
         self.submitted.append(done)
         return done
 

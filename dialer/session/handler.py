@@ -134,8 +134,8 @@ class SessionHandler:
         voice: VoiceSettings | None = None,
         background: Callable[[str], Runner] = call_runner,
     ) -> None:
-        """`background`: where a call's decodes run (named by their job): its own threads on a live
-        call; at once in virtual-time tests."""
+        """`background`: where a call's decodes run (named by their job): `call_runner` on a live call;
+        at once in virtual-time tests."""
         if recognizers is None:
             if recognizer is None:
                 raise ValueError("a session handler needs a recognizer or recognizers per language")
