@@ -30,6 +30,14 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One render cache for the call workers of the real-SIP modules, as the workers of one host share
+    theirs: the script's fixed sentences are rendered once per test run, not once per module. Entries are
+    content-addressed and written atomically; a module that needs a cold cache keeps its own."""
+    return tmp_path_factory.mktemp("render-cache")
+
+
+@pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """The PostgreSQL server the suite may create databases in (tools/postgres.sh prints it)."""
     url = os.environ.get("DIALER_TEST_POSTGRES_URL")

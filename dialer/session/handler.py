@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -148,8 +148,10 @@ class SessionHandler:
         self.background = background
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SessionHandler:
-        """The worker's engines from the settings tree (models load here, once per process)."""
+    def from_settings(cls, settings: Any, worker: int = 0) -> SessionHandler:
+        """The worker's engines from the settings tree (models load here, once per process). `worker` is
+        the worker's index among `sip.workers`: the workers of a host render the fixed sentences starting
+        at different places, so each renders about its share and reads the others' from the cache."""
         from voice.engines import build_recognizer, build_synthesizer
 
         voice: VoiceSettings = settings.voice
@@ -184,10 +186,14 @@ class SessionHandler:
             sentences = fixed + heads
             now = [s for s in sentences if s[1] in voice.asr_preload]
             later = [s for s in sentences if s[1] not in voice.asr_preload]
-            handler.prerender(now, voice.sample_rate)
+            share = _share(worker, settings.sip.workers)
+            handler.prerender(_rotated(now, share), voice.sample_rate)
             if later:
                 threading.Thread(
-                    target=handler.prerender, args=(later, voice.sample_rate), name="prerender", daemon=True
+                    target=handler.prerender,
+                    args=(_rotated(later, share), voice.sample_rate),
+                    name="prerender",
+                    daemon=True,
                 ).start()
         return handler
 
@@ -260,3 +266,17 @@ def _warm_up(recognizer: Recognizer, rate: int) -> None:
         recognizer.transcribe(hiss, rate)
     except Exception as exc:  # the first call will meet the same problem and report it
         log.warning("recognizer warm-up failed (%s)", type(exc).__name__)
+
+
+T = TypeVar("T")
+
+
+def _share(worker: int, workers: int) -> float:
+    """Where worker `worker` of `workers` starts in a list of start-up work, as a fraction of it."""
+    return (worker % workers) / workers if workers > 1 else 0.0
+
+
+def _rotated(items: list[T], share: float) -> list[T]:
+    """`items` from `share` of the way in, wrapping round: the same work, another worker's first part."""
+    start = int(len(items) * share)
+    return items[start:] + items[:start]

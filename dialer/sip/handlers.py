@@ -15,16 +15,20 @@ from dialer.sip.interfaces import Call, CallHandler, CallRequest, EventKind
 from dialer.sip.recording import read_mono
 
 
-def load_handler(path: str, settings: Any = None) -> CallHandler:
+def load_handler(path: str, settings: Any = None, worker: int = 0) -> CallHandler:
     """`package.module:Name` -> a handler instance. A class with a `from_settings` constructor gets the
-    settings tree (a session loads its models from it); other classes are instantiated without arguments."""
+    settings tree (a session loads its models from it) and the worker's index (workers share start-up
+    work by it); other classes are instantiated without arguments."""
     module_name, _, attr = path.partition(":")
     if not attr:
         raise ValueError(f"handler path must look like package.module:Name, got {path!r}")
     target: Any = getattr(importlib.import_module(module_name), attr)
     if isinstance(target, type):
         from_settings = getattr(target, "from_settings", None)
-        handler = from_settings(settings) if callable(from_settings) and settings is not None else target()
+        if callable(from_settings) and settings is not None:
+            handler = from_settings(settings, worker=worker)
+        else:
+            handler = target()
     else:
         handler = target
     if not callable(getattr(handler, "handle", None)):

@@ -81,7 +81,7 @@ def worker_main(index: int, spec: WorkerSpec, commands: Connection, out: Connect
             engine.register()
         from dialer.sip.handlers import load_handler
 
-        handler = load_handler(spec.handler, spec.settings)
+        handler = load_handler(spec.handler, spec.settings, worker=index)
     except Exception as exc:
         send(("failed", f"{type(exc).__name__}: {exc}"))
         return

@@ -83,7 +83,7 @@ class WorkerPool:
         self.speech = self._speech_engine(workers)
 
     # -- public --------------------------------------------------------------------------------------
-    def start(self, timeout: float = 60.0) -> None:  # a worker loads models and renders fixed sentences
+    def start(self, timeout: float = 120.0) -> None:  # a worker loads models and renders fixed sentences
         if self.speech is not None:
             self.speech.spawn()  # loads its models while the workers start
         for worker in self._workers:

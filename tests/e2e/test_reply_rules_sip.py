@@ -54,7 +54,9 @@ END = T0 + dt.timedelta(minutes=3)
 
 
 @pytest.fixture(scope="module")
-def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, CallResult], Path]]:
+def calls(
+    tmp_path_factory: pytest.TempPathFactory, render_cache: Path
+) -> Iterator[tuple[str, dict[str, CallResult], Path]]:
     tmp = tmp_path_factory.mktemp("reply-rules")
     url = f"sqlite:///{tmp / 'ledger.db'}"
     migrated(url)
@@ -82,7 +84,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
             uris[name] = f"sip:{NUMBERS[name][0]}@127.0.0.1:{port}"
         for i in range(len(personas)):
             assert wait_udp_bound(sip + 4 + i, 20), f"callee {i} did not bind"
-        settings = _settings(tmp, sip, rtp)
+        settings = _settings(tmp, sip, rtp, render_cache)
         profile = parse_profile((REPO / "sip_config" / "examples" / "loopback.yaml").read_text())
         pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)  # type: ignore[attr-defined]
         with pool:
@@ -118,11 +120,12 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
     yield url, results, tmp
 
 
-def _settings(tmp: Path, sip: int, rtp: int) -> object:
+def _settings(tmp: Path, sip: int, rtp: int, cache: Path) -> object:
     from dialer.settings import load_settings
 
     env = {
         "DIALER_DATA_DIR": str(tmp / "data"),
+        "DIALER_VOICE__CACHE_DIR": str(cache),
         "DIALER_VOICE__TTS_ENGINES": "piper,espeak",
         "DIALER_DIALOGUE__SCRIPTS_DIR": str(REPO / "scripts"),
         "DIALER_SIP__HANDLER": "dialer.session.handler:SessionHandler",

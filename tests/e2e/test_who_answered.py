@@ -38,11 +38,12 @@ EXPECTED = {
 DEBT_WORDS = ("debt", "owe", "payment", "dollar", "amount", "balance", "overdue")
 
 
-def settings_for(tmp: Path) -> object:
+def settings_for(tmp: Path, cache: Path) -> object:
     from dialer.settings import load_settings
 
     env = {
         "DIALER_DATA_DIR": str(tmp / "data"),
+        "DIALER_VOICE__CACHE_DIR": str(cache),
         "DIALER_VOICE__TTS_ENGINES": "piper,espeak",
         "DIALER_DIALOGUE__SCRIPTS_DIR": str(REPO / "scripts"),
         "DIALER_SIP__WORKERS": "2",
@@ -54,7 +55,7 @@ def settings_for(tmp: Path) -> object:
 
 
 @pytest.fixture(scope="module")
-def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, CallResult]]:
+def calls(tmp_path_factory: pytest.TempPathFactory, render_cache: Path) -> Iterator[dict[str, CallResult]]:
     tmp = tmp_path_factory.mktemp("who-answered")
     os.environ["HF_HUB_OFFLINE"] = "1"
     procs: list[subprocess.Popen[bytes]] = []
@@ -70,10 +71,10 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, CallRe
             uris[name] = f"sip:+15550101{i:03d}@127.0.0.1:{port}"
             if not wait_udp_bound(port, 20, alive=lambda p=procs[-1]: p.poll() is None):
                 raise RuntimeError(f"callee {name} did not start: {(tmp / f'callee-{name}.log').read_text()}")
-        settings = settings_for(tmp)
+        settings = settings_for(tmp, render_cache)
         profile = parse_profile((REPO / "sip_config" / "examples" / "loopback.yaml").read_text())
         pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)  # type: ignore[attr-defined]
-        pool.start(timeout=120)  # each worker loads whisper, piper and the scripts: slow on a loaded host
+        pool.start()
         try:
             futures: dict[str, Future[CallResult]] = {}
             for n, (name, uri) in enumerate(uris.items()):

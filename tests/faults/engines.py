@@ -103,7 +103,7 @@ class TtsBreaksMidCall(SessionHandler):
     """The opening is spoken; every prompt after it fails to render."""
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SessionHandler:
+    def from_settings(cls, settings: Any, worker: int = 0) -> SessionHandler:
         return _session(settings, tts_renders=OPENING_RENDERS, asr_streams=None)
 
 
@@ -111,7 +111,7 @@ class AsrBreaksMidCall(SessionHandler):
     """The recognizer hears the callee's greeting, then fails on the next thing the callee says."""
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SessionHandler:
+    def from_settings(cls, settings: Any, worker: int = 0) -> SessionHandler:
         return _session(settings, tts_renders=None, asr_streams=1)
 
 

@@ -39,7 +39,7 @@ class DiskFullLine(ReportingLine):
     FILE_LIMIT = 16 * 1024
 
     @classmethod
-    def from_settings(cls, settings: Any) -> DiskFullLine:
+    def from_settings(cls, settings: Any, worker: int = 0) -> DiskFullLine:
         _soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
         limit = cls.FILE_LIMIT if hard == resource.RLIM_INFINITY else min(cls.FILE_LIMIT, hard)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))

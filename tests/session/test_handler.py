@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dialer.session.handler import ScriptEngines, SessionHandler
 from dialer.sip.fake_engine import FakeSipEngine, ScriptedCallee
 from dialer.sip.interfaces import CallRequest
@@ -71,6 +73,39 @@ def test_from_settings_builds_the_configured_engines(tmp_path: Path) -> None:
     assert carriers is not None
     assert carriers.split("Thank you, Paul.", "en") == ["Thank you,", "Paul."]
     assert carriers.split("谢谢您，王伟。", "zh") == ["谢谢您，", "王伟。"]
+
+
+def test_workers_share_the_fixed_sentences_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each of a host's workers starts rendering at its own share of the fixed sentences: two workers
+    starting together render each about once, not twice (a slow start timed out under load)."""
+    from dialer.settings import load_settings
+    from voice.synthesizers.espeak import EspeakSynthesizer
+
+    rendered: list[str] = []
+    real = EspeakSynthesizer.synthesize
+
+    def counted(self: EspeakSynthesizer, text: str, lang: str, sample_rate: int) -> bytes:
+        rendered.append(text)
+        return real(self, text, lang, sample_rate)
+
+    monkeypatch.setattr(EspeakSynthesizer, "synthesize", counted)
+    environ = {
+        "DIALER_DATA_DIR": str(tmp_path),
+        "DIALER_VOICE__ASR_ENGINE": "scripted",
+        "DIALER_VOICE__TTS_ENGINES": "espeak",
+        "DIALER_VOICE__ASR_PRELOAD": '["en", "zh"]',  # all rendered before ready: none left to a thread
+        "DIALER_DIALOGUE__SCRIPTS_DIR": str(SCRIPTS),
+        "DIALER_SIP__WORKERS": "2",
+    }
+    settings = load_settings(config=None, environ=environ)
+    second = SessionHandler.from_settings(settings, worker=1)
+    fixed, heads = second.policies.sentences()
+    sentences = [text for text, _ in fixed + heads]
+    assert len(sentences) > 20
+    assert rendered[0] == sentences[len(sentences) // 2]  # worker 1 of 2 starts half way
+    first_count = len(rendered)
+    SessionHandler.from_settings(settings, worker=0)  # starts at the top, finds its share ready
+    assert len(rendered) == first_count
 
 
 def test_a_spec_that_cannot_be_spoken_ends_the_call_with_an_error_report() -> None:

@@ -57,11 +57,12 @@ def wait_udp(port: int, timeout: float = 20.0) -> None:
         raise RuntimeError(f"the callee did not bind UDP {port}")
 
 
-def settings_for(tmp: Path, engines: tuple[str, ...]) -> object:
+def settings_for(tmp: Path, engines: tuple[str, ...], cache: Path) -> object:
     from dialer.settings import load_settings
 
     env = {
         "DIALER_DATA_DIR": str(tmp / "data"),
+        "DIALER_VOICE__CACHE_DIR": str(cache),
         "DIALER_VOICE__TTS_ENGINES": ",".join(engines),
         "DIALER_VOICE__EDGE_SERVICE_URL": f"ws://127.0.0.1:{closed_port()}/edge/v1?TrustedClientToken=x",
         "DIALER_DIALOGUE__SCRIPTS_DIR": str(ROOT / "scripts"),
@@ -74,7 +75,9 @@ def settings_for(tmp: Path, engines: tuple[str, ...]) -> object:
 
 
 @pytest.fixture(scope="module")
-def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[CallResult, Path]]]:
+def calls(
+    tmp_path_factory: pytest.TempPathFactory, render_cache: Path
+) -> Iterator[dict[str, tuple[CallResult, Path]]]:
     tmp = tmp_path_factory.mktemp("session-sip")
     os.environ["HF_HUB_OFFLINE"] = "1"
     procs: list[subprocess.Popen[bytes]] = []
@@ -90,7 +93,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[
             uris[name] = (f"sip:+15550100{i:03d}@127.0.0.1:{port}", logs)
         for i in range(len(PERSONAS_CALLED)):
             wait_udp(CALLEE_SIP + i)
-        settings = settings_for(tmp, ("edge", "piper", "espeak"))
+        settings = settings_for(tmp, ("edge", "piper", "espeak"), render_cache)
         profile = parse_profile((ROOT / "sip_config" / "examples" / "loopback.yaml").read_text())
         pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)  # type: ignore[attr-defined]
         with pool:
