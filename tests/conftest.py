@@ -46,19 +46,64 @@ def postgres_server_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server_url: str) -> Iterator[str]:
+    """A database at the schema's head, migrated once per run: each test's database is a copy of it
+    (CREATE DATABASE ... TEMPLATE copies files; migrating every test's database took most of a
+    PostgreSQL test's time)."""
+    import sqlalchemy as sa
+
+    from scheduler import migrations
+
+    name = f"dialer_tpl_{uuid.uuid4().hex[:12]}"
+    _create_database(postgres_server_url, name)
+    migrations.upgrade(_database_url(postgres_server_url, name))  # disposes its engine: no session stays
+    try:
+        yield name
+    finally:
+        admin = sa.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
-def postgres_url(postgres_server_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+def postgres_url(postgres_server_url: str, postgres_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database at the schema's head for one test; dropped afterwards."""
+    yield from _scratch_database(postgres_server_url, template=postgres_template)
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (the migrations' own tests); dropped afterwards."""
+    yield from _scratch_database(postgres_server_url, template=None)
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _create_database(server_url: str, name: str, template: str | None = None) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            copy = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+    finally:
+        admin.dispose()
+
+
+def _scratch_database(server_url: str, template: str | None) -> Iterator[str]:
     import sqlalchemy as sa
 
     name = f"dialer_t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
+    _create_database(server_url, name, template)
     try:
-        yield url
+        yield _database_url(server_url, name)
     finally:
+        admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -24,7 +24,7 @@ def run(env: dict[str, str], *args: str) -> Result:
 
 @pytest.fixture(params=BACKENDS)
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    url = str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url"))
+    url = str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "empty_postgres_url"))
     return {"DIALER_DATABASE__URL": url, "DIALER_DATA_DIR": str(tmp_path / "data"), "DIALER_CONFIG": ""}
 
 
