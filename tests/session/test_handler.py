@@ -102,7 +102,9 @@ def test_workers_share_the_fixed_sentences_at_start(tmp_path: Path, monkeypatch:
     fixed, heads = second.policies.sentences()
     sentences = [text for text, _ in fixed + heads]
     assert len(sentences) > 20
-    assert rendered[0] == sentences[len(sentences) // 2]  # worker 1 of 2 starts half way
+    half = len(sentences) // 2
+    # worker 1 of 2 starts half way (renders may finish a little out of order: look at the first five)
+    assert {sentences.index(text) for text in rendered[:5]} <= set(range(half, half + 10))
     first_count = len(rendered)
     SessionHandler.from_settings(settings, worker=0)  # starts at the top, finds its share ready
     assert len(rendered) == first_count
