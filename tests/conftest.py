@@ -51,20 +51,15 @@ def postgres_template(postgres_server_url: str) -> Iterator[str]:
     """A database at the schema's head, migrated once per run: each test's database is a copy of it
     (CREATE DATABASE ... TEMPLATE copies files; migrating every test's database took most of a
     PostgreSQL test's time)."""
-    import sqlalchemy as sa
-
     from scheduler import migrations
 
     name = f"dialer_tpl_{uuid.uuid4().hex[:12]}"
-    _create_database(postgres_server_url, name)
+    _server_sql(postgres_server_url, f'CREATE DATABASE "{name}"')
     migrations.upgrade(_database_url(postgres_server_url, name))  # disposes its engine: no session stays
     try:
         yield name
     finally:
-        admin = sa.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _server_sql(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -83,30 +78,26 @@ def _database_url(server_url: str, name: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
-def _create_database(server_url: str, name: str, template: str | None = None) -> None:
+def _server_sql(server_url: str, statement: str) -> None:
+    """One statement outside a transaction (CREATE and DROP DATABASE refuse to run inside one)."""
     import sqlalchemy as sa
 
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            copy = f' TEMPLATE "{template}"' if template else ""
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+            conn.execute(sa.text(statement))
     finally:
         admin.dispose()
 
 
 def _scratch_database(server_url: str, template: str | None) -> Iterator[str]:
-    import sqlalchemy as sa
-
     name = f"dialer_t_{uuid.uuid4().hex[:12]}"
-    _create_database(server_url, name, template)
+    copy = f' TEMPLATE "{template}"' if template else ""
+    _server_sql(server_url, f'CREATE DATABASE "{name}"{copy}')
     try:
         yield _database_url(server_url, name)
     finally:
-        admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _server_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
