@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -65,22 +65,16 @@ class Running(Generic[T]):
 
 
 class ThreadRunner:
-    """One thread of the call's own, started on first use: work runs in order of submission. Work done
-    within `grace_seconds` is ready at once, not a frame later (the loop waits that long; none by
-    default: the whole greeting's decode takes far longer than any grace)."""
+    """One thread of the call's own, started on first use: work runs in order of submission."""
 
-    def __init__(self, name: str, grace_seconds: float = 0.0) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.grace_seconds = grace_seconds
         self._pool: ThreadPoolExecutor | None = None
 
     def submit(self, work: Callable[[], T], now: float) -> Pending[T]:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
-        future = self._pool.submit(work)
-        if self.grace_seconds > 0:
-            wait([future], timeout=self.grace_seconds)
-        return Running(future)
+        return Running(self._pool.submit(work))
 
     def close(self) -> None:
         if self._pool is not None:

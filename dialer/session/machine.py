@@ -25,10 +25,11 @@ listener produces. Three kinds of evidence, as in VAD-timing detectors (arXiv 26
   is a talkative person ("hello, who's this, I'm driving"). Without words the length alone says
   ``machine``. Thresholds are fitted on the corpus's training voices (bench/amd_bench.py --fit).
 
-The listener decodes each utterance off the call's loop (voice/listener.py), so a greeting's last words
-come some time after its end: while they are being decoded (`process(..., decoding=True)`) a long
-greeting is not judged and the window does not close (for `_WORDS_WAIT` more at most), as the words
-may still name a voicemail ("Hello? ... please leave your name after the beep").
+Where the listener decodes an utterance off the call's loop (voice/listener.py with a threaded runner;
+a live call decodes in the loop today, `voice.background.call_runner`), a greeting's last words come
+some time after its end: while they are being decoded (`process(..., decoding=True)`) a long greeting
+is not judged and the window does not close (for `_WORDS_WAIT` more at most), as the words may still
+name a voicemail ("Hello? ... please leave your name after the beep").
 
 A human verdict is provisional for `amd_window_seconds`: a beep or a machine's words turn it around
 (the session then stops the opening). `opening_due()` says when to speak: at a human verdict, or at
