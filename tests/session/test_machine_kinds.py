@@ -9,6 +9,7 @@ import pytest
 
 from bench import amd_corpus
 from bench.amd_corpus import cadence, espeak_mandarin, sit, telephone_line, tone
+from dialer.session.conversation import SCREENER_WAIT_SECONDS
 from dialer.session.greeting import who_said
 from dialer.session.machine import MachineDetector, Verdict, screener_reply
 from dialer.session.settings import SessionSettings
@@ -183,6 +184,35 @@ def test_a_screener_is_told_who_calls_then_the_person_gets_the_opening() -> None
     assert bot and "personal matter" in bot[0].text
     assert bot[0].start_s > len(speech(asks, RATE)) / (2 * RATE)  # after the screener asked
     assert r.machine == "human" and len(bot) >= 2 and bot[1].start_s > 12.0  # then the opening
+
+
+def test_a_person_who_says_hello_over_the_message_to_the_screener_gets_the_opening_after_it() -> None:
+    # a slow host: the person picks up and speaks while the bot still tells the screener who calls
+    asks = "Go ahead and say your name and why you're calling."
+    asked = len(speech(asks, RATE)) / (2 * RATE)
+    callee = ScriptedCallee(audio=Timeline([(0.2, asks), (asked + 0.6, "hello?")], 24).pcm(), hangup_after=22)
+    run = run_call(callee, replies=[asks, "hello?"])
+    r = run.report
+    bot = [t for t in r.turns if t.speaker == "bot"]
+    hello = [t for t in r.turns if t.speaker == "callee" and t.text == "hello?"]
+    assert bot and "personal matter" in bot[0].text and hello
+    assert hello[0].start_s < bot[0].end_s  # said over the message ...
+    assert not bot[0].barged_in  # ... which played to its end
+    assert r.machine == "human" and len(bot) >= 2 and bot[1].start_s >= bot[0].end_s  # then the opening
+    assert r.disposition != "screener"
+
+
+def test_the_person_has_the_whole_wait_after_the_message_to_the_screener() -> None:
+    asks = "Go ahead and say your name and why you're calling."
+    asked = len(speech(asks, RATE)) / (2 * RATE)
+    late = asked + SCREENER_WAIT_SECONDS + 0.5  # past the wait counted from the screener's words
+    callee = ScriptedCallee(
+        audio=Timeline([(0.2, asks), (late, "hello?")], late + 6).pcm(), hangup_after=late + 5
+    )
+    r = run_call(callee, replies=[asks, "hello?"], timeout=90).report
+    bot = [t for t in r.turns if t.speaker == "bot"]
+    assert bot and "personal matter" in bot[0].text and late - bot[0].end_s < SCREENER_WAIT_SECONDS
+    assert r.machine == "human" and len(bot) >= 2 and bot[1].start_s > late  # the opening, not "screener"
 
 
 def test_with_words_a_long_greeting_of_many_words_none_a_persons_is_a_machine() -> None:
