@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voice.interfaces import ListeningHints
-from voice.recognizers.whisper import context_prompt, echoes
+from voice.recognizers.whisper import context_prompt, decode_again, echoes
 
 
 def test_without_hints_english_gets_a_greeting_and_mandarin_nothing() -> None:
@@ -37,3 +37,17 @@ def test_an_echo_of_the_question_is_found_with_a_word_left_out() -> None:
     assert not echoes("我不是张伟", question)
     assert not echoes("yes I am", "yes, no. Am I speaking with John? Press 1 for yes.")
     assert not echoes("no, this is his wife", "yes, no. Am I speaking with John? Press 1 for yes.")
+
+
+def test_an_expected_answer_inside_the_question_is_not_decoded_again() -> None:
+    answers = "yes, no, speaking, who is this."
+    prompt = f"{answers} Am I speaking with John? Press 1 for yes or 2 for no."
+    assert echoes("Yes.", prompt)  # "yes" is inside the question ...
+    assert not decode_again("Yes.", prompt, answers)  # ... and one of the answers: kept
+    assert decode_again("Am I speaking with John?", prompt, answers)  # the question written back
+    assert decode_again("Press 1 for yes", prompt, answers)
+    question = "是，是我，不是。 请问您是张伟本人吗？"
+    assert decode_again("请问", question, "是，是我，不是。")  # Whisper base heard 是我 as 请问
+    assert not decode_again("是我", question, "是，是我，不是。")
+    assert not decode_again("Am I speaking with John?", prompt, None)  # no answers to decode with
+    assert not decode_again("I will pay on Friday", prompt, answers)  # no echo

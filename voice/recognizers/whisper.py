@@ -119,8 +119,8 @@ class WhisperRecognizer(Recognizer):
         question (Mandarin "是我" heard as "请问" after "请问您是伟本人吗？"): text found inside the context
         is decoded once more with the `fallback` context (the expected answers only) and that is kept."""
         decoded = self.decoder.decode(samples, prompt)
-        if fallback is not None and fallback != prompt and echoes(decoded.text, prompt):
-            return self.decoder.decode(samples, fallback)
+        if decode_again(decoded.text, prompt, fallback):
+            return self.decoder.decode(samples, str(fallback))
         return decoded
 
     def submit(self, samples: np.ndarray, prompt: str, fallback: str | None = None) -> Future[Decoded]:
@@ -128,6 +128,16 @@ class WhisperRecognizer(Recognizer):
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def decode_again(text: str, prompt: str, fallback: str | None) -> bool:
+    """The text echoes the bot's question and is no answer the `fallback` context (the expected
+    answers) holds. "Yes." after "... Press 1 for yes or 2 for no." is inside the question, but "yes"
+    is one of the answers too: decoding it again with them cost a second decode (the first answer of
+    a call waited for it) and heard the same word."""
+    if fallback is None or fallback == prompt or not echoes(text, prompt):
+        return False
+    return not echoes(text, fallback)
 
 
 ECHO_MIN_UNITS = 4  # shorter answers ("不是", "no I'm not") are too often inside any question

@@ -85,13 +85,13 @@ class Models:
 def decode_jobs(decoder: BatchDecoder, jobs: list[Job]) -> list[Decoded]:
     """One batch through the decoder; a result that only echoes its context (the bot's question) is
     decoded again with the fallback context, as `WhisperRecognizer.decode` does for one utterance."""
-    from voice.recognizers.whisper import echoes
+    from voice.recognizers.whisper import decode_again
 
     results = decoder.decode_batch([DecodeRequest(j.samples, j.prompt) for j in jobs])
     again = [
         i
         for i, (job, result) in enumerate(zip(jobs, results, strict=True))
-        if job.fallback is not None and job.fallback != job.prompt and echoes(result.text, job.prompt)
+        if decode_again(result.text, job.prompt, job.fallback)
     ]
     if again:
         redone = decoder.decode_batch([DecodeRequest(jobs[i].samples, jobs[i].fallback or "") for i in again])
