@@ -37,6 +37,31 @@ def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("render-cache")
 
 
+def call_worker_settings(
+    tmp: Path,
+    cache: Path,
+    *,
+    sip_port: int,
+    rtp_port: int,
+    engines: tuple[str, ...] = ("piper", "espeak"),
+    **extra: str,
+) -> Settings:
+    """Settings for the two real call workers (pjsua2, the session handler) of a real-SIP module: data
+    in `tmp`, the shared render cache, the repository's scripts; `extra` adds DIALER_* variables."""
+    env = {
+        "DIALER_DATA_DIR": str(tmp / "data"),
+        "DIALER_VOICE__CACHE_DIR": str(cache),
+        "DIALER_VOICE__TTS_ENGINES": ",".join(engines),
+        "DIALER_DIALOGUE__SCRIPTS_DIR": str(REPO / "scripts"),
+        "DIALER_SIP__HANDLER": "dialer.session.handler:SessionHandler",
+        "DIALER_SIP__WORKERS": "2",
+        "DIALER_SIP__BASE_SIP_PORT": str(sip_port),
+        "DIALER_SIP__BASE_RTP_PORT": str(rtp_port),
+        **extra,
+    }
+    return load_settings(config=None, environ=env)
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """The PostgreSQL server the suite may create databases in (tools/postgres.sh prints it)."""

@@ -32,6 +32,7 @@ from scheduler.db import create_engine
 from scheduler.models import AccountFlagEntry, Attempt, AuditEntry, CallDisclosure, Recording
 from scheduler.results import record_outcome
 from sip_config.loader import parse_profile
+from tests.conftest import call_worker_settings
 from tests.e2e.conftest import PERSONAS, REPO, RTP_PORTS, SIP_PORTS, take_ports
 from tests.outcomes.ledger_setup import OWNER, dialing, plan
 from tests.scheduler.seed import T0, migrated
@@ -84,9 +85,9 @@ def calls(
             uris[name] = f"sip:{NUMBERS[name][0]}@127.0.0.1:{port}"
         for i in range(len(personas)):
             assert wait_udp_bound(sip + 4 + i, 20), f"callee {i} did not bind"
-        settings = _settings(tmp, sip, rtp, render_cache)
+        settings = call_worker_settings(tmp, render_cache, sip_port=sip, rtp_port=rtp)
         profile = parse_profile((REPO / "sip_config" / "examples" / "loopback.yaml").read_text())
-        pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)  # type: ignore[attr-defined]
+        pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)
         with pool:
             futures: dict[str, Future[CallResult]] = {}
             for name, uri in uris.items():
@@ -118,22 +119,6 @@ def calls(
         engine.dispose()
     assert all(f.recording_notice for f in facts.values())  # Massachusetts: REC applies
     yield url, results, tmp
-
-
-def _settings(tmp: Path, sip: int, rtp: int, cache: Path) -> object:
-    from dialer.settings import load_settings
-
-    env = {
-        "DIALER_DATA_DIR": str(tmp / "data"),
-        "DIALER_VOICE__CACHE_DIR": str(cache),
-        "DIALER_VOICE__TTS_ENGINES": "piper,espeak",
-        "DIALER_DIALOGUE__SCRIPTS_DIR": str(REPO / "scripts"),
-        "DIALER_SIP__HANDLER": "dialer.session.handler:SessionHandler",
-        "DIALER_SIP__WORKERS": "2",
-        "DIALER_SIP__BASE_SIP_PORT": str(sip),
-        "DIALER_SIP__BASE_RTP_PORT": str(rtp),
-    }
-    return load_settings(config=None, environ=env)
 
 
 def _report(result: CallResult) -> SessionReport:

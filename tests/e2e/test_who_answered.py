@@ -22,6 +22,7 @@ from dialer.session.report import SessionReport
 from dialer.sip.interfaces import CallRequest, CallResult
 from dialer.sip.workers import WorkerPool
 from sip_config.loader import parse_profile
+from tests.conftest import call_worker_settings
 from tests.session.fakes import spec
 
 from .conftest import PERSONAS, REPO, RTP_PORTS, SIP_PORTS, take_ports
@@ -36,22 +37,6 @@ EXPECTED = {
     "announcement-183-zh": ("", "vacant", "vacant"),
 }
 DEBT_WORDS = ("debt", "owe", "payment", "dollar", "amount", "balance", "overdue")
-
-
-def settings_for(tmp: Path, cache: Path) -> object:
-    from dialer.settings import load_settings
-
-    env = {
-        "DIALER_DATA_DIR": str(tmp / "data"),
-        "DIALER_VOICE__CACHE_DIR": str(cache),
-        "DIALER_VOICE__TTS_ENGINES": "piper,espeak",
-        "DIALER_DIALOGUE__SCRIPTS_DIR": str(REPO / "scripts"),
-        "DIALER_SIP__WORKERS": "2",
-        "DIALER_SIP__BASE_SIP_PORT": str(take_ports(SIP_PORTS, 2)),
-        "DIALER_SIP__BASE_RTP_PORT": str(take_ports(RTP_PORTS, 600)),
-        "DIALER_SIP__HANDLER": "dialer.session.handler:SessionHandler",
-    }
-    return load_settings(config=None, environ=env)
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +56,11 @@ def calls(tmp_path_factory: pytest.TempPathFactory, render_cache: Path) -> Itera
             uris[name] = f"sip:+15550101{i:03d}@127.0.0.1:{port}"
             if not wait_udp_bound(port, 20, alive=lambda p=procs[-1]: p.poll() is None):
                 raise RuntimeError(f"callee {name} did not start: {(tmp / f'callee-{name}.log').read_text()}")
-        settings = settings_for(tmp, render_cache)
+        settings = call_worker_settings(
+            tmp, render_cache, sip_port=take_ports(SIP_PORTS, 2), rtp_port=take_ports(RTP_PORTS, 600)
+        )
         profile = parse_profile((REPO / "sip_config" / "examples" / "loopback.yaml").read_text())
-        pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)  # type: ignore[attr-defined]
+        pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)
         pool.start()
         try:
             futures: dict[str, Future[CallResult]] = {}

@@ -25,6 +25,7 @@ from dialer.session.report import SessionReport
 from dialer.sip.interfaces import CallRequest, CallResult
 from dialer.sip.workers import WorkerPool
 from sip_config.loader import parse_profile
+from tests.conftest import call_worker_settings
 
 from .fakes import spec
 
@@ -57,23 +58,6 @@ def wait_udp(port: int, timeout: float = 20.0) -> None:
         raise RuntimeError(f"the callee did not bind UDP {port}")
 
 
-def settings_for(tmp: Path, engines: tuple[str, ...], cache: Path) -> object:
-    from dialer.settings import load_settings
-
-    env = {
-        "DIALER_DATA_DIR": str(tmp / "data"),
-        "DIALER_VOICE__CACHE_DIR": str(cache),
-        "DIALER_VOICE__TTS_ENGINES": ",".join(engines),
-        "DIALER_VOICE__EDGE_SERVICE_URL": f"ws://127.0.0.1:{closed_port()}/edge/v1?TrustedClientToken=x",
-        "DIALER_DIALOGUE__SCRIPTS_DIR": str(ROOT / "scripts"),
-        "DIALER_SIP__WORKERS": "2",
-        "DIALER_SIP__BASE_SIP_PORT": str(WORKER_SIP),
-        "DIALER_SIP__BASE_RTP_PORT": str(WORKER_RTP),
-        "DIALER_SIP__HANDLER": "dialer.session.handler:SessionHandler",
-    }
-    return load_settings(config=None, environ=env)
-
-
 @pytest.fixture(scope="module")
 def calls(
     tmp_path_factory: pytest.TempPathFactory, render_cache: Path
@@ -93,9 +77,16 @@ def calls(
             uris[name] = (f"sip:+15550100{i:03d}@127.0.0.1:{port}", logs)
         for i in range(len(PERSONAS_CALLED)):
             wait_udp(CALLEE_SIP + i)
-        settings = settings_for(tmp, ("edge", "piper", "espeak"), render_cache)
+        settings = call_worker_settings(
+            tmp,
+            render_cache,
+            sip_port=WORKER_SIP,
+            rtp_port=WORKER_RTP,
+            engines=("edge", "piper", "espeak"),
+            DIALER_VOICE__EDGE_SERVICE_URL=f"ws://127.0.0.1:{closed_port()}/edge/v1?TrustedClientToken=x",
+        )
         profile = parse_profile((ROOT / "sip_config" / "examples" / "loopback.yaml").read_text())
-        pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)  # type: ignore[attr-defined]
+        pool = WorkerPool.from_settings(settings.sip, profile, settings=settings)
         with pool:
             futures: dict[str, Future[CallResult]] = {}
             for n, (name, (uri, _)) in enumerate(uris.items()):
