@@ -136,8 +136,8 @@ class Conversation:
         self.transfer_target = ""
         self.listening_since: float | None = None
         self.machine_at = 0.0
-        # a person's words over the bot telling a screener who calls: the opening follows the message
-        self._picked_up: tuple[str, float, float, float | None] | None = None
+        # a person spoke over the bot telling a screener who calls: the opening follows the message
+        self._picked_up = False
         self._opening: tuple[DialoguePolicy, list[BotAction]] | None = None
         self._opening_reply: ReplyStream | None = None
         self._notice_turn: int | None = None  # REC: the recording notice's bot turn, while it plays
@@ -274,13 +274,6 @@ class Conversation:
         self.state, self.machine_at = "screener", self.line.t
         self._say([screener_reply(self.spec)], reply_to=None, opening=False)
 
-    def _person_took_the_call(self) -> None:
-        assert self._picked_up is not None
-        text, start, end, confidence = self._picked_up
-        self.outcome.machine = "human"
-        self.outcome.callee_turn(text, start, end, confidence=confidence)
-        self._open()
-
     def _prepare_opening(self) -> None:
         """While the phone rings: start the policy and render the opening, so a person hears it at once."""
         policy = self.new_policy()
@@ -377,9 +370,10 @@ class Conversation:
             return
         if self.state == "screener":  # the person took the call (the screener's own words do not count)
             if text and self.detector.transcript(text) is None:
-                self._picked_up = (text, start, end, u.confidence)
+                self.outcome.machine, self._picked_up = "human", True
+                self.outcome.callee_turn(text, start, end, confidence=u.confidence)
                 if not self.speaker.busy:  # else when the message to the screener has played (`_bot_done`)
-                    self._person_took_the_call()
+                    self._open()
             return
         if self.detector.open_to_words:
             verdict = self.detector.transcript(text, final=True)
@@ -579,8 +573,8 @@ class Conversation:
             self.outcome.voicemail_left = True
         if self.state == "screener":  # the person's time to pick up runs from the end of the message
             self.machine_at = self.line.t
-            if self._picked_up is not None:
-                self._person_took_the_call()
+            if self._picked_up:
+                self._open()
                 return
         self._listening()
 
