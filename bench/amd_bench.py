@@ -128,6 +128,8 @@ def run_answered(
     # the clip ended; on a call the line goes on until the decode under way comes back
     if whole is not None and whole.last_words(detector) is not None:
         decided_at = max(clock, _ready_at(decodes))
+    if detector.line_ended() is not None:  # a carrier's words held to the end: the line goes quiet
+        decided_at = max([clock, *(done.ready_at for done in decodes.submitted)])
     said = _label(detector)
     status = ""
     if said == "announcement":

@@ -106,6 +106,9 @@ ROWS: tuple[_Row, ...] = (
         None,
         "circuits busy",
     ),
+    # last: the carrier's closing words, when what came before was misheard ("…you are calling it not
+    # a maleable. Please try your call again later."): a working number, not reached now
+    _row(r"try your call again later", D.unreachable, S.unavailable, "try your call again later"),
 )
 
 # Chinese phrases also found in homophones (voice/pinyin.py: whisper base on the line writes 查证后再拨

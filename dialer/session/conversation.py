@@ -192,6 +192,9 @@ class Conversation:
             line.poll_events()
             if line.ended:
                 self.outcome.ended_by = self.outcome.ended_by or "callee"
+                verdict = self.detector.line_ended()  # a carrier that spoke and hung up
+                if verdict is not None:
+                    self._verdict(verdict)
                 return
             self._keys()
             if line.t >= self.max_seconds or line.wall_elapsed() > self.max_seconds + 5:

@@ -73,6 +73,9 @@ SCREENER = (
     "您的姓名",
     "来电目的",
 )
+# a screener asking to be told the name and the reason, its verb misheard ("Please help me your name and
+# what you're talking about"); a person's "what's your name and what do you want?" asks no one to tell
+SCREENER_HEARD = re.compile(r"\b(me|us) your name and (what|why|the reason)")
 VOICEMAIL = (
     "leave a message",
     "leave your message",
@@ -153,6 +156,10 @@ IVR = (
     "your call is important",
     "thank you for calling",
     "customer service",
+    # a company's greeting: nobody says it picking up their own phone ("Welcome to Contoso" heard as
+    # "Welcome to control", 欢迎致电 as 欢迎议论 on the training voices)
+    "welcome to",
+    "欢迎",
     "请按",
     "按1",
     "按一",
@@ -212,7 +219,7 @@ def who_said(text: str) -> str | None:
     said = normal(text)
     if not said:
         return None
-    if _said(SCREENER, said):
+    if _said(SCREENER, said) or SCREENER_HEARD.search(said):
         return "screener"
     carrier = match_announcement(text) is not None
     if carrier and not any(k in said for k in ASKS_FOR_A_MESSAGE):

@@ -388,6 +388,16 @@ class MachineDetector:
             self._greeting_words.append(text.strip())  # judged when the greeting ends (`_timers`)
         return None
 
+    def line_ended(self) -> Verdict | None:
+        """The far end hung up (or the audio ended) while a carrier's words were held for a voicemail's
+        to follow (`_CARRIER_HOLD`): nothing more can come, so they decide now. A carrier that plays its
+        message and hangs up at once would otherwise leave the call a voicemail judged by its length."""
+        settled = self.verdict is not None and self.verdict.kind in _SETTLED
+        if not self._carrier_spoke or settled or self._locked:
+            return None
+        self._awaiting_words = False
+        return self._decide("announcement", "keywords", late_words=True)
+
     def keypad(self) -> Verdict | None:
         """A key press: only a person presses keys."""
         if self.verdict is not None and self.verdict.kind == "human":

@@ -37,6 +37,9 @@ ANNOUNCEMENTS = [
     ("The person you are calling is out of the coverage area.", "unreachable", "unavailable"),
     ("The number you have dialed is busy, please try again later.", "busy", "valid"),
     ("All circuits are busy now. Please try your call again later.", "trunk_failure", None),
+    # tiny.en over the line (training voices): the subject misheard, the closing words heard
+    ("My wife looks custom and you are calling it not a maleable. Please try your call again later.",
+     "unreachable", "unavailable"),
     # Chinese (simplified, traditional, and as a recognizer spaces it)
     ("您拨打的号码是空号，请查证后再拨。", "vacant", "vacant"),
     ("您撥打的號碼是空號", "vacant", "vacant"),

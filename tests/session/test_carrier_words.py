@@ -75,3 +75,21 @@ def test_a_carrier_named_by_a_partial_whose_final_is_misheard_is_still_an_announ
                 verdicts.append(verdict)
     assert verdicts[-1].kind == "announcement", verdicts
     assert "not in service" in detector.announced  # the partial's words, for the number's status
+
+
+def test_a_carrier_that_hangs_up_right_after_its_words_leaves_an_announcement() -> None:
+    """Its words are held for a voicemail's to follow; the hang-up says nothing more comes."""
+    said = "The number you have dialed is not in service."
+    end = 0.2 + len(speech(said, RATE)) / (2 * RATE)
+    detector, verdicts = _greeting([said], seconds=end + 0.5)  # the line ends before the pause is over
+    assert not verdicts or verdicts[-1].kind != "announcement"  # still held when the audio stopped
+    verdict = detector.line_ended()
+    assert verdict is not None and (verdict.kind, verdict.reason) == ("announcement", "keywords")
+    assert detector.announced == said
+    assert detector.line_ended() is None  # decided once
+
+
+def test_a_person_who_hangs_up_leaves_no_announcement() -> None:
+    detector, verdicts = _greeting(["Hello? Who is this?"], seconds=2.0)
+    assert detector.line_ended() is None
+    assert all(v.kind != "announcement" for v in verdicts)

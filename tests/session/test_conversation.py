@@ -294,3 +294,12 @@ def test_each_reply_to_speech_says_where_its_latency_went() -> None:
         # the endpointer's wait for the end of the turn is most of it here; the parts add up to the whole
         assert parts["end_of_turn"] >= 200
         assert turn.latency_ms is not None and abs(sum(parts.values()) - turn.latency_ms) <= 3
+
+
+def test_a_carrier_that_speaks_after_the_answer_and_hangs_up_leaves_its_words_for_number_status() -> None:
+    words = "The number you have dialed is not in service."
+    end = 0.4 + len(speech(words, RATE)) / (2 * RATE)
+    callee = ScriptedCallee(audio=Timeline([(0.4, words)], 15).pcm(), hangup_after=end + 0.6)
+    r = run_call(callee, replies=[words]).report
+    assert r.machine == "announcement" and r.announcement == words
+    assert r.ended_by == "callee" and not r.voicemail_left

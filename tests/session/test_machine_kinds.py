@@ -91,6 +91,12 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ("我记住了，你是谁？", None),
         ("喂？喂？听得到吗？", None),
         ("Yes, I can press it later.", None),
+        # a company greets, a screener asks for the name and the reason, as heard on the training voices
+        ("Welcome to control, though. Did you know your party expansion?", "ivr"),
+        ("您好,欢迎议论", "ivr"),
+        ("Please help me your name and what you're talking about.", "screener"),
+        ("Hi, it's Sam, what's your name and what do you want?", None),
+        ("Yes, you're welcome, who is this?", None),
     ],
 )
 def test_words_name_who_answered(text: str, kind: str | None) -> None:
