@@ -1,8 +1,13 @@
 """Transcribing a carrier announcement from early media (the session does the same after an answer).
 
-Only audio worth the decode is sent to the recognizer: at least half a second of sound, taken after a SIT
-when there is one (the tones would only confuse the model). Recognition failures give an empty text: the
-SIP code and the tones still classify the call.
+Only audio worth the decode is sent to the recognizer (`announcement_audio`, shared with the session's
+transcript of an unanswered call's early media): at least half a second of sound, taken after a SIT
+when there is one (the tones would only confuse the model), and ending half a second after the last
+sound. A carrier speaks for 3-6 s and the network then keeps the early media open in silence or line
+noise; sent whole, 12 s of it took Whisper's 30 s window (2-4x the cost of its 10 s one) and the
+quiet tail made it stop early ("We're sorry, the number you have reached has been disconnected …"
+came back as "I'm sorry,"; bench/amd_bench.py, training voices). Recognition failures give an empty
+text: the SIP code and the tones still classify the call.
 """
 
 from __future__ import annotations
@@ -18,18 +23,42 @@ from voice.interfaces import ListeningHints, Recognizer
 log = logging.getLogger(__name__)
 MIN_SECONDS = 0.5
 MIN_PEAK = 500  # PCM16: quieter than this is line noise
+FRAME_SECONDS = 0.02
+SOUND_WITHIN_DB = 25.0  # a frame this close to the loudest one is the carrier's voice, not the line's noise
+TAIL_SECONDS = 0.5  # kept after the last sound (a word's fading end)
 # no prompt: priming the model with an announcement would make it hear one in any noise
 HINTS = ListeningHints()
 
 
-def transcribe_announcement(recognizer: Recognizer, pcm: bytes, rate: int, sit: Sit | None = None) -> str:
+def announcement_audio(pcm: bytes, rate: int, sit: Sit | None = None) -> bytes:
+    """The part of the early media worth a decode ("" for none): after the SIT, up to the last sound."""
     samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
     if sit is not None:
         samples = samples[round((sit.onset + 1.1) * rate) :]  # three segments of at most 380 ms
     if samples.size < MIN_SECONDS * rate or int(np.abs(samples).max(initial=0)) < MIN_PEAK:
+        return b""
+    samples = samples[: _sound_end(samples, rate)]
+    return samples.tobytes() if samples.size >= MIN_SECONDS * rate else b""
+
+
+def _sound_end(samples: np.ndarray, rate: int) -> int:
+    """The sample half a second after the last frame within `SOUND_WITHIN_DB` of the loudest frame."""
+    size = max(1, round(FRAME_SECONDS * rate))
+    frames = samples[: samples.size - samples.size % size].astype(np.float64).reshape(-1, size)
+    if frames.size == 0:
+        return samples.size
+    power = np.mean(frames * frames, axis=1)
+    level = 10 * np.log10(power + 1e-9)
+    last = int(np.flatnonzero(level >= level.max() - SOUND_WITHIN_DB)[-1])
+    return min(samples.size, (last + 1) * size + round(TAIL_SECONDS * rate))
+
+
+def transcribe_announcement(recognizer: Recognizer, pcm: bytes, rate: int, sit: Sit | None = None) -> str:
+    audio = announcement_audio(pcm, rate, sit)
+    if not audio:
         return ""
     try:
-        return recognizer.transcribe(samples.tobytes(), rate, HINTS).text.strip()
+        return recognizer.transcribe(audio, rate, HINTS).text.strip()
     except VoiceError as exc:
         log.warning("carrier announcement not transcribed: %s", exc.__class__.__name__)
         return ""

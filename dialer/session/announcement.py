@@ -6,6 +6,8 @@ The recognizer is primed with what carriers say (whisper's context prompt; nothi
 
 from __future__ import annotations
 
+from dialer.numberstatus.listen import announcement_audio
+from dialer.numberstatus.sit import detect_sit
 from voice.errors import VoiceError
 from voice.interfaces import ListeningHints, Recognizer
 
@@ -18,9 +20,13 @@ ANNOUNCEMENT_PROMPTS = {
 
 
 def transcribe_announcement(recognizer: Recognizer, pcm: bytes, rate: int) -> str | None:
-    """The announcement's text ("" for silence); None when the recognizer failed."""
+    """The announcement's text ("" for silence); None when the recognizer failed. The audio is cut as
+    for number status (dialer/numberstatus/listen.py): after a SIT, up to the last sound."""
+    audio = announcement_audio(pcm, rate, detect_sit(pcm, rate))
+    if not audio:
+        return ""
     hints = ListeningHints(prompt=ANNOUNCEMENT_PROMPTS.get(recognizer.language, ""))
     try:
-        return recognizer.transcribe(pcm, rate, hints).text.strip()
+        return recognizer.transcribe(audio, rate, hints).text.strip()
     except VoiceError:
         return None
