@@ -147,7 +147,7 @@ def run_early_media(clip: Clip, recognizer: Recognizer | None) -> Result:
     """An unanswered call: SIT and the carrier's words in the early media, then the final response."""
     started = time.perf_counter()
     sit = detect_sit(clip.pcm, RATE)
-    text = transcribe_announcement(recognizer, clip.pcm, RATE, sit) if recognizer is not None else ""
+    text = (transcribe_announcement(recognizer, clip.pcm, RATE, sit) or "") if recognizer is not None else ""
     found = classify_number(sip_code=404, sip_result="rejected", sit=sit, announcement=text)
     said = "announcement" if found.disposition is not None and found.disposition.value in DEAD else "other"
     decided = len(clip.pcm) / (2 * RATE) + time.perf_counter() - started

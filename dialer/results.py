@@ -66,7 +66,7 @@ def classify_result(
     sit = detect_sit(result.early_media, result.rate) if result.early_media else None
     announcement = report.announcement if report is not None else ""
     if not announcement and recognizer is not None and not result.answered:
-        announcement = transcribe_announcement(recognizer, result.early_media, result.rate, sit)
+        announcement = transcribe_announcement(recognizer, result.early_media, result.rate, sit) or ""
     return classify_number(
         sip_code=result.sip_code,
         sip_result=result.result,

@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from dialer.session.announcement import transcribe_announcement
+from dialer.numberstatus import detect_sit, transcribe_announcement
 from dialer.session.context import call_context
 from dialer.session.line import FRAME_SECONDS, Line
 from dialer.session.machine import NOBODY, MachineDetector, Verdict, screener_reply
@@ -180,7 +180,8 @@ class Conversation:
         result = self.call.wait(10)
         if result is None or result.answered or not result.early_media:
             return
-        text = transcribe_announcement(self.recognizer, result.early_media, result.rate)
+        early, rate = result.early_media, result.rate
+        text = transcribe_announcement(self.recognizer, early, rate, detect_sit(early, rate), primed=True)
         if text is None:
             self.outcome.asr_errors += 1
         else:

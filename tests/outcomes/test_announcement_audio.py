@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dialer.numberstatus import detect_sit, match, transcribe_announcement
 from dialer.numberstatus.listen import TAIL_SECONDS, announcement_audio
-from dialer.session.announcement import transcribe_announcement as session_transcribe
 from tests.outcomes.sounds import RATE, line, sit
 from tests.voice.speech import noise, speech
 from voice import audio
+from voice.errors import VoiceError
 from voice.frames import Utterance
 from voice.interfaces import ListeningHints, Recognizer, RecognizerStream
 
@@ -67,12 +67,23 @@ def test_line_noise_alone_is_never_sent() -> None:
     assert announcement_audio(audio.silence(12.0, RATE), RATE) == b""
 
 
-def test_both_paths_send_the_cut_audio_and_the_session_keeps_its_prompt() -> None:
+def test_primed_or_not_the_cut_audio_is_sent() -> None:
     words = speech(WORDS, RATE)
     early = line(_mixed(words, 12.0))
     number_status, session = Recording(), Recording()
-    assert match(transcribe_announcement(number_status, early, RATE)) is not None
-    assert session_transcribe(session, early, RATE) == WORDS
+    assert match(transcribe_announcement(number_status, early, RATE) or "") is not None
+    assert transcribe_announcement(session, early, RATE, primed=True) == WORDS
     assert number_status.sent == session.sent == [announcement_audio(early, RATE)]
     assert _seconds(session.sent[0]) < 9.5  # Whisper's 10 s window, not its 30 s one
     assert number_status.prompts == [""] and "not in service" in session.prompts[0]
+
+
+class Failing(Recording):
+    def transcribe(self, pcm: bytes, sample_rate: int, hints: ListeningHints | None = None) -> Utterance:
+        raise VoiceError("the model is gone")
+
+
+def test_a_recognizer_that_fails_is_told_apart_from_silence() -> None:
+    early = line(_mixed(speech(WORDS, RATE), 12.0))
+    assert transcribe_announcement(Failing(), early, RATE, primed=True) is None  # counted as an ASR error
+    assert transcribe_announcement(Failing(), audio.silence(3.0, RATE), RATE) == ""  # nothing to decode

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dialer.numberstatus import transcribe_announcement
 from dialer.numberstatus.announcements import match
-from dialer.session.announcement import transcribe_announcement
 from dialer.sip.fake_engine import ScriptedCallee
 from voice import audio
 from voice.engines import Recognizers
@@ -44,7 +44,7 @@ def _line(text: str) -> bytes:
 def test_a_chinese_announcement_is_recognized_from_audio(
     whisper_zh: Recognizer, said: str, phrase: str
 ) -> None:
-    text = transcribe_announcement(whisper_zh, _line(said), RATE)
+    text = transcribe_announcement(whisper_zh, _line(said), RATE, primed=True)
     assert text, "nothing heard"
     found = match(text)
     assert found is not None and found.phrase == phrase, text
