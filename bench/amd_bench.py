@@ -58,7 +58,7 @@ class Result:
 
 
 def _ready_at(runner: TimedRunner) -> float:
-    return max(done.ready_at for done in runner.submitted)
+    return max([0.0, *(done.ready_at for done in runner.submitted)])
 
 
 def _label(detector: MachineDetector) -> str:
@@ -129,7 +129,7 @@ def run_answered(
     if whole is not None and whole.last_words(detector) is not None:
         decided_at = max(clock, _ready_at(decodes))
     if detector.line_ended() is not None:  # a carrier's words held to the end: the line goes quiet
-        decided_at = max([clock, *(done.ready_at for done in decodes.submitted)])
+        decided_at = max(clock, _ready_at(decodes))
     said = _label(detector)
     status = ""
     if said == "announcement":
