@@ -125,10 +125,10 @@ def run_answered(
             decided_at = clock
         if opened_at is None and detector.opening_due():
             opened_at = clock
-    # the clip ended; on a call the line goes on until the decode under way comes back
-    if whole is not None and whole.last_words(detector) is not None:
-        decided_at = max(clock, _ready_at(decodes))
-    if detector.line_ended() is not None:  # a carrier's words held to the end: the line goes quiet
+    # the clip ended; on a call the line goes on until the decode under way comes back, and a carrier's
+    # words held to the end decide when the line goes quiet
+    last_words = whole is not None and whole.last_words(detector) is not None
+    if detector.line_ended() is not None or last_words:
         decided_at = max(clock, _ready_at(decodes))
     said = _label(detector)
     status = ""

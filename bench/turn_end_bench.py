@@ -51,6 +51,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from voice.audio import loud_frames
 from voice.endpointing import Endpointer, SpeechEnded
 from voice.errors import VoiceError
 from voice.frames import split_frames
@@ -89,9 +90,7 @@ class Turn:
 
 def speech_frames(samples: np.ndarray) -> np.ndarray:
     """Per 20 ms frame: within 30 dB of the loudest frame (speech, not the gaps)."""
-    count = samples.size // FRAME
-    power = np.mean(samples[: count * FRAME].reshape(count, FRAME).astype(np.float64) ** 2, axis=1) + 1e-9
-    return 10 * np.log10(power) >= 10 * np.log10(power.max()) - 30
+    return loud_frames(samples, FRAME, 30.0)
 
 
 def gaps_of(voiced: np.ndarray) -> list[tuple[int, int]]:

@@ -160,6 +160,16 @@ def level_dbfs(pcm: bytes) -> float:
     return 20 * math.log10(rms / 32768.0) if rms > 0 else -math.inf
 
 
+def loud_frames(samples: np.ndarray, frame: int, within_db: float) -> np.ndarray:
+    """Per whole frame of `frame` samples: its power within `within_db` of the loudest frame's (a voice,
+    not the pauses or the line's noise under it)."""
+    count = samples.size // frame
+    if count == 0:
+        return np.zeros(0, dtype=bool)
+    power = np.mean(samples[: count * frame].reshape(count, frame).astype(np.float64) ** 2, axis=1) + 1e-9
+    return 10 * np.log10(power) >= 10 * np.log10(power.max()) - within_db
+
+
 def peak_dbfs(pcm: bytes) -> float:
     samples = _pcm_array(pcm)
     if samples.size == 0:

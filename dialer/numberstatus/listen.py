@@ -16,6 +16,7 @@ import logging
 import numpy as np
 
 from dialer.numberstatus.sit import Sit
+from voice.audio import loud_frames
 from voice.errors import VoiceError
 from voice.interfaces import ListeningHints, Recognizer
 
@@ -48,13 +49,10 @@ def announcement_audio(pcm: bytes, rate: int, sit: Sit | None = None) -> bytes:
 def _sound_end(samples: np.ndarray, rate: int) -> int:
     """The sample half a second after the last frame within `SOUND_WITHIN_DB` of the loudest frame."""
     size = max(1, round(FRAME_SECONDS * rate))
-    frames = samples[: samples.size - samples.size % size].astype(np.float64).reshape(-1, size)
-    if frames.size == 0:
+    loud = np.flatnonzero(loud_frames(samples, size, SOUND_WITHIN_DB))
+    if loud.size == 0:
         return samples.size
-    power = np.mean(frames * frames, axis=1)
-    level = 10 * np.log10(power + 1e-9)
-    last = int(np.flatnonzero(level >= level.max() - SOUND_WITHIN_DB)[-1])
-    return min(samples.size, (last + 1) * size + round(TAIL_SECONDS * rate))
+    return min(samples.size, (int(loud[-1]) + 1) * size + round(TAIL_SECONDS * rate))
 
 
 def transcribe_announcement(

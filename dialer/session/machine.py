@@ -266,8 +266,7 @@ class MachineDetector:
         if self._carrier_spoke and not settled:
             done = self.silence_since_voice() >= self.s.after_greeting_silence_seconds
             if done or self.t - self._announced_at >= _CARRIER_HOLD:
-                self._awaiting_words = False
-                return self._decide("announcement", "keywords", late_words=True)
+                return self._carrier_verdict()
         if self._cng_at is not None and self.t - self._cng_at >= _CNG_WAIT:
             self._cng_at = None
             self.beep_at = self.t
@@ -395,6 +394,10 @@ class MachineDetector:
         settled = self.verdict is not None and self.verdict.kind in _SETTLED
         if not self._carrier_spoke or settled or self._locked:
             return None
+        return self._carrier_verdict()
+
+    def _carrier_verdict(self) -> Verdict | None:
+        """The held carrier words decide: an announcement, even over a verdict by length or a hello."""
         self._awaiting_words = False
         return self._decide("announcement", "keywords", late_words=True)
 

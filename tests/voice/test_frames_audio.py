@@ -130,3 +130,12 @@ def test_levels_and_clipping() -> None:
     assert audio.clipping_ratio(tone(1000, 1.0, 8000, amplitude=0.5)) == 0.0
     assert audio.clipping_ratio(tone(1000, 1.0, 8000, amplitude=2.0)) > 0.3
     assert audio.peak_dbfs(tone(1000, 1.0, 8000, amplitude=0.5)) == pytest.approx(-6.02, abs=0.05)
+
+
+def test_loud_frames_are_those_within_the_given_db_of_the_loudest() -> None:
+    frame = 160
+    levels = [1000.0, 100.0, 40.0, 0.0, 1000.0]  # 0, -20, -28 dB and digital silence
+    samples = np.concatenate([np.full(frame, a) for a in levels] + [np.full(frame // 2, 1000.0)])
+    assert audio.loud_frames(samples, frame, 25.0).tolist() == [True, True, False, False, True]
+    assert audio.loud_frames(samples, frame, 30.0).tolist() == [True, True, True, False, True]
+    assert audio.loud_frames(samples[: frame - 1], frame, 25.0).size == 0  # no whole frame
