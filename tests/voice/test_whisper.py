@@ -149,3 +149,43 @@ def test_a_short_answer_with_a_pause_is_decoded_whole(whisper_recognizer: Whispe
     result = stream.finish()
     assert stream._committed == [] and stream._committed_end == 0
     assert "paid" in words(result.text) and "week" in words(result.text), result.text
+
+
+def test_a_guess_superseded_while_it_waits_is_never_decoded(
+    whisper_recognizer: WhisperRecognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decodes slower than the callee's pauses: only the guess under way and the latest one are decoded,
+    so the answer at end of speech does not wait behind every stale guess."""
+    import threading
+
+    from .speech import speech, telephone
+
+    first_started, release = threading.Event(), threading.Event()
+    decoded: list[float] = []
+    decode = whisper_recognizer.decode
+
+    def slow(samples, prompt="", fallback=None):  # type: ignore[no-untyped-def]
+        decoded.append(samples.size / 16000)
+        if len(decoded) == 1:
+            first_started.set()
+            release.wait(30)
+        return decode(samples, prompt, fallback)
+
+    monkeypatch.setattr(whisper_recognizer, "decode", slow)
+    pause = audio.silence(0.25, RATE)
+    pcm = telephone(
+        audio.silence(0.2, RATE) + speech("I will pay") + pause + speech("on Friday") + pause
+        + speech("next week") + audio.silence(0.4, RATE)
+    )  # fmt: skip
+    stream = whisper_recognizer.open_stream(RATE)
+    frames = list(split_frames(pcm, RATE))
+    for frame in frames[: len(frames) // 3]:
+        stream.accept(frame)
+    assert first_started.wait(30), "no guess at the first pause"
+    for frame in frames[len(frames) // 3 :]:
+        stream.accept(frame)  # two more pauses while the first guess is still decoding
+    release.set()
+    result = stream.finish()
+    assert len(decoded) == 2, decoded  # the first guess (under way) and the last; the middle one dropped
+    assert decoded[1] > decoded[0] + 1.0
+    assert {"will", "friday", "next", "week"} <= set(words(result.text))  # all of it, one answer

@@ -13,6 +13,7 @@ from voice.recognizers.whisper_decoder import (
     DecodeRequest,
     WhisperDecoder,
     cut_repetition,
+    stopped_early,
     window_for,
 )
 from voice.wer import words
@@ -108,3 +109,15 @@ def test_a_repetition_loop_is_cut_back_to_its_first_occurrence() -> None:
     assert cut_repetition("stop calling me stop calling me") == "stop calling me"
     assert cut_repetition("I will pay, I will pay on Friday") == "I will pay, I will pay on Friday"
     assert cut_repetition("Yes, yes. I know.") == "Yes, yes. I know."  # short words repeated are speech
+
+
+def test_a_mandarin_decode_that_stopped_after_its_first_character_is_redone_in_30_s() -> None:
+    """What counts is everything written: a decode in English words covered the speech and is not
+    redone at 2-2.5 s a time while the callee waits."""
+    tone = np.sin(2 * np.pi * 220 * np.arange(3 * 16000) / 16000).astype(np.float32) * 0.3  # 3 s voiced
+    assert stopped_early("zh", "我", tone)
+    assert not stopped_early("zh", "我明天还款，下个月再还", tone)
+    assert not stopped_early("zh", "我下个月15号还", tone)  # digits are said as characters
+    assert not stopped_early("zh", "Wave, warp, type", tone)
+    assert stopped_early("zh", "OK", tone)  # one word for three seconds of speech
+    assert not stopped_early("en", "I", tone)  # English decodes never stop after one character

