@@ -74,8 +74,13 @@ SCREENER = (
     "来电目的",
 )
 # a screener asking to be told the name and the reason, its verb misheard ("Please help me your name and
-# what you're talking about"); a person's "what's your name and what do you want?" asks no one to tell
-SCREENER_HEARD = re.compile(r"\b(me|us) your name and (what|why|the reason)")
+# what you're talking about"); a person's "what's your name and what do you want?" asks no one to tell.
+# Google's screener as the recognizer writes it on the training voices: "a person you're calling in
+# using a breathing service from Google and we'll get a copy on this card"
+SCREENER_HEARD = re.compile(
+    r"\b(me|us) your name and (what|why|the reason)"
+    r"|\bservice from google|\bget a copy (of|on) this\b|\bperson you'?re calling (is |in )?using\b"
+)
 VOICEMAIL = (
     "leave a message",
     "leave your message",

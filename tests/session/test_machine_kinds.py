@@ -95,7 +95,16 @@ def feed(audio: list[tuple[float, bytes]], seconds: float, *, words: bool = Fals
         ("Welcome to control, though. Did you know your party expansion?", "ivr"),
         ("您好,欢迎议论", "ivr"),
         ("Please help me your name and what you're talking about.", "screener"),
+        (
+            "Hi, I'm a person you're calling in using a premium service from Google and we'll get a copy "
+            "on this conversation.",
+            "screener",
+        ),
+        ("Hi, a person you're calling in using a breathing service from Google and we'll", "screener"),
+        ("and we'll get a copy on this card.", "screener"),
         ("Hi, it's Sam, what's your name and what do you want?", None),
+        ("Hello? Sorry, I was using the other phone. Who's calling?", None),
+        ("Yeah, I got a copy of the letter, who is this?", None),
         ("Yes, you're welcome, who is this?", None),
     ],
 )
