@@ -12,6 +12,9 @@ Whisper is not a streaming model. Two modes:
   committing saves no encoding, and a short tail decoded without its start loses words ("我已经还了"
   came out "我已经怀" when "我已经" had been committed at a pause), and whether a piece was committed
   depended on how fast the decode came back, so the same audio was heard differently on a busy host.
+  A guess still queued when the next pause comes is dropped (the host's speech engine does the same,
+  `voice/speech_engine/queue.py`): where decodes are slower than the callee's pauses, the answer at
+  end of speech no longer waits behind every stale guess.
 
 Decoding (`whisper_decoder.py`): CTranslate2 directly with a 10 s mel window, 5 beams, no temperature
 fallback, no timestamps, a token cap, one CPU thread per model; every result carries a 0..1 confidence
