@@ -15,6 +15,10 @@ SIP/RTP. The callees' event logs give, per level:
 - opening: answer -> first loud frame of the opening (p50, p95);
 - stalls: replies that stopped mid-way long enough for the callee to hear a pause (600 ms) and went on
   by themselves (a sentence still rendering behind the one that played);
+- replies cut by a stall: bot turns cut by the callee beyond the barge-ins the personas make on purpose.
+  A calm callee answers after 600 ms of the bot's silence, so a reply that stalled that long mid-way is
+  taken for finished and cut (the debt-collector notice is then said again); the stall count above
+  cannot see these, as the callee spoke into the silence;
 - the bot side of each turn on the session's clock, split into its parts (waiting for the end of the
   turn, hearing, deciding, rendering), and what the slowest tenth of the turns is made of; per call and
   reply in `calls.json`;
@@ -81,6 +85,8 @@ class Level:
     noises: int = 0  # coughs, clicks, echoes played over the bot
     opening: list[float] = field(default_factory=list)
     stalls: list[float] = field(default_factory=list)  # replies that stopped mid-way, as the callee heard
+    cut: int = 0  # bot turns the callees cut (calls without noises)
+    barged: int = 0  # the callees' deliberate barge-ins (calls without noises)
     bot_turns_ms: list[int] = field(default_factory=list)  # as the session measured them (its own clock)
     # the same turns split where the time went (TurnReport.end_of_turn_ms...): (total, parts by name)
     bot_parts: list[tuple[int, dict[str, int]]] = field(default_factory=list)
@@ -89,6 +95,11 @@ class Level:
     dispositions: dict[str, int] = field(default_factory=dict)
     failed: int = 0
     speech: dict[str, Any] | None = None  # the speech engine's figures at the end of the level
+
+    @property
+    def cut_by_stalls(self) -> int:
+        """Bot turns cut beyond the deliberate barge-ins: a calm callee answered into a stalled reply."""
+        return max(0, self.cut - self.barged)
 
     @property
     def dropped(self) -> bool:
@@ -309,6 +320,7 @@ def run_level(
             level.false_barge += len(stops)
         else:
             level.barge_session_ms += stops
+            level.cut += sum(1 for t in getattr(report, "turns", ()) if t.speaker == "bot" and t.barged_in)
     for path in sorted((root / "callee").rglob("call-*-events.json")):
         events = json.loads(path.read_text())["events"]
         level.noises += noise_bursts(events)
@@ -316,6 +328,9 @@ def run_level(
         level.stalls += reply_stalls(events)
         if path.parent.name not in NOISY:  # a cough's "barge-in" is not one: their count is below
             level.barge += barge_in_stops(events)
+            level.barged += sum(
+                1 for e in events if e.get("event") == "speak_start" and e.get("when") == "barge_in"
+            )
         opening = opening_delay(events)
         if opening is not None:
             level.opening.append(opening)
@@ -417,6 +432,7 @@ def main(argv: list[str] | None = None) -> int:
             f"false barge-ins {level.false_barge} of {level.noises} noises, "
             f"opening p50/p95 {ms(level.opening, 50)}/{ms(level.opening, 95)} ms, "
             f"{len(level.stalls)} replies stalled mid-way (longest {ms(level.stalls, 100)} ms), "
+            f"{level.cut_by_stalls} replies cut by a stall, "
             f"max frame gap callee/dialer {level.gap_callee_ms:.0f}/{level.gap_dialer_ms:.0f} ms, "
             f"{level.seconds:.0f} s, load average {os.getloadavg()[0]:.1f}, "
             f"{'ok' if level.passes else 'MISSES'}",
