@@ -170,6 +170,20 @@ def loud_frames(samples: np.ndarray, frame: int, within_db: float) -> np.ndarray
     return 10 * np.log10(power) >= 10 * np.log10(power.max()) - within_db
 
 
+def trim_edges(pcm: bytes, rate: int, *, lead_ms: float, tail_ms: float, within_db: float) -> bytes:
+    """`pcm` with its leading and trailing quiet cut to at most `lead_ms` / `tail_ms`; quiet is a 20 ms
+    frame more than `within_db` below the loudest. Pauses inside are kept, and audio without a loud frame
+    (silence, an even hum) comes back whole."""
+    samples = _pcm_array(pcm)
+    frame = max(1, rate // 50)
+    loud = np.flatnonzero(loud_frames(samples, frame, within_db))
+    if loud.size == 0 or loud.size == samples.size // frame:
+        return pcm
+    start = max(0, int(loud[0]) * frame - round(lead_ms * rate / 1000))
+    end = min(samples.size, (int(loud[-1]) + 1) * frame + round(tail_ms * rate / 1000))
+    return pcm[2 * start : 2 * end]
+
+
 def peak_dbfs(pcm: bytes) -> float:
     samples = _pcm_array(pcm)
     if samples.size == 0:

@@ -152,6 +152,29 @@ def test_fallbacks_count_once_per_prompt_however_many_sentences_fell_back() -> N
     assert got == 2
 
 
+class PaddedSynthesizer(ToneSynthesizer):
+    """Piper's habit: each sentence comes with silence before it and after it."""
+
+    def synthesize(self, text: str, lang: str, sample_rate: int) -> bytes:
+        pad = bytes(2 * round(0.5 * sample_rate))
+        return pad + super().synthesize(text, lang, sample_rate) + pad
+
+
+def test_a_renders_quiet_edges_are_trimmed_fresh_or_from_the_cache(tmp_path: Path) -> None:
+    """Two sentences of a reply must not leave the line quiet long enough for a callee to take the reply
+    for finished (0.6 s for the simulated callees): each keeps at most 40 ms before and 200 ms after."""
+    synth = PaddedSynthesizer()
+    tone = len(ToneSynthesizer().synthesize("Second one.", "en", RATE))
+    renderer = PromptRenderer(FallbackSynthesizer([synth], cache=RenderCache(tmp_path / "cache")))
+    fresh = renderer.render("Second one.", "en", RATE)
+    cached = renderer.render("Second one.", "en", RATE)
+    assert synth.spoken == ["Second one."]  # the second came from the cache
+    for rendered in (fresh, cached):
+        assert len(rendered.pcm) == pytest.approx(tone + 2 * round(0.32 * RATE), abs=2 * RATE // 50)
+        head = np.frombuffer(rendered.pcm[: 2 * round(0.15 * RATE)], dtype="<i2")
+        assert np.abs(head).max() > 5000  # the tone starts within the first 0.15 s
+
+
 # -- on a call (fake SIP engine, virtual time) -------------------------------------------------------
 def test_the_callee_hears_the_first_sentence_before_the_second_is_rendered() -> None:
     engines: list[FakeSipEngine] = []

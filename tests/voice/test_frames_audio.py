@@ -139,3 +139,24 @@ def test_loud_frames_are_those_within_the_given_db_of_the_loudest() -> None:
     assert audio.loud_frames(samples, frame, 25.0).tolist() == [True, True, False, False, True]
     assert audio.loud_frames(samples, frame, 30.0).tolist() == [True, True, True, False, True]
     assert audio.loud_frames(samples[: frame - 1], frame, 25.0).size == 0  # no whole frame
+
+
+def test_trim_edges_bounds_the_quiet_at_both_ends_and_keeps_the_pauses_inside() -> None:
+    rate = 8000
+    tone = (np.sin(2 * np.pi * 300 * np.arange(rate // 2) / rate) * 8000).astype("<i2").tobytes()
+    quiet = audio.silence(0.5, rate)
+    hiss = (np.random.default_rng(1).normal(0, 3, rate // 2)).astype("<i2").tobytes()  # -80 dBFS
+    pcm = quiet + hiss + tone + quiet + tone + hiss + quiet + quiet
+    trimmed = audio.trim_edges(pcm, rate, lead_ms=40, tail_ms=200, within_db=45)
+    seconds = len(trimmed) / 2 / rate
+    assert seconds == pytest.approx(0.04 + 0.5 + 0.5 + 0.5 + 0.2, abs=0.021)
+    samples = np.frombuffer(trimmed, dtype="<i2")
+    assert np.abs(samples[: int(0.04 * rate)]).max() < 50  # what is kept before the sound is quiet
+    assert np.abs(samples[int(0.06 * rate) : int(0.5 * rate)]).max() > 5000  # the sound itself is whole
+    assert audio.trim_edges(tone, rate, lead_ms=0, tail_ms=0, within_db=45) == tone  # nothing quiet
+    for flat in (quiet, hiss):  # no sound at all: nothing to measure the quiet against
+        assert audio.trim_edges(flat, rate, lead_ms=40, tail_ms=200, within_db=45) == flat
+    # a fading end (breath, reverb) 30 dB down is loud within 45 dB of the peak, quiet within 25
+    fade = (np.sin(2 * np.pi * 300 * np.arange(rate // 2) / rate) * 250).astype("<i2").tobytes()
+    assert len(audio.trim_edges(tone + fade, rate, lead_ms=0, tail_ms=0, within_db=45)) == len(tone + fade)
+    assert len(audio.trim_edges(tone + fade, rate, lead_ms=0, tail_ms=0, within_db=25)) == len(tone)
