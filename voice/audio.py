@@ -172,8 +172,8 @@ def loud_frames(samples: np.ndarray, frame: int, within_db: float) -> np.ndarray
 
 def trim_edges(pcm: bytes, rate: int, *, lead_ms: float, tail_ms: float, within_db: float) -> bytes:
     """`pcm` with its leading and trailing quiet cut to at most `lead_ms` / `tail_ms`; quiet is a 20 ms
-    frame more than `within_db` below the loudest. Pauses inside are kept, and audio without a loud frame
-    (silence, an even hum) comes back whole."""
+    frame more than `within_db` below the loudest. Pauses inside are kept, and audio at one level
+    throughout (silence, a steady hum) comes back whole."""
     samples = _pcm_array(pcm)
     frame = max(1, rate // 50)
     loud = np.flatnonzero(loud_frames(samples, frame, within_db))
