@@ -137,7 +137,16 @@ def _describe(r: SessionReport) -> str:
 # confirm, and the persona says no more. A possible bankruptcy met by silence is honoured (dialer.yml
 # significant.on_silence), so the call still ends as a bankruptcy (tests/dialogue/test_keywords.py holds
 # that transcript). Cases known to fail on some runs go here with the reason.
-KNOWN: dict[str, pytest.MarkDecorator] = {}
+KNOWN: dict[str, pytest.MarkDecorator] = {
+    # one CI run in two on a loaded host: tiny.en heard the espeak line "¿Bueno? No hablo inglés. Hablo
+    # español solamente." as "No, no, I'm not here", language spotting did not name Spanish, and the
+    # dialogue took it for a wrong party (bench/legal_replies_bench.py has the same miss: "hablo
+    # español solamente" -> "I'm not here," acted on at 0.29, just over the 0.25 threshold): a finding
+    # of the hearing, not a line to reword
+    "speaks-spanish": pytest.mark.xfail(
+        strict=False, reason="Spanish sometimes heard as English words confident enough to act on"
+    ),
+}
 
 
 @pytest.mark.sip
