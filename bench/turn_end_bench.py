@@ -51,7 +51,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from voice.audio import loud_frames
+from voice.audio import loud_frames, trim_edges
 from voice.endpointing import Endpointer, SpeechEnded
 from voice.errors import VoiceError
 from voice.frames import split_frames
@@ -109,11 +109,8 @@ def gaps_of(voiced: np.ndarray) -> list[tuple[int, int]]:
 
 
 def trimmed(pcm: bytes) -> np.ndarray:
-    samples = np.frombuffer(pcm, dtype="<i2")
-    voiced = np.flatnonzero(speech_frames(samples))
-    if voiced.size == 0:
-        return samples[:0]
-    return samples[voiced[0] * FRAME : (voiced[-1] + 1) * FRAME]
+    """The render from its first to its last speech frame (`speech_frames`' 30 dB)."""
+    return np.frombuffer(trim_edges(pcm, RATE, lead_ms=0, tail_ms=0, within_db=30.0), dtype="<i2")
 
 
 def pieces_of(text: str) -> list[str]:

@@ -162,7 +162,7 @@ class PaddedSynthesizer(ToneSynthesizer):
 
 def test_a_renders_quiet_edges_are_trimmed_fresh_or_from_the_cache(tmp_path: Path) -> None:
     """Two sentences of a reply must not leave the line quiet long enough for a callee to take the reply
-    for finished (0.6 s for the simulated callees): each keeps at most 40 ms before and 200 ms after."""
+    for finished (0.6 s for the simulated callees): each keeps at most 120 ms before and 200 ms after."""
     synth = PaddedSynthesizer()
     tone = len(ToneSynthesizer().synthesize("Second one.", "en", RATE))
     renderer = PromptRenderer(FallbackSynthesizer([synth], cache=RenderCache(tmp_path / "cache")))
