@@ -61,6 +61,8 @@ def test_sigterm_lets_live_calls_finish_releases_paced_claims_and_exits_0(
     daemons.append(daemon)
     daemon.start()
     daemon.wait_log(r"event=call\.dialled")
+    # the loop dials its first claim before it has loaded the other three: wait until all are held
+    _wait(lambda: json.loads(daemon.get("/healthz")[1])["claims_held"] == 3, 5, "three paced claims")
     code, body = daemon.get("/healthz")
     health = json.loads(body)
     assert code == 200 and health["status"] == "ok" and health["calls_live"] == 1
