@@ -35,11 +35,12 @@ from dialer.numberstatus.listen import transcribe_announcement
 from dialer.session.machine import MachineDetector
 from dialer.session.settings import SessionSettings
 from dialer.session.whole_greeting import WholeGreeting, whole_decodes
-from voice.background import TimedRunner
+from voice.background import ClockedThread, TimedRunner
 from voice.endpointing import Endpointer
-from voice.frames import split_frames
+from voice.frames import AudioFrame, split_frames
 from voice.interfaces import Recognizer
 from voice.listener import Heard, Hearing, Listener
+from voice.recognizers.whisper import WhisperRecognizer
 from voice.settings import VoiceSettings
 
 DEAD = ("vacant", "out_of_service", "unreachable")
@@ -98,33 +99,29 @@ def run_answered(
         listener = Listener(recognizer, endpointer)
         whole = WholeGreeting(whole_decodes(recognizer, decodes))
     clock = 0.0  # the session's wall clock, in call seconds
+    # the recognizer's guesses at the callee's pauses decode on its own thread while the call goes on:
+    # here on the call's clock, so a guess overlaps the silence after it as on a live call
+    handled = 0.0
+    guesses = ClockedThread(lambda: handled)
+    if isinstance(recognizer, WhisperRecognizer):
+        own, recognizer.guesses = recognizer.guesses, guesses
     decided_at = opened_at = None
     heard: list[str] = []
     limit = settings.amd_window_seconds + 2.0
-    for frame in split_frames(clip.pcm, RATE):
-        arrive = detector.t + frame.duration
-        if arrive > limit and not detector.open_to_words:
-            break  # (a machine judged by its length: the session listens on while it waits for the beep)
-        started = time.perf_counter()
-        decoding = listener is not None and listener.decoding
-        verdict = detector.process(frame, decoding=decoding) if not detector.final else None
-        changed = verdict is not None
-        announcing = detector.verdict is not None and detector.verdict.kind == "announcement"
-        if listener is not None and (detector.open_to_words or announcing):
-            for event in listener.process(frame):
-                if isinstance(event, Hearing | Heard):
-                    text = event.utterance.text
-                    if isinstance(event, Heard):
-                        heard.append(text)
-                    if detector.transcript(text, final=isinstance(event, Heard)) is not None:
-                        changed = True
-        clock = max(arrive, clock) + (time.perf_counter() - started)
-        if whole is not None and whole.step(frame, detector, clock) is not None:
-            changed = True
-        if changed:
-            decided_at = clock
-        if opened_at is None and detector.opening_due():
-            opened_at = clock
+    try:
+        for frame in split_frames(clip.pcm, RATE):
+            arrive = detector.t + frame.duration
+            if arrive > limit and not detector.open_to_words:
+                break  # (a machine judged by its length: the session listens on while it waits for the beep)
+            handled = max(arrive, clock)
+            guesses.advance(handled)
+            clock, decided, opened = _step(frame, handled, detector, listener, whole, guesses, heard)
+            decided_at = decided if decided is not None else decided_at
+            if opened_at is None and opened:
+                opened_at = clock
+    finally:
+        if isinstance(recognizer, WhisperRecognizer):
+            recognizer.guesses = own
     # the clip ended; on a call the line goes on until the decode under way comes back, and a carrier's
     # words held to the end decide when the line goes quiet
     last_words = whole is not None and whole.last_words(detector) is not None
@@ -141,6 +138,39 @@ def run_answered(
     if whole is not None and whole.texts:
         heard.append("whole: " + " / ".join(whole.texts))
     return Result(clip, said, decided_at, opened_at, status, " | ".join(heard), reason)
+
+
+def _step(
+    frame: AudioFrame,
+    handled: float,
+    detector: MachineDetector,
+    listener: Listener | None,
+    whole: WholeGreeting | None,
+    guesses: ClockedThread,
+    heard: list[str],
+) -> tuple[float, float | None, bool]:
+    """One frame as the session handles it from call time `handled`: the clock after it, the time of a
+    decision it made (or None), and whether the opening is due."""
+    started = time.perf_counter()
+    guesses.wall_in_waits = 0.0
+    decoding = listener is not None and listener.decoding
+    verdict = detector.process(frame, decoding=decoding) if not detector.final else None
+    changed = verdict is not None
+    announcing = detector.verdict is not None and detector.verdict.kind == "announcement"
+    if listener is not None and (detector.open_to_words or announcing):
+        for event in listener.process(frame):
+            if isinstance(event, Hearing | Heard):
+                text = event.utterance.text
+                if isinstance(event, Heard):
+                    heard.append(text)
+                if detector.transcript(text, final=isinstance(event, Heard)) is not None:
+                    changed = True
+    # a guess waited for was decoding on its thread meanwhile: the session waited until it was over
+    took = time.perf_counter() - started - guesses.wall_in_waits
+    clock = max(handled + took, guesses.waited_until)
+    if whole is not None and whole.step(frame, detector, clock) is not None:
+        changed = True
+    return clock, clock if changed else None, detector.opening_due()
 
 
 def run_early_media(clip: Clip, recognizer: Recognizer | None) -> Result:

@@ -16,10 +16,12 @@ A result is `None` while not ready; the work's exception is raised where the res
 
 from __future__ import annotations
 
+import collections
+import functools
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -113,6 +115,88 @@ def _run(work: Callable[[], T], now: float, ready_at: Callable[[float], float]) 
     except Exception as exc:
         return Ready(None, ready_at(time.perf_counter() - began), exc)
     return Ready(value, ready_at(time.perf_counter() - began))
+
+
+class ClockedThread(Executor):
+    """One decode thread on the call's clock (a bench's loop runs faster than real time).
+
+    Work submitted at call time `now()` starts when the thread is free and the clock has come to it
+    (`advance`), and is over its measured wall time later, on the clock; until then its future is not
+    done, and cancelled before its start it never runs (a thread pool's queued work). A caller that
+    waits for a result (`Future.result`) waits on the clock: `waited_until` says until when, and
+    `wall_in_waits` how much of the caller's wall time the work took (not the caller's own)."""
+
+    def __init__(self, now: Callable[[], float], wall: Callable[[], float] = time.perf_counter) -> None:
+        self._now = now
+        self._wall = wall
+        self._queued: collections.deque[_ClockedFuture[Any]] = collections.deque()
+        self._over: list[_ClockedFuture[Any]] = []  # run, but not yet over on the clock
+        self.free_at = 0.0
+        self.waited_until = 0.0
+        self.wall_in_waits = 0.0
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future = _ClockedFuture[T](self, functools.partial(fn, *args, **kwargs), self._now())
+        self._queued.append(future)
+        return future
+
+    def advance(self, now: float) -> None:
+        """Run the work whose start has come by call time `now`; hand out what is over by then."""
+        while self._queued and (self._queued[0].cancelled() or self._start(self._queued[0]) <= now):
+            self._run(self._queued.popleft())
+        for future in [f for f in self._over if f.ready_at <= now]:
+            self._hand_out(future)
+
+    def wait_for(self, future: _ClockedFuture[Any]) -> None:
+        began = self._wall()
+        while not future.done() and future not in self._over and self._queued:
+            self._run(self._queued.popleft())
+        self.wall_in_waits += self._wall() - began
+        if future in self._over:
+            self._hand_out(future)
+        self.waited_until = max(self.waited_until, future.ready_at if future.ready_at < math.inf else 0.0)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for future in self._queued:
+            future.cancel()
+        self._queued.clear()
+
+    def _start(self, future: _ClockedFuture[Any]) -> float:
+        return max(future.submitted, self.free_at)
+
+    def _run(self, future: _ClockedFuture[Any]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # cancelled while it waited its turn
+        start = self._start(future)
+        began = self._wall()
+        try:
+            future.outcome = (future.work(), None)
+        except BaseException as exc:
+            future.outcome = (None, exc)
+        future.ready_at = self.free_at = start + (self._wall() - began)
+        self._over.append(future)
+
+    def _hand_out(self, future: _ClockedFuture[Any]) -> None:
+        self._over.remove(future)
+        value, error = future.outcome
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+
+class _ClockedFuture(Future[T]):
+    def __init__(self, thread: ClockedThread, work: Callable[[], T], submitted: float) -> None:
+        super().__init__()
+        self.thread = thread
+        self.work = work
+        self.submitted = submitted
+        self.ready_at = math.inf
+        self.outcome: tuple[Any, BaseException | None] = (None, None)
+
+    def result(self, timeout: float | None = None) -> T:
+        self.thread.wait_for(self)
+        return super().result(timeout)
 
 
 def call_runner(job: str) -> Runner:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +95,8 @@ class WhisperRecognizer(Recognizer):
             max_new_tokens=max_new_tokens,
             short_window=short_window,
         )
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
+        # the thread the guesses at the callee's pauses decode on (a bench puts one on its call clock here)
+        self.guesses: Executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
 
     @property
     def label(self) -> str:
@@ -127,10 +128,10 @@ class WhisperRecognizer(Recognizer):
         return decoded
 
     def submit(self, samples: np.ndarray, prompt: str, fallback: str | None = None) -> Future[Decoded]:
-        return self._executor.submit(self.decode, samples, prompt, fallback)
+        return self.guesses.submit(self.decode, samples, prompt, fallback)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.guesses.shutdown(wait=False, cancel_futures=True)
 
 
 def decode_again(text: str, prompt: str, fallback: str | None) -> bool:
