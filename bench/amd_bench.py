@@ -10,9 +10,12 @@ MachineDetector (timing, tones) and, when a recognizer speaks the clip's languag
 language gets (whisper tiny.en for English, whisper base for Chinese). Carrier announcements carried in 183
 early media go through the unanswered-call path (SIT, transcription, number-status table). Time runs as
 on a live call: a frame arrives at its audio time and the session handles it when it is free, so a
-slow decode delays the decisions after it. Prints accuracy per class, the confusion matrix, the number
-status of announcements, time to decision p50/p95, and how many people heard silence (the opening
-came more than 1 s after the end of their first words) or were hung up on (taken for anything else).
+slow decode delays the decisions after it. The recognizer's guesses at the callee's pauses decode on
+its own thread, on the call's clock (voice.background.ClockedThread): a guess overlaps the silence
+after it, and a decision that needs it waits only for what is left of it. Prints accuracy per class,
+the confusion matrix, the number status of announcements, time to decision p50/p95, and how many
+people heard silence (the opening came more than 1 s after the end of their first words) or were hung
+up on (taken for anything else).
 Timings depend on the machine's load; quote them with it.
 """
 
