@@ -88,9 +88,12 @@ class Turn:
     said: list[tuple[float, str]] = field(default_factory=list)  # (end of a piece, text up to it)
 
 
+SPEECH_WITHIN_DB = 30.0  # a frame this close to the loudest is speech, not a gap
+
+
 def speech_frames(samples: np.ndarray) -> np.ndarray:
-    """Per 20 ms frame: within 30 dB of the loudest frame (speech, not the gaps)."""
-    return loud_frames(samples, FRAME, 30.0)
+    """Per 20 ms frame: within `SPEECH_WITHIN_DB` of the loudest frame (speech, not the gaps)."""
+    return loud_frames(samples, FRAME, SPEECH_WITHIN_DB)
 
 
 def gaps_of(voiced: np.ndarray) -> list[tuple[int, int]]:
@@ -109,8 +112,8 @@ def gaps_of(voiced: np.ndarray) -> list[tuple[int, int]]:
 
 
 def trimmed(pcm: bytes) -> np.ndarray:
-    """The render from its first to its last speech frame (`speech_frames`' 30 dB)."""
-    return np.frombuffer(trim_edges(pcm, RATE, lead_ms=0, tail_ms=0, within_db=30.0), dtype="<i2")
+    """The render from its first to its last speech frame (as `speech_frames` tells them)."""
+    return np.frombuffer(trim_edges(pcm, RATE, lead_ms=0, tail_ms=0, within_db=SPEECH_WITHIN_DB), dtype="<i2")
 
 
 def pieces_of(text: str) -> list[str]:
