@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scheduler import ledger as L
+from scheduler.db import for_writes
 from scheduler.models import Account, AccountFlagEntry, AuditEntry, Campaign
 from scheduler.validation import check_aware
 
@@ -43,7 +44,7 @@ def resolve_flag(
         )
     if not reason.strip():
         raise L.InvalidValue("give the reason the dispute is resolved (--reason)")
-    with engine.begin() as conn:
+    with for_writes(engine).begin() as conn:  # reads, then writes: wait for a running daemon's writes
         account_id = conn.scalar(
             sa.select(Account.id)
             .join(Campaign, Campaign.id == Account.campaign_id)

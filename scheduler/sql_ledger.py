@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from scheduler import ledger as L
-from scheduler.db import create_engine
+from scheduler.db import create_engine, for_writes
 from scheduler.importing.sql_writer import BATCHES, write_batch
 from scheduler.models import (
     Account,
@@ -180,7 +180,9 @@ class SqlLedger(Transactions):
     def import_batch(self, header: L.ImportHeader, chunks: Iterable[L.ImportChunk]) -> L.ImportCounts:
         now = self._clock()
         try:
-            with self.engine.connect() as conn:
+            # Reads the campaign, then writes: on SQLite the write lock is taken at BEGIN, or a sign-in
+            # committing in between fails the whole import at once ("database is locked").
+            with for_writes(self.engine).connect() as conn:
                 transaction = conn.begin()
                 campaign_id = conn.scalar(sa.select(Campaign.id).where(Campaign.name == header.campaign))
                 if campaign_id is None:

@@ -25,7 +25,6 @@ import json
 import secrets
 import socket
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +33,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from scheduler.db import session_factory
-from scheduler.ledger import BackendError, InvalidValue, NotFound
+from scheduler.ledger import InvalidValue, NotFound
 from scheduler.models import Account, Attempt, AuditEntry, Campaign, Promise, utcnow
 from scheduler.operators import WebhookDelivery, WebhookSubscription
+from scheduler.transactions import Transactions
 
 EVENTS = ("promise_to_pay", "opt_out", "campaign_paused")
 MAX_ATTEMPTS = 8
@@ -137,22 +136,13 @@ def httpx_poster(timeout: float) -> Poster:
     return post
 
 
-class WebhookOutbox:
+class WebhookOutbox(Transactions):
     def __init__(
         self, engine: Engine, clock: Callable[[], dt.datetime] = utcnow, allow_networks: Sequence[str] = ()
     ) -> None:
-        self.engine = engine
-        self._sessions = session_factory(engine)
+        super().__init__(engine)
         self._clock = clock
         self.allow = allowed_networks(allow_networks)
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except sa.exc.SQLAlchemyError as exc:
-            raise BackendError(f"database error: {exc.__class__.__name__}: {exc}") from exc
 
     # ---- subscriptions ---------------------------------------------------------------------------------
     def subscribe(
@@ -166,7 +156,7 @@ class WebhookOutbox:
         if bad or not events:
             raise InvalidValue(f"events must be some of: {', '.join(EVENTS)}")
         secret = "whsec_" + secrets.token_urlsafe(32)
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = WebhookSubscription(
                 url=url, events=list(events), secret=secret, created_by=created_by, created_at=self._clock()
             )
@@ -182,7 +172,7 @@ class WebhookOutbox:
             ]
 
     def deactivate(self, subscription_id: int) -> None:
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = s.get(WebhookSubscription, subscription_id)
             if row is None:
                 raise NotFound(f"no webhook subscription {subscription_id}")
@@ -203,7 +193,7 @@ class WebhookOutbox:
         """Queue a delivery for every promise and opt-out since each subscription was created."""
         now = self._clock()
         added = 0
-        with self._session() as s:
+        with self._session(write=True) as s:
             subs = s.scalars(sa.select(WebhookSubscription).where(WebhookSubscription.active)).all()
             for sub in subs:
                 known = set(
@@ -322,7 +312,7 @@ class WebhookOutbox:
 
     def _record(self, delivery_id: int, status: int | None, error: str | None) -> str:
         now = self._clock()
-        with self._session() as s:
+        with self._session(write=True) as s:
             row = s.get(WebhookDelivery, delivery_id)
             assert row is not None
             row.attempts += 1

@@ -9,14 +9,24 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
+from typing import TypeVar
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from dialer.web import create_app
+from scheduler.account_flags import resolve_flag
+from scheduler.ledger import ImportChunk, ImportHeader
+from scheduler.models import Account, AccountFlagEntry
+from scheduler.webhooks import WebhookOutbox
+from tests.ledger.test_contract import row as contract_row
 
-from .conftest import SECRET, ConsoleEnv, csrf_from, password_of
+from .conftest import LOOPBACK, SECRET, ConsoleEnv, csrf_from, password_of
 
 MB = 1 << 20
+NOW = dt.datetime(2026, 12, 6, 15, tzinfo=dt.UTC)
+T = TypeVar("T")
 
 
 def big_app_client(env: ConsoleEnv, role: str) -> TestClient:
@@ -76,13 +86,12 @@ def test_sign_ins_succeed_during_a_long_call_list_import(sqlite_env: ConsoleEnv)
     assert sqlite_env.ledger.get_account("L14999").amount_due == 12.5
 
 
-def test_a_sign_in_waits_for_a_writer_that_commits_meanwhile(sqlite_env: ConsoleEnv) -> None:
-    """The race behind the flaky probe: the sign-in read its user, another writer committed, then the
-    sign-in wrote. A deferred SQLite transaction fails there at once (SQLITE_BUSY_SNAPSHOT); the store's
-    writes take the lock up front and wait their turn instead."""
+def committing_meanwhile(path: str, work: Callable[[], T]) -> T:
+    """Run `work` while another connection holds SQLite's write lock and commits 0.3 s later, after
+    `work` has read. A deferred transaction that reads and then writes fails there at once
+    (SQLITE_BUSY_SNAPSHOT: no busy timeout helps); one that takes the lock up front waits its turn."""
     import sqlite3
 
-    path = str(sqlite_env.ledger.engine.url.database)
     locked, release = threading.Event(), threading.Event()
 
     def other_writer() -> None:
@@ -97,8 +106,62 @@ def test_a_sign_in_waits_for_a_writer_that_commits_meanwhile(sqlite_env: Console
     writer = threading.Thread(target=other_writer)
     writer.start()
     assert locked.wait(5)
-    threading.Timer(0.3, release.set).start()  # commits while the update below waits for the lock
-    user = sqlite_env.store.update_user("operator", last_login_at=dt.datetime(2026, 12, 6, tzinfo=dt.UTC))
-    writer.join()
+    threading.Timer(0.3, release.set).start()  # commits while `work` waits for the lock
+    try:
+        return work()
+    finally:
+        writer.join()
+
+
+def test_a_sign_in_waits_for_a_writer_that_commits_meanwhile(sqlite_env: ConsoleEnv) -> None:
+    """The race behind the flaky probe: the sign-in read its user, another writer committed, then the
+    sign-in wrote."""
+    path = str(sqlite_env.ledger.engine.url.database)
+    when = dt.datetime(2026, 12, 6, tzinfo=dt.UTC)
+    user = committing_meanwhile(path, lambda: sqlite_env.store.update_user("operator", last_login_at=when))
     assert user.last_login_at is not None
     assert sqlite_env.store.get_user("operator").last_login_at is not None
+
+
+def test_an_import_waits_for_a_sign_in_that_commits_meanwhile(sqlite_env: ConsoleEnv) -> None:
+    """The same race from the import's side: it read its campaign, a sign-in committed, and the whole
+    import failed with "database is locked" (seen once in a full test run)."""
+    path = str(sqlite_env.ledger.engine.url.database)
+    rows = [contract_row(f"W{i}", f"+1617555{i:04d}") for i in range(3)]
+    header = ImportHeader("june", "f.csv", "0" * 64)
+    counts = committing_meanwhile(path, lambda: sqlite_env.ledger.import_batch(header, [ImportChunk(rows)]))
+    assert counts.imported == 3
+    assert sqlite_env.ledger.get_account("W2").amount_due == Decimal("10.00")
+
+
+def test_resolving_a_dispute_waits_for_a_writer_that_commits_meanwhile(sqlite_env: ConsoleEnv) -> None:
+    """An operator resolving a dispute reads the account, then writes, while the daemon writes too."""
+    path = str(sqlite_env.ledger.engine.url.database)
+    sqlite_env.ledger.import_batch(
+        ImportHeader("june", "f.csv", "1" * 64), [ImportChunk([contract_row("D1", "+16175559876")])]
+    )
+    engine = sqlite_env.ledger.engine
+    with engine.begin() as conn:
+        account, debtor = conn.execute(
+            sa.select(Account.id, Account.debtor_id).where(Account.account_ref == "D1")
+        ).one()
+        conn.execute(
+            sa.insert(AccountFlagEntry).values(
+                account_id=account, debtor_id=debtor, kind="dispute", created_at=NOW
+            )
+        )
+    closed = committing_meanwhile(
+        path,
+        lambda: resolve_flag(engine, "june", "D1", "dispute", actor="op", reason="validation sent", now=NOW),
+    )
+    assert closed == 1
+
+
+def test_collecting_webhooks_waits_for_a_writer_that_commits_meanwhile(sqlite_env: ConsoleEnv) -> None:
+    """The outbox reads the new promises and opt-outs, then queues their deliveries."""
+    now = dt.datetime.now(dt.UTC)
+    clock = iter([now - dt.timedelta(hours=1), now, now])  # subscribed before the seeded calls
+    outbox = WebhookOutbox(sqlite_env.ledger.engine, lambda: next(clock), LOOPBACK)
+    outbox.subscribe("http://127.0.0.1:9/h", ("promise_to_pay", "opt_out"), created_by="admin")
+    path = str(sqlite_env.ledger.engine.url.database)
+    assert committing_meanwhile(path, outbox.collect) == 2
