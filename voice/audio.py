@@ -160,14 +160,19 @@ def level_dbfs(pcm: bytes) -> float:
     return 20 * math.log10(rms / 32768.0) if rms > 0 else -math.inf
 
 
-def loud_frames(samples: np.ndarray, frame: int, within_db: float) -> np.ndarray:
-    """Per whole frame of `frame` samples: its power within `within_db` of the loudest frame's (a voice,
-    not the pauses or the line's noise under it)."""
+def frame_powers(samples: np.ndarray, frame: int) -> np.ndarray:
+    """Mean power of each whole frame of `frame` samples (a tail shorter than a frame is left out)."""
     count = samples.size // frame
-    if count == 0:
+    return np.mean(samples[: count * frame].reshape(count, frame).astype(np.float64) ** 2, axis=1)
+
+
+def loud_frames(samples: np.ndarray, frame: int, within_db: float, *, floor: float = 0.0) -> np.ndarray:
+    """Per whole frame of `frame` samples: its power within `within_db` of the loudest frame's (a voice,
+    not the pauses or the line's noise under it) and above `floor` (so that near-silence has no voice)."""
+    power = frame_powers(samples, frame)
+    if power.size == 0:
         return np.zeros(0, dtype=bool)
-    power = np.mean(samples[: count * frame].reshape(count, frame).astype(np.float64) ** 2, axis=1) + 1e-9
-    return 10 * np.log10(power) >= 10 * np.log10(power.max()) - within_db
+    return power >= max(float(power.max()) * 10 ** (-within_db / 10), floor)
 
 
 def trim_edges(pcm: bytes, rate: int, *, lead_ms: float, tail_ms: float, within_db: float) -> bytes:

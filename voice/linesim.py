@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voice.audio import alaw_decode, alaw_encode, resample, ulaw_decode, ulaw_encode
+from voice.audio import (
+    alaw_decode,
+    alaw_encode,
+    frame_powers,
+    loud_frames,
+    resample,
+    ulaw_decode,
+    ulaw_encode,
+)
 
 RATE = 8000
 PACKET_MS = 20
@@ -123,12 +131,10 @@ def babble_noise(length: int, talkers: Sequence[np.ndarray], rng: np.random.Gene
 def active_power(samples: np.ndarray, rate: int = RATE) -> float:
     """Mean power over the 20 ms frames within 35 dB of the loudest (speech, not the pauses)."""
     frame = rate * PACKET_MS // 1000
-    count = samples.size // frame
-    if count == 0:
+    powers = frame_powers(samples, frame)
+    if powers.size == 0:
         return float(np.mean(samples**2)) if samples.size else 0.0
-    powers = np.mean(samples[: count * frame].reshape(count, frame) ** 2, axis=1)
-    floor = powers.max() * 10 ** (-_ACTIVE_DB / 10)
-    return float(powers[powers >= floor].mean())
+    return float(powers[loud_frames(samples, frame, _ACTIVE_DB)].mean())
 
 
 def add_noise(speech: np.ndarray, noise: np.ndarray, snr_db: float, rate: int = RATE) -> np.ndarray:

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from voice.audio import loud_frames
 from voice.errors import EngineUnavailable, ModelError, RecognitionError
 from voice.hanzi import Simplifier
 
@@ -311,13 +312,9 @@ def stopped_early(language: str, text: str, samples: np.ndarray) -> bool:
 
 
 def voiced_seconds(samples: np.ndarray, frame: int = 320) -> float:
-    """Seconds of 20 ms frames within 30 dB of the loudest one (a rough measure of speech, enough to tell
-    a one-character answer from a decode that stopped early)."""
-    usable = samples[: samples.size - samples.size % frame].reshape(-1, frame)
-    if usable.size == 0:
-        return 0.0
-    rms = np.sqrt(np.mean(usable.astype(np.float64) ** 2, axis=1))
-    loud = rms > max(float(rms.max()) * 0.0316, 1e-4)
+    """Seconds of 20 ms frames within 30 dB of the loudest one and above -80 dBFS (a rough measure of
+    speech, enough to tell a one-character answer from a decode that stopped early)."""
+    loud = loud_frames(samples, frame, 30.0, floor=1e-8)
     return float(np.count_nonzero(loud)) * frame / MODEL_RATE
 
 
