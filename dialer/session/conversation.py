@@ -17,21 +17,21 @@ the key press) to the first frame of the reply on the wire, in the call's audio 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
-import time
 from collections.abc import Callable
 
 from dialer.numberstatus import detect_sit, transcribe_announcement
+from dialer.session.closing import close
 from dialer.session.context import call_context
-from dialer.session.line import FRAME_SECONDS, Line
+from dialer.session.line import Line
 from dialer.session.machine import NOBODY, MachineDetector, Verdict, screener_reply
 from dialer.session.outcome import DISCLOSURES, Outcome
 from dialer.session.prompts import PromptRenderer
-from dialer.session.reply import ReplyStream, plan
+from dialer.session.reply import ReplyStream
 from dialer.session.report import SessionReport
 from dialer.session.settings import SessionSettings
 from dialer.session.speaker import Playing, PromptPlayer
+from dialer.session.speaking import HeardTimes, Speaking
 from dialer.session.spec import SessionSpec
 from dialer.session.whole_greeting import WholeGreeting, whole_decodes
 from dialer.sip.interfaces import Call
@@ -57,7 +57,7 @@ from voice.endpointing import (
     SpeechStarted,
     VoiceOnset,
 )
-from voice.errors import SynthesisError, VoiceError
+from voice.errors import VoiceError
 from voice.frames import AudioFrame, Utterance
 from voice.interfaces import ListeningHints, Recognizer
 from voice.listener import Heard, Hearing, Listener
@@ -66,11 +66,8 @@ from voice.turn_end import policy_for
 
 log = logging.getLogger(__name__)
 
-PROMPT_GAP_SECONDS = 0.15  # between two prompts of one reply
-TRANSFER_WAIT_SECONDS = 15.0
 SCREENER_WAIT_SECONDS = 25.0  # after telling a call screener who calls: the person picks up, or not
 NOTICE = next(name for name, kind in DISCLOSURES.items() if kind == "debt_collector")
-FIRST_SENTENCE_WAIT_SECONDS = 60.0  # engines time out on their own; this only ends a hung renderer
 
 
 class _Endpointer(Endpointer):
@@ -122,12 +119,13 @@ class Conversation:
             recognizer, self.endpointer, quick_end_ms=settings.quick_end_ms, finishing=self._finishing
         )
         self.speaker = PromptPlayer(call, self.listener)
+        self.outcome = Outcome(spec)
+        self.speaking = Speaking(call, self.line, self.speaker, prompts, self.outcome, spec.language)
         # the call's recognizer hears the greeting, so a long one is judged by its words, as
         # bench/amd_bench.py measures it ("hello, who's this, I'm driving" is a person)
         self.detector = MachineDetector(settings, words=True)
         self._greeting_decodes = background("greeting")
         self.whole_greeting = WholeGreeting(whole_decodes(recognizer, self._greeting_decodes))
-        self.outcome = Outcome(spec)
         self.context = call_context(spec, now)
         self.max_seconds = min(spec.max_seconds, settings.max_call_seconds)
         self.policy: DialoguePolicy | None = None
@@ -144,9 +142,7 @@ class Conversation:
         self._open_after_notice = False
         self._notice_texts: dict[int, str] = {}  # bot turn -> the debt-collector notice it carried
         self._owed_notice = ""  # that notice, cut by a barge-in: said again before the next reply
-        # the last callee turn answered: its end of speech, when the endpointer ended it, when it was
-        # heard, when the dialogue had decided the reply
-        self._heard_times: tuple[float, float, float, float] | None = None
+        self._heard_times: HeardTimes | None = None  # the last callee turn answered
         self._held_words: list[tuple[str, float]] = []  # (text, start) heard while the callee talked on
 
     # -- the call -------------------------------------------------------------------------------------
@@ -208,7 +204,7 @@ class Conversation:
             frame = line.next_frame()
             if frame is None:
                 continue
-            self._feed()
+            self.speaking.feed()
             done = self.speaker.tick(line.now)
             if done is not None:
                 self._bot_done(done)
@@ -285,10 +281,7 @@ class Conversation:
         self._opening = (policy, actions)
         texts = [a.text for a in actions if isinstance(a, Say)]
         if texts:  # rendered sentence by sentence from now on; taken up by `_say` when the opening is due
-            lang = self.spec.language
-            self._opening_reply = ReplyStream(
-                self.prompts, plan(texts, lang, self.prompts.carriers), lang, self.call.rate
-            )
+            self._opening_reply = self.speaking.stream(texts)
 
     def _open(self) -> None:
         self.state = "talking"
@@ -520,49 +513,16 @@ class Conversation:
     def _say(
         self, texts: list[str], reply_to: float | None, opening: bool, responses: tuple[str, ...] = ()
     ) -> int:
-        """Start the reply as soon as its first sentence is rendered; `_feed` queues the rest. Returns the
+        """Start the reply as soon as its first sentence is rendered (`Speaking`). Returns the
         bot turn."""
-        lang, rate = self.spec.language, self.call.rate
         if self.speaker.busy:
             self._bot_done(self.speaker.stop(self.line.now, None))
         stream, self._opening_reply = (self._opening_reply, None) if opening else (None, self._opening_reply)
         if stream is None or stream.cancelled:
-            stream = ReplyStream(self.prompts, plan(texts, lang, self.prompts.carriers), lang, rate)
-        first = stream.ready(wait=FIRST_SENTENCE_WAIT_SECONDS)
-        if not first:
-            stream.cancel()
-            raise SynthesisError(f"no sentence of the reply rendered in {FIRST_SENTENCE_WAIT_SECONDS:.0f} s")
-        self.outcome.tts_fallbacks += stream.new_fallbacks()
-        pcm = b"".join(self._gap() + p.rendered.pcm if p.after_gap else p.rendered.pcm for p in first)
-        now = self.line.now
-        first_frame = now + FRAME_SECONDS  # the next tick of the media clock sends it
-        latency = None if reply_to is None else max(0, round((first_frame - reply_to) * 1000))
-        turn = self.outcome.bot_turn(stream.text, now, latency, responses, self._split(reply_to, first_frame))
-        if opening:
-            self.outcome.opening_ms = round(first_frame * 1000)
-        self.speaker.play(turn, stream.text, pcm, now, reply=stream)
+            stream = self.speaking.stream(texts)
+        turn = self.speaking.start(stream, reply_to, responses, self._heard_times, opening=opening)
         self.listening_since = None
         return turn
-
-    def _split(self, reply_to: float | None, first_frame: float) -> tuple[int, ...] | None:
-        """Where a reply's latency went (TurnReport.end_of_turn_ms...) when it answers the last turn heard."""
-        times = self._heard_times
-        if reply_to is None or times is None or times[0] != reply_to:
-            return None
-        marks = (*times, first_frame)
-        return tuple(round((later - earlier) * 1000) for earlier, later in itertools.pairwise(marks))
-
-    def _feed(self) -> None:
-        """Queue the reply's sentences rendered since the last frame behind the one playing."""
-        current = self.speaker.current
-        if current is None or current.reply is None or current.reply.complete:
-            return
-        for piece in current.reply.ready():
-            self.speaker.extend(self._gap() + piece.rendered.pcm if piece.after_gap else piece.rendered.pcm)
-        self.outcome.tts_fallbacks += current.reply.new_fallbacks()
-
-    def _gap(self) -> bytes:
-        return bytes(2 * round(PROMPT_GAP_SECONDS * self.call.rate))
 
     def _bot_done(self, playing: Playing | None) -> None:
         if playing is None:
@@ -584,27 +544,10 @@ class Conversation:
 
     # -- the end --------------------------------------------------------------------------------------
     def _close(self) -> None:
-        self.outcome.ended_by = "bot"
-        if self.transfer_target:
-            uri = self.spec.transfer_uri
-            if uri:
-                self.call.transfer(uri)
-                if self._transferred():
-                    self.outcome.transferred_to = uri
-                    return
-            # nobody to take the call, or the transfer failed: the callee gets called back
-            self.outcome.callback_requested = True
-        self.call.hangup()
-
-    def _transferred(self) -> bool:
-        """Wait for the far end's verdict on the REFER: the call ends as "transferred", or a failure."""
-        deadline = time.monotonic() + TRANSFER_WAIT_SECONDS
-        while time.monotonic() < deadline:
-            self.line.poll_events()
-            if self.line.ended or self.call.result is not None:
-                result = self.call.wait(1.0)
-                return result is not None and result.result == "transferred"
-            if any(code >= 300 for code in self.line.transfers):
-                return False
-            self.line.next_frame()
-        return False
+        close(
+            self.call,
+            self.line,
+            self.outcome,
+            transfer_target=self.transfer_target,
+            transfer_uri=self.spec.transfer_uri,
+        )
