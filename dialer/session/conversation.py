@@ -25,7 +25,8 @@ from dialer.session.closing import close
 from dialer.session.context import call_context
 from dialer.session.line import Line
 from dialer.session.machine import NOBODY, MachineDetector, Verdict, screener_reply
-from dialer.session.outcome import DISCLOSURES, Outcome
+from dialer.session.notices import CollectorNotice
+from dialer.session.outcome import Outcome
 from dialer.session.prompts import PromptRenderer
 from dialer.session.reply import ReplyStream
 from dialer.session.report import SessionReport
@@ -33,6 +34,7 @@ from dialer.session.settings import SessionSettings
 from dialer.session.speaker import Playing, PromptPlayer
 from dialer.session.speaking import HeardTimes, Speaking
 from dialer.session.spec import SessionSpec
+from dialer.session.waits import announcement_over, message_due
 from dialer.session.whole_greeting import WholeGreeting, whole_decodes
 from dialer.sip.interfaces import Call
 from dialogue.interfaces import (
@@ -46,7 +48,6 @@ from dialogue.interfaces import (
     Transfer,
     UserSaid,
 )
-from voice.audio import level_dbfs
 from voice.background import Runner, call_runner
 from voice.endpointing import (
     BargeIn,
@@ -67,7 +68,6 @@ from voice.turn_end import policy_for
 log = logging.getLogger(__name__)
 
 SCREENER_WAIT_SECONDS = 25.0  # after telling a call screener who calls: the person picks up, or not
-NOTICE = next(name for name, kind in DISCLOSURES.items() if kind == "debt_collector")
 
 
 class _Endpointer(Endpointer):
@@ -140,8 +140,7 @@ class Conversation:
         self._opening_reply: ReplyStream | None = None
         self._notice_turn: int | None = None  # REC: the recording notice's bot turn, while it plays
         self._open_after_notice = False
-        self._notice_texts: dict[int, str] = {}  # bot turn -> the debt-collector notice it carried
-        self._owed_notice = ""  # that notice, cut by a barge-in: said again before the next reply
+        self.collector_notice = CollectorNotice()
         self._heard_times: HeardTimes | None = None  # the last callee turn answered
         self._held_words: list[tuple[str, float]] = []  # (text, start) heard while the callee talked on
 
@@ -454,29 +453,16 @@ class Conversation:
         ):
             self.listening_since = None
             self._apply(self.policy.handle(NoInput()), reply_to=None)
-        elif self.state == "machine_wait" and self._message_due(frame, t):
+        elif self.state == "machine_wait" and message_due(self.detector, frame, t, self.machine_at, self.s):
             self._voicemail()
-        elif self.state == "announcement" and not self.closing and self._announcement_over(t):
+        elif (
+            self.state == "announcement"
+            and not self.closing
+            and announcement_over(self.detector, t, self.endpointer.in_speech, self.s)
+        ):
             self.closing = True
         elif self.state == "screener" and not self.closing and t - self.machine_at >= SCREENER_WAIT_SECONDS:
             self.outcome.disposition, self.closing = "screener", True
-
-    def _announcement_over(self, t: float) -> bool:
-        sit_at = self.detector.sit_at or 0.0
-        if t - sit_at >= self.s.announcement_max_seconds:
-            return True
-        quiet = not self.endpointer.in_speech and self.detector.silence_since_voice() >= 1.5
-        return quiet and t - sit_at >= 1.5
-
-    def _message_due(self, frame: AudioFrame, t: float) -> bool:
-        """After the beep (once the line is quiet again), or long silence, or waited long enough."""
-        d = self.detector
-        if d.beep_at is not None:
-            quiet = level_dbfs(frame.pcm) < -40.0
-            return t - d.beep_at >= 2.0 or (quiet and t - d.beep_at >= 0.1)
-        if t - self.machine_at >= self.s.beep_wait_seconds:
-            return True
-        return t - self.machine_at >= 0.5 and d.silence_since_voice() >= self.s.machine_silence_seconds
 
     # -- speaking -------------------------------------------------------------------------------------
     def _apply(self, actions: list[BotAction], reply_to: float | None, opening: bool = False) -> None:
@@ -494,16 +480,10 @@ class Conversation:
                 self.outcome.apply(action)
         if self.policy is not None and self.policy.ended:
             self.closing = True
-        if self._owed_notice and texts and not self.closing and NOTICE not in responses:
-            # the callee talked over the notice: it comes again before anything else is said about the
-            # debt (a reply that ends the call says nothing more about it)
-            texts.insert(0, self._owed_notice)
-            responses.insert(0, NOTICE)
+        self.collector_notice.before_reply(texts, responses, ends_call=self.closing)
         if texts:
             turn = self._say(texts, reply_to, opening, tuple(responses))
-            if NOTICE in responses:
-                self._owed_notice = ""
-                self._notice_texts[turn] = texts[responses.index(NOTICE)]
+            self.collector_notice.spoken(turn, texts, responses)
         else:
             self._listening()
         if self.policy is not None:
@@ -528,8 +508,8 @@ class Conversation:
         if playing is None:
             return
         self.outcome.end_turn(playing.turn, playing.stopped or self.line.now, playing.barged_in)
-        if playing.barged_in and playing.turn in self._notice_texts:
-            self._owed_notice = self._notice_texts[playing.turn]
+        if playing.barged_in:
+            self.collector_notice.cut(playing.turn)
         if self._notice_turn is not None and playing.turn == self._notice_turn:
             self._notice_done(playing)
             return
