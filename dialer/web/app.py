@@ -3,11 +3,16 @@
 Pages (HTML, session cookie + CSRF) and the HTTP API under /api (bearer token, or the browser session with
 the CSRF header) share one permission table (dialer.web.roles) and one masking function
 (dialer.web.masking). The OpenAPI document at /api/openapi.json describes the API only.
+
+Errors, as a page or as JSON ``{"detail": ...}`` under /api: 404 (no such record), 409 (conflict), 422
+(invalid input), 503 with ``Retry-After`` (the database is busy or out of reach: the same request will
+likely succeed shortly), 500 (the database refused the request). No error shows SQL, values or credentials.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,8 @@ from dialer.web.live import CombinedLiveCalls, InMemoryLiveCalls, LedgerLiveCall
 from dialer.web.settings import ConsoleOptions
 from dialer.web.uploads import sweep_at_start
 from scheduler.console_queries import ConsoleQueries
-from scheduler.ledger import Conflict, InvalidValue, NotFound
+from scheduler.db import ledger_unavailable
+from scheduler.ledger import BackendError, Conflict, InvalidValue, NotFound
 from scheduler.models import utcnow
 from scheduler.operators import OperatorStore
 from scheduler.sql_ledger import SqlLedger
@@ -107,6 +113,13 @@ def api_router() -> APIRouter:
     return api.router
 
 
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
+BUSY_MESSAGE = (
+    "The database is busy or out of reach just now; the request did not complete. Try again shortly."
+)
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -140,6 +153,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidValue)
     async def invalid(request: Request, exc: InvalidValue) -> Response:
         return page_error(request, 422, str(exc))
+
+    @app.exception_handler(BackendError)
+    async def backend(request: Request, exc: BackendError) -> Response:
+        """The database failed the request (its transaction was rolled back). Busy or out of reach, the
+        same request will likely succeed shortly: 503 with Retry-After, which API clients retry on."""
+        log.warning(
+            "%s request failed: database error (%s)", request.method, exc.__cause__.__class__.__name__
+        )
+        if ledger_unavailable(exc):
+            response = page_error(request, 503, BUSY_MESSAGE)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        return page_error(request, 500, "The database refused the request; it did not complete.")
 
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> Response:
