@@ -158,9 +158,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def backend(request: Request, exc: BackendError) -> Response:
         """The database failed the request (its transaction was rolled back). Busy or out of reach, the
         same request will likely succeed shortly: 503 with Retry-After, which API clients retry on."""
-        log.warning(
-            "%s request failed: database error (%s)", request.method, exc.__cause__.__class__.__name__
-        )
+        cause = type(exc.__cause__ or exc).__name__  # the driver's error class: no message, no values
+        log.warning("%s request failed: database error (%s)", request.method, cause)
         if ledger_unavailable(exc):
             response = page_error(request, 503, BUSY_MESSAGE)
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

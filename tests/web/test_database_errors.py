@@ -32,6 +32,7 @@ def test_a_database_out_of_reach_answers_503_with_retry_after(
     api = client.get("/api/campaigns")
     assert api.status_code == 503 and api.headers["retry-after"] == "5"
     assert "did not complete" in api.json()["detail"]
+    assert "database error (OperationalError)" in caplog.text
     for text in (page.text, api.text, caplog.text):
         assert SECRET_PASSWORD not in text and "SELECT" not in text
 
