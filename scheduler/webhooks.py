@@ -1,6 +1,7 @@
 """Webhooks on promise to pay and opt-out: an outbox in the ledger database, delivered with retries.
 
-The daemon calls `collect()` (turn new promises and opt-outs into one delivery row per subscription;
+The daemon's delivery job (`install_webhook_job`, every 15 s; the console's "Deliver now" runs the same
+pass at once) calls `collect()` (turn new promises and opt-outs into one delivery row per subscription;
 idempotent: a unique (subscription, event) key) and `deliver_due()` (POST what is due). Nothing is lost
 when the receiver is down: a failed POST is retried with exponential backoff until `MAX_ATTEMPTS`.
 
@@ -22,6 +23,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import secrets
 import socket
 from collections.abc import Callable, Iterator, Sequence
@@ -33,10 +35,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from scheduler.ledger import InvalidValue, NotFound
+from scheduler.ledger import InvalidValue, LedgerError, NotFound
 from scheduler.models import Account, Attempt, AuditEntry, Campaign, Promise, utcnow
 from scheduler.operators import WebhookDelivery, WebhookSubscription
 from scheduler.transactions import Transactions
+
+log = logging.getLogger(__name__)
 
 EVENTS = ("promise_to_pay", "opt_out", "campaign_paused")
 MAX_ATTEMPTS = 8
@@ -348,4 +352,39 @@ def _delivery(r: WebhookDelivery) -> DeliveryInfo:
         r.next_attempt_at,
         r.last_status,
         r.last_error,
+    )
+
+
+WEBHOOK_JOB_ID = "webhook_delivery"
+
+
+def install_webhook_job(
+    scheduler: Any, outbox: WebhookOutbox, *, timeout: float, every_seconds: float = 15.0
+) -> Any:
+    """The daemon's delivery job: every `every_seconds`, queue new events and POST what is due. It runs on
+    the scheduler's worker thread, so a slow receiver never holds up dialling; a failing pass (database
+    out of reach) is logged and tried again on the next tick, and nothing queued is lost."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    def job() -> None:
+        try:
+            queued = outbox.collect()
+            counts = outbox.deliver_due(timeout=timeout)
+        except LedgerError as exc:
+            log.warning("event=webhooks.pass_failed error=%s", exc.__class__.__name__)
+            return
+        if queued or any(counts.values()):
+            log.info(
+                "event=webhooks.pass queued=%d delivered=%d retried=%d failed=%d",
+                queued, counts["delivered"], counts["retried"], counts["failed"],
+            )  # fmt: skip
+
+    return scheduler.add_job(
+        job,
+        IntervalTrigger(seconds=every_seconds),
+        id=WEBHOOK_JOB_ID,
+        name="webhook delivery",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
     )

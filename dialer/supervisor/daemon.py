@@ -64,6 +64,7 @@ from scheduler.caller_id import choose_caller_id
 from scheduler.claims import Claim, ClaimStore, claims_engine, default_owner
 from scheduler.jobs import JobContext, install_jobs, planner_tick
 from scheduler.pacing import Pacer, TrunkLimits
+from scheduler.webhooks import WebhookOutbox, install_webhook_job
 from sip_config.loader import load_for_settings
 from sip_config.schema import Profile
 
@@ -217,6 +218,9 @@ class Supervisor:
         install_qa_job(
             self.scheduler, self.ctx.engine, site_path(self.settings, self.settings.dialogue.scripts_dir)
         )
+        web = self.settings.web
+        outbox = WebhookOutbox(self.engine, allow_networks=web.webhook_allow_networks)
+        install_webhook_job(self.scheduler, outbox, timeout=web.webhook_timeout_seconds)
         self.scheduler.start()
         self.pool = self._start_pool()
         self._ready = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from scheduler.ledger import InvalidValue
-from scheduler.webhooks import MAX_ATTEMPTS, WebhookOutbox, backoff, sign, verify
+from scheduler.webhooks import MAX_ATTEMPTS, WebhookOutbox, backoff, install_webhook_job, sign, verify
 
 from .conftest import LOOPBACK, ConsoleEnv, csrf_from
 
@@ -153,3 +154,40 @@ def test_deliver_now_from_the_console(env: ConsoleEnv, receiver: Receiver) -> No
         env.client("supervisor").post("/admin/webhooks/deliver", data={"csrf_token": token}).status_code
         == 403
     )
+
+
+def test_the_delivery_job_posts_without_anyone_pressing_deliver(env: ConsoleEnv, receiver: Receiver) -> None:
+    """The daemon's job queues and delivers on its own; before it, only the console's button did."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    now = dt.datetime.now(dt.UTC)
+    clock = iter([now - dt.timedelta(hours=1)])  # subscribed before the seeded calls, then the real time
+    outbox = WebhookOutbox(env.ledger.engine, lambda: next(clock, dt.datetime.now(dt.UTC)), LOOPBACK)
+    outbox.subscribe(receiver.url, ("promise_to_pay", "opt_out"), created_by="admin")
+    scheduler = BackgroundScheduler(timezone=dt.UTC)
+    install_webhook_job(scheduler, outbox, timeout=5, every_seconds=0.2)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 15
+        while len(receiver.received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown()
+    events = sorted(json.loads(body)["type"] for _, body in receiver.received)
+    assert events == ["opt_out", "promise_to_pay"]  # each once: later passes find nothing new
+    assert {d.status for d in outbox.deliveries()} == {"delivered"}
+
+
+def test_a_delivery_pass_on_an_unreachable_database_is_logged_and_tried_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from scheduler.db import create_engine
+
+    outbox = WebhookOutbox(create_engine("postgresql://dialer:pw@127.0.0.1:9/x"), allow_networks=LOOPBACK)
+    scheduler = BackgroundScheduler(timezone=dt.UTC)  # not started: the pass is run by hand
+    job = install_webhook_job(scheduler, outbox, timeout=1)
+    with caplog.at_level(logging.WARNING, logger="scheduler.webhooks"):
+        job.func()  # raises nothing: the next tick tries again
+    assert "event=webhooks.pass_failed error=BackendError" in caplog.text
