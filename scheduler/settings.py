@@ -40,6 +40,9 @@ class SchedulerSettings(BaseModel):
         default=2.0, gt=0, description="first back-off after a trunk failure (doubles per failure)"
     )
     backoff_max_seconds: float = Field(default=1800.0, gt=0, description="longest back-off")
+    webhook_interval_seconds: float = Field(
+        default=15.0, gt=0, le=3600, description="how often `dialer run` queues and delivers webhooks"
+    )
 
     def backoff(self) -> Backoff:
         return Backoff(

@@ -220,7 +220,12 @@ class Supervisor:
         )
         web = self.settings.web
         outbox = WebhookOutbox(self.engine, allow_networks=web.webhook_allow_networks)
-        install_webhook_job(self.scheduler, outbox, timeout=web.webhook_timeout_seconds)
+        install_webhook_job(
+            self.scheduler,
+            outbox,
+            timeout=web.webhook_timeout_seconds,
+            every_seconds=self.settings.scheduler.webhook_interval_seconds,
+        )
         self.scheduler.start()
         self.pool = self._start_pool()
         self._ready = True

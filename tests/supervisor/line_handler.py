@@ -31,6 +31,7 @@ class ReportingLine:
             TurnReport(1, "callee", "no thanks", 0.6, 0.9, intent="refuse"),
             TurnReport(2, "bot", "Goodbye.", 1.2, spoke, latency_ms=300),
         )
+        disposition = str(request.options.get("disposition", "refused"))  # e.g. opt_out
         return SessionReport(
-            disposition="refused", machine="human", turns=turns, opening_ms=50, ended_by="bot", asr_errors=1
+            disposition=disposition, machine="human", turns=turns, opening_ms=50, ended_by="bot", asr_errors=1
         )
