@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from scheduler.claims import ClaimStore
 from scheduler.db import session_factory
+from scheduler.ledger import LedgerError
 from scheduler.models import Attempt, AuditEntry, CallTurn, Campaign, Recording
 from scheduler.planner import Planner, policy_gate
 from scheduler.policy import ProfileSet
@@ -178,3 +179,37 @@ def install_jobs(scheduler: BaseScheduler, ctx: JobContext) -> list[Job]:
             **common,
         ),
     ]
+
+
+def install_pass(
+    scheduler: BaseScheduler,
+    run: Callable[[], dict[str, int]],
+    *,
+    job_id: str,
+    name: str,
+    event: str,
+    every_seconds: float,
+) -> Job:
+    """A background pass of the daemon (quality inspection, webhook delivery): every `every_seconds`, never
+    two at once. `run` returns its counts, logged as ``event=<event>`` when any is non-zero; a pass that
+    fails on the ledger (out of reach, busy) is logged as ``event=<event>_failed`` and tried again on
+    the next tick. It runs on the scheduler's worker thread, never on a call's."""
+
+    def job() -> None:
+        try:
+            counts = run()
+        except LedgerError as exc:
+            log.warning("event=%s_failed error=%s", event, exc.__class__.__name__)
+            return
+        if any(counts.values()):
+            log.info("event=%s %s", event, " ".join(f"{k}={v}" for k, v in counts.items()))
+
+    return scheduler.add_job(
+        job,
+        IntervalTrigger(seconds=every_seconds),
+        id=job_id,
+        name=name,
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )

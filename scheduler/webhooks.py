@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from scheduler.ledger import InvalidValue, LedgerError, NotFound
+from scheduler.ledger import InvalidValue, NotFound
 from scheduler.models import Account, Attempt, AuditEntry, Campaign, Promise, utcnow
 from scheduler.operators import WebhookDelivery, WebhookSubscription
 from scheduler.transactions import Transactions
@@ -364,30 +364,19 @@ WEBHOOK_JOB_ID = "webhook_delivery"
 def install_webhook_job(
     scheduler: Any, outbox: WebhookOutbox, *, timeout: float, every_seconds: float = 15.0
 ) -> Any:
-    """The daemon's delivery job: every `every_seconds`, queue new events and POST what is due. It runs on
-    the scheduler's worker thread, so a slow receiver never holds up dialling; a failing pass (database
-    out of reach) is logged and tried again on the next tick, and nothing queued is lost."""
-    from apscheduler.triggers.interval import IntervalTrigger
+    """The daemon's delivery job: every `every_seconds`, queue new events and POST what is due. A slow
+    receiver never holds up dialling (the scheduler's thread); a pass that fails on the database is
+    logged and tried again on the next tick, and nothing queued is lost."""
+    from scheduler.jobs import install_pass
 
-    def job() -> None:
-        try:
-            queued = outbox.collect()
-            counts = outbox.deliver_due(timeout=timeout)
-        except LedgerError as exc:
-            log.warning("event=webhooks.pass_failed error=%s", exc.__class__.__name__)
-            return
-        if queued or any(counts.values()):
-            log.info(
-                "event=webhooks.pass queued=%d delivered=%d retried=%d failed=%d",
-                queued, counts["delivered"], counts["retried"], counts["failed"],
-            )  # fmt: skip
+    def run() -> dict[str, int]:
+        return {"queued": outbox.collect(), **outbox.deliver_due(timeout=timeout)}
 
-    return scheduler.add_job(
-        job,
-        IntervalTrigger(seconds=every_seconds),
-        id=WEBHOOK_JOB_ID,
+    return install_pass(
+        scheduler,
+        run,
+        job_id=WEBHOOK_JOB_ID,
         name="webhook delivery",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
+        event="webhooks.pass",
+        every_seconds=every_seconds,
     )

@@ -21,7 +21,6 @@ from dialer.qa.rules import RuleSet, load_rules
 from scheduler import audit_chain
 from scheduler.db import Engine
 from scheduler.inspection import CallFacts, FindingRecord, InspectionResult, Inspections
-from scheduler.ledger import LedgerError
 
 log = logging.getLogger(__name__)
 
@@ -90,28 +89,19 @@ QA_JOB_ID = "qa_pass"
 def install_qa_job(scheduler: Any, engine: Engine, scripts_dir: Path, *, every_seconds: int = 60) -> Any:
     """The daemon's inspection job: every minute, seal new evidence and inspect the calls that ended.
     A failing pass is logged and retried on the next tick; it never touches a live call."""
-    from apscheduler.triggers.interval import IntervalTrigger
+    from scheduler.jobs import install_pass
 
     rules = load_rules()
 
-    def job() -> None:
-        try:
-            summary = run_pass(engine, rules, scripts_dir=scripts_dir)
-        except LedgerError as exc:
-            log.warning("event=qa.pass_failed error=%s", exc.__class__.__name__)
-            return
-        if summary.inspected or summary.sealed:
-            log.info(
-                "event=qa.pass inspected=%d findings=%d sealed=%d",
-                summary.inspected, summary.findings, summary.sealed,
-            )  # fmt: skip
+    def run() -> dict[str, int]:
+        summary = run_pass(engine, rules, scripts_dir=scripts_dir)
+        return {"inspected": summary.inspected, "findings": summary.findings, "sealed": summary.sealed}
 
-    return scheduler.add_job(
-        job,
-        IntervalTrigger(seconds=every_seconds),
-        id=QA_JOB_ID,
+    return install_pass(
+        scheduler,
+        run,
+        job_id=QA_JOB_ID,
         name="quality inspection",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
+        event="qa.pass",
+        every_seconds=every_seconds,
     )

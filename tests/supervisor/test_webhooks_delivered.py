@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,31 +13,12 @@ import pytest
 from scheduler.db import create_engine
 from scheduler.webhooks import WebhookOutbox, verify
 from tests.sip.peers import Procs
+from tests.webhook_receiver import Receiver
 
 from .conftest import REPO, Daemon, make_daemon, next_ports, start_peer
 from .ledger_seed import seed_campaign
 
 LOOPBACK = ("127.0.0.0/8",)
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers.items()), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.mark.sip
@@ -79,7 +58,7 @@ def test_the_daemon_delivers_an_opt_out_webhook(
     finally:
         daemon.signal(signal.SIGTERM)
         code, _ = daemon.finish(timeout=60)
-        receiver.server.shutdown()
+        receiver.close()
     assert code == 0, daemon.text()[-3000:]
     assert len(receiver.received) == 2, daemon.text()[-3000:]
     refs = set()
