@@ -13,7 +13,7 @@ import itertools
 from dialer.session.line import FRAME_SECONDS, Line
 from dialer.session.outcome import Outcome
 from dialer.session.prompts import PromptRenderer
-from dialer.session.reply import ReplyStream, plan
+from dialer.session.reply import RenderedPiece, ReplyStream, plan
 from dialer.session.speaker import PromptPlayer
 from dialer.sip.interfaces import Call
 from voice.errors import SynthesisError
@@ -60,7 +60,7 @@ class Speaking:
             reply.cancel()
             raise SynthesisError(f"no sentence of the reply rendered in {FIRST_SENTENCE_WAIT_SECONDS:.0f} s")
         self.outcome.tts_fallbacks += reply.new_fallbacks()
-        pcm = b"".join(self.gap() + p.rendered.pcm if p.after_gap else p.rendered.pcm for p in first)
+        pcm = b"".join(self._pcm(piece) for piece in first)
         now = self.line.now
         first_frame = now + FRAME_SECONDS  # the next tick of the media clock sends it
         latency = None if reply_to is None else max(0, round((first_frame - reply_to) * 1000))
@@ -77,11 +77,14 @@ class Speaking:
         if current is None or current.reply is None or current.reply.complete:
             return
         for piece in current.reply.ready():
-            self.speaker.extend(self.gap() + piece.rendered.pcm if piece.after_gap else piece.rendered.pcm)
+            self.speaker.extend(self._pcm(piece))
         self.outcome.tts_fallbacks += current.reply.new_fallbacks()
 
-    def gap(self) -> bytes:
-        return bytes(2 * round(PROMPT_GAP_SECONDS * self.call.rate))
+    def _pcm(self, piece: RenderedPiece) -> bytes:
+        """A sentence's audio, after the pause between two prompts where the plan puts one."""
+        if not piece.after_gap:
+            return piece.rendered.pcm
+        return bytes(2 * round(PROMPT_GAP_SECONDS * self.call.rate)) + piece.rendered.pcm
 
 
 def latency_split(
