@@ -56,6 +56,13 @@ def for_writes(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
 
 
+def for_reads(engine: Engine) -> Engine:
+    """The same engine (same pool) whose SQLite transactions start deferred, so a reader never queues for
+    the write lock: for a store given the daemon's claims engine (BEGIN IMMEDIATE at every transaction)
+    that writes only through `for_writes`. PostgreSQL ignores it."""
+    return engine.execution_options(sqlite_begin="BEGIN")
+
+
 def create_private_file(path: Path) -> None:
     """Create `path` readable by its owner only, if it does not exist yet. SQLite creates its -wal and
     -shm files with the database file's permissions, so they are private too."""

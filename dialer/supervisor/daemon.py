@@ -62,6 +62,7 @@ from scheduler import migrations
 from scheduler import supervision as ledger_ops
 from scheduler.caller_id import choose_caller_id
 from scheduler.claims import Claim, ClaimStore, claims_engine, default_owner
+from scheduler.db import for_reads
 from scheduler.jobs import JobContext, install_jobs, planner_tick
 from scheduler.pacing import Pacer, TrunkLimits
 from scheduler.webhooks import WebhookOutbox, install_webhook_job
@@ -219,7 +220,8 @@ class Supervisor:
             self.scheduler, self.ctx.engine, site_path(self.settings, self.settings.dialogue.scripts_dir)
         )
         web = self.settings.web
-        outbox = WebhookOutbox(self.engine, allow_networks=web.webhook_allow_networks)
+        # its passes read first and write only what they queue: not a write lock every 15 s for nothing
+        outbox = WebhookOutbox(for_reads(self.engine), allow_networks=web.webhook_allow_networks)
         install_webhook_job(
             self.scheduler,
             outbox,

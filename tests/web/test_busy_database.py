@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 
 from dialer.web import create_app
 from scheduler.account_flags import resolve_flag
+from scheduler.claims import claims_engine
+from scheduler.db import for_reads
 from scheduler.ledger import ImportChunk, ImportHeader
 from scheduler.models import Account, AccountFlagEntry
 from scheduler.webhooks import WebhookOutbox
@@ -165,3 +167,21 @@ def test_collecting_webhooks_waits_for_a_writer_that_commits_meanwhile(sqlite_en
     outbox.subscribe("http://127.0.0.1:9/h", ("promise_to_pay", "opt_out"), created_by="admin")
     path = str(sqlite_env.ledger.engine.url.database)
     assert committing_meanwhile(path, outbox.collect) == 2
+
+
+def test_a_webhook_pass_with_nothing_subscribed_reads_past_a_held_write_lock(sqlite_env: ConsoleEnv) -> None:
+    """The daemon hands the outbox its claims engine (BEGIN IMMEDIATE at every transaction) through
+    `for_reads`: with nothing subscribed a pass only reads, so it goes on while another writer holds
+    the lock, where it would have waited the whole busy timeout and failed."""
+    import sqlite3
+
+    path = str(sqlite_env.ledger.engine.url.database)
+    engine = for_reads(claims_engine(f"sqlite:///{path}"))
+    holder = sqlite3.connect(path, isolation_level=None, timeout=30)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert WebhookOutbox(engine).collect() == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        engine.dispose()
