@@ -15,6 +15,7 @@ from voice.recognizers.whisper_decoder import (
     cut_repetition,
     stopped_early,
     window_for,
+    words_or_nothing,
 )
 from voice.wer import words
 
@@ -111,6 +112,15 @@ def test_a_repetition_loop_is_cut_back_to_its_first_occurrence() -> None:
     assert cut_repetition("Yes, yes. I know.") == "Yes, yes. I know."  # short words repeated are speech
 
 
+def test_a_decode_of_punctuation_alone_heard_no_words() -> None:
+    assert words_or_nothing("，") == ""
+    assert words_or_nothing(" 。？ ") == ""
+    assert words_or_nothing("...") == ""
+    assert words_or_nothing("喂？") == "喂？"
+    assert words_or_nothing("15") == "15"
+    assert words_or_nothing("No.") == "No."
+
+
 def test_a_mandarin_decode_that_stopped_after_its_first_character_is_redone_in_30_s() -> None:
     """What counts is everything written: a decode in English words covered the speech and is not
     redone at 2-2.5 s a time while the callee waits."""
@@ -120,4 +130,6 @@ def test_a_mandarin_decode_that_stopped_after_its_first_character_is_redone_in_3
     assert not stopped_early("zh", "我下个月15号还", tone)  # digits are said as characters
     assert not stopped_early("zh", "Wave, warp, type", tone)
     assert stopped_early("zh", "OK", tone)  # one word for three seconds of speech
+    assert not stopped_early("zh", "WaveWave", tone)  # a loop on one token ran on, it did not stop
+    assert stopped_early("zh", "Wave", tone)
     assert not stopped_early("en", "I", tone)  # English decodes never stop after one character

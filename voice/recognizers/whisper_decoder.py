@@ -55,6 +55,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _DIGIT = re.compile(r"\d")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _LOOP = re.compile(r"(\S.{5,}?)(?:\s*\1)+", re.DOTALL)
+_GLUED_LOOP = re.compile(r"\b([A-Za-z]{2,}?)\1+\b", re.IGNORECASE)  # "WaveWave": one token looped
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +281,7 @@ class WhisperDecoder:
         no_speech = float(output.no_speech_prob)
         # a byte-level token cut mid-character decodes to U+FFFD (seen as the whole text of a Mandarin "喂？")
         text = cut_repetition(self._script(self.tokenizer.decode(tokens).replace("\ufffd", "").strip()))
+        text = words_or_nothing(text)
         if no_speech > self.no_speech_threshold and avg_logprob < self.log_prob_threshold:
             text = ""  # Whisper's own verdict: this was not speech
         confidence = math.exp(avg_logprob) if text else 0.0
@@ -304,8 +306,12 @@ def stopped_early(language: str, text: str, samples: np.ndarray) -> bool:
     takes about the time of two spoken syllables). A decode that wrote the speech as English words
     ("wait, walk high," for a muffled 喂，我在开车) stopped nowhere early; counting only its Han
     characters sent it, and every speculative decode of the turn, to the 30 s window at 2-2.5 s each
-    (whisper base, one thread), while a person who had said hello waited in silence."""
-    if language not in ("zh", "ja"):
+    (whisper base, one thread), while a person who had said hello waited in silence.
+
+    A word glued to itself ("WaveWave" for a 3 s Mandarin hello) is Whisper's loop on one token: the
+    decode ran on rather than stopping, and the 30 s redo (2.1-2.8 s on training greetings) wrote more
+    of the same mishearing."""
+    if language not in ("zh", "ja") or _GLUED_LOOP.search(text):
         return False
     written = len(_HAN.findall(text)) + len(_DIGIT.findall(text)) + 2 * len(_LATIN_WORD.findall(text))
     return written < MIN_CHARS_PER_VOICED_SECOND * voiced_seconds(samples) - 1
@@ -316,6 +322,12 @@ def voiced_seconds(samples: np.ndarray, frame: int = 320) -> float:
     speech, enough to tell a one-character answer from a decode that stopped early)."""
     loud = loud_frames(samples, frame, 30.0, floor=1e-8)
     return float(np.count_nonzero(loud)) * frame / MODEL_RATE
+
+
+def words_or_nothing(text: str) -> str:
+    """A decode of punctuation alone ("，" for a short Mandarin turn in a busy run) heard no words:
+    stored as a callee's words it reached the dialogue as an utterance, and the ledger as one."""
+    return text if any(ch.isalnum() for ch in text) else ""
 
 
 def cut_repetition(text: str) -> str:
