@@ -36,11 +36,8 @@ def zh_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return result
 
 
-# A finding, not a persona to reword: after "我在开车，你明天下午再打给我吧" (callback_later, heard right)
-# reminder-zh asks again for a time instead of taking 明天下午 from the sentence; the persona has no more
-# lines, so the call ends as refused. It passes once the script takes the time from the request.
+# Findings, not personas to reword.
 FINDINGS = {
-    "zh-callback": "reminder-zh asks for the callback time again after 明天下午 was said (dialogue finding)",
     # hearing: whisper base wrote the persona's "是我" as "请我，" on one run (the bot rightly asked again,
     # and the dispute that followed came before the right party was confirmed)
     "zh-disputes": "是我 misheard as 请我 on some runs: the right party is not confirmed (hearing finding)",
