@@ -7,10 +7,14 @@ an account's amount changed since the claim is what the callee hears. What the l
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from dialer.session.spec import SessionSpec
+from dialer.sip.interfaces import CallRequest
 from dialer.supervisor.settings import RunSettings
 from scheduler.call_facts import AttemptFacts, FactsError, load_facts
 from scheduler.vocabulary import VoicemailPolicy
@@ -18,7 +22,15 @@ from sip_config.schema import Profile
 
 SpecError = FactsError  # the ledger's rows for an attempt cannot make a call
 
-__all__ = ["AttemptFacts", "SpecError", "caller_id_headers", "load_facts", "recording_path", "session_spec"]
+__all__ = [
+    "AttemptFacts",
+    "SpecError",
+    "call_request",
+    "caller_id_headers",
+    "load_facts",
+    "recording_path",
+    "session_spec",
+]
 
 
 def session_spec(facts: AttemptFacts, run: RunSettings, max_seconds: float) -> SessionSpec:
@@ -57,3 +69,27 @@ def caller_id_headers(profile: Profile, caller_id: str | None) -> tuple[tuple[st
     if not caller_id or caller_id == profile.caller_id or profile.p_asserted_identity:
         return ()
     return (("P-Asserted-Identity", f"<tel:{caller_id}>"),)
+
+
+def call_request(
+    profile: Profile,
+    facts: AttemptFacts,
+    spec: SessionSpec,
+    caller_id: str | None,
+    record: Path,
+    handler_options: Mapping[str, Any],
+) -> CallRequest:
+    """What the worker dials. Where the jurisdiction wants a recording notice (REC), the session starts
+    the recorder once the notice has played; otherwise the engine records from the answer. The SIP
+    limit is the session's own plus 15 s, so the session always ends the call first."""
+    if spec.recording_notice:
+        spec = dataclasses.replace(spec, recording_path=str(record))
+    return CallRequest(
+        call_id=str(facts.attempt_id),
+        uri=profile.destination_uri(facts.e164),
+        ring_timeout=profile.ring_timeout,
+        max_duration=min(profile.max_call_duration, spec.max_seconds + 15),
+        record_path=None if spec.recording_notice else str(record),
+        headers=caller_id_headers(profile, caller_id),
+        options={**handler_options, **spec.options()},
+    )

@@ -26,7 +26,6 @@ planner tick. Nothing here redials an attempt that may have reached the network.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import logging
 import queue
@@ -41,31 +40,29 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from dialer.logs import mask_number
-from dialer.qa.inspect import install_qa_job
 from dialer.settings import Settings, site_path
-from dialer.sip.interfaces import CallRequest, CallResult, EngineError
+from dialer.sip.interfaces import CallResult, EngineError
 from dialer.sip.workers import WorkerPool
 from dialer.supervisor.callspec import (
     AttemptFacts,
     SpecError,
-    caller_id_headers,
+    call_request,
     load_facts,
     recording_path,
     session_spec,
 )
 from dialer.supervisor.metrics import Metrics, MetricsServer
 from dialer.supervisor.outage import LedgerOutage
+from dialer.supervisor.passes import start_passes
 from dialer.supervisor.preflight import ScriptChecks, caller_id_problems
 from dialer.supervisor.recorder import Recorder, RunSummary
-from dialer.supervisor.reload import counting_gate, load_policy
+from dialer.supervisor.reload import checked_scripts, counting_gate, load_policy
 from scheduler import migrations
 from scheduler import supervision as ledger_ops
 from scheduler.caller_id import choose_caller_id
 from scheduler.claims import Claim, ClaimStore, claims_engine, default_owner
-from scheduler.db import for_reads
-from scheduler.jobs import JobContext, install_jobs, planner_tick
+from scheduler.jobs import JobContext, planner_tick
 from scheduler.pacing import Pacer, TrunkLimits
-from scheduler.webhooks import WebhookOutbox, install_webhook_job
 from sip_config.loader import load_for_settings
 from sip_config.schema import Profile
 
@@ -212,23 +209,7 @@ class Supervisor:
         self.recorder.recover_own(self.claims, self.clock())
         self._preflight(starting=True)
         self.tick()
-        self.scheduler = BackgroundScheduler(timezone=dt.UTC)
-        for job in install_jobs(self.scheduler, self.ctx):
-            if job.id in ("planner_tick", "window_openings"):
-                job.modify(func=self._locked_tick, args=[])
-        install_qa_job(
-            self.scheduler, self.ctx.engine, site_path(self.settings, self.settings.dialogue.scripts_dir)
-        )
-        web = self.settings.web
-        # its passes read first and write only what they queue: not a write lock every 15 s for nothing
-        outbox = WebhookOutbox(for_reads(self.engine), allow_networks=web.webhook_allow_networks)
-        install_webhook_job(
-            self.scheduler,
-            outbox,
-            timeout=web.webhook_timeout_seconds,
-            every_seconds=self.settings.scheduler.webhook_interval_seconds,
-        )
-        self.scheduler.start()
+        self.scheduler = start_passes(self.settings, self.ctx, self.engine, self._locked_tick)
         self.pool = self._start_pool()
         self._ready = True
         log.info(
@@ -396,17 +377,7 @@ class Supervisor:
             why = f"recordings directory: {type(exc).__name__}"
             self.recorder.not_placed(attempt_id, why, facts.campaign, now)
             return
-        if spec.recording_notice:  # REC: the session starts the recorder after the notice has played
-            spec = dataclasses.replace(spec, recording_path=str(record))
-        request = CallRequest(
-            call_id=str(attempt_id),
-            uri=self.profile.destination_uri(facts.e164),
-            ring_timeout=self.profile.ring_timeout,
-            max_duration=min(self.profile.max_call_duration, max_seconds + 15),
-            record_path=None if spec.recording_notice else str(record),
-            headers=caller_id_headers(self.profile, caller_id),
-            options={**self.run.handler_options, **spec.options()},
-        )
+        request = call_request(self.profile, facts, spec, caller_id, record, self.run.handler_options)
         assert self.pool is not None
         future = self.pool.submit(request)
         self._live[attempt_id] = _Live(facts, future, time.monotonic())
@@ -484,21 +455,14 @@ class Supervisor:
             "event=reload.profiles profiles=%d versions=%s",
             len(profiles.profiles), ",".join(sorted(p.label for p in profiles.profiles.values())),
         )  # fmt: skip
-        scripts = ledger_ops.campaign_scripts(self.engine, ids)
-        fresh = ScriptChecks(self.settings)  # the files as they are now, not as they were at start-up
-        problems = [f"{name}: {p}" for name in sorted(set(scripts.values())) if (p := fresh.problem(name))]
-        if problems:  # the workers keep the scripts they loaded; no campaign is paused for a bad edit
-            for problem in problems:
-                log.error("event=reload.failed what=script reason=%s (call workers kept)", problem)
+        names = set(ledger_ops.campaign_scripts(self.engine, ids).values())
+        fresh = checked_scripts(self.settings, names)
+        if fresh is None:  # the workers keep the scripts they loaded; no campaign is paused for a bad edit
             return
         self.scripts = fresh
-        if not scripts:
-            return
-        log.info(
-            "event=reload.scripts scripts=%s recycle=after live calls",
-            ",".join(sorted(set(scripts.values()))),
-        )
-        self._recycle = True
+        if names:
+            log.info("event=reload.scripts scripts=%s recycle=after live calls", ",".join(sorted(names)))
+            self._recycle = True
 
     def _try_recycle(self) -> None:
         if self._live or self._held:

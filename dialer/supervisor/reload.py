@@ -5,12 +5,18 @@ recycled once their live calls have ended."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Collection
 from typing import Any
 
+from dialer.settings import Settings
 from dialer.supervisor.metrics import Metrics
+from dialer.supervisor.preflight import ScriptChecks
 from scheduler.claims import Gate, GateVerdict
 from scheduler.planner import policy_gate
 from scheduler.policy import ProfileSet, load_profiles
+
+log = logging.getLogger("dialer.run")
 
 
 def load_policy(profiles_dir: str) -> ProfileSet:
@@ -29,3 +35,13 @@ def counting_gate(profiles: ProfileSet, metrics: Metrics) -> Gate:
         return verdict
 
     return counted
+
+
+def checked_scripts(settings: Settings, names: Collection[str]) -> ScriptChecks | None:
+    """The scripts as the files are now (not as they were at start-up), or None, each problem logged,
+    when one the running campaigns use is broken."""
+    fresh = ScriptChecks(settings)
+    problems = [f"{name}: {p}" for name in sorted(names) if (p := fresh.problem(name))]
+    for problem in problems:
+        log.error("event=reload.failed what=script reason=%s (call workers kept)", problem)
+    return None if problems else fresh
