@@ -41,6 +41,7 @@ class CallContext:
     leave_voicemail: bool = True
     can_transfer: bool = True  # a person can take a transferred call (complaints, repeated questions)
     now: dt.datetime | None = None  # the call's local time; None: the engine's clock
+    calling_hours: tuple[str, str] | None = None  # local ("08:00", "21:00"): callbacks are named inside
 
     def slots(self) -> dict[str, object]:
         """The context as initial slot values (the names used in domain.yml)."""
@@ -58,6 +59,8 @@ class CallContext:
             "channel": self.channel,
             "leave_voicemail": self.leave_voicemail,
             "can_transfer": self.can_transfer,
+            "calling_from": self.calling_hours[0] if self.calling_hours else None,
+            "calling_until": self.calling_hours[1] if self.calling_hours else None,
         }
 
 

@@ -54,6 +54,9 @@ def context_for(script: Script, overrides: dict[str, Any] | None = None) -> Call
                 values[key] = value
             elif key == "promise_max_days":
                 values[key] = int(value)
+            elif key == "calling_hours":
+                start, end = (dt.time.fromisoformat(str(v)) for v in value)
+                values[key] = (f"{start:%H:%M}", f"{end:%H:%M}")
             else:
                 values[key] = str(value)
         except (TypeError, ValueError) as exc:

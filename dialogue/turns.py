@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from dialogue.calling_hours import within_calling_hours
 from dialogue.interfaces import (
     BotAction,
     CallContext,
@@ -192,7 +193,7 @@ def derive_slots(
         updates["paid_date"] = paid_day.isoformat()
         updates["paid_check"] = paid_check(paid_day, now.date(), found.get("tense") == "future")
         if "time" in found:
-            at = dt.datetime.combine(day, dt.time.fromisoformat(found["time"]))
+            at = within_calling_hours(dt.datetime.combine(day, dt.time.fromisoformat(found["time"])), slots)
             updates.update(
                 callback_at=at.isoformat(timespec="minutes"), callback_text=display_time(at, language)
             )

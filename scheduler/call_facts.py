@@ -1,6 +1,7 @@
 """The facts a call needs about one attempt, read from the ledger at dial time (one query): the campaign's
-script (or the one in the debtor's language) and caller IDs, whether the recording notice applies, the
-debtor's name, language and likely zone, the account's amount and due date."""
+script (or the one in the debtor's language) and caller IDs, whether the recording notice applies and the
+calling hours a callback may be promised in, the debtor's name, language and likely zone, the account's
+amount and due date."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class AttemptFacts:
     due_date: dt.date | None
     time_zone: str
     recording_notice: bool = False  # REC applies to this debtor (all-party consent): the notice first
+    calling_hours: tuple[str, str] | None = None  # ("08:00", "21:00") local: callbacks are named inside
 
 
 def load_facts(
@@ -75,20 +77,27 @@ def load_facts(
         currency=account.currency,
         due_date=account.due_date,
         time_zone=_zone(debtor, number, default_zone),
-        recording_notice=bool(_recording_notice(debtor, number, tuple(campaign.profiles or ()), profiles)),
+        **_policy_facts(debtor, number, tuple(campaign.profiles or ()), profiles),
     )
 
 
-def _recording_notice(
+def _policy_facts(
     debtor: Debtor, number: ContactNumber, explicit: tuple[str, ...], profiles: ProfileSet | None
-) -> tuple[str, ...]:
-    """The REC rules of the profiles that could apply to the debtor (see policy/recording.py)."""
+) -> dict[str, Any]:
+    """What the profiles that could apply to the debtor ask of the call itself: the recording notice
+    (policy/recording.py) and the calling hours a callback is named in (policy/calling_hours.py)."""
     from scheduler.policy import load_profiles
+    from scheduler.policy.calling_hours import calling_hours
     from scheduler.policy.case import DebtorInfo
     from scheduler.policy.recording import recording_notice_rules
 
     info = DebtorInfo(country=debtor.country, state=debtor.state, postal_code=debtor.postal_code)
-    return recording_notice_rules(profiles or load_profiles(), info, number.e164, explicit or None)
+    chosen = profiles or load_profiles()
+    hours = calling_hours(chosen, info, number.e164, explicit or None)
+    return {
+        "recording_notice": bool(recording_notice_rules(chosen, info, number.e164, explicit or None)),
+        "calling_hours": tuple(f"{t:%H:%M}" for t in hours) if hours else None,
+    }
 
 
 def _zone(debtor: Debtor, number: ContactNumber, default: str) -> str:

@@ -33,6 +33,7 @@ def call_context(spec: SessionSpec, now: dt.datetime | None = None) -> CallConte
         first_contact=spec.first_contact,
         leave_voicemail=spec.machine_action == "voicemail",
         can_transfer=bool(spec.transfer_uri),  # no agent to hand over to: the bot never offers a person
+        calling_hours=spec.calling_hours,
         now=local_now(spec, now),
     )
 

@@ -35,6 +35,9 @@ class SessionSpec:
     # `recording_path` once the recording notice has played to its end (never: nothing is recorded)
     recording_notice: bool = False
     recording_path: str = ""
+    # the debtor's local calling day ("08:00", "21:00"): a callback asked for outside it is named at the
+    # next start (the planner would not dial at the hour asked); None: no profile names one
+    calling_hours: tuple[str, str] | None = None
 
     def options(self) -> dict[str, Any]:
         return {OPTION_KEY: self}

@@ -54,6 +54,7 @@ def session_spec(facts: AttemptFacts, run: RunSettings, max_seconds: float) -> S
         transfer_uri=call.transfer_uri,
         max_seconds=max_seconds,
         recording_notice=facts.recording_notice,
+        calling_hours=facts.calling_hours,
     )
 
 

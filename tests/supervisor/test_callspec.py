@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from dialer.session.context import call_context
 from dialer.supervisor.callspec import (
     SpecError,
     caller_id_headers,
@@ -73,6 +74,10 @@ def test_spec_carries_the_ledger_values_and_the_campaign_settings(tmp_path: Path
     assert spec.time_zone == "America/New_York"  # from the address (ZIP 10001)
     assert spec.machine_action == "hangup" and spec.first_contact and spec.max_seconds == 120
     assert facts.caller_id_pool == ("+12125550199",)
+    # a callback is named inside the debtor's calling day (federal 08:00-21:00 for New York)
+    assert spec.calling_hours == facts.calling_hours == ("08:00", "21:00")
+    slots = call_context(spec).slots()
+    assert (slots["calling_from"], slots["calling_until"]) == ("08:00", "21:00")
     path = recording_path(tmp_path, facts, NOW)
     assert path.name == f"attempt-{attempt_id}.wav" and path.parent.parent.name == "spring"
     assert facts.e164 not in str(path)  # no personal data in file names
