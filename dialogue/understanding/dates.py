@@ -194,6 +194,18 @@ def _weekday_index(token: str) -> int | None:
     return None
 
 
+def _hour_of_day(hour: int, text: str) -> int:
+    """An hour said without am/pm: the part of the day said with it decides ("at 7 in the morning" is
+    07:00, "at 8 tonight" 20:00); alone, 1-7 are afternoon and evening hours (nobody asks for 3 a.m.)."""
+    if hour >= 12:
+        return hour
+    if re.search(r"\bmorning\b", text):
+        return hour
+    if re.search(r"\b(afternoon|evening|tonight|night)\b", text):
+        return hour + 12
+    return hour + 12 if 1 <= hour <= 7 else hour
+
+
 def _time_en(text: str) -> tuple[dt.time | None, dt.timedelta | None]:
     if m := re.search(r"\bin (an|a|1|2|3|4|5|6) hours?\b|\bin half an hour\b|\bin (\d{1,2}) minutes\b", text):
         if "half" in m.group(0):
@@ -214,8 +226,8 @@ def _time_en(text: str) -> tuple[dt.time | None, dt.timedelta | None]:
             hour += 12
         elif suffix == "am" and hour == 12:
             hour = 0
-        elif suffix not in ("am", "pm") and 1 <= hour <= 7:
-            hour += 12
+        elif suffix not in ("am", "pm"):
+            hour = _hour_of_day(hour, text)
         return dt.time(hour, minute), None
     if re.search(r"\bnoon|lunch ?time\b", text):
         return dt.time(12, 0), None

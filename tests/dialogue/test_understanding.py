@@ -30,6 +30,12 @@ NOW = dt.datetime(2026, 11, 29, 10, 0)  # a Sunday
         ("yesterday", "2026-11-28", None),
         ("call me back in an hour", "2026-11-29", "11:00"),
         ("after 6", "2026-11-29", "18:00"),
+        # an hour without am/pm takes the part of the day said with it
+        ("call me tomorrow at 7 in the morning", "2026-11-30", "07:00"),
+        ("try me at 9 tonight", "2026-11-29", "21:00"),
+        ("tomorrow evening at 8 o'clock", "2026-11-30", "20:00"),
+        ("at 11 tomorrow morning", "2026-11-30", "11:00"),
+        ("monday at 10", "2026-11-30", "10:00"),
         ("the 3rd", "2026-12-03", None),
         ("i'll pay on the 20th of next month", "2026-12-20", None),  # not the 1st of next month
         ("next month on the fifth", "2026-12-05", None),
