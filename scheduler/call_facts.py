@@ -87,15 +87,17 @@ def _policy_facts(
     """What the profiles that could apply to the debtor ask of the call itself: the recording notice
     (policy/recording.py) and the calling hours a callback is named in (policy/calling_hours.py)."""
     from scheduler.policy import load_profiles
-    from scheduler.policy.calling_hours import calling_hours
+    from scheduler.policy.calling_hours import daily_window
     from scheduler.policy.case import DebtorInfo
-    from scheduler.policy.recording import recording_notice_rules
+    from scheduler.policy.recording import notice_rules
+    from scheduler.policy.resolve import located_profiles
 
     info = DebtorInfo(country=debtor.country, state=debtor.state, postal_code=debtor.postal_code)
     chosen = profiles or load_profiles()
-    hours = calling_hours(chosen, info, number.e164, explicit or None)
+    located = located_profiles(chosen, info, number.e164, explicit or None)  # resolved once for both
+    hours = daily_window(chosen, located)
     return {
-        "recording_notice": bool(recording_notice_rules(chosen, info, number.e164, explicit or None)),
+        "recording_notice": bool(notice_rules(located)),
         "calling_hours": tuple(f"{t:%H:%M}" for t in hours) if hours else None,
     }
 

@@ -12,25 +12,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from scheduler.policy.case import ContactInfo, DebtorInfo, DecisionCase
-from scheduler.policy.geo import BadNumber, number_facts
+from scheduler.policy.case import DebtorInfo
 from scheduler.policy.profiles import ComplianceProfile, ProfileSet
-from scheduler.policy.resolve import applicable_profiles
+from scheduler.policy.resolve import located_profiles
 
 
 def calling_hours(
     profiles: ProfileSet, debtor: DebtorInfo, number: str, explicit: tuple[str, ...] | None = None
 ) -> tuple[dt.time, dt.time] | None:
     """(start, end) of the debtor's local calling day; None when no profile names a window."""
-    try:
-        facts = [number_facts(n) for n in (number, *debtor.numbers)]
-    except BadNumber:
-        facts = []
-    if facts and (debtor.country or any(f.region for f in facts)):
-        case = DecisionCase(dt.datetime.now(dt.UTC), debtor, ContactInfo(number), "-", profiles=explicit)
-        chosen: Iterable[ComplianceProfile] = applicable_profiles(case, profiles, facts)
-    else:
-        chosen = profiles.profiles.values()
+    return daily_window(profiles, located_profiles(profiles, debtor, number, explicit))
+
+
+def daily_window(
+    profiles: ProfileSet, located: Iterable[ComplianceProfile] | None
+) -> tuple[dt.time, dt.time] | None:
+    """The strictest window of the located profiles, or of every profile when unlocated (None)."""
+    chosen = profiles.profiles.values() if located is None else located
     windows = [
         (dt.time.fromisoformat(str(r.get("from"))), dt.time.fromisoformat(str(r.get("to"))))
         for profile in chosen

@@ -7,12 +7,11 @@ A debtor who cannot be located needs the notice (missing data never loosens a ru
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
 
-from scheduler.policy.case import ContactInfo, DebtorInfo, DecisionCase
-from scheduler.policy.geo import BadNumber, number_facts
-from scheduler.policy.profiles import ProfileSet
-from scheduler.policy.resolve import applicable_profiles
+from scheduler.policy.case import DebtorInfo
+from scheduler.policy.profiles import ComplianceProfile, ProfileSet
+from scheduler.policy.resolve import located_profiles
 
 UNLOCATED = "REC (location unknown)"
 
@@ -21,14 +20,17 @@ def recording_notice_rules(
     profiles: ProfileSet, debtor: DebtorInfo, number: str, explicit: tuple[str, ...] | None = None
 ) -> tuple[str, ...]:
     """The `recording_notice` rules that apply, as "REC (US-MA@2026.2)"; empty: no notice needed."""
-    try:
-        facts = [number_facts(n) for n in (number, *debtor.numbers)]
-    except BadNumber:
+    return notice_rules(located_profiles(profiles, debtor, number, explicit))
+
+
+def notice_rules(located: Sequence[ComplianceProfile] | None) -> tuple[str, ...]:
+    """The `recording_notice` rules of the located profiles; an unlocated debtor (None) needs the notice."""
+    if located is None:
         return (UNLOCATED,)
-    if not debtor.country and not any(f.region for f in facts):
-        return (UNLOCATED,)
-    case = DecisionCase(dt.datetime.now(dt.UTC), debtor, ContactInfo(number), "-", profiles=explicit)
-    found: list[str] = []
-    for profile in applicable_profiles(case, profiles, facts):
-        found += [f"{r.id} ({profile.label})" for r in profile.rules if r.kind == "recording_notice"]
+    found = [
+        f"{rule.id} ({profile.label})"
+        for profile in located
+        for rule in profile.rules
+        if rule.kind == "recording_notice"
+    ]
     return tuple(dict.fromkeys(found))

@@ -6,10 +6,11 @@ engine turns into a deny with the rule id DATA.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from scheduler.policy.case import RELATIONS, DecisionCase
+from scheduler.policy.case import RELATIONS, ContactInfo, DebtorInfo, DecisionCase
 from scheduler.policy.geo import BadNumber, NumberFacts, address_facts, national_profile, number_facts
 from scheduler.policy.profiles import ComplianceProfile, ProfileSet
 from scheduler.policy.wallclock import zone
@@ -65,6 +66,22 @@ def applicable_profiles(
     for site in profiles.site_profiles(chosen):
         add(site)
     return list(chosen.values())
+
+
+def located_profiles(
+    profiles: ProfileSet, debtor: DebtorInfo, number: str, explicit: tuple[str, ...] | None = None
+) -> list[ComplianceProfile] | None:
+    """The profiles that could apply to a debtor reached on `number` (`applicable_profiles` outside a
+    dial decision: REC, the calling hours a callback is named in); None when the debtor cannot be
+    located (a number that does not parse, or neither an address country nor a number's region)."""
+    try:
+        facts = [number_facts(n) for n in (number, *debtor.numbers)]
+    except BadNumber:
+        return None
+    if not debtor.country and not any(f.region for f in facts):
+        return None
+    case = DecisionCase(dt.datetime.now(dt.UTC), debtor, ContactInfo(number), "-", profiles=explicit)
+    return applicable_profiles(case, profiles, facts)
 
 
 def resolve(case: DecisionCase, profiles: ProfileSet) -> Resolved:
